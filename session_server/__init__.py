@@ -1,0 +1,3 @@
+"""Live hybrid-dialogue session manager."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,281 @@
+"""The one catalogue of user-visible text: Vietnamese first, English second.
+
+``message(code, lang, **params)`` formats an entry. Parameters named
+``field``, ``status``, ``to``, ``phase`` and ``role`` are themselves
+translated from the tables below, so an error reads "Câu hỏi quá dài" rather
+than "question too long" in Vietnamese. Standard library only: the core uses
+it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["LANGUAGES", "MESSAGES", "message", "term"]
+
+LANGUAGES = ("vi", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # input
+    "command.unknown": ("Lệnh không hợp lệ.", "Unknown command."),
+    "input.empty": ("{field} không được để trống.", "{field} must not be empty."),
+    "input.too_long": (
+        "{field} quá dài: {length} ký tự, tối đa {limit}.",
+        "{field} is too long: {length} characters, at most {limit}.",
+    ),
+    "input.too_many": ("{field}: tối đa {limit} mục.", "{field}: at most {limit} entries."),
+    "input.out_of_range": ("{field} nằm ngoài giới hạn cho phép.", "{field} is out of range."),
+    "input.bad_identifier": (
+        "{field} chỉ gồm chữ thường không dấu, số, '-' và '_' (tối đa 48 ký tự).",
+        "{field} may contain only lower-case ASCII letters, digits, '-' and '_' "
+        "(48 characters at most).",
+    ),
+    "input.bad_idempotency_key": (
+        "Mã gửi không hợp lệ; vui lòng tải lại trang.",
+        "Invalid submission key; please reload the page.",
+    ),
+    "input.bad_value": ("{field} không hợp lệ.", "{field} is not valid."),
+    # roles
+    "role.forbidden": (
+        "Vai trò {role} không được thực hiện thao tác này.",
+        "The {role} role may not do this.",
+    ),
+    "role.other_bridge": (
+        "Chỉ được thao tác cho điểm cầu của mình (không phải {bridge}).",
+        "You may act only for your own bridge point (not {bridge}).",
+    ),
+    "role.bridge_missing": ("Thiếu điểm cầu của người điều hành.", "Operator has no bridge point."),
+    "role.device_missing": ("Không nhận diện được thiết bị.", "The device is not identified."),
+    "role.speaker_missing": ("Thiếu thông tin diễn giả.", "The speaker is not identified."),
+    # dialogue and phases
+    "dialogue.not_found": ("Chưa có buổi đối thoại.", "The dialogue does not exist yet."),
+    "dialogue.exists": ("Buổi đối thoại đã được tạo.", "The dialogue already exists."),
+    "dialogue.closed": (
+        "Buổi đối thoại đã kết thúc; không nhận thêm câu hỏi hay thao tác.",
+        "The dialogue is closed; nothing more can be submitted or changed.",
+    ),
+    "dialogue.not_open": (
+        "Buổi đối thoại chưa mở nhận câu hỏi.",
+        "The dialogue is not yet taking questions.",
+    ),
+    "dialogue.not_live": (
+        "Chỉ làm được khi buổi đối thoại đang diễn ra (hiện: {phase}).",
+        "Only possible while the dialogue is live (now: {phase}).",
+    ),
+    "intake.deadline_passed": (
+        "Đã hết hạn gửi câu hỏi trước buổi đối thoại.",
+        "The deadline for questions before the dialogue has passed.",
+    ),
+    "phase.illegal": (
+        "Không thể chuyển từ giai đoạn {phase} sang {to}.",
+        "Cannot move from phase {phase} to {to}.",
+    ),
+    "phase.needs_main_bridge": (
+        "Cần có điểm cầu chính trước khi bắt đầu.",
+        "A main venue is needed before going live.",
+    ),
+    # setup
+    "bridge.not_found": ("Không có điểm cầu {bridge}.", "No bridge point {bridge}."),
+    "bridge.main_exists": (
+        "Đã có điểm cầu chính ({bridge}).",
+        "There is already a main venue ({bridge}).",
+    ),
+    "bridge.in_use": (
+        "Điểm cầu {bridge} đã có câu hỏi hoặc đang phát biểu; không thể xóa.",
+        "Bridge point {bridge} has questions or holds the floor; it cannot be removed.",
+    ),
+    "topic.not_found": ("Không có nhóm vấn đề {topic}.", "No topic {topic}."),
+    "speaker.not_found": ("Không có diễn giả {speaker}.", "No speaker {speaker}."),
+    "programme.not_found": ("Không có mục chương trình {item}.", "No programme item {item}."),
+    "programme.duplicate_item": (
+        "Mục chương trình {item} bị trùng.",
+        "Programme item {item} appears twice.",
+    ),
+    # questions
+    "question.not_found": ("Không có câu hỏi số {question}.", "No question number {question}."),
+    "question.illegal_transition": (
+        "Câu hỏi số {question} đang ở trạng thái {status}, không thể chuyển sang {to}.",
+        "Question {question} is {status}; it cannot become {to}.",
+    ),
+    "question.merge_self": (
+        "Không thể gộp câu hỏi vào chính nó.",
+        "A question cannot be merged into itself.",
+    ),
+    "question.merge_target_closed": (
+        "Không thể gộp vào câu hỏi số {question} ({status}).",
+        "Cannot merge into question {question} ({status}).",
+    ),
+    "question.closed": (
+        "Câu hỏi số {question} đã xử lý xong ({status}).",
+        "Question {question} is already dealt with ({status}).",
+    ),
+    "question.bad_origin": (
+        "Nguồn câu hỏi không hợp lệ.",
+        "Invalid question origin.",
+    ),
+    "question.too_many": (
+        "Đã đạt số câu hỏi tối đa của buổi đối thoại.",
+        "The dialogue has reached its maximum number of questions.",
+    ),
+    "queue.not_queued": (
+        "Câu hỏi số {question} không nằm trong hàng chờ.",
+        "Question {question} is not in the queue.",
+    ),
+    "vote.list_closed": (
+        "Danh sách câu hỏi chưa mở để bình chọn.",
+        "The question list is not open for votes.",
+    ),
+    "vote.not_open": (
+        "Câu hỏi số {question} không nhận bình chọn.",
+        "Question {question} is not open for votes.",
+    ),
+    "vote.already": (
+        "Bạn đã bình chọn câu hỏi số {question}.",
+        "You have already voted for question {question}.",
+    ),
+    # floor
+    "floor.busy": (
+        "Điểm cầu {holder} đang giữ quyền phát biểu; hãy kết thúc lượt trước.",
+        "Bridge point {holder} holds the floor; end that turn first.",
+    ),
+    "floor.free": ("Chưa ai giữ quyền phát biểu.", "Nobody holds the floor."),
+    "floor.has_question": (
+        "Đang có câu hỏi số {question} trên sàn.",
+        "Question {question} is already on the floor.",
+    ),
+    "floor.no_question": (
+        "Chưa có câu hỏi nào trên sàn.",
+        "There is no question on the floor.",
+    ),
+    "floor_request.not_found": (
+        "Không có yêu cầu phát biểu số {request}.",
+        "No floor request {request}.",
+    ),
+    "floor_request.not_pending": (
+        "Yêu cầu phát biểu số {request} đã được xử lý ({status}).",
+        "Floor request {request} is already {status}.",
+    ),
+    "floor_request.already_pending": (
+        "Điểm cầu {bridge} đã có yêu cầu phát biểu đang chờ.",
+        "Bridge point {bridge} already has a pending floor request.",
+    ),
+    "floor_request.already_holds": (
+        "Điểm cầu {bridge} đang giữ quyền phát biểu.",
+        "Bridge point {bridge} already holds the floor.",
+    ),
+    "timer.bad_seconds": (
+        "Thời gian phải từ 1 đến {limit} giây.",
+        "The time must be between 1 and {limit} seconds.",
+    ),
+    "timer.not_running": (
+        "Đồng hồ {kind} không chạy.",
+        "The {kind} timer is not running.",
+    ),
+    "forward.deadline_past": (
+        "Hạn trả lời không được ở trong quá khứ.",
+        "The answer deadline cannot be in the past.",
+    ),
+    # record
+    "answer.not_recordable": (
+        "Chưa thể ghi nội dung trả lời cho câu hỏi số {question} ({status}).",
+        "An answer cannot be recorded for question {question} yet ({status}).",
+    ),
+    "commitment.not_found": ("Không có cam kết số {commitment}.", "No commitment {commitment}."),
+    # adapters
+    "log.stale_sequence": (
+        "Dữ liệu vừa thay đổi; vui lòng thử lại.",
+        "The dialogue changed meanwhile; please try again.",
+    ),
+    "log.unavailable": (
+        "Hệ thống tạm thời không ghi được dữ liệu; vui lòng thử lại sau ít phút.",
+        "The system cannot record right now; please try again in a few minutes.",
+    ),
+    "rate.limited": (
+        "Bạn gửi quá nhanh; vui lòng đợi {seconds} giây.",
+        "You are sending too fast; please wait {seconds} seconds.",
+    ),
+}
+
+TERMS: dict[str, tuple[str, str]] = {
+    # fields
+    "question": ("Câu hỏi", "Question"),
+    "asker_name": ("Họ tên", "Name"),
+    "asker_unit": ("Đơn vị", "Unit"),
+    "asker_age_group": ("Độ tuổi", "Age group"),
+    "reason": ("Lý do", "Reason"),
+    "summary": ("Tóm tắt trả lời", "Answer summary"),
+    "what": ("Nội dung cam kết", "Commitment"),
+    "who": ("Người thực hiện", "Responsible"),
+    "agency": ("Cơ quan", "Agency"),
+    "note": ("Ghi chú", "Note"),
+    "title": ("Tiêu đề", "Title"),
+    "theme": ("Chủ đề", "Theme"),
+    "name": ("Tên", "Name"),
+    "place": ("Địa điểm", "Place"),
+    "host_body": ("Cơ quan chủ trì", "Host body"),
+    "parent_body": ("Cơ quan chủ quản", "Parent body"),
+    "operator": ("Người điều hành", "Operator"),
+    "position": ("Chức vụ", "Position"),
+    "legal_basis": ("Căn cứ pháp lý", "Legal basis"),
+    "capacity": ("Sức chứa", "Capacity"),
+    "planned_minutes": ("Thời lượng", "Planned minutes"),
+    "programme": ("Chương trình", "Programme"),
+    "commitments": ("Cam kết", "Commitments"),
+    "bridge_id": ("Mã điểm cầu", "Bridge point id"),
+    "topic_id": ("Mã nhóm vấn đề", "Topic id"),
+    "speaker_id": ("Mã diễn giả", "Speaker id"),
+    "item_id": ("Mã mục chương trình", "Programme item id"),
+    # statuses
+    "submitted": ("chờ duyệt", "submitted"),
+    "approved": ("đã duyệt", "approved"),
+    "rejected": ("bị từ chối", "rejected"),
+    "merged": ("đã gộp", "merged"),
+    "on_floor": ("đang trả lời", "on the floor"),
+    "answered": ("đã trả lời", "answered"),
+    "forwarded": ("chuyển cơ quan khác", "forwarded"),
+    "deferred": ("trả lời bằng văn bản", "deferred"),
+    "pending": ("đang chờ", "pending"),
+    "granted": ("đã cho phát biểu", "granted"),
+    "declined": ("bị từ chối", "declined"),
+    "cancelled": ("đã hủy", "cancelled"),
+    # phases
+    "draft": ("soạn thảo", "draft"),
+    "intake": ("nhận câu hỏi", "intake"),
+    "live": ("đang diễn ra", "live"),
+    "closed": ("đã kết thúc", "closed"),
+    # roles
+    "organiser": ("ban tổ chức", "organiser"),
+    "moderator": ("chủ tọa", "moderator"),
+    "secretary": ("thư ký", "secretary"),
+    "bridge": ("điều hành điểm cầu", "bridge operator"),
+    "speaker": ("diễn giả", "speaker"),
+    "attendee": ("người tham dự", "attendee"),
+    "display": ("màn hình hội trường", "hall display"),
+    # timers
+    "answer": ("trả lời", "answer"),
+}
+
+_TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})
+
+
+def term(key: str, lang: str = "vi") -> str:
+    """A translated domain word (field, status, phase, role), or ``key``."""
+    pair = TERMS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "vi" else pair[1]
+
+
+def message(code: str, lang: str = "vi", /, **params: object) -> str:
+    """The catalogue text for ``code`` in ``lang`` ('vi' or 'en')."""
+    pair = MESSAGES.get(code)
+    if pair is None:
+        return code
+    template = pair[0] if lang == "vi" else pair[1]
+    values: Mapping[str, object] = {
+        k: term(str(v), lang) if k in _TRANSLATED_PARAMS else v for k, v in params.items()
+    }
+    try:
+        return template.format_map(dict(values))
+    except (KeyError, IndexError, ValueError):
+        return template

@@ -1,0 +1,87 @@
+"""Events to plain JSON-ready dicts and back, for the event log.
+
+The shape is ``{"name": "QuestionSubmitted", "at": "...", <fields>}``.
+Datetimes travel as ISO 8601 with offset, dates as ``YYYY-MM-DD``, enums as
+their value, tuples as lists, nested dataclasses as dicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from datetime import date, datetime
+from functools import cache
+from typing import Any, Union
+
+from session_server.core.events import EVENT_TYPES, Event
+
+__all__ = ["event_from_dict", "event_to_dict"]
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    body = _dump(event)
+    assert isinstance(body, dict)
+    return {"name": event.name, **body}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    cls = EVENT_TYPES.get(data.get("name", ""))
+    if cls is None:
+        raise ValueError(f"unknown event name: {data.get('name')!r}")
+    body = {k: v for k, v in data.items() if k != "name"}
+    event = _load(cls, body)
+    assert isinstance(event, Event)
+    return event
+
+
+def _dump(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (tuple, list)):
+        return [_dump(v) for v in value]
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _load(tp: Any, value: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _load(inner, value)
+    if origin is tuple:
+        (inner, _ellipsis) = typing.get_args(tp)
+        return tuple(_load(inner, v) for v in value)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        kwargs = {
+            f.name: _load(hints[f.name], value[f.name])
+            for f in dataclasses.fields(tp)
+            if f.name in value
+        }
+        return tp(**kwargs)
+    if tp is datetime:
+        return datetime.fromisoformat(value)
+    if tp is date:
+        return date.fromisoformat(value)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
+    if tp is bool:
+        return bool(value)
+    if tp is int:
+        return int(value)
+    return value

@@ -1,0 +1,331 @@
+"""Commands: what someone asks the dialogue to do, in the imperative.
+
+Each carries its ``actor``; ``decide`` checks the actor's role before
+anything else. Text fields arrive raw from a phone or browser and are
+normalised and bounded by ``decide``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from session_server.core.model import (
+    Actor,
+    BridgeKind,
+    Origin,
+    Phase,
+    ProgrammeKind,
+    TimerKind,
+)
+
+__all__ = [
+    "AddCommitment",
+    "ApproveQuestion",
+    "AssignSpeaker",
+    "CancelFloorRequest",
+    "ChangePhase",
+    "Command",
+    "CreateDialogue",
+    "DeclineFloorRequest",
+    "DeferQuestion",
+    "ExtendTimer",
+    "ForwardQuestion",
+    "GiveFloor",
+    "GrantFloorRequest",
+    "MarkAnswered",
+    "MergeQuestion",
+    "MoveQuestion",
+    "ProgrammeEntry",
+    "RecordAnswerSummary",
+    "RejectQuestion",
+    "ReleaseFloor",
+    "RemoveBridgePoint",
+    "RemoveCommitment",
+    "RequestFloor",
+    "SetBridgePoint",
+    "SetCurrentItem",
+    "SetFloorQuestion",
+    "SetIntakeDeadline",
+    "SetProgramme",
+    "SetPublicList",
+    "SetQuestionTopic",
+    "SetSpeaker",
+    "SetTopic",
+    "StartTimer",
+    "StopTimer",
+    "SubmitQuestion",
+    "UpdateDialogue",
+    "Vote",
+]
+
+
+@dataclass(frozen=True)
+class Command:
+    actor: Actor
+
+
+# --- setting up (organiser) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateDialogue(Command):
+    title: str
+    theme: str = ""
+    host_body: str = ""
+    parent_body: str = ""
+    place: str = ""
+    starts_at: datetime | None = None
+    legal_basis: tuple[str, ...] = ()
+    intake_deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UpdateDialogue(Command):
+    title: str
+    theme: str = ""
+    host_body: str = ""
+    parent_body: str = ""
+    place: str = ""
+    starts_at: datetime | None = None
+    legal_basis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetIntakeDeadline(Command):
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class ChangePhase(Command):
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class SetBridgePoint(Command):
+    """Add a bridge point or change one (same ``bridge_id``)."""
+
+    bridge_id: str
+    name: str
+    kind: BridgeKind = BridgeKind.REMOTE
+    operator: str = ""
+    capacity: int = 0
+
+
+@dataclass(frozen=True)
+class RemoveBridgePoint(Command):
+    bridge_id: str
+
+
+@dataclass(frozen=True)
+class SetTopic(Command):
+    topic_id: str
+    name: str
+    speaker_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetSpeaker(Command):
+    speaker_id: str
+    name: str
+    position: str = ""
+    agency: str = ""
+    topic_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgrammeEntry:
+    item_id: str
+    title: str
+    kind: ProgrammeKind = ProgrammeKind.OTHER
+    planned_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class SetProgramme(Command):
+    items: tuple[ProgrammeEntry, ...]
+
+
+@dataclass(frozen=True)
+class SetCurrentItem(Command):
+    item_id: str | None
+
+
+# --- questions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitQuestion(Command):
+    """A question from a phone, a bridge operator, or the organiser's import.
+
+    ``idempotency_key`` is made by the client; a retry with the same key from
+    the same actor is accepted once (``decide`` returns no events and the
+    original id stays in ``state.idempotency``)."""
+
+    text: str
+    idempotency_key: str
+    bridge_id: str
+    origin: Origin = Origin.PHONE
+    topic_id: str | None = None
+    asker_name: str = ""
+    asker_unit: str = ""
+    asker_age_group: str = ""
+    asker_public: bool = False
+
+
+@dataclass(frozen=True)
+class ApproveQuestion(Command):
+    question_id: int
+
+
+@dataclass(frozen=True)
+class RejectQuestion(Command):
+    question_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MergeQuestion(Command):
+    question_id: int
+    into_id: int
+
+
+@dataclass(frozen=True)
+class MoveQuestion(Command):
+    """Put an approved question at ``position`` (0-based) of the queue."""
+
+    question_id: int
+    position: int
+
+
+@dataclass(frozen=True)
+class SetQuestionTopic(Command):
+    question_id: int
+    topic_id: str | None
+
+
+@dataclass(frozen=True)
+class AssignSpeaker(Command):
+    question_id: int
+    speaker_id: str | None
+
+
+@dataclass(frozen=True)
+class SetPublicList(Command):
+    open: bool
+
+
+@dataclass(frozen=True)
+class Vote(Command):
+    question_id: int
+
+
+# --- the floor ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GiveFloor(Command):
+    """Give the floor to a bridge point (the main venue included), optionally
+    with a question that goes on the floor and its answering speaker."""
+
+    bridge_id: str
+    question_id: int | None = None
+    speaker_id: str | None = None
+    question_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class SetFloorQuestion(Command):
+    question_id: int
+    speaker_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseFloor(Command):
+    """Take the floor back; a question still on it returns to the queue."""
+
+
+@dataclass(frozen=True)
+class StartTimer(Command):
+    kind: TimerKind
+    seconds: int
+
+
+@dataclass(frozen=True)
+class ExtendTimer(Command):
+    kind: TimerKind
+    seconds: int
+
+
+@dataclass(frozen=True)
+class StopTimer(Command):
+    kind: TimerKind
+
+
+@dataclass(frozen=True)
+class MarkAnswered(Command):
+    question_id: int
+
+
+@dataclass(frozen=True)
+class ForwardQuestion(Command):
+    question_id: int
+    agency: str
+    deadline: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DeferQuestion(Command):
+    """Answer in writing after the event."""
+
+    question_id: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RequestFloor(Command):
+    bridge_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CancelFloorRequest(Command):
+    request_id: int
+
+
+@dataclass(frozen=True)
+class GrantFloorRequest(Command):
+    request_id: int
+    question_id: int | None = None
+    speaker_id: str | None = None
+    question_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class DeclineFloorRequest(Command):
+    request_id: int
+    reason: str = ""
+
+
+# --- the record (secretary) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordAnswerSummary(Command):
+    question_id: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class AddCommitment(Command):
+    question_id: int
+    what: str
+    who: str
+    by_when: date | None = None
+
+
+@dataclass(frozen=True)
+class RemoveCommitment(Command):
+    question_id: int
+    commitment_id: int

@@ -1,0 +1,333 @@
+"""The domain of a dialogue day, as plain dataclasses.
+
+Everything here is data: no I/O, no clock. ``State`` is the whole of one
+dialogue as rebuilt from its event log; ``apply`` (``core/apply.py``) is the
+only code that changes it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+__all__ = [
+    "MAIN_KINDS",
+    "Actor",
+    "AnswerRecord",
+    "Asker",
+    "BridgeKind",
+    "BridgePoint",
+    "Commitment",
+    "Dialogue",
+    "Floor",
+    "FloorRequest",
+    "FloorRequestStatus",
+    "Forwarding",
+    "Limits",
+    "Origin",
+    "Phase",
+    "ProgrammeItem",
+    "ProgrammeKind",
+    "Question",
+    "QuestionStatus",
+    "Role",
+    "Speaker",
+    "State",
+    "TimerKind",
+    "Topic",
+]
+
+
+class Phase(enum.StrEnum):
+    DRAFT = "draft"
+    INTAKE = "intake"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+class Role(enum.StrEnum):
+    ORGANISER = "organiser"
+    MODERATOR = "moderator"
+    SECRETARY = "secretary"
+    BRIDGE_OPERATOR = "bridge"
+    SPEAKER = "speaker"
+    ATTENDEE = "attendee"
+    DISPLAY = "display"
+
+
+class BridgeKind(enum.StrEnum):
+    MAIN = "main"
+    REMOTE = "remote"
+
+
+MAIN_KINDS = frozenset({BridgeKind.MAIN})
+
+
+class Origin(enum.StrEnum):
+    PHONE = "phone"
+    BRIDGE = "bridge"
+    PRE_COLLECTED = "pre_collected"
+    IMPORTED = "imported"
+
+
+class QuestionStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    MERGED = "merged"
+    ON_FLOOR = "on_floor"
+    ANSWERED = "answered"
+    FORWARDED = "forwarded"
+    DEFERRED = "deferred"
+
+
+class ProgrammeKind(enum.StrEnum):
+    OPENING = "opening"
+    KEYNOTE = "keynote"
+    DISCUSSION = "discussion"
+    SPEECHES = "speeches"
+    DIRECTIVE = "directive"
+    CONCLUSION = "conclusion"
+    CLOSING = "closing"
+    OTHER = "other"
+
+
+class TimerKind(enum.StrEnum):
+    QUESTION = "question"
+    ANSWER = "answer"
+
+
+class FloorRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who issues a command. Built by the adapter from a verified role link
+    or device cookie, never from what the client says about itself."""
+
+    role: Role
+    bridge_id: str | None = None
+    speaker_id: str | None = None
+    device_id: str | None = None
+
+    def scope(self) -> str:
+        """The namespace of this actor's idempotency keys."""
+        if self.role is Role.ATTENDEE:
+            return f"device:{self.device_id}"
+        if self.role is Role.BRIDGE_OPERATOR:
+            return f"bridge:{self.bridge_id}"
+        if self.role is Role.SPEAKER:
+            return f"speaker:{self.speaker_id}"
+        return f"role:{self.role.value}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Input bounds, taken from configuration (``session_server.config``)."""
+
+    question_max_chars: int = 1000
+    name_max_chars: int = 80
+    unit_max_chars: int = 120
+    reason_max_chars: int = 500
+    summary_max_chars: int = 8000
+    title_max_chars: int = 300
+    label_max_chars: int = 200
+    timer_max_seconds: int = 3600
+    max_questions: int = 100_000
+
+
+@dataclass
+class Dialogue:
+    title: str = ""
+    theme: str = ""
+    host_body: str = ""
+    parent_body: str = ""
+    place: str = ""
+    starts_at: datetime | None = None
+    legal_basis: tuple[str, ...] = ()
+    phase: Phase = Phase.DRAFT
+    intake_deadline: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass
+class BridgePoint:
+    bridge_id: str
+    name: str
+    kind: BridgeKind = BridgeKind.REMOTE
+    operator: str = ""
+    capacity: int = 0
+
+
+@dataclass
+class Topic:
+    topic_id: str
+    name: str
+    speaker_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Speaker:
+    speaker_id: str
+    name: str
+    position: str = ""
+    agency: str = ""
+    topic_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class ProgrammeItem:
+    item_id: str
+    title: str
+    kind: ProgrammeKind = ProgrammeKind.OTHER
+    planned_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, as much as they chose to say. ``public`` is the asker's
+    consent to be named in the public report and the conclusion notice."""
+
+    name: str = ""
+    unit: str = ""
+    age_group: str = ""
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Commitment:
+    commitment_id: int
+    what: str
+    who: str
+    by_when: date | None = None
+
+
+@dataclass
+class AnswerRecord:
+    question_id: int
+    speaker_id: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    summary: str = ""
+    commitments: list[Commitment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Forwarding:
+    agency: str
+    deadline: date | None = None
+    note: str = ""
+
+
+@dataclass
+class Question:
+    question_id: int
+    text: str
+    asker: Asker
+    origin: Origin
+    bridge_id: str
+    topic_id: str | None
+    submitted_at: datetime
+    submitted_by: str
+    """The actor scope that submitted it (``device:…``, ``bridge:…``)."""
+    status: QuestionStatus = QuestionStatus.SUBMITTED
+    voters: set[str] = field(default_factory=set)
+    """Device ids; the vote count is ``len(voters)``."""
+    extra_askers: list[Asker] = field(default_factory=list)
+    extra_origins: list[tuple[Origin, str]] = field(default_factory=list)
+    """(origin, bridge id) of each question merged into this one."""
+    merged_from: list[int] = field(default_factory=list)
+    merged_into: int | None = None
+    rejection_reason: str = ""
+    speaker_id: str | None = None
+    forwarding: Forwarding | None = None
+    deferral_note: str = ""
+    approved_at: datetime | None = None
+    floor_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def votes(self) -> int:
+        return len(self.voters)
+
+    def askers(self) -> list[Asker]:
+        return [self.asker, *self.extra_askers]
+
+    def origins(self) -> list[tuple[Origin, str]]:
+        return [(self.origin, self.bridge_id), *self.extra_origins]
+
+
+@dataclass
+class FloorRequest:
+    request_id: int
+    bridge_id: str
+    note: str
+    requested_at: datetime
+    status: FloorRequestStatus = FloorRequestStatus.PENDING
+    reason: str = ""
+
+
+@dataclass
+class Floor:
+    """Who holds the floor. ``holder`` is a bridge point id (the main venue
+    is a bridge point too) or ``None`` when nobody holds it."""
+
+    holder: str | None = None
+    question_id: int | None = None
+    speaker_id: str | None = None
+    since: datetime | None = None
+    question_ends_at: datetime | None = None
+    answer_ends_at: datetime | None = None
+
+    def ends_at(self, kind: TimerKind) -> datetime | None:
+        if kind is TimerKind.QUESTION:
+            return self.question_ends_at
+        return self.answer_ends_at
+
+
+@dataclass
+class State:
+    """One dialogue, as rebuilt from its log."""
+
+    limits: Limits = field(default_factory=Limits)
+    created: bool = False
+    dialogue: Dialogue = field(default_factory=Dialogue)
+    bridges: dict[str, BridgePoint] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)
+    speakers: dict[str, Speaker] = field(default_factory=dict)
+    programme: list[ProgrammeItem] = field(default_factory=list)
+    current_item_id: str | None = None
+    questions: dict[int, Question] = field(default_factory=dict)
+    queue: list[int] = field(default_factory=list)
+    """The moderator's running order of approved questions."""
+    public_list_open: bool = False
+    floor: Floor = field(default_factory=Floor)
+    floor_requests: dict[int, FloorRequest] = field(default_factory=dict)
+    answers: dict[int, AnswerRecord] = field(default_factory=dict)
+    idempotency: dict[str, int] = field(default_factory=dict)
+    """``actor scope + ':' + key`` → question id."""
+    next_question_id: int = 1
+    next_request_id: int = 1
+    next_commitment_id: int = 1
+
+    def main_bridge(self) -> BridgePoint | None:
+        for bridge in self.bridges.values():
+            if bridge.kind is BridgeKind.MAIN:
+                return bridge
+        return None
+
+    def pending_floor_requests(self) -> list[FloorRequest]:
+        return [
+            r for r in self.floor_requests.values() if r.status is FloorRequestStatus.PENDING
+        ]
+
+    def current_item(self) -> ProgrammeItem | None:
+        for item in self.programme:
+            if item.item_id == self.current_item_id:
+                return item
+        return None

@@ -1,0 +1,79 @@
+"""Normalising untrusted text before it enters the log."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from session_server.core.errors import InvalidInput
+
+__all__ = ["clean_line", "clean_text", "require_identifier", "require_key"]
+
+_BIDI_CONTROLS = frozenset(
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+)
+_JOINERS = frozenset("\u200c\u200d")  # needed by emoji and some scripts
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"[^\S\n]+")
+_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
+_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _strip_controls(value: str, keep_newlines: bool) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if all(line.isprintable() for line in value.split("\n")):  # no Cc, Cf, Cs, Co, Cn
+        return value if keep_newlines else value.replace("\n", " ")
+    out: list[str] = []
+    for ch in value:
+        if ch == "\n":
+            out.append("\n" if keep_newlines else " ")
+        elif ch == "\t":
+            out.append(" ")
+        elif ch in _BIDI_CONTROLS:
+            continue
+        elif ch in _JOINERS:
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean_text(value: str, *, field: str, max_chars: int, required: bool = True) -> str:
+    """NFC-normalise, drop control characters, keep single line breaks,
+    and check 1..``max_chars`` characters (0 allowed when not required)."""
+    value = unicodedata.normalize("NFC", value)
+    value = _strip_controls(value, keep_newlines=True)
+    lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
+    value = _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+    return _bounded(value, field=field, max_chars=max_chars, required=required)
+
+
+def clean_line(value: str, *, field: str, max_chars: int, required: bool = False) -> str:
+    """Like :func:`clean_text` for one-line values (names, units, agencies)."""
+    value = unicodedata.normalize("NFC", value)
+    value = _SPACES.sub(" ", _strip_controls(value, keep_newlines=False)).strip()
+    return _bounded(value, field=field, max_chars=max_chars, required=required)
+
+
+def _bounded(value: str, *, field: str, max_chars: int, required: bool) -> str:
+    if required and not value:
+        raise InvalidInput("input.empty", field=field)
+    if len(value) > max_chars:
+        raise InvalidInput("input.too_long", field=field, limit=max_chars, length=len(value))
+    return value
+
+
+def require_identifier(value: str, *, field: str) -> str:
+    """Ids chosen by the organiser: lower-case ASCII slug, 1..48 characters."""
+    if not _IDENTIFIER.fullmatch(value):
+        raise InvalidInput("input.bad_identifier", field=field)
+    return value
+
+
+def require_key(value: str) -> str:
+    """A client-made idempotency key: 8..64 of ``A-Z a-z 0-9 _ -``."""
+    if not _KEY.fullmatch(value):
+        raise InvalidInput("input.bad_idempotency_key")
+    return value

@@ -1,0 +1,132 @@
+"""Read-side rules: what each role may see, and figures derived from state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from session_server.core.commands import SubmitQuestion
+from session_server.core.model import (
+    Actor,
+    Question,
+    QuestionStatus,
+    Role,
+    State,
+)
+
+__all__ = [
+    "PUBLIC_STATUSES",
+    "BridgeFairness",
+    "fairness",
+    "proposed_speaker",
+    "queue_by_topic",
+    "speaker_questions",
+    "submitted_question_id",
+    "visible_questions",
+]
+
+PUBLIC_STATUSES = frozenset(
+    {
+        QuestionStatus.APPROVED,
+        QuestionStatus.ON_FLOOR,
+        QuestionStatus.ANSWERED,
+        QuestionStatus.FORWARDED,
+        QuestionStatus.DEFERRED,
+    }
+)
+"""Statuses a question must have before anyone but its author, the bridge it
+came from and the control roles may see it."""
+
+
+def visible_questions(state: State, actor: Actor) -> list[Question]:
+    """The questions ``actor`` may see, in submission order.
+
+    Control roles see everything. A bridge operator sees its own bridge's
+    questions and the public ones. An attendee sees its own questions in any
+    status, the one on the floor, and the public ones while the moderator has
+    the public list open. Displays and speakers see only public questions."""
+    role = actor.role
+    if role in (Role.ORGANISER, Role.MODERATOR, Role.SECRETARY):
+        return list(state.questions.values())
+    if role is Role.BRIDGE_OPERATOR:
+        return [
+            q
+            for q in state.questions.values()
+            if q.bridge_id == actor.bridge_id or q.status in PUBLIC_STATUSES
+        ]
+    if role is Role.ATTENDEE:
+        scope = actor.scope()
+        return [
+            q
+            for q in state.questions.values()
+            if q.submitted_by == scope
+            or q.status is QuestionStatus.ON_FLOOR
+            or (state.public_list_open and q.status in PUBLIC_STATUSES)
+        ]
+    return [q for q in state.questions.values() if q.status in PUBLIC_STATUSES]
+
+
+def submitted_question_id(state: State, command: SubmitQuestion) -> int | None:
+    """The question a submission made, first time or on a retry."""
+    return state.idempotency.get(f"{command.actor.scope()}:{command.idempotency_key}")
+
+
+def proposed_speaker(state: State, question: Question) -> str | None:
+    """The assigned speaker, else the topic's first default speaker."""
+    if question.speaker_id is not None:
+        return question.speaker_id
+    topic = state.topics.get(question.topic_id or "")
+    if topic is not None:
+        for speaker_id in topic.speaker_ids:
+            if speaker_id in state.speakers:
+                return speaker_id
+    return None
+
+
+def speaker_questions(state: State, speaker_id: str) -> list[Question]:
+    """What a speaker will answer: on the floor first, then the queue order."""
+    ordered = [state.questions[q] for q in state.queue]
+    floor = state.floor.question_id
+    if floor is not None:
+        ordered.insert(0, state.questions[floor])
+    return [q for q in ordered if proposed_speaker(state, q) == speaker_id]
+
+
+def queue_by_topic(state: State) -> dict[str | None, list[Question]]:
+    """The approved queue grouped by topic, each group in queue order."""
+    groups: dict[str | None, list[Question]] = {}
+    for question_id in state.queue:
+        question = state.questions[question_id]
+        groups.setdefault(question.topic_id, []).append(question)
+    return groups
+
+
+@dataclass(frozen=True)
+class BridgeFairness:
+    bridge_id: str
+    submitted: int
+    approved: int
+    taken: int
+
+
+def fairness(state: State) -> list[BridgeFairness]:
+    """Per bridge point: questions submitted there, approved, taken to the
+    floor. A question merged into another counts where it came from, and
+    counts as approved/taken when the question it joined was."""
+    figures = {b: [0, 0, 0] for b in state.bridges}
+    for question in state.questions.values():
+        row = figures.setdefault(question.bridge_id, [0, 0, 0])
+        row[0] += 1
+        effective = _effective(state, question)
+        if effective.approved_at is not None:
+            row[1] += 1
+        if effective.floor_at is not None:
+            row[2] += 1
+    return [BridgeFairness(b, *row) for b, row in figures.items()]
+
+
+def _effective(state: State, question: Question) -> Question:
+    seen = 0
+    while question.merged_into is not None and seen < len(state.questions):
+        question = state.questions[question.merged_into]
+        seen += 1
+    return question

@@ -1,0 +1,460 @@
+"""The rules of the day, one by one, with no event loop."""
+
+from __future__ import annotations
+
+import copy
+import unicodedata
+from datetime import date, timedelta
+
+import pytest
+
+from session_server.core import (
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PhaseRefused,
+    SessionError,
+    decide,
+)
+from session_server.core import commands as c
+from session_server.core import events as e
+from session_server.core.model import (
+    Actor,
+    Asker,
+    Limits,
+    Origin,
+    Phase,
+    QuestionStatus,
+    Role,
+    State,
+    TimerKind,
+)
+from session_server.core.views import (
+    fairness,
+    speaker_questions,
+    submitted_question_id,
+    visible_questions,
+)
+from tests.conftest import DISPLAY, MODERATOR, NOW, ORGANISER, SECRETARY, operator, phone, run
+
+Q = "Xin hỏi về chính sách hỗ trợ việc làm cho thanh niên?"
+
+
+def refused(state: State, command: c.Command, error: type[SessionError], code: str) -> None:
+    """``command`` is refused with ``error``/``code`` and changes nothing."""
+    before = copy.deepcopy(state)
+    with pytest.raises(error) as info:
+        decide(state, command, NOW)
+    assert info.value.code == code
+    assert info.value.message("vi") != info.value.message("en")
+    assert state == before
+
+
+def submit(state: State, actor: Actor, key: str, bridge: str = "long-xuyen", **kw: object) -> int:
+    command = c.SubmitQuestion(actor, kw.pop("text", Q), key, bridge, **kw)  # type: ignore[arg-type]
+    run(state, command)
+    question_id = submitted_question_id(state, command)
+    assert question_id is not None
+    return question_id
+
+
+# --- lifecycle ----------------------------------------------------------------
+
+
+def test_phone_question_goes_through_the_floor_to_answered(live_demo: State) -> None:
+    qid = submit(live_demo, phone(), "k-00000001", topic_id="viec-lam")
+    question = live_demo.questions[qid]
+    assert question.status is QuestionStatus.SUBMITTED
+    assert question.origin is Origin.PHONE
+    run(live_demo, c.ApproveQuestion(MODERATOR, qid))
+    assert live_demo.queue[-1] == qid
+    events = run(live_demo, c.GiveFloor(MODERATOR, "long-xuyen", qid, question_seconds=90))
+    assert [type(x) for x in events] == [e.FloorGiven, e.FloorQuestionSet]
+    assert live_demo.floor.holder == "long-xuyen"
+    assert live_demo.floor.question_ends_at == NOW + timedelta(seconds=90)
+    assert live_demo.floor.speaker_id == "ldtbxh", "proposed from the topic's default speakers"
+    assert qid not in live_demo.queue
+    run(live_demo, c.StartTimer(MODERATOR, TimerKind.ANSWER, 180))
+    assert live_demo.floor.answer_ends_at == NOW + timedelta(seconds=180)
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, qid, "Sở sẽ tổ chức ngày hội việc làm."))
+    run(live_demo, c.AddCommitment(SECRETARY, qid, "Ngày hội việc làm", "Sở LĐTBXH",
+                                   date(2024, 5, 1)))
+    run(live_demo, c.MarkAnswered(MODERATOR, qid))
+    assert question.status is QuestionStatus.ANSWERED
+    assert live_demo.floor.holder is None, "marking the question ends the floor segment"
+    record = live_demo.answers[qid]
+    assert record.speaker_id == "ldtbxh"
+    assert record.started_at == NOW and record.ended_at == NOW
+    assert record.commitments[0].by_when == date(2024, 5, 1)
+
+
+def test_forwarded_and_deferred_carry_their_details(live_demo: State) -> None:
+    run(live_demo, c.GiveFloor(MODERATOR, "tinh", 1))
+    run(live_demo, c.ForwardQuestion(MODERATOR, 1, "Sở Xây dựng", date(2024, 4, 5), "nhà ở"))
+    assert live_demo.questions[1].forwarding is not None
+    assert live_demo.questions[1].forwarding.agency == "Sở Xây dựng"
+    assert live_demo.floor.holder is None
+    run(live_demo, c.DeferQuestion(MODERATOR, 2, "Trả lời bằng văn bản"))
+    assert live_demo.questions[2].status is QuestionStatus.DEFERRED
+    assert live_demo.questions[2].deferral_note == "Trả lời bằng văn bản"
+
+
+def test_illegal_transitions_are_refused_specifically(live_demo: State) -> None:
+    run(live_demo, c.RejectQuestion(MODERATOR, 3, "Ngoài chủ đề"))
+    refused(live_demo, c.ApproveQuestion(MODERATOR, 3), IllegalTransition,
+            "question.illegal_transition")
+    refused(live_demo, c.MarkAnswered(MODERATOR, 1), IllegalTransition,
+            "question.illegal_transition")
+    refused(live_demo, c.ApproveQuestion(MODERATOR, 1), IllegalTransition,
+            "question.illegal_transition")
+    refused(live_demo, c.ApproveQuestion(MODERATOR, 999), NotFound, "question.not_found")
+    refused(live_demo, c.RejectQuestion(MODERATOR, 3, "again"), IllegalTransition,
+            "question.illegal_transition")
+
+
+def test_released_floor_returns_the_question_to_the_head_of_the_queue(live_demo: State) -> None:
+    run(live_demo, c.GiveFloor(MODERATOR, "chau-doc", 2))
+    run(live_demo, c.ReleaseFloor(MODERATOR))
+    assert live_demo.questions[2].status is QuestionStatus.APPROVED
+    assert live_demo.queue[0] == 2
+    assert live_demo.floor.holder is None
+
+
+# --- merge and votes ---------------------------------------------------------------
+
+
+def test_merge_keeps_every_asker_origin_and_vote(live_demo: State) -> None:
+    a = submit(live_demo, phone("p1"), "k-00000001", "chau-doc", asker_name="Lan")
+    b = submit(live_demo, operator("tri-ton"), "k-00000002", "tri-ton", asker_name="Sơn",
+               asker_unit="Đoàn xã")
+    run(live_demo, c.ApproveQuestion(MODERATOR, a))
+    run(live_demo, c.ApproveQuestion(MODERATOR, b))
+    run(live_demo, c.SetPublicList(MODERATOR, True))
+    run(live_demo, c.Vote(phone("p2"), a))
+    run(live_demo, c.Vote(phone("p3"), a))
+    run(live_demo, c.Vote(phone("p3"), b))
+    run(live_demo, c.Vote(phone("p4"), b))
+    run(live_demo, c.MergeQuestion(MODERATOR, a, b))
+    target = live_demo.questions[b]
+    assert live_demo.questions[a].status is QuestionStatus.MERGED
+    assert live_demo.questions[a].merged_into == b
+    assert Asker(name="Lan") in target.askers()
+    assert (Origin.PHONE, "chau-doc") in target.origins()
+    assert target.voters == {"p2", "p3", "p4"}
+    assert target.votes == 3
+    assert a not in live_demo.queue
+    # a vote for the merged question counts for the one it joined, once
+    refused(live_demo, c.Vote(phone("p2"), a), IllegalTransition, "vote.already")
+    run(live_demo, c.Vote(phone("p5"), a))
+    assert target.votes == 4
+
+
+def test_votes_need_the_public_list_and_count_once(live_demo: State) -> None:
+    refused(live_demo, c.Vote(phone(), 1), PhaseRefused, "vote.list_closed")
+    run(live_demo, c.SetPublicList(MODERATOR, True))
+    run(live_demo, c.Vote(phone(), 1))
+    refused(live_demo, c.Vote(phone(), 1), IllegalTransition, "vote.already")
+    refused(live_demo, c.Vote(phone(), 3), IllegalTransition, "vote.not_open")  # not approved
+    assert live_demo.questions[1].votes == 1
+
+
+def test_merge_into_itself_or_a_closed_question_is_refused(live_demo: State) -> None:
+    refused(live_demo, c.MergeQuestion(MODERATOR, 1, 1), InvalidInput, "question.merge_self")
+    run(live_demo, c.RejectQuestion(MODERATOR, 3, "Trùng"))
+    refused(live_demo, c.MergeQuestion(MODERATOR, 1, 3), IllegalTransition,
+            "question.merge_target_closed")
+
+
+# --- roles ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [phone(), operator("long-xuyen"), SECRETARY, DISPLAY, Actor(Role.SPEAKER, speaker_id="khdt"),
+     ORGANISER],
+)
+def test_only_the_moderator_runs_the_floor(live_demo: State, actor: Actor) -> None:
+    refused(live_demo, c.GiveFloor(actor, "tinh", 1), Forbidden, "role.forbidden")
+    refused(live_demo, c.ApproveQuestion(actor, 3), Forbidden, "role.forbidden")
+    refused(live_demo, c.MarkAnswered(actor, 1), Forbidden, "role.forbidden")
+
+
+def test_a_phone_replaying_a_moderator_command_is_refused(live_demo: State) -> None:
+    for command in (
+        c.ApproveQuestion(phone(), 3),
+        c.RejectQuestion(phone(), 1, "x"),
+        c.MergeQuestion(phone(), 1, 2),
+        c.ChangePhase(phone(), Phase.CLOSED),
+        c.SetPublicList(phone(), True),
+        c.RecordAnswerSummary(phone(), 1, "x"),
+        c.RequestFloor(phone(), "long-xuyen"),
+    ):
+        refused(live_demo, command, Forbidden, "role.forbidden")
+
+
+def test_a_bridge_operator_acts_only_for_its_own_bridge(live_demo: State) -> None:
+    op = operator("chau-doc")
+    refused(live_demo, c.SubmitQuestion(op, Q, "k-00000001", "long-xuyen"), Forbidden,
+            "role.other_bridge")
+    refused(live_demo, c.RequestFloor(op, "long-xuyen"), Forbidden, "role.other_bridge")
+    run(live_demo, c.RequestFloor(operator("long-xuyen"), "long-xuyen"))
+    refused(live_demo, c.CancelFloorRequest(op, 1), Forbidden, "role.other_bridge")
+    qid = submit(live_demo, op, "k-00000001", "chau-doc", asker_name="Hòa")
+    assert live_demo.questions[qid].origin is Origin.BRIDGE
+
+
+def test_an_actor_without_identity_is_refused() -> None:
+    state = State()
+    refused(state, c.SubmitQuestion(Actor(Role.ATTENDEE), Q, "k-00000001", "x"), Forbidden,
+            "role.device_missing")
+    refused(state, c.RequestFloor(Actor(Role.BRIDGE_OPERATOR), "x"), Forbidden,
+            "role.bridge_missing")
+
+
+def test_only_the_organiser_imports_pre_collected_questions(live_demo: State) -> None:
+    qid = submit(live_demo, ORGANISER, "import-0001", "an-phu", origin=Origin.IMPORTED)
+    assert live_demo.questions[qid].origin is Origin.IMPORTED
+    refused(live_demo, c.SubmitQuestion(ORGANISER, Q, "import-0002", "an-phu"), InvalidInput,
+            "question.bad_origin")
+    # a phone cannot claim another origin: whatever it says, it is a phone
+    qid = submit(live_demo, phone(), "k-00000009", origin=Origin.PRE_COLLECTED)
+    assert live_demo.questions[qid].origin is Origin.PHONE
+
+
+# --- input rules ------------------------------------------------------------------------
+
+
+def test_text_is_normalised_and_stripped_of_controls(live_demo: State) -> None:
+    decomposed = unicodedata.normalize("NFD", "Việc làm cho thanh niên?")
+    raw = f"  {decomposed}\u202e\x00\x07\r\n\r\n\r\n\r\nDòng hai\t\tcuối  "
+    qid = submit(live_demo, phone(), "k-00000001", text=raw)
+    assert live_demo.questions[qid].text == "Việc làm cho thanh niên?\n\nDòng hai cuối"
+    assert unicodedata.is_normalized("NFC", live_demo.questions[qid].text)
+
+
+def test_question_length_limit_comes_from_configuration() -> None:
+    from session_server.demo import demo_commands
+    from tests.conftest import build
+
+    state = build(demo_commands(NOW))
+    state.limits = Limits(question_max_chars=20)
+    with pytest.raises(InvalidInput) as info:
+        decide(state, c.SubmitQuestion(phone(), "x" * 21, "k-00000001", "tinh"), NOW)
+    assert info.value.code == "input.too_long"
+    assert "20" in info.value.message("vi") and "21" in info.value.message("en")
+    decide(state, c.SubmitQuestion(phone(), "x" * 20, "k-00000001", "tinh"), NOW)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "\u202e\u200f"])
+def test_empty_question_is_refused(live_demo: State, text: str) -> None:
+    refused(live_demo, c.SubmitQuestion(phone(), text, "k-00000001", "tinh"), InvalidInput,
+            "input.empty")
+
+
+def test_asker_fields_are_bounded(live_demo: State) -> None:
+    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", asker_name="N" * 81),
+            InvalidInput, "input.too_long")
+    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", asker_unit="U" * 121),
+            InvalidInput, "input.too_long")
+
+
+@pytest.mark.parametrize("key", ["", "short", "has space!", "x" * 65, "ключ-ключ-ключ"])
+def test_bad_idempotency_keys_are_refused(live_demo: State, key: str) -> None:
+    refused(live_demo, c.SubmitQuestion(phone(), Q, key, "tinh"), InvalidInput,
+            "input.bad_idempotency_key")
+
+
+def test_a_retried_submission_is_accepted_once(live_demo: State) -> None:
+    command = c.SubmitQuestion(phone("p1"), Q, "k-00000001", "tinh")
+    first = run(live_demo, command)
+    assert len(first) == 1
+    count = len(live_demo.questions)
+    assert decide(live_demo, command, NOW + timedelta(seconds=5)) == []
+    assert len(live_demo.questions) == count
+    assert submitted_question_id(live_demo, command) == first[0].question_id  # type: ignore[attr-defined]
+    # the same key from another device is another question
+    other = c.SubmitQuestion(phone("p2"), Q, "k-00000001", "tinh")
+    assert len(run(live_demo, other)) == 1
+    assert submitted_question_id(live_demo, other) != submitted_question_id(live_demo, command)
+
+
+def test_unknown_bridge_and_topic_are_refused(live_demo: State) -> None:
+    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "nowhere"), NotFound,
+            "bridge.not_found")
+    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", topic_id="nope"),
+            NotFound, "topic.not_found")
+
+
+# --- phases ----------------------------------------------------------------------------------
+
+
+def test_phones_may_not_submit_after_the_intake_deadline(intake_demo: State) -> None:
+    deadline = intake_demo.dialogue.intake_deadline
+    assert deadline is not None
+    late = deadline + timedelta(seconds=1)
+    command = c.SubmitQuestion(phone(), Q, "k-00000001", "tinh")
+    with pytest.raises(PhaseRefused) as info:
+        decide(intake_demo, command, late)
+    assert info.value.code == "intake.deadline_passed"
+    assert decide(intake_demo, command, deadline)  # on the deadline itself: accepted
+    # operators and the organiser still compile questions after it
+    assert decide(intake_demo, c.SubmitQuestion(operator("tinh"), Q, "k-00000001", "tinh"), late)
+
+
+def test_nothing_is_submitted_once_closed(live_demo: State) -> None:
+    run(live_demo, c.ChangePhase(MODERATOR, Phase.CLOSED))
+    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), PhaseRefused,
+            "dialogue.closed")
+    refused(live_demo, c.SubmitQuestion(operator("tinh"), Q, "k-00000001", "tinh"), PhaseRefused,
+            "dialogue.closed")
+    refused(live_demo, c.ApproveQuestion(MODERATOR, 3), PhaseRefused, "dialogue.closed")
+    # the secretary may still complete the record of an answered question
+    assert live_demo.dialogue.phase is Phase.CLOSED
+
+
+def test_phases_only_move_forward_one_step() -> None:
+    from session_server.demo import demo_commands
+    from tests.conftest import build
+
+    state = build(demo_commands(NOW, live=False))
+    refused(state, c.ChangePhase(ORGANISER, Phase.CLOSED), IllegalTransition, "phase.illegal")
+    refused(state, c.ChangePhase(ORGANISER, Phase.DRAFT), IllegalTransition, "phase.illegal")
+    run(state, c.ChangePhase(ORGANISER, Phase.LIVE))
+    assert state.dialogue.phase is Phase.LIVE
+
+
+def test_phones_cannot_submit_to_a_draft() -> None:
+    state = State()
+    run(state, c.CreateDialogue(ORGANISER, "Thử"))
+    run(state, c.SetBridgePoint(ORGANISER, "tinh", "Tỉnh"))
+    refused(state, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), PhaseRefused,
+            "dialogue.not_open")
+
+
+def test_commands_before_the_dialogue_exists_are_refused() -> None:
+    refused(State(), c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), NotFound,
+            "dialogue.not_found")
+
+
+# --- the floor ---------------------------------------------------------------------------------
+
+
+def test_one_floor_holder_at_a_time(live_demo: State) -> None:
+    run(live_demo, c.GiveFloor(MODERATOR, "tinh", 1))
+    refused(live_demo, c.GiveFloor(MODERATOR, "chau-doc", 2), IllegalTransition, "floor.busy")
+    refused(live_demo, c.SetFloorQuestion(MODERATOR, 2), IllegalTransition, "floor.has_question")
+
+
+def test_the_floor_needs_a_live_dialogue(intake_demo: State) -> None:
+    refused(intake_demo, c.GiveFloor(MODERATOR, "tinh"), PhaseRefused, "dialogue.not_live")
+
+
+def test_timers_are_deadlines(live_demo: State) -> None:
+    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 60), IllegalTransition,
+            "floor.free")
+    run(live_demo, c.GiveFloor(MODERATOR, "tinh"))
+    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.ANSWER, 60), IllegalTransition,
+            "floor.no_question")
+    run(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 60))
+    assert live_demo.floor.question_ends_at == NOW + timedelta(seconds=60)
+    run(live_demo, c.ExtendTimer(MODERATOR, TimerKind.QUESTION, 30))
+    assert live_demo.floor.question_ends_at == NOW + timedelta(seconds=90)
+    run(live_demo, c.StopTimer(MODERATOR, TimerKind.QUESTION))
+    assert live_demo.floor.question_ends_at is None
+    refused(live_demo, c.ExtendTimer(MODERATOR, TimerKind.QUESTION, 30), IllegalTransition,
+            "timer.not_running")
+    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 0), InvalidInput,
+            "timer.bad_seconds")
+    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 3601), InvalidInput,
+            "timer.bad_seconds")
+
+
+def test_floor_requests_form_a_queue(live_demo: State) -> None:
+    run(live_demo, c.RequestFloor(operator("an-phu"), "an-phu", "Có bạn muốn hỏi"))
+    run(live_demo, c.RequestFloor(operator("tri-ton"), "tri-ton"))
+    refused(live_demo, c.RequestFloor(operator("an-phu"), "an-phu"), IllegalTransition,
+            "floor_request.already_pending")
+    assert [r.bridge_id for r in live_demo.pending_floor_requests()] == ["an-phu", "tri-ton"]
+    run(live_demo, c.GrantFloorRequest(MODERATOR, 1, question_id=5))
+    assert live_demo.floor.holder == "an-phu"
+    assert live_demo.floor.question_id == 5
+    assert live_demo.floor_requests[1].status.value == "granted"
+    run(live_demo, c.DeclineFloorRequest(MODERATOR, 2, "Hết thời gian"))
+    refused(live_demo, c.GrantFloorRequest(MODERATOR, 2), IllegalTransition,
+            "floor_request.not_pending")
+    refused(live_demo, c.RequestFloor(operator("an-phu"), "an-phu"), IllegalTransition,
+            "floor_request.already_holds")
+
+
+def test_giving_the_floor_to_a_requesting_bridge_grants_its_request(live_demo: State) -> None:
+    run(live_demo, c.RequestFloor(operator("phu-tan"), "phu-tan"))
+    run(live_demo, c.GiveFloor(MODERATOR, "phu-tan"))
+    assert live_demo.floor_requests[1].status.value == "granted"
+    assert live_demo.pending_floor_requests() == []
+
+
+def test_forward_deadline_cannot_be_in_the_past(live_demo: State) -> None:
+    refused(live_demo, c.ForwardQuestion(MODERATOR, 1, "Sở Y tế", date(2020, 1, 1)),
+            InvalidInput, "forward.deadline_past")
+
+
+def test_the_secretary_records_only_what_reached_the_floor(live_demo: State) -> None:
+    refused(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "x"), IllegalTransition,
+            "answer.not_recordable")
+    run(live_demo, c.GiveFloor(MODERATOR, "tinh", 1))
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Tóm tắt"))
+    # saving the same text again (a reconnecting screen) adds nothing to the log
+    assert decide(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Tóm tắt"), NOW) == []
+    run(live_demo, c.AddCommitment(SECRETARY, 1, "Việc", "Ai"))
+    run(live_demo, c.RemoveCommitment(SECRETARY, 1, 1))
+    assert live_demo.answers[1].commitments == []
+    refused(live_demo, c.RemoveCommitment(SECRETARY, 1, 1), NotFound, "commitment.not_found")
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def test_a_phone_sees_only_its_own_unapproved_questions(live_demo: State) -> None:
+    mine = submit(live_demo, phone("p1"), "k-00000001")
+    theirs = submit(live_demo, phone("p2"), "k-00000002")
+    seen = {q.question_id for q in visible_questions(live_demo, phone("p1"))}
+    assert mine in seen and theirs not in seen
+    assert 1 not in seen, "approved questions stay hidden until the public list opens"
+    run(live_demo, c.SetPublicList(MODERATOR, True))
+    seen = {q.question_id for q in visible_questions(live_demo, phone("p1"))}
+    assert 1 in seen and theirs not in seen and 3 not in seen
+    operator_sees = {q.question_id for q in visible_questions(live_demo, operator("long-xuyen"))}
+    assert mine in operator_sees and theirs in operator_sees  # both came in at long-xuyen
+    display_sees = {q.question_id for q in visible_questions(live_demo, DISPLAY)}
+    assert mine not in display_sees
+
+
+def test_fairness_counts_submitted_approved_and_taken(live_demo: State) -> None:
+    before = {f.bridge_id: f for f in fairness(live_demo)}
+    qid = submit(live_demo, phone(), "k-00000001", "tri-ton")
+    run(live_demo, c.ApproveQuestion(MODERATOR, qid))
+    run(live_demo, c.GiveFloor(MODERATOR, "tri-ton", qid))
+    after = {f.bridge_id: f for f in fairness(live_demo)}
+    assert after["tri-ton"].submitted == before["tri-ton"].submitted + 1
+    assert after["tri-ton"].approved == before["tri-ton"].approved + 1
+    assert after["tri-ton"].taken == before["tri-ton"].taken + 1
+    assert len(after) == 12
+
+
+def test_speakers_see_their_questions_in_order(live_demo: State) -> None:
+    mine = speaker_questions(live_demo, "ldtbxh")
+    assert mine and all(q.topic_id in ("viec-lam", "dao-tao-nghe") for q in mine)
+    run(live_demo, c.MoveQuestion(MODERATOR, mine[-1].question_id, 0))
+    assert speaker_questions(live_demo, "ldtbxh")[0].question_id == mine[-1].question_id
+
+
+def test_the_demo_is_a_provincial_dialogue(live_demo: State) -> None:
+    assert live_demo.dialogue.phase is Phase.LIVE
+    assert len(live_demo.bridges) == 12
+    assert live_demo.main_bridge() is not None
+    assert len(live_demo.questions) >= 30
+    assert all(q.origin is Origin.PRE_COLLECTED for q in live_demo.questions.values())
+    assert {t for t in live_demo.topics} >= {"viec-lam", "dao-tao-nghe", "khoi-nghiep"}
+    assert len(live_demo.programme) == 7
+    assert live_demo.current_item() is not None
