@@ -1,0 +1,1 @@
+"""Runtime: keeps each dialogue's state in step with its event log."""

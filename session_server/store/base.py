@@ -1,0 +1,72 @@
+"""The event log contract: the one source of truth of every dialogue.
+
+Each dialogue has its own log: a gap-free sequence of events numbered from 1,
+and an ``epoch`` that changes whenever history may have been lost (a restore,
+a Redis without persistence restarted). Readers that hold ``{epoch, seq}``
+can tell "I missed events N+1.." from "what I knew may be gone".
+
+``append`` is atomic: all the events or none, and only if the log's last
+sequence number is still ``expected_seq``; otherwise it raises
+:class:`~session_server.core.errors.StaleSequence` and writes nothing. A log
+that cannot be written raises :class:`~session_server.core.errors.Unavailable`.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from session_server.core.errors import InvalidInput
+from session_server.core.events import Event
+
+__all__ = ["EventLog", "LogHead", "Record", "check_dialogue_id"]
+
+_DIALOGUE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def check_dialogue_id(dialogue_id: str) -> str:
+    if not _DIALOGUE_ID.fullmatch(dialogue_id):
+        raise InvalidInput("input.bad_identifier", field="dialogue_id")
+    return dialogue_id
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored event and its position in the log."""
+
+    seq: int
+    event: Event
+
+
+@dataclass(frozen=True)
+class LogHead:
+    epoch: str
+    seq: int
+
+
+class EventLog(abc.ABC):
+    """An append-only, per-dialogue event log."""
+
+    @abc.abstractmethod
+    async def append(self, dialogue_id: str, events: Sequence[Event], expected_seq: int) -> int:
+        """Store ``events`` after ``expected_seq``; return the new last seq."""
+
+    @abc.abstractmethod
+    async def read(
+        self, dialogue_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[Record]:
+        """Events with ``seq > after_seq``, in order, at most ``limit``."""
+
+    @abc.abstractmethod
+    async def head(self, dialogue_id: str) -> LogHead:
+        """The log's epoch and last sequence number (0 when empty)."""
+
+    @abc.abstractmethod
+    async def dialogues(self) -> list[str]:
+        """Ids of the dialogues whose log holds at least one event, sorted."""
+
+    async def close(self) -> None:
+        """Release connections; the default has none."""
+        return None
