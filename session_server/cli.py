@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import secrets
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from starlette.datastructures import Secret
+
+from session_server.catalogue import term
 from session_server.config import Settings, load_settings
+from session_server.core.links import standard_links
+from session_server.core.model import Actor, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
-from session_server.store import open_log
+from session_server.store import EventLog, open_log
+from session_server.web.access import Access, new_link_id
 
 __all__ = ["main"]
 
@@ -61,6 +69,111 @@ async def _check(settings: Settings, store_url: str) -> int:
         await log.close()
 
 
+def _secret(settings: Settings, store_url: str) -> str:
+    """The signing key: from SECRET_KEY, else kept in a file beside the
+    SQLite database so links survive a restart (made once)."""
+    configured = str(settings.secret_key)
+    if configured:
+        return configured
+    folder = Path("data")
+    if store_url.startswith("sqlite:///"):
+        folder = Path(store_url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    path = folder / "secret.key"
+    if path.is_file():
+        return path.read_text(encoding="ascii").strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key, encoding="ascii")
+    path.chmod(0o600)
+    return key
+
+
+def _organiser_password(settings: Settings, store_url: str) -> str:
+    configured = str(settings.organiser_password)
+    if configured:
+        return configured
+    folder = Path("data")
+    if store_url.startswith("sqlite:///"):
+        folder = Path(store_url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    path = folder / "organiser.password"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(9)
+    path.write_text(password, encoding="utf-8")
+    path.chmod(0o600)
+    return password
+
+
+async def _prepare(settings: Settings, store_url: str, demo: bool) -> list[tuple[str, str]]:
+    """Seed the demo (once) and its role links; return the screens' paths."""
+    _ensure_parent(store_url)
+    log = open_log(store_url)
+    try:
+        if demo:
+            session = DialogueSession(log, DEMO_DIALOGUE_ID, settings.limits)
+            await session.load()
+            now = datetime.now(UTC)
+            if not session.state.created:
+                await session.execute_all(demo_commands(now), now)
+            await session.execute_all(
+                standard_links(session.state, Actor(Role.ORGANISER), new_link_id), now
+            )
+        return await _screens(settings, log, store_url)
+    finally:
+        await log.close()
+
+
+async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tuple[str, str]]:
+    access = Access(_secret(settings, store_url))
+    screens: list[tuple[str, str]] = []
+    for dialogue_id in await log.dialogues():
+        session = DialogueSession(log, dialogue_id, settings.limits)
+        await session.load()
+        state = session.state
+        screens.append((f"organiser · {dialogue_id}", f"/o/{dialogue_id}"))
+        order = [Role.MODERATOR, Role.SECRETARY, Role.DISPLAY, Role.BRIDGE_OPERATOR,
+                 Role.ATTENDEE, Role.SPEAKER]
+        links = sorted(
+            (link for link in state.links.values() if link.active),
+            key=lambda link: (order.index(link.role), link.bridge_id or "", link.speaker_id or ""),
+        )
+        for link in links:
+            token = access.link_token(dialogue_id, link.link_id)
+            prefix = "/j/" if link.role is Role.ATTENDEE else "/s/"
+            label = term(link.role.value, "en")
+            if link.label:
+                label = f"{label} · {link.label}"
+            screens.append((label, prefix + token))
+    return screens
+
+
+def _serve(settings: Settings, store_url: str, demo: bool, host: str, port: int) -> int:
+    import uvicorn
+
+    from session_server.web.app import create_app
+
+    screens = asyncio.run(_prepare(settings, store_url, demo))
+    secret = _secret(settings, store_url)
+    password = _organiser_password(settings, store_url)
+    settings = dataclasses.replace(settings, organiser_password=Secret(password))
+    base = settings.public_url or f"http://{host}:{port}"
+    print(f"\nsession-server on {base}  (store: {store_url})\n")
+    for label, path in screens:
+        print(f"  {label:<48} {base}{path}")
+    print(f"\n  organiser password: {password}\n", flush=True)
+    app = create_app(settings, open_log(store_url), secret)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ws_per_message_deflate=False,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="session-server", description=__doc__)
@@ -68,12 +181,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="create the demo dialogue in the store (once)")
     sub.add_parser("check", help="replay every dialogue in the store and summarise it")
+    serve = sub.add_parser("serve", help="run the server and print the link to every screen")
+    serve.add_argument("--host", default=settings.host)
+    serve.add_argument("--port", type=int, default=settings.port)
+    serve.add_argument("--demo", action="store_true", help="create the demo dialogue if absent")
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
         return asyncio.run(_demo(settings, args.store))
     if args.command == "check":
         return asyncio.run(_check(settings, args.store))
+    if args.command == "serve":
+        return _serve(settings, args.store, args.demo, args.host, args.port)
     parser.print_help()
     return 2
 

@@ -26,6 +26,13 @@ class Settings:
     port: int
     limits: Limits
     log_level: str
+    public_url: str
+    """Base URL printed in links and QR codes (what phones can reach)."""
+    rate_device: str
+    rate_bridge: str
+    rate_socket: str
+    trusted_origins: tuple[str, ...]
+    """Extra origins allowed to open WebSockets and post forms (behind a proxy)."""
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -47,4 +54,13 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         port=config("PORT", cast=int, default=8000),
         limits=limits,
         log_level=config("LOG_LEVEL", default="INFO"),
+        public_url=config("PUBLIC_URL", default="").rstrip("/"),
+        rate_device=config("RATE_DEVICE", default="5/60"),
+        rate_bridge=config("RATE_BRIDGE", default="60/60"),
+        rate_socket=config("RATE_SOCKET", default="30/10"),
+        trusted_origins=tuple(
+            o.strip().rstrip("/")
+            for o in config("TRUSTED_ORIGINS", default="").split(",")
+            if o.strip()
+        ),
     )

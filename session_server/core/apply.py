@@ -27,6 +27,7 @@ from session_server.core.model import (
     ProgrammeItem,
     Question,
     QuestionStatus,
+    RoleLink,
     Speaker,
     State,
     TimerKind,
@@ -356,6 +357,23 @@ def _commitment_added(state: State, ev: e.CommitmentAdded) -> None:
 def _commitment_removed(state: State, ev: e.CommitmentRemoved) -> None:
     record = _record(state, ev.question_id)
     record.commitments = [k for k in record.commitments if k.commitment_id != ev.commitment_id]
+
+
+@_fold(e.LinkIssued)
+def _link_issued(state: State, ev: e.LinkIssued) -> None:
+    state.links[ev.link_id] = RoleLink(
+        link_id=ev.link_id,
+        role=ev.role,
+        bridge_id=ev.bridge_id,
+        speaker_id=ev.speaker_id,
+        label=ev.label,
+        issued_at=ev.at,
+    )
+
+
+@_fold(e.LinkRevoked)
+def _link_revoked(state: State, ev: e.LinkRevoked) -> None:
+    state.links[ev.link_id].revoked_at = ev.at
 
 
 def _unqueue(state: State, question_id: int) -> None:

@@ -16,6 +16,7 @@ from session_server.core.model import (
     Origin,
     Phase,
     ProgrammeKind,
+    Role,
     TimerKind,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "ForwardQuestion",
     "GiveFloor",
     "GrantFloorRequest",
+    "IssueLink",
     "MarkAnswered",
     "MergeQuestion",
     "MoveQuestion",
@@ -43,6 +45,7 @@ __all__ = [
     "RemoveBridgePoint",
     "RemoveCommitment",
     "RequestFloor",
+    "RevokeLink",
     "SetBridgePoint",
     "SetCurrentItem",
     "SetFloorQuestion",
@@ -149,6 +152,22 @@ class SetProgramme(Command):
 @dataclass(frozen=True)
 class SetCurrentItem(Command):
     item_id: str | None
+
+
+@dataclass(frozen=True)
+class IssueLink(Command):
+    """A role link; ``link_id`` is made by the adapter (random)."""
+
+    link_id: str
+    role: Role
+    bridge_id: str | None = None
+    speaker_id: str | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class RevokeLink(Command):
+    link_id: str
 
 
 # --- questions ---------------------------------------------------------------

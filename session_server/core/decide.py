@@ -8,6 +8,7 @@ role, phase, existence, state, input.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -59,6 +60,8 @@ PERMISSIONS: dict[type[c.Command], frozenset[Role]] = {
     c.SetSpeaker: frozenset({ORG}),
     c.SetProgramme: frozenset({ORG}),
     c.SetCurrentItem: frozenset({ORG, MOD}),
+    c.IssueLink: frozenset({ORG}),
+    c.RevokeLink: frozenset({ORG}),
     c.SubmitQuestion: frozenset({ORG, OPR, ATT}),
     c.ApproveQuestion: frozenset({MOD}),
     c.RejectQuestion: frozenset({MOD}),
@@ -396,6 +399,48 @@ def _set_current(state: State, cmd: c.SetCurrentItem, now: datetime) -> list[e.E
     if cmd.item_id is not None and all(i.item_id != cmd.item_id for i in state.programme):
         raise NotFound("programme.not_found", item=cmd.item_id)
     return [e.CurrentItemSet(at=now, item_id=cmd.item_id)]
+
+
+_LINK_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
+
+
+@_rule(c.IssueLink)
+def _issue_link(state: State, cmd: c.IssueLink, now: datetime) -> list[e.Event]:
+    if not _LINK_ID.fullmatch(cmd.link_id) or cmd.link_id in state.links:
+        raise InvalidInput("input.bad_value", field="link_id")
+    if cmd.role is Role.ORGANISER:
+        raise InvalidInput("link.bad_role", role=cmd.role.value)
+    bridge_id = speaker_id = None
+    if cmd.role in (Role.BRIDGE_OPERATOR, Role.ATTENDEE, Role.DISPLAY):
+        if cmd.bridge_id is None:
+            raise InvalidInput("link.needs_bridge", role=cmd.role.value)
+        _bridge(state, cmd.bridge_id)
+        bridge_id = cmd.bridge_id
+    if cmd.role is Role.SPEAKER:
+        if cmd.speaker_id is None:
+            raise InvalidInput("link.needs_speaker")
+        _speaker(state, cmd.speaker_id)
+        speaker_id = cmd.speaker_id
+    return [
+        e.LinkIssued(
+            at=now,
+            link_id=cmd.link_id,
+            role=cmd.role,
+            bridge_id=bridge_id,
+            speaker_id=speaker_id,
+            label=_label(state, cmd.label, "label", required=False),
+        )
+    ]
+
+
+@_rule(c.RevokeLink)
+def _revoke_link(state: State, cmd: c.RevokeLink, now: datetime) -> list[e.Event]:
+    link = state.links.get(cmd.link_id)
+    if link is None:
+        raise NotFound("link.not_found")
+    if not link.active:
+        raise IllegalTransition("link.revoked")
+    return [e.LinkRevoked(at=now, link_id=cmd.link_id)]
 
 
 # --- questions --------------------------------------------------------------------

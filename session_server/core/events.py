@@ -17,6 +17,7 @@ from session_server.core.model import (
     Origin,
     Phase,
     ProgrammeKind,
+    Role,
     TimerKind,
 )
 
@@ -38,6 +39,8 @@ __all__ = [
     "FloorRequestDeclined",
     "FloorRequested",
     "IntakeDeadlineSet",
+    "LinkIssued",
+    "LinkRevoked",
     "PhaseChanged",
     "ProgrammeItemData",
     "ProgrammeSet",
@@ -337,6 +340,22 @@ class CommitmentRemoved(Event):
     commitment_id: int
 
 
+@dataclass(frozen=True)
+class LinkIssued(Event):
+    name: ClassVar[str] = "LinkIssued"
+    link_id: str
+    role: Role
+    bridge_id: str | None
+    speaker_id: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class LinkRevoked(Event):
+    name: ClassVar[str] = "LinkRevoked"
+    link_id: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -374,5 +393,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AnswerSummaryRecorded,
         CommitmentAdded,
         CommitmentRemoved,
+        LinkIssued,
+        LinkRevoked,
     )
 }

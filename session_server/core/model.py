@@ -32,6 +32,7 @@ __all__ = [
     "Question",
     "QuestionStatus",
     "Role",
+    "RoleLink",
     "Speaker",
     "State",
     "TimerKind",
@@ -291,6 +292,33 @@ class Floor:
 
 
 @dataclass
+class RoleLink:
+    """A signed link that lets its holder act in one role (and bridge point
+    or speaker) of this dialogue, until revoked. The signature lives in the
+    adapter; the core keeps which links exist and which are revoked."""
+
+    link_id: str
+    role: Role
+    bridge_id: str | None = None
+    speaker_id: str | None = None
+    label: str = ""
+    issued_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def actor(self, device_id: str | None = None) -> Actor:
+        return Actor(
+            role=self.role,
+            bridge_id=self.bridge_id,
+            speaker_id=self.speaker_id,
+            device_id=device_id if self.role is Role.ATTENDEE else None,
+        )
+
+
+@dataclass
 class State:
     """One dialogue, as rebuilt from its log."""
 
@@ -309,6 +337,7 @@ class State:
     floor: Floor = field(default_factory=Floor)
     floor_requests: dict[int, FloorRequest] = field(default_factory=dict)
     answers: dict[int, AnswerRecord] = field(default_factory=dict)
+    links: dict[str, RoleLink] = field(default_factory=dict)
     idempotency: dict[str, int] = field(default_factory=dict)
     """``actor scope + ':' + key`` → question id."""
     next_question_id: int = 1

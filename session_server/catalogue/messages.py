@@ -1,19 +1,6 @@
-"""The one catalogue of user-visible text: Vietnamese first, English second.
-
-``message(code, lang, **params)`` formats an entry. Parameters named
-``field``, ``status``, ``to``, ``phase`` and ``role`` are themselves
-translated from the tables below, so an error reads "Câu hỏi quá dài" rather
-than "question too long" in Vietnamese. Standard library only: the core uses
-it too.
-"""
+"""Refusals and errors: code → (Vietnamese, English)."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-
-__all__ = ["LANGUAGES", "MESSAGES", "message", "term"]
-
-LANGUAGES = ("vi", "en")
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # input
@@ -181,6 +168,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "An answer cannot be recorded for question {question} yet ({status}).",
     ),
     "commitment.not_found": ("Không có cam kết số {commitment}.", "No commitment {commitment}."),
+    # links
+    "link.bad_role": (
+        "Không cấp đường dẫn cho vai trò {role}.",
+        "No link is issued for the {role} role.",
+    ),
+    "link.needs_bridge": (
+        "Đường dẫn vai trò {role} cần chọn điểm cầu.",
+        "A {role} link needs a bridge point.",
+    ),
+    "link.needs_speaker": (
+        "Đường dẫn diễn giả cần chọn diễn giả.",
+        "A speaker link needs a speaker.",
+    ),
+    "link.not_found": ("Không có đường dẫn này.", "No such link."),
+    "link.revoked": (
+        "Đường dẫn này đã bị thu hồi; vui lòng liên hệ ban tổ chức.",
+        "This link has been revoked; please contact the organisers.",
+    ),
+    "link.invalid": (
+        "Đường dẫn không hợp lệ hoặc đã hết hiệu lực.",
+        "The link is invalid or no longer valid.",
+    ),
+    # requests
+    "request.csrf": (
+        "Phiên làm việc đã hết hạn; vui lòng tải lại trang rồi thử lại.",
+        "The form has expired; please reload the page and try again.",
+    ),
+    "request.origin": (
+        "Yêu cầu đến từ trang khác nên bị từ chối.",
+        "A request from another site was refused.",
+    ),
+    "request.unauthorised": (
+        "Cần đăng nhập ban tổ chức hoặc mã vai trò hợp lệ.",
+        "Organiser sign-in or a valid role token is required.",
+    ),
+    "request.bad_json": (
+        "Nội dung gửi lên phải là JSON hợp lệ.",
+        "The request body must be valid JSON.",
+    ),
+    "organiser.bad_password": ("Mật khẩu không đúng.", "Wrong password."),
     # adapters
     "log.stale_sequence": (
         "Dữ liệu vừa thay đổi; vui lòng thử lại.",
@@ -195,87 +222,3 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "You are sending too fast; please wait {seconds} seconds.",
     ),
 }
-
-TERMS: dict[str, tuple[str, str]] = {
-    # fields
-    "question": ("Câu hỏi", "Question"),
-    "asker_name": ("Họ tên", "Name"),
-    "asker_unit": ("Đơn vị", "Unit"),
-    "asker_age_group": ("Độ tuổi", "Age group"),
-    "reason": ("Lý do", "Reason"),
-    "summary": ("Tóm tắt trả lời", "Answer summary"),
-    "what": ("Nội dung cam kết", "Commitment"),
-    "who": ("Người thực hiện", "Responsible"),
-    "agency": ("Cơ quan", "Agency"),
-    "note": ("Ghi chú", "Note"),
-    "title": ("Tiêu đề", "Title"),
-    "theme": ("Chủ đề", "Theme"),
-    "name": ("Tên", "Name"),
-    "place": ("Địa điểm", "Place"),
-    "host_body": ("Cơ quan chủ trì", "Host body"),
-    "parent_body": ("Cơ quan chủ quản", "Parent body"),
-    "operator": ("Người điều hành", "Operator"),
-    "position": ("Chức vụ", "Position"),
-    "legal_basis": ("Căn cứ pháp lý", "Legal basis"),
-    "capacity": ("Sức chứa", "Capacity"),
-    "planned_minutes": ("Thời lượng", "Planned minutes"),
-    "programme": ("Chương trình", "Programme"),
-    "commitments": ("Cam kết", "Commitments"),
-    "bridge_id": ("Mã điểm cầu", "Bridge point id"),
-    "topic_id": ("Mã nhóm vấn đề", "Topic id"),
-    "speaker_id": ("Mã diễn giả", "Speaker id"),
-    "item_id": ("Mã mục chương trình", "Programme item id"),
-    # statuses
-    "submitted": ("chờ duyệt", "submitted"),
-    "approved": ("đã duyệt", "approved"),
-    "rejected": ("bị từ chối", "rejected"),
-    "merged": ("đã gộp", "merged"),
-    "on_floor": ("đang trả lời", "on the floor"),
-    "answered": ("đã trả lời", "answered"),
-    "forwarded": ("chuyển cơ quan khác", "forwarded"),
-    "deferred": ("trả lời bằng văn bản", "deferred"),
-    "pending": ("đang chờ", "pending"),
-    "granted": ("đã cho phát biểu", "granted"),
-    "declined": ("bị từ chối", "declined"),
-    "cancelled": ("đã hủy", "cancelled"),
-    # phases
-    "draft": ("soạn thảo", "draft"),
-    "intake": ("nhận câu hỏi", "intake"),
-    "live": ("đang diễn ra", "live"),
-    "closed": ("đã kết thúc", "closed"),
-    # roles
-    "organiser": ("ban tổ chức", "organiser"),
-    "moderator": ("chủ tọa", "moderator"),
-    "secretary": ("thư ký", "secretary"),
-    "bridge": ("điều hành điểm cầu", "bridge operator"),
-    "speaker": ("diễn giả", "speaker"),
-    "attendee": ("người tham dự", "attendee"),
-    "display": ("màn hình hội trường", "hall display"),
-    # timers
-    "answer": ("trả lời", "answer"),
-}
-
-_TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})
-
-
-def term(key: str, lang: str = "vi") -> str:
-    """A translated domain word (field, status, phase, role), or ``key``."""
-    pair = TERMS.get(key)
-    if pair is None:
-        return key
-    return pair[0] if lang == "vi" else pair[1]
-
-
-def message(code: str, lang: str = "vi", /, **params: object) -> str:
-    """The catalogue text for ``code`` in ``lang`` ('vi' or 'en')."""
-    pair = MESSAGES.get(code)
-    if pair is None:
-        return code
-    template = pair[0] if lang == "vi" else pair[1]
-    values: Mapping[str, object] = {
-        k: term(str(v), lang) if k in _TRANSLATED_PARAMS else v for k, v in params.items()
-    }
-    try:
-        return template.format_map(dict(values))
-    except (KeyError, IndexError, ValueError):
-        return template

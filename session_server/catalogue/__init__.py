@@ -1,0 +1,61 @@
+"""The one catalogue of user-visible text: Vietnamese first, English second.
+
+Entries live in several modules of this package by subject (errors, domain
+terms, screens, organiser); lookups go through this module only.
+``message(code, lang, **params)`` formats an error; parameters named
+``field``, ``status``, ``to``, ``phase``, ``role`` and ``kind`` are themselves
+translated, so an error reads "Câu hỏi quá dài" rather than "question too
+long" in Vietnamese. ``ui(key, lang)`` is screen text. Standard library only:
+the core uses it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from session_server.catalogue.messages import MESSAGES
+from session_server.catalogue.terms import TERMS
+from session_server.catalogue.ui import UI_SCREENS
+from session_server.catalogue.ui_organiser import UI_ORGANISER
+
+__all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term", "ui"]
+
+LANGUAGES = ("vi", "en")
+
+UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER}
+if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER):  # pragma: no cover
+    raise RuntimeError("a screen text key is defined twice")
+
+
+def ui(key: str, lang: str = "vi", /, **params: object) -> str:
+    pair = UI.get(key)
+    if pair is None:
+        return key
+    text = pair[0] if lang == "vi" else pair[1]
+    return text.format(**params) if params else text
+
+
+_TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})
+
+
+def term(key: str, lang: str = "vi") -> str:
+    """A translated domain word (field, status, phase, role), or ``key``."""
+    pair = TERMS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "vi" else pair[1]
+
+
+def message(code: str, lang: str = "vi", /, **params: object) -> str:
+    """The catalogue text for ``code`` in ``lang`` ('vi' or 'en')."""
+    pair = MESSAGES.get(code)
+    if pair is None:
+        return code
+    template = pair[0] if lang == "vi" else pair[1]
+    values: Mapping[str, object] = {
+        k: term(str(v), lang) if k in _TRANSLATED_PARAMS else v for k, v in params.items()
+    }
+    try:
+        return template.format_map(dict(values))
+    except (KeyError, IndexError, ValueError):
+        return template

@@ -1,0 +1,131 @@
+"""Who is asking: signed role links, device cookies, the organiser's session
+and CSRF tokens.
+
+A role link carries ``[dialogue_id, link_id]`` signed with the server's
+secret. The signature proves we issued it; the dialogue's state says whether
+it is still active (revocation is an event in the log, so it holds on every
+process and across restarts). A phone's identity is a random device id in a
+signed cookie; the bridge point it joined from comes from its link, never
+from the phone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer
+
+from session_server.core.errors import Forbidden
+from session_server.core.model import Actor, Role, RoleLink, State
+
+__all__ = [
+    "DEVICE_COOKIE",
+    "ORGANISER_COOKIE",
+    "Access",
+    "LinkClaim",
+    "new_link_id",
+]
+
+DEVICE_COOKIE = "ssd"
+ORGANISER_COOKIE = "sso"
+ORGANISER_MAX_AGE = 12 * 3600
+
+
+def new_link_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    dialogue_id: str
+    link_id: str
+
+
+class Access:
+    def __init__(self, secret: str) -> None:
+        if len(secret) < 16:
+            raise ValueError("the secret key must have at least 16 characters")
+        self._secret = secret.encode("utf-8")
+        self._links = URLSafeSerializer(secret, salt="role-link")
+        self._devices = TimestampSigner(secret, salt="device")
+        self._organiser = TimestampSigner(secret, salt="organiser")
+
+    # --- role links ---------------------------------------------------------
+
+    def link_token(self, dialogue_id: str, link_id: str) -> str:
+        return self._links.dumps([dialogue_id, link_id])
+
+    def read_link(self, token: str) -> LinkClaim:
+        try:
+            value = self._links.loads(token)
+        except BadSignature:
+            raise Forbidden("link.invalid") from None
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, str) for v in value)
+        ):
+            raise Forbidden("link.invalid")
+        return LinkClaim(dialogue_id=value[0], link_id=value[1])
+
+    @staticmethod
+    def active_link(state: State, claim: LinkClaim) -> RoleLink:
+        link = state.links.get(claim.link_id)
+        if link is None:
+            raise Forbidden("link.invalid")
+        if not link.active:
+            raise Forbidden("link.revoked")
+        return link
+
+    # --- devices ------------------------------------------------------------
+
+    def new_device(self) -> tuple[str, str]:
+        """A new device id and its cookie value."""
+        device_id = secrets.token_urlsafe(12)
+        return device_id, self._devices.sign(device_id).decode("ascii")
+
+    def read_device(self, cookie: str | None) -> str | None:
+        if not cookie:
+            return None
+        try:
+            return self._devices.unsign(cookie).decode("ascii")
+        except BadSignature:
+            return None
+
+    # --- organiser ----------------------------------------------------------
+
+    def check_password(self, given: str, expected: str) -> bool:
+        if not expected:
+            return False
+        return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+    def organiser_cookie(self) -> str:
+        return self._organiser.sign(secrets.token_urlsafe(8)).decode("ascii")
+
+    def is_organiser(self, cookie: str | None) -> bool:
+        if not cookie:
+            return False
+        try:
+            self._organiser.unsign(cookie, max_age=ORGANISER_MAX_AGE)
+        except BadSignature:
+            return False
+        return True
+
+    @staticmethod
+    def organiser_actor() -> Actor:
+        return Actor(Role.ORGANISER)
+
+    # --- CSRF ---------------------------------------------------------------
+
+    def csrf_token(self, subject: str) -> str:
+        """A token bound to ``subject`` (a link token, a device, the
+        organiser cookie): a cross-site form cannot know it."""
+        digest = hmac.new(self._secret, b"csrf:" + subject.encode("utf-8"), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    def check_csrf(self, subject: str, given: str | None) -> None:
+        if not given or not hmac.compare_digest(self.csrf_token(subject), given):
+            raise Forbidden("request.csrf")

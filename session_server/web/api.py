@@ -1,0 +1,5 @@
+"""JSON API."""
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

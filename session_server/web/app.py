@@ -1,0 +1,78 @@
+"""The Starlette application: routes, lifespan, error pages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from session_server.config import Settings
+from session_server.store.base import EventLog
+from session_server.web import api, organiser
+from session_server.web.registry import Registry
+from session_server.web.render import ROOT
+from session_server.web.screens import link_page, link_post, phone_page, phone_post
+from session_server.web.socket import live_socket
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+async def health(request: Request) -> Response:
+    registry: Registry = request.app.state.registry
+    return JSONResponse(
+        {
+            "status": "ok",
+            "dialogues": {
+                d: {"epoch": h.session.epoch, "seq": h.session.seq,
+                    "sockets": h.connection_count()}
+                for d, h in registry.hubs.items()
+            },
+        }
+    )
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/o/", status_code=303)
+
+
+async def robots(request: Request) -> Response:
+    return PlainTextResponse("User-agent: *\nDisallow: /\n")
+
+
+def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
+    """The app for ``settings``, on ``log`` (which it closes on shutdown)."""
+    registry = Registry(settings, log, secret)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await registry.start()
+        try:
+            yield
+        finally:
+            await registry.stop()
+            await log.close()
+
+    routes = [
+        Route("/", home),
+        Route("/healthz", health),
+        Route("/robots.txt", robots),
+        Route("/s/{token}", link_page),
+        Route("/s/{token}/act", link_post, methods=["POST"]),
+        Route("/j/{token}", phone_page),
+        Route("/j/{token}/act", phone_post, methods=["POST"]),
+        WebSocketRoute("/ws/{token}", live_socket),
+        *organiser.routes,
+        *api.routes,
+        Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.registry = registry
+    return app

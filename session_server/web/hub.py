@@ -1,0 +1,262 @@
+"""The hub: one per dialogue per process. It runs commands through the
+dialogue's session and pushes what changed to every open screen.
+
+After new events, each audience's fragments are rendered once, compared
+with what that audience last received, and the changed ones are joined into
+one message: the same string goes into the send queue of every socket of
+that audience. Control screens and displays are served before phones. Each
+socket has a small bounded queue drained by its own writer; a socket whose
+queue is full has fallen behind and is closed (it reconnects and resumes).
+Rendering runs in one loop per hub, so a burst of events costs one render
+per audience, not one per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from session_server.core import events as e
+from session_server.core.commands import Command
+from session_server.core.model import Role
+from session_server.runtime.session import DialogueSession, Outcome
+from session_server.store.base import Record
+from session_server.web.render import (
+    CONTROL_FIRST,
+    FRAGMENTS,
+    PERSONAL_FRAGMENTS,
+    Audience,
+    Renderer,
+    View,
+)
+
+__all__ = ["Connection", "Hub"]
+
+logger = logging.getLogger(__name__)
+
+SEND_QUEUE = 8
+"""Messages a socket may have waiting before it counts as fallen behind."""
+
+CLOSE_LAGGING = 1013
+"""Close code for a socket that fell behind: "try again later", on which
+the htmx WebSocket extension reconnects by itself and resumes."""
+
+
+class Connection:
+    __slots__ = ("audience", "device_id", "queue", "websocket", "writer")
+
+    def __init__(self, websocket: WebSocket, audience: Audience, device_id: str | None) -> None:
+        self.websocket = websocket
+        self.audience = audience
+        self.device_id = device_id
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
+        self.writer: asyncio.Task[None] | None = None
+
+    def offer(self, message: str) -> bool:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def write_loop(self) -> None:
+        websocket = self.websocket
+        while True:
+            message = await self.queue.get()
+            if message is None:
+                return
+            await websocket.send_text(message)
+
+
+class Hub:
+    def __init__(self, session: DialogueSession, renderer: Renderer) -> None:
+        self.session = session
+        self.renderer = renderer
+        self.connections: dict[Audience, set[Connection]] = {}
+        self.by_device: dict[str, set[Connection]] = {}
+        self._last: dict[tuple[Audience, str], str] = {}
+        self._dirty_devices: set[str] = set()
+        self._rebuilt = False
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+        session.listeners.append(self._on_records)
+
+    @property
+    def dialogue_id(self) -> str:
+        return self.session.dialogue_id
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._render_loop(), name=f"hub-{self.dialogue_id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for conns in list(self.connections.values()):
+            for conn in list(conns):
+                await self._close(conn, 1001)
+
+    async def execute(self, command: Command, now: datetime | None = None) -> Outcome:
+        return await self.session.execute(command, now or datetime.now(UTC))
+
+    # --- connections --------------------------------------------------------
+
+    def attach(self, conn: Connection) -> None:
+        self.connections.setdefault(conn.audience, set()).add(conn)
+        if conn.device_id:
+            self.by_device.setdefault(conn.device_id, set()).add(conn)
+        conn.writer = asyncio.create_task(self._write(conn))
+
+    async def _write(self, conn: Connection) -> None:
+        try:
+            await conn.write_loop()
+        except Exception:  # the socket went away under us: detach and close
+            logger.debug("socket write failed", exc_info=True)
+        finally:
+            self.detach(conn)
+
+    def detach(self, conn: Connection) -> None:
+        conns = self.connections.get(conn.audience)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self.connections[conn.audience]
+                for key in [k for k in self._last if k[0] == conn.audience]:
+                    del self._last[key]
+        if conn.device_id:
+            mine = self.by_device.get(conn.device_id)
+            if mine is not None:
+                mine.discard(conn)
+                if not mine:
+                    del self.by_device[conn.device_id]
+
+    async def _close(self, conn: Connection, code: int) -> None:
+        self.detach(conn)
+        if conn.writer is not None:
+            conn.writer.cancel()
+        if conn.websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await conn.websocket.close(code)
+
+    def connection_count(self) -> int:
+        return sum(len(c) for c in self.connections.values())
+
+    def resume(self, conn: Connection, epoch: str | None, seq: int | None) -> None:
+        """A (re)connected screen says where it is; send what it lacks.
+
+        Fragments are snapshots of state, so the changes since ``seq`` are
+        exactly the current fragments: a client already at the head gets
+        nothing, any other gets its audience's current fragments, which
+        leaves no gap whatever it missed (even across a new epoch)."""
+        session = self.session
+        if epoch == session.epoch and seq == session.seq:
+            return
+        parts = [self.renderer.position(session.epoch, session.seq)]
+        parts.extend(self._current(conn.audience))
+        if conn.device_id:
+            parts.extend(self._personal(conn.audience, conn.device_id))
+        self._send(conn, "".join(parts))
+
+    def reply(self, conn: Connection, html: str) -> None:
+        """A message for this socket only (a refusal, a confirmation)."""
+        self._send(conn, html)
+
+    def _send(self, conn: Connection, message: str) -> None:
+        if not conn.offer(message):
+            self.dropped += 1
+            logger.info("closing a socket that fell behind (%s)", conn.audience.role.value)
+            task = asyncio.get_running_loop().create_task(self._close(conn, CLOSE_LAGGING))
+            task.add_done_callback(lambda _t: None)
+
+    # --- rendering ----------------------------------------------------------
+
+    def _current(self, audience: Audience) -> list[str]:
+        view = View(self.session.state, audience)
+        out = []
+        for name in FRAGMENTS[audience.role]:
+            html = self.renderer.fragment(name, view)
+            self._last[(audience, name)] = html
+            out.append(html)
+        return out
+
+    def _personal(self, audience: Audience, device_id: str) -> list[str]:
+        view = View(self.session.state, audience, device_id)
+        return [self.renderer.fragment(name, view) for name in PERSONAL_FRAGMENTS]
+
+    def _on_records(self, records: list[Record], rebuilt: bool) -> None:
+        state = self.session.state
+        if rebuilt:
+            self._rebuilt = True
+        for record in records:
+            event = record.event
+            question_id = getattr(event, "question_id", None)
+            for qid in (question_id, getattr(event, "into_id", None),
+                        getattr(event, "returned_question_id", None)):
+                question = state.questions.get(qid) if isinstance(qid, int) else None
+                if question is not None and question.submitted_by.startswith("device:"):
+                    self._dirty_devices.add(question.submitted_by.removeprefix("device:"))
+            if isinstance(event, e.QuestionMerged):
+                for source in state.questions[event.into_id].merged_from:
+                    by = state.questions[source].submitted_by
+                    if by.startswith("device:"):
+                        self._dirty_devices.add(by.removeprefix("device:"))
+        self._wake.set()
+
+    async def _render_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                self.broadcast()
+            except Exception:
+                logger.exception("rendering failed for dialogue %s", self.dialogue_id)
+            # let the sockets' writers run before the next round of renders
+            await asyncio.sleep(0)
+
+    def broadcast(self) -> None:
+        session = self.session
+        rebuilt, self._rebuilt = self._rebuilt, False
+        devices, self._dirty_devices = self._dirty_devices, set()
+        position = self.renderer.position(session.epoch, session.seq)
+        for role in CONTROL_FIRST:
+            for audience, conns in list(self.connections.items()):
+                if audience.role is not role or not conns:
+                    continue
+                changed = self._changed(audience, rebuilt)
+                if not changed:
+                    continue
+                message = position + "".join(changed)
+                for conn in list(conns):
+                    self._send(conn, message)
+        for device_id in devices:
+            for conn in list(self.by_device.get(device_id, ())):
+                self._send(conn, position + "".join(self._personal(conn.audience, device_id)))
+
+    def _changed(self, audience: Audience, rebuilt: bool) -> list[str]:
+        view = View(self.session.state, audience)
+        changed = []
+        for name in FRAGMENTS[audience.role]:
+            html = self.renderer.fragment(name, view)
+            key = (audience, name)
+            if rebuilt or self._last.get(key) != html:
+                self._last[key] = html
+                changed.append(html)
+        return changed
+
+    def audiences(self) -> Iterable[Audience]:
+        return self.connections.keys()
+
+    def roles_online(self) -> dict[Role, int]:
+        counts: dict[Role, int] = {}
+        for audience, conns in self.connections.items():
+            counts[audience.role] = counts.get(audience.role, 0) + len(conns)
+        return counts

@@ -1,0 +1,5 @@
+"""Organiser screens."""
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,239 @@
+"""The role screens reached by a signed link, and their plain form posts.
+
+``/s/{token}`` serves the moderator, secretary, bridge console, hall display
+and speaker screens; ``/j/{token}`` is the phone page of a bridge point's
+attendee link (it sets the device cookie). Every action on a screen is a
+form: with JavaScript it travels over the page's WebSocket, without it the
+form posts to ``…/act`` and the page is served again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from session_server.core.commands import Command, SubmitQuestion, Vote
+from session_server.core.errors import Forbidden, SessionError
+from session_server.core.model import Actor, Role, RoleLink
+from session_server.web.access import DEVICE_COOKIE, LinkClaim
+from session_server.web.actions import parse_action
+from session_server.web.hub import Hub
+from session_server.web.registry import Registry
+from session_server.web.render import Audience, View
+
+__all__ = [
+    "LinkContext",
+    "check_origin",
+    "execute_limited",
+    "language",
+    "link_page",
+    "link_post",
+    "phone_page",
+    "phone_post",
+    "render_error",
+]
+
+logger = logging.getLogger(__name__)
+
+PAGES: dict[Role, str] = {
+    Role.MODERATOR: "moderator.html",
+    Role.SECRETARY: "secretary.html",
+    Role.BRIDGE_OPERATOR: "bridge.html",
+    Role.DISPLAY: "display.html",
+    Role.SPEAKER: "speaker.html",
+    Role.ATTENDEE: "phone.html",
+}
+
+LANG_COOKIE = "lang"
+YEAR = 365 * 24 * 3600
+
+
+def language(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "vi"
+    return lang if lang in ("vi", "en") else "vi"
+
+
+def registry_of(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def check_origin(registry: Registry, headers: Any, host: str | None, scheme: str) -> None:
+    """Refuse a browser request whose Origin is another site."""
+    origin = headers.get("origin")
+    if not origin:
+        return
+    allowed = {f"{scheme}://{host}", *registry.settings.trusted_origins}
+    if registry.settings.public_url:
+        allowed.add(registry.settings.public_url)
+    if origin.rstrip("/") not in allowed:
+        raise Forbidden("request.origin")
+
+
+@dataclass
+class LinkContext:
+    registry: Registry
+    hub: Hub
+    claim: LinkClaim
+    link: RoleLink
+    token: str
+
+
+async def resolve(registry: Registry, token: str) -> LinkContext:
+    claim = registry.access.read_link(token)
+    hub = await registry.get(claim.dialogue_id)
+    link = registry.access.active_link(hub.session.state, claim)
+    return LinkContext(registry, hub, claim, link, token)
+
+
+def render_error(request: Request, error: SessionError) -> HTMLResponse:
+    registry = registry_of(request)
+    lang = language(request)
+    html = registry.renderer.env.get_template("error.html").render(
+        lang=lang, messages=error.messages(), code=error.code
+    )
+    return HTMLResponse(html, status_code=error.status)
+
+
+def execute_limited(registry: Registry, actor: Actor, command: Command) -> None:
+    """Rate limits for what phones and bridge consoles send."""
+    now = registry.clock()
+    if isinstance(command, (SubmitQuestion, Vote)) and actor.role is Role.ATTENDEE:
+        registry.device_limit.hit(f"{actor.device_id}:{type(command).__name__}", now)
+    elif isinstance(command, SubmitQuestion) and actor.role is Role.BRIDGE_OPERATOR:
+        registry.bridge_limit.hit(actor.bridge_id or "", now)
+
+
+def _page(
+    ctx: LinkContext,
+    request: Request,
+    actor: Actor,
+    csrf_subject: str,
+    flash: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    registry, hub = ctx.registry, ctx.hub
+    lang = language(request)
+    view = View(hub.session.state, Audience.of(actor, lang), actor.device_id)
+    base = "/j/" if actor.role is Role.ATTENDEE else "/s/"
+    html = registry.renderer.page(
+        PAGES[actor.role],
+        view,
+        ws_url=f"/ws/{ctx.token}",
+        post_url=f"{base}{ctx.token}/act",
+        page_url=f"{base}{ctx.token}",
+        csrf=registry.access.csrf_token(csrf_subject),
+        epoch=hub.session.epoch,
+        seq=hub.session.seq,
+        new_key=secrets.token_hex(12),
+        link=ctx.link,
+        flash=flash,
+    )
+    response = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in ("vi", "en"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=YEAR, samesite="lax")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+async def link_page(request: Request) -> Response:
+    registry = registry_of(request)
+    token = request.path_params["token"]
+    try:
+        ctx = await resolve(registry, token)
+    except SessionError as error:
+        return render_error(request, error)
+    if ctx.link.role is Role.ATTENDEE:
+        return RedirectResponse(f"/j/{token}", status_code=303)
+    return _page(ctx, request, ctx.link.actor(), token)
+
+
+async def link_post(request: Request) -> Response:
+    registry = registry_of(request)
+    token = request.path_params["token"]
+    try:
+        ctx = await resolve(registry, token)
+        if ctx.link.role is Role.ATTENDEE:
+            raise Forbidden("role.forbidden", role=Role.ATTENDEE.value)
+        check_origin(registry, request.headers, request.headers.get("host"), request.url.scheme)
+        form = await request.form()
+        registry.access.check_csrf(token, _str(form.get("csrf")))
+        actor = ctx.link.actor()
+        command = parse_action({k: _str(v) for k, v in form.items()}, actor)
+        execute_limited(registry, actor, command)
+        await ctx.hub.execute(command)
+    except SessionError as error:
+        try:
+            ctx = await resolve(registry, token)
+        except SessionError:
+            return render_error(request, error)
+        return _page(ctx, request, ctx.link.actor(), token, flash=error.message(language(request)),
+                     status=error.status)
+    return RedirectResponse(f"/s/{token}", status_code=303)
+
+
+def _device(request: Request, registry: Registry) -> tuple[str, str | None]:
+    """The phone's device id, and a new cookie value when it had none."""
+    device = registry.access.read_device(request.cookies.get(DEVICE_COOKIE))
+    if device is not None:
+        return device, None
+    return registry.access.new_device()
+
+
+def _set_device(response: Response, cookie: str | None, secure: bool) -> None:
+    if cookie is not None:
+        response.set_cookie(
+            DEVICE_COOKIE, cookie, max_age=YEAR, httponly=True, samesite="lax", secure=secure
+        )
+
+
+async def phone_page(request: Request) -> Response:
+    registry = registry_of(request)
+    token = request.path_params["token"]
+    try:
+        ctx = await resolve(registry, token)
+    except SessionError as error:
+        return render_error(request, error)
+    if ctx.link.role is not Role.ATTENDEE:
+        return RedirectResponse(f"/s/{token}", status_code=303)
+    device, cookie = _device(request, registry)
+    response = _page(ctx, request, ctx.link.actor(device), f"{token}:{device}")
+    _set_device(response, cookie, request.url.scheme == "https")
+    return response
+
+
+async def phone_post(request: Request) -> Response:
+    registry = registry_of(request)
+    token = request.path_params["token"]
+    device = registry.access.read_device(request.cookies.get(DEVICE_COOKIE))
+    try:
+        ctx = await resolve(registry, token)
+        if ctx.link.role is not Role.ATTENDEE or device is None:
+            raise Forbidden("role.device_missing")
+        check_origin(registry, request.headers, request.headers.get("host"), request.url.scheme)
+        form = await request.form()
+        registry.access.check_csrf(f"{token}:{device}", _str(form.get("csrf")))
+        actor = ctx.link.actor(device)
+        command = parse_action({k: _str(v) for k, v in form.items()}, actor)
+        execute_limited(registry, actor, command)
+        await ctx.hub.execute(command)
+    except SessionError as error:
+        try:
+            ctx = await resolve(registry, token)
+        except SessionError:
+            return render_error(request, error)
+        if device is None:
+            return render_error(request, error)
+        return _page(ctx, request, ctx.link.actor(device), f"{token}:{device}",
+                     flash=error.message(language(request)), status=error.status)
+    return RedirectResponse(f"/j/{token}", status_code=303)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
