@@ -236,6 +236,15 @@ class Renderer:
             )
         )
 
+    def refusal(self, messages: dict[str, str]) -> str:
+        """A refusal for one socket, in Vietnamese first and English second."""
+        return str(
+            Markup(
+                '<div id="flash" hx-swap-oob="true" class="flash flash-error" role="alert">'
+                '<span lang="vi">{}</span><br><span lang="en" class="muted">{}</span></div>'
+            ).format(messages["vi"], messages["en"])
+        )
+
     def flash(self, text: str, kind: str = "error") -> str:
         return str(
             Markup(

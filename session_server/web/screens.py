@@ -114,7 +114,7 @@ def _page(
     request: Request,
     actor: Actor,
     csrf_subject: str,
-    flash: str = "",
+    flash: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     registry, hub = ctx.registry, ctx.hub
@@ -173,7 +173,7 @@ async def link_post(request: Request) -> Response:
             ctx = await resolve(registry, token)
         except SessionError:
             return render_error(request, error)
-        return _page(ctx, request, ctx.link.actor(), token, flash=error.message(language(request)),
+        return _page(ctx, request, ctx.link.actor(), token, flash=error.messages(),
                      status=error.status)
     return RedirectResponse(f"/s/{token}", status_code=303)
 
@@ -231,7 +231,7 @@ async def phone_post(request: Request) -> Response:
         if device is None:
             return render_error(request, error)
         return _page(ctx, request, ctx.link.actor(device), f"{token}:{device}",
-                     flash=error.message(language(request)), status=error.status)
+                     flash=error.messages(), status=error.status)
     return RedirectResponse(f"/j/{token}", status_code=303)
 
 

@@ -75,7 +75,6 @@ async def _handle(
     registry: Registry, hub: Hub, claim: Any, conn: Connection, actor: Actor, text: str
 ) -> bool:
     """Handle one message; ``False`` closes the socket."""
-    lang = conn.audience.lang
     try:
         if len(text) > MAX_MESSAGE:
             raise InvalidInput("input.too_long", field="message", limit=MAX_MESSAGE,
@@ -99,13 +98,13 @@ async def _handle(
         execute_limited(registry, actor, command)
         await hub.execute(command)
     except Forbidden as error:
-        hub.reply(conn, registry.renderer.flash(error.message(lang)))
+        hub.reply(conn, registry.renderer.refusal(error.messages()))
         if error.code in ("link.revoked", "link.invalid"):
             await conn.websocket.close(1008, reason=error.code)
             return False
         return True
     except SessionError as error:
-        hub.reply(conn, registry.renderer.flash(error.message(lang)))
+        hub.reply(conn, registry.renderer.refusal(error.messages()))
         return True
     view = View(hub.session.state, conn.audience, conn.device_id)
     reply = registry.renderer.flash(view.t("flash.done"), kind="ok")
