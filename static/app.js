@@ -69,7 +69,15 @@
   // its idempotency key; each sent form gets a fresh key for the next message.
   document.addEventListener("htmx:wsConfigSend", function (evt) {
     var form = evt.target.closest ? evt.target.closest("form") : null;
-    if (!form || !form.hasAttribute("data-outbox")) { return; }
+    if (!form) { return; }
+    if (!form.hasAttribute("data-outbox")) {
+      if (evt.detail.triggeringEvent && evt.detail.triggeringEvent.type === "submit") {
+        setTimeout(function () {
+          form.querySelectorAll("[data-clear]").forEach(function (el) { el.value = ""; });
+        }, 0);
+      }
+      return;
+    }
     var body = Object.assign({}, evt.detail.parameters);
     var items = loadOutbox();
     items.push({ key: body.idempotency_key, body: body });
