@@ -216,18 +216,23 @@ def test_a_bridge_operator_cannot_act_for_another_bridge(
         hello(chau_doc)
         moderator = app.state.registry.hubs[DEMO_DIALOGUE_ID]
         del moderator
-        # Tri Tôn asks for the floor; Châu Đốc tries to cancel Tri Tôn's request
-        assert "flash-ok" in ws_send(tri_ton, {"action": "request_floor", "bridge_id": "chau-doc"})
+        # asking the floor for another bridge is refused; for its own, granted
+        reply = ws_send(tri_ton, {"action": "request_floor", "bridge_id": "chau-doc"})
+        assert "flash-error" in reply and "điểm cầu của mình" in reply
+        assert state(app).pending_floor_requests() == []
+        assert "flash-ok" in ws_send(tri_ton, {"action": "request_floor"})
         (request,) = state(app).pending_floor_requests()
-        assert request.bridge_id == "tri-ton", "the bridge comes from the link, not the message"
+        assert request.bridge_id == "tri-ton"
         reply = ws_send(chau_doc, {"action": "cancel_floor_request",
                                    "request_id": request.request_id})
         assert "flash-error" in reply and "điểm cầu của mình" in reply
         assert state(app).pending_floor_requests() == [request]
-        # its questions are its own bridge's, whatever the message says
+        # a question for another bridge is refused; without a bridge it is its own
+        reply = ws_send(chau_doc, {"action": "submit_question", "text": "Hỏi từ phòng họp",
+                                   "idempotency_key": "bridge-key-0001", "bridge_id": "tri-ton"})
+        assert "flash-error" in reply
         ws_send(chau_doc, {"action": "submit_question", "text": "Hỏi từ phòng họp",
-                           "idempotency_key": "bridge-key-0001", "bridge_id": "tri-ton",
-                           "asker_name": "Hòa"})
+                           "idempotency_key": "bridge-key-0001", "asker_name": "Hòa"})
     question = max(state(app).questions.values(), key=lambda q: q.question_id)
     assert question.bridge_id == "chau-doc"
     assert question.origin.value == "bridge"

@@ -208,6 +208,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The request body must be valid JSON.",
     ),
     "organiser.bad_password": ("Mật khẩu không đúng.", "Wrong password."),
+    "dialogue.reserved_id": (
+        "Không dùng được mã buổi đối thoại \"{dialogue}\"; vui lòng chọn mã khác.",
+        "The dialogue id \"{dialogue}\" cannot be used; please choose another.",
+    ),
+    "request.content_type": (
+        "Nội dung gửi lên phải có kiểu application/json.",
+        "The request body must have the content type application/json.",
+    ),
+    "request.json_object": (
+        "Nội dung gửi lên phải là một đối tượng JSON.",
+        "The request body must be a JSON object.",
+    ),
+    "request.too_large": (
+        "Nội dung gửi lên quá lớn (tối đa {limit} byte).",
+        "The request body is too large (at most {limit} bytes).",
+    ),
+    "request.other_dialogue": (
+        "Mã vai trò này thuộc một buổi đối thoại khác.",
+        "This role token belongs to another dialogue.",
+    ),
     # adapters
     "log.stale_sequence": (
         "Dữ liệu vừa thay đổi; vui lòng thử lại.",

@@ -7,7 +7,10 @@ HTTP status and a WebSocket close code in one place (``web/errors.py``)::
 
     SessionError
     ├── InvalidInput         400  bad or out-of-bounds input
+    │   ├── PayloadTooLarge      413  a request body over the limit
+    │   └── UnsupportedMediaType 415  a JSON API POST that is not JSON
     ├── Forbidden            403  this role may not do that
+    │   └── Unauthorised         401  no role token (nor organiser sign-in)
     ├── NotFound             404  unknown question, bridge point, speaker...
     ├── IllegalTransition    409  a question or floor state that forbids it
     ├── PhaseRefused         409  the dialogue's phase or deadline forbids it
@@ -28,11 +31,14 @@ __all__ = [
     "IllegalTransition",
     "InvalidInput",
     "NotFound",
+    "PayloadTooLarge",
     "PhaseRefused",
     "RateLimited",
     "SessionError",
     "StaleSequence",
+    "Unauthorised",
     "Unavailable",
+    "UnsupportedMediaType",
 ]
 
 
@@ -64,8 +70,20 @@ class InvalidInput(SessionError):
     status = 400
 
 
+class PayloadTooLarge(InvalidInput):
+    status = 413
+
+
+class UnsupportedMediaType(InvalidInput):
+    status = 415
+
+
 class Forbidden(SessionError):
     status = 403
+
+
+class Unauthorised(Forbidden):
+    status = 401
 
 
 class NotFound(SessionError):

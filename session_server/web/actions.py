@@ -5,8 +5,9 @@ An action is a command's name in snake case (``approve_question``); its
 fields come from the input by name and are converted by the command's type
 annotations. Anything malformed is an ``InvalidInput`` with the field's
 name; whether the actor may issue the command at all is the core's call.
-The actor always comes from the verified link or cookie, and fields a role
-may not choose (a phone's bridge point) are forced from it.
+The actor always comes from the verified link or cookie. A phone's bridge
+point is forced from its link; a bridge operator's defaults to its own, and
+naming another is refused by the core (``role.other_bridge``).
 """
 
 from __future__ import annotations
@@ -60,9 +61,11 @@ def parse_action(data: Mapping[str, Any], actor: Actor) -> c.Command:
     if cls is None:
         raise InvalidInput("command.unknown")
     values = dict(data)
-    forced = cls in (c.SubmitQuestion, c.RequestFloor)
-    if forced and actor.role in (Role.ATTENDEE, Role.BRIDGE_OPERATOR) and actor.bridge_id:
-        values["bridge_id"] = actor.bridge_id
+    if cls in (c.SubmitQuestion, c.RequestFloor) and actor.bridge_id:
+        if actor.role is Role.ATTENDEE:
+            values["bridge_id"] = actor.bridge_id  # a phone never chooses
+        elif actor.role is Role.BRIDGE_OPERATOR and not values.get("bridge_id"):
+            values["bridge_id"] = actor.bridge_id  # another bridge: the core refuses
     kwargs: dict[str, Any] = {"actor": actor}
     hints = _hints(cls)
     for field in dataclasses.fields(cls):

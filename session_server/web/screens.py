@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from session_server.core.commands import Command, SubmitQuestion, Vote
 from session_server.core.errors import Forbidden, SessionError
 from session_server.core.model import Actor, Role, RoleLink
+from session_server.core.views import submitted_question_id
 from session_server.web.access import DEVICE_COOKIE, LinkClaim
 from session_server.web.actions import parse_action
 from session_server.web.hub import Hub
@@ -100,8 +101,14 @@ def render_error(request: Request, error: SessionError) -> HTMLResponse:
     return HTMLResponse(html, status_code=error.status)
 
 
-def execute_limited(registry: Registry, actor: Actor, command: Command) -> None:
-    """Rate limits for what phones and bridge consoles send."""
+def execute_limited(registry: Registry, hub: Hub, actor: Actor, command: Command) -> None:
+    """Rate limits for what phones and bridge consoles send. A retried
+    submission the log already holds is not charged: it changes nothing."""
+    if (
+        isinstance(command, SubmitQuestion)
+        and submitted_question_id(hub.session.state, command) is not None
+    ):
+        return
     now = registry.clock()
     if isinstance(command, (SubmitQuestion, Vote)) and actor.role is Role.ATTENDEE:
         registry.device_limit.hit(f"{actor.device_id}:{type(command).__name__}", now)
@@ -138,7 +145,9 @@ def _page(
     if request.query_params.get("lang") in ("vi", "en"):
         response.set_cookie(LANG_COOKIE, lang, max_age=YEAR, samesite="lax")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin: the link token never leaks to another site, and form posts
+    # keep a real Origin header (no-referrer would make it "null")
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -166,7 +175,7 @@ async def link_post(request: Request) -> Response:
         registry.access.check_csrf(token, _str(form.get("csrf")))
         actor = ctx.link.actor()
         command = parse_action({k: _str(v) for k, v in form.items()}, actor)
-        execute_limited(registry, actor, command)
+        execute_limited(registry, ctx.hub, actor, command)
         await ctx.hub.execute(command)
     except SessionError as error:
         try:
@@ -221,7 +230,7 @@ async def phone_post(request: Request) -> Response:
         registry.access.check_csrf(f"{token}:{device}", _str(form.get("csrf")))
         actor = ctx.link.actor(device)
         command = parse_action({k: _str(v) for k, v in form.items()}, actor)
-        execute_limited(registry, actor, command)
+        execute_limited(registry, ctx.hub, actor, command)
         await ctx.hub.execute(command)
     except SessionError as error:
         try:

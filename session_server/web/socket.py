@@ -95,7 +95,7 @@ async def _handle(
         registry.access.active_link(hub.session.state, claim)
         data.pop("HEADERS", None)
         command = parse_action(data, actor)
-        execute_limited(registry, actor, command)
+        execute_limited(registry, hub, actor, command)
         await hub.execute(command)
     except Forbidden as error:
         hub.reply(conn, registry.renderer.refusal(error.messages()))
