@@ -31,6 +31,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "topic_id": ("Mã nhóm vấn đề", "Topic id"),
     "speaker_id": ("Mã diễn giả", "Speaker id"),
     "link_id": ("Mã đường dẫn", "Link id"),
+    "dialogue_id": ("Mã buổi đối thoại", "Dialogue id"),
     "label": ("Nhãn", "Label"),
     "item_id": ("Mã mục chương trình", "Programme item id"),
     # statuses
