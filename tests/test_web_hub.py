@@ -155,6 +155,25 @@ async def test_resume_sends_nothing_at_the_head_and_everything_otherwise() -> No
     await hub.stop()
 
 
+async def test_revoking_a_link_closes_its_silent_screens() -> None:
+    hub, _ = await make_hub()
+    order: list[tuple[int, str]] = []
+    organiser = Actor(Role.ORGANISER)
+    await hub.execute(c.IssueLink(organiser, "display-link-1", Role.DISPLAY, bridge_id="tinh"))
+    await hub.execute(c.IssueLink(organiser, "display-link-2", Role.DISPLAY, bridge_id="an-phu"))
+    revoked = FakeSocket(order)
+    kept = FakeSocket(order)
+    for socket, link in ((revoked, "display-link-1"), (kept, "display-link-2")):
+        hub.attach(Connection(socket, Audience(Role.DISPLAY), None, link))  # type: ignore[arg-type]
+    await settle()
+    await hub.execute(c.RevokeLink(organiser, "display-link-1"))
+    await settle()
+    assert revoked.closed == 1008
+    assert kept.closed is None
+    assert hub.connection_count() == 1
+    await hub.stop()
+
+
 async def test_a_phone_gets_its_own_questions_and_not_others() -> None:
     hub, _ = await make_hub()
     order: list[tuple[int, str]] = []

@@ -48,12 +48,20 @@ the htmx WebSocket extension reconnects by itself and resumes."""
 
 
 class Connection:
-    __slots__ = ("audience", "device_id", "queue", "websocket", "writer")
+    __slots__ = ("audience", "device_id", "link_id", "queue", "websocket", "writer")
 
-    def __init__(self, websocket: WebSocket, audience: Audience, device_id: str | None) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        audience: Audience,
+        device_id: str | None,
+        link_id: str | None = None,
+    ) -> None:
         self.websocket = websocket
         self.audience = audience
         self.device_id = device_id
+        self.link_id = link_id
+        """The role link the socket was opened with: revoking it closes the socket."""
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
         self.writer: asyncio.Task[None] | None = None
 
@@ -81,6 +89,8 @@ class Hub:
         self.by_device: dict[str, set[Connection]] = {}
         self._last: dict[tuple[Audience, str], str] = {}
         self._dirty_devices: set[str] = set()
+        self._revoked: set[str] = set()
+        self._closing: set[asyncio.Task[None]] = set()
         self._rebuilt = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -174,8 +184,7 @@ class Hub:
         if not conn.offer(message):
             self.dropped += 1
             logger.info("closing a socket that fell behind (%s)", conn.audience.role.value)
-            task = asyncio.get_running_loop().create_task(self._close(conn, CLOSE_LAGGING))
-            task.add_done_callback(lambda _t: None)
+            self._close_later(conn, CLOSE_LAGGING)
 
     # --- rendering ----------------------------------------------------------
 
@@ -198,6 +207,8 @@ class Hub:
             self._rebuilt = True
         for record in records:
             event = record.event
+            if isinstance(event, e.LinkRevoked):
+                self._revoked.add(event.link_id)
             question_id = getattr(event, "question_id", None)
             for qid in (question_id, getattr(event, "into_id", None),
                         getattr(event, "returned_question_id", None)):
@@ -226,6 +237,9 @@ class Hub:
         session = self.session
         rebuilt, self._rebuilt = self._rebuilt, False
         devices, self._dirty_devices = self._dirty_devices, set()
+        revoked, self._revoked = self._revoked, set()
+        if revoked:
+            self._close_revoked(revoked)
         position = self.renderer.position(session.epoch, session.seq)
         for role in CONTROL_FIRST:
             for audience, conns in list(self.connections.items()):
@@ -240,6 +254,20 @@ class Hub:
         for device_id in devices:
             for conn in list(self.by_device.get(device_id, ())):
                 self._send(conn, position + "".join(self._personal(conn.audience, device_id)))
+
+    def _close_revoked(self, link_ids: set[str]) -> None:
+        """A revoked link's screens stop at once, even those that never send
+        anything (a hall display): closed with 1008, they do not reconnect."""
+        for conns in list(self.connections.values()):
+            for conn in list(conns):
+                if conn.link_id in link_ids:
+                    self._close_later(conn, 1008)
+
+    def _close_later(self, conn: Connection, code: int) -> None:
+        self.detach(conn)
+        task = asyncio.get_running_loop().create_task(self._close(conn, code))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _changed(self, audience: Audience, rebuilt: bool) -> list[str]:
         view = View(self.session.state, audience)

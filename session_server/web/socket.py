@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from markupsafe import Markup
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from session_server.core.commands import SubmitQuestion
 from session_server.core.errors import Forbidden, InvalidInput, SessionError
@@ -56,15 +56,18 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     hub = ctx.hub
-    conn = Connection(websocket, Audience.of(actor, lang), device)
+    conn = Connection(websocket, Audience.of(actor, lang), device, ctx.link.link_id)
     hub.attach(conn)
     try:
-        while True:
-            text = await websocket.receive_text()
+        while websocket.application_state is WebSocketState.CONNECTED:
+            try:
+                text = await websocket.receive_text()
+            except (WebSocketDisconnect, RuntimeError):
+                break  # gone, or closed by the hub meanwhile (a revoked link)
+            if websocket.application_state is not WebSocketState.CONNECTED:
+                break
             if not await _handle(registry, hub, ctx.claim, conn, actor, text):
                 break
-    except WebSocketDisconnect:
-        pass
     finally:
         hub.detach(conn)
         if conn.writer is not None:
@@ -100,7 +103,8 @@ async def _handle(
     except Forbidden as error:
         hub.reply(conn, registry.renderer.refusal(error.messages()))
         if error.code in ("link.revoked", "link.invalid"):
-            await conn.websocket.close(1008, reason=error.code)
+            if conn.websocket.application_state is WebSocketState.CONNECTED:
+                await conn.websocket.close(1008, reason=error.code)
             return False
         return True
     except SessionError as error:
