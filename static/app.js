@@ -1,19 +1,28 @@
-// Live screens: countdowns, connection state, resume position, and an
-// outbox that keeps what was typed while the link was down.
+// Live screens: countdowns, connection state and resume position, a
+// heartbeat that notices silent drops, and an outbox that keeps what was
+// typed while the link was down until the server acknowledges it.
 (function () {
   "use strict";
 
   var OUTBOX_KEY = "outbox:" + location.pathname;
-  var socket = null;
+  var timing = window.SESSION_LINK_TIMING || {};   // tests shorten these
+  var HEARTBEAT_MS = timing.ping || 10000;         // ping this often
+  var SILENCE_MS = timing.silence || 25000;        // silent this long: the link is dead
+  var socket = null;          // the ws extension's wrapper
+  var raw = null;             // the newest browser WebSocket, whoever opened it
+  var lastHeard = 0;
+  var sentHere = {};          // outbox keys already sent on the current socket
+  var policyClosed = false;   // closed by the server for good (revoked link)
 
   function randomKey() {
     var bytes = new Uint8Array(12);
-    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    window.crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) {
       return ("0" + b.toString(16)).slice(-2);
     }).join("");
   }
 
+  // --- outbox -------------------------------------------------------------
   function loadOutbox() {
     try { return JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]"); }
     catch (e) { return []; }
@@ -25,48 +34,31 @@
   function renderOutbox(items) {
     var box = document.getElementById("outbox");
     if (!box) { return; }
-    box.hidden = items.length === 0;
+    var questions = items.filter(function (item) { return item.body.action === "submit_question"; });
+    box.hidden = questions.length === 0;
     var list = box.querySelector("ul");
     if (!list) { return; }
     list.textContent = "";
-    items.forEach(function (item) {
+    questions.forEach(function (item) {
       var li = document.createElement("li");
-      li.textContent = item.body.text || item.body.action;
+      li.textContent = item.body.text;
       list.appendChild(li);
     });
   }
+  function isOpen() { return raw !== null && raw.readyState === WebSocket.OPEN; }
   function flushOutbox() {
-    if (!socket) { return; }
+    if (!isOpen()) { return; }
     loadOutbox().forEach(function (item) {
+      if (sentHere[item.key]) { return; }
+      sentHere[item.key] = true;
       socket.sendImmediately(JSON.stringify(item.body));
     });
   }
 
-  function setLinkState(state) {
-    document.body.setAttribute("data-link", state);
-    var el = document.getElementById("link-state");
-    if (el) { el.textContent = el.getAttribute("data-" + state) || state; }
-  }
-
-  function position() {
-    var pos = document.getElementById("pos");
-    if (!pos) { return {}; }
-    return { epoch: pos.getAttribute("data-epoch"), seq: Number(pos.getAttribute("data-seq")) };
-  }
-
-  document.addEventListener("htmx:wsConnecting", function () { setLinkState("connecting"); });
-  document.addEventListener("htmx:wsOpen", function (evt) {
-    socket = evt.detail.socketWrapper;
-    var pos = position();
-    socket.sendImmediately(JSON.stringify({ type: "hello", epoch: pos.epoch, seq: pos.seq }));
-    setLinkState("online");
-    flushOutbox();
-  });
-  document.addEventListener("htmx:wsClose", function () { setLinkState("offline"); });
-  document.addEventListener("htmx:wsError", function () { setLinkState("offline"); });
-
   // Forms marked data-outbox keep their message until the server acknowledges
-  // its idempotency key; each sent form gets a fresh key for the next message.
+  // its idempotency key. A form with data-outbox-slot keeps only its latest
+  // message (an answer summary being typed). While the link is down the
+  // message waits in the outbox only, so it is sent once when the link returns.
   document.addEventListener("htmx:wsConfigSend", function (evt) {
     var form = evt.target.closest ? evt.target.closest("form") : null;
     if (!form) { return; }
@@ -79,16 +71,95 @@
       return;
     }
     var body = Object.assign({}, evt.detail.parameters);
-    var items = loadOutbox();
-    items.push({ key: body.idempotency_key, body: body });
+    if (!body.idempotency_key) { body.idempotency_key = randomKey(); }
+    var slot = form.getAttribute("data-outbox-slot");
+    var items = loadOutbox().filter(function (item) { return !slot || item.slot !== slot; });
+    items.push({ key: body.idempotency_key, slot: slot, body: body });
     saveOutbox(items);
-    evt.detail.messageBody = JSON.stringify(body);
     var keyInput = form.querySelector("input[name=idempotency_key]");
-    if (keyInput) { keyInput.value = randomKey(); }
+    if (keyInput && !slot) { keyInput.value = randomKey(); }
     form.querySelectorAll("[data-clear]").forEach(function (el) { el.value = ""; });
+    if (!isOpen()) {
+      evt.preventDefault();   // kept in the outbox; sent when the link returns
+      return;
+    }
+    sentHere[body.idempotency_key] = true;
+    evt.detail.messageBody = JSON.stringify(body);
   });
 
+  // --- the link -------------------------------------------------------------
+  function setLinkState(state) {
+    document.body.setAttribute("data-link", state);
+    var el = document.getElementById("link-state");
+    if (el) { el.textContent = el.getAttribute("data-" + state) || state; }
+  }
+
+  function position() {
+    var pos = document.getElementById("pos");
+    if (!pos) { return {}; }
+    return { epoch: pos.getAttribute("data-epoch"), seq: Number(pos.getAttribute("data-seq")) };
+  }
+
+  // Every socket the extension opens goes through here, so `raw` is always
+  // the newest one and closes of discarded sockets can be told apart.
+  if (window.htmx) {
+    // Retry soon after a drop (jittered, at most 5 s) rather than the
+    // extension's default of up to a minute: a district hall's link comes
+    // back quickly and nobody should wait for the screen to notice.
+    window.htmx.config.wsReconnectDelay = function (retryCount) {
+      return Math.min(5000, 500 * Math.pow(2, retryCount)) * (0.5 + Math.random() / 2);
+    };
+    window.htmx.createWebSocket = function (url) {
+      raw = new WebSocket(url, []);
+      raw.binaryType = window.htmx.config.wsBinaryType || "blob";
+      return raw;
+    };
+  }
+
+  // The heartbeat found the link dead: drop the socket and open another
+  // (a dead link may never deliver the close handshake).
+  function abandon() {
+    if (!socket || policyClosed || !raw) { return; }
+    var dead = raw;
+    try { dead.close(4000); } catch (e) { /* already closing */ }
+    setTimeout(function () { if (raw === dead) { socket.reconnect(); } }, 1500);
+  }
+  // The network is back: open a socket now unless one is open or opening.
+  function reopen() {
+    if (!socket || policyClosed) { return; }
+    if (raw && raw.readyState <= WebSocket.OPEN) { return; }
+    socket.reconnect();
+  }
+
+  document.addEventListener("htmx:wsConnecting", function () { setLinkState("connecting"); });
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    socket = evt.detail.socketWrapper;
+    if (evt.detail.event && evt.detail.event.target !== raw) { return; }  // a stale socket
+    sentHere = {};
+    lastHeard = Date.now();
+    var pos = position();
+    socket.sendImmediately(JSON.stringify({ type: "hello", epoch: pos.epoch, seq: pos.seq }));
+    setLinkState("online");
+    flushOutbox();
+  });
+  document.addEventListener("htmx:wsClose", function (evt) {
+    socket = evt.detail.socketWrapper;
+    var closed = evt.detail.event && evt.detail.event.target;
+    if (raw && closed && closed !== raw) { return; }   // a socket already replaced
+    setLinkState("offline");
+    var code = evt.detail.event && evt.detail.event.code;
+    if (code === 1008) { policyClosed = true; setLinkState("closed"); return; }
+    // the extension itself retries after 1006, 1011, 1012 and 1013
+    if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && socket) {
+      setTimeout(reopen, 1000 + Math.random() * 2000);
+    }
+  });
+  document.addEventListener("htmx:wsError", function () { setLinkState("offline"); });
+
+  window.addEventListener("offline", function () { setLinkState("offline"); });
+
   document.addEventListener("htmx:wsAfterMessage", function (evt) {
+    lastHeard = Date.now();
     var message = evt.detail.message || "";
     var match = message.match(/data-acks="([^"]*)"/);
     if (!match) { return; }
@@ -96,7 +167,15 @@
     saveOutbox(loadOutbox().filter(function (item) { return acked.indexOf(item.key) < 0; }));
   });
 
-  // Countdowns travel as deadlines; every screen counts down by itself.
+  // A heartbeat: a link that went silent (a cable pulled, a NAT that forgot
+  // us) is noticed within SILENCE_MS and reopened.
+  setInterval(function () {
+    if (!isOpen()) { return; }
+    if (Date.now() - lastHeard > SILENCE_MS) { setLinkState("offline"); abandon(); return; }
+    socket.sendImmediately(JSON.stringify({ type: "ping" }));
+  }, HEARTBEAT_MS);
+
+  // --- countdowns: deadlines, counted down by each screen ----------------------
   function tick() {
     var now = Date.now();
     document.querySelectorAll("[data-ends-at]").forEach(function (el) {
@@ -112,11 +191,10 @@
     });
   }
 
-  // Client-side filters of a long list (moderator queue): no re-render needed.
+  // --- client-side filters of a long list (moderator queue) ------------------
   document.addEventListener("change", function (evt) {
     var el = evt.target;
-    if (!el.hasAttribute || !el.hasAttribute("data-filter")) { return; }
-    applyFilters();
+    if (el.hasAttribute && el.hasAttribute("data-filter")) { applyFilters(); }
   });
   function applyFilters() {
     var filters = {};
@@ -124,16 +202,39 @@
       if (el.value) { filters[el.getAttribute("data-filter")] = el.value; }
     });
     document.querySelectorAll("[data-filterable] [data-question]").forEach(function (row) {
-      var show = Object.keys(filters).every(function (k) {
+      row.hidden = !Object.keys(filters).every(function (k) {
         return row.getAttribute("data-" + k) === filters[k];
       });
-      row.hidden = !show;
     });
   }
-  document.addEventListener("htmx:oobAfterSwap", applyFilters);
+  document.addEventListener("htmx:oobAfterSwap", function (evt) {
+    applyFilters();
+    var flash = evt.detail && evt.detail.target;
+    if (flash && flash.id === "flash" && flash.classList.contains("flash-ok")) {
+      clearTimeout(flash._timer);
+      flash._timer = setTimeout(function () {
+        if (flash.classList.contains("flash-ok")) { flash.textContent = ""; }
+      }, 6000);
+    }
+  });
+
+  // After a reload, what was typed into a slot form and not yet acknowledged
+  // goes back into its fields (the page shows the server's older text).
+  function restoreDrafts() {
+    loadOutbox().forEach(function (item) {
+      if (!item.slot) { return; }
+      var form = document.querySelector('form[data-outbox-slot="' + item.slot + '"]');
+      if (!form) { return; }
+      Object.keys(item.body).forEach(function (name) {
+        var field = form.querySelector('textarea[name="' + name + '"], input[type=text][name="' + name + '"]');
+        if (field) { field.value = item.body[name]; }
+      });
+    });
+  }
 
   document.addEventListener("DOMContentLoaded", function () {
     renderOutbox(loadOutbox());
+    restoreDrafts();
     document.querySelectorAll("input[name=idempotency_key]").forEach(function (el) {
       if (!el.value) { el.value = randomKey(); }
     });

@@ -22,7 +22,7 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "flash.submitted": ("Đã gửi câu hỏi số {number}.", "Question {number} sent."),
     # status bar
     "phase.label": ("Giai đoạn", "Phase"),
-    "programme.now": ("Đang diễn ra", "Now"),
+    "programme.now": ("Mục hiện tại", "Current item"),
     "programme.title": ("Chương trình", "Programme"),
     "topic.none": ("Chưa phân nhóm", "No topic"),
     "origin.phone": ("Điện thoại", "Phone"),

@@ -95,6 +95,9 @@ async def _handle(
                        seq if isinstance(seq, int) else None)
             return True
         registry.socket_limit.hit(f"{id(conn)}", registry.clock())
+        if data.get("type") == "ping":  # the client's heartbeat: any reply will do
+            hub.reply(conn, registry.renderer.position(hub.session.epoch, hub.session.seq))
+            return True
         registry.access.active_link(hub.session.state, claim)
         data.pop("HEADERS", None)
         command = parse_action(data, actor)
@@ -115,7 +118,9 @@ async def _handle(
     if isinstance(command, SubmitQuestion):
         number = submitted_question_id(hub.session.state, command)
         reply = registry.renderer.flash(view.t("flash.submitted", number=number), kind="ok")
-        reply += str(Markup('<div id="ack" hidden data-acks="{}"></div>').format(
-            command.idempotency_key))
+    key = data.get("idempotency_key")
+    if isinstance(key, str) and key:
+        # the client's outbox forgets a message once its key is acknowledged
+        reply += str(Markup('<div id="ack" hidden data-acks="{}"></div>').format(key[:64]))
     hub.reply(conn, reply)
     return True
