@@ -308,6 +308,10 @@ def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
 
 
 def publish_shots(paths: list[Path]) -> None:
+    """Copy the screens into docs/screenshots (the README's pictures) when
+    asked to with UPDATE_SCREENSHOTS=1; every run keeps them as artefacts."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
     DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
     for path in paths:
         shutil.copyfile(path, DOCS_SHOTS / path.name)
