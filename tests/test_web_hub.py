@@ -15,7 +15,13 @@ from session_server.core.model import Actor, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
 from session_server.store.memory import MemoryEventLog
-from session_server.web.hub import CLOSE_LAGGING, SEND_QUEUE, Connection, Hub
+from session_server.web.hub import (
+    CLOSE_LAGGING,
+    COALESCE_SECONDS,
+    SEND_QUEUE,
+    Connection,
+    Hub,
+)
 from session_server.web.render import FRAGMENTS, Audience, Renderer
 
 MODERATOR = Actor(Role.MODERATOR)
@@ -30,6 +36,7 @@ class FakeSocket:
         self.stalled = stalled
         self.closed: int | None = None
         self.application_state = WebSocketState.CONNECTED
+        self.scope: dict[str, object] = {}  # no server transport: the queued path
 
     async def send_text(self, text: str) -> None:
         if self.stalled:
@@ -73,6 +80,8 @@ def connect(hub: Hub, audience: Audience, log: list[tuple[int, str]], stalled: b
 
 
 async def settle() -> None:
+    """Let the render loop (it waits COALESCE_SECONDS) and the writers run."""
+    await asyncio.sleep(COALESCE_SECONDS * 3)
     for _ in range(20):
         await asyncio.sleep(0)
 

@@ -98,6 +98,11 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "inbox.reason": ("Lý do từ chối", "Reason"),
     "inbox.merge": ("Gộp vào", "Merge into"),
     "inbox.empty": ("Không có câu hỏi mới.", "No new questions."),
+    "inbox.newest": ("mới nhất: #{number}", "newest: #{number}"),
+    "inbox.more": (
+        "Còn {count} câu hỏi chờ duyệt phía sau.",
+        "{count} more questions are waiting behind these.",
+    ),
     "queue.title": ("Hàng chờ theo nhóm vấn đề", "Queue by topic"),
     "queue.empty": ("Chưa có câu hỏi.", "No questions yet."),
     "queue.to_top": ("Lên đầu", "To the top"),

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -15,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from session_server.config import Settings
 from session_server.store.base import EventLog
 from session_server.web import api, organiser
+from session_server.web.frames import KeepRawSend
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
 from session_server.web.screens import link_page, link_post, phone_page, phone_post
@@ -73,6 +75,6 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         *api.routes,
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(KeepRawSend)])
     app.state.registry = registry
     return app

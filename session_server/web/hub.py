@@ -3,19 +3,33 @@ dialogue's session and pushes what changed to every open screen.
 
 After new events, each audience's fragments are rendered once, compared
 with what that audience last received, and the changed ones are joined into
-one message: the same string goes into the send queue of every socket of
-that audience. Control screens and displays are served before phones. Each
-socket has a small bounded queue drained by its own writer; a socket whose
-queue is full has fallen behind and is closed (it reconnects and resumes).
-Rendering runs in one loop per hub, so a burst of events costs one render
-per audience, not one per event.
+one message, encoded and framed once: the same bytes are written to every
+socket of that audience (``web/frames.py``). Control screens and displays
+are served before phones. Each socket's outgoing buffer is bounded; a socket
+over the bound has fallen behind and is closed with 1013, on which it
+reconnects and resumes. (Where the server's transport cannot be reached, as
+under a test client, each socket has a small queue and a writer task
+instead, with the same bound and the same closing.)
+
+Rendering runs in one loop per hub. A change after a quiet spell is
+rendered at once; during a burst (many phones submitting at once) the loop
+waits a few milliseconds to gather more events, so the burst costs one
+render per audience every few milliseconds, not one per event.
+
+Thousands of sockets mean hundreds of thousands of long-lived objects; a
+full garbage collection over them stalls the process for hundreds of
+milliseconds. After connections arrive, the process freezes what exists
+(``gc.freeze``) so collections skip it, and thaws and collects everything
+once in a long while.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -26,6 +40,7 @@ from session_server.core.commands import Command
 from session_server.core.model import Role
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
+from session_server.web.frames import DirectWriter, direct_writer, text_frame
 from session_server.web.render import (
     CONTROL_FIRST,
     FRAGMENTS,
@@ -42,13 +57,21 @@ logger = logging.getLogger(__name__)
 SEND_QUEUE = 8
 """Messages a socket may have waiting before it counts as fallen behind."""
 
+COALESCE_SECONDS = 0.01
+"""How long the render loop waits for more events during a burst."""
+BURST_SECONDS = 0.05
+"""A wake-up this soon after the previous render counts as a burst."""
+
+FREEZE_AFTER_SECONDS = 1.0
+THAW_EVERY_SECONDS = 600.0
+
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
 the htmx WebSocket extension reconnects by itself and resumes."""
 
 
 class Connection:
-    __slots__ = ("audience", "device_id", "link_id", "queue", "websocket", "writer")
+    __slots__ = ("audience", "device_id", "direct", "link_id", "queue", "websocket", "writer")
 
     def __init__(
         self,
@@ -62,10 +85,15 @@ class Connection:
         self.device_id = device_id
         self.link_id = link_id
         """The role link the socket was opened with: revoking it closes the socket."""
+        self.direct: DirectWriter | None = direct_writer(websocket.scope)
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
         self.writer: asyncio.Task[None] | None = None
 
-    def offer(self, message: str) -> bool:
+    def offer(self, message: str, frame: bytes | None = None) -> bool:
+        """Send ``message`` (already framed as ``frame``, when given);
+        ``False`` when the socket is closed or has fallen behind."""
+        if self.direct is not None:
+            return self.direct.write(frame or text_frame(message.encode()))
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -124,7 +152,9 @@ class Hub:
         self.connections.setdefault(conn.audience, set()).add(conn)
         if conn.device_id:
             self.by_device.setdefault(conn.device_id, set()).add(conn)
-        conn.writer = asyncio.create_task(self._write(conn))
+        if conn.direct is None:
+            conn.writer = asyncio.create_task(self._write(conn))
+        _collector.connections_arrived()
 
     async def _write(self, conn: Connection) -> None:
         try:
@@ -182,9 +212,12 @@ class Hub:
 
     def _send(self, conn: Connection, message: str) -> None:
         if not conn.offer(message):
-            self.dropped += 1
-            logger.info("closing a socket that fell behind (%s)", conn.audience.role.value)
-            self._close_later(conn, CLOSE_LAGGING)
+            self._lagging(conn)
+
+    def _lagging(self, conn: Connection) -> None:
+        self.dropped += 1
+        logger.info("closing a socket that fell behind (%s)", conn.audience.role.value)
+        self._close_later(conn, CLOSE_LAGGING)
 
     # --- rendering ----------------------------------------------------------
 
@@ -223,13 +256,18 @@ class Hub:
         self._wake.set()
 
     async def _render_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        rendered_at = 0.0
         while True:
             await self._wake.wait()
+            if loop.time() - rendered_at < BURST_SECONDS:
+                await asyncio.sleep(COALESCE_SECONDS)
             self._wake.clear()
             try:
                 self.broadcast()
             except Exception:
                 logger.exception("rendering failed for dialogue %s", self.dialogue_id)
+            rendered_at = loop.time()
             # let the sockets' writers run before the next round of renders
             await asyncio.sleep(0)
 
@@ -249,8 +287,10 @@ class Hub:
                 if not changed:
                     continue
                 message = position + "".join(changed)
+                frame = text_frame(message.encode())
                 for conn in list(conns):
-                    self._send(conn, message)
+                    if not conn.offer(message, frame):
+                        self._lagging(conn)
         for device_id in devices:
             for conn in list(self.by_device.get(device_id, ())):
                 self._send(conn, position + "".join(self._personal(conn.audience, device_id)))
@@ -288,3 +328,33 @@ class Hub:
         for audience, conns in self.connections.items():
             counts[audience.role] = counts.get(audience.role, 0) + len(conns)
         return counts
+
+
+class _Collector:
+    """Process-wide garbage-collection policy for many long-lived sockets:
+    freeze what exists a moment after connections arrive, so routine
+    collections no longer walk it; thaw and collect fully once in a while,
+    so the garbage of closed sockets is reclaimed."""
+
+    def __init__(self) -> None:
+        self._pending: asyncio.TimerHandle | None = None
+        self._thawed_at = time.monotonic()
+
+    def connections_arrived(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pending = loop.call_later(FREEZE_AFTER_SECONDS, self._freeze)
+
+    def _freeze(self) -> None:
+        self._pending = None
+        if time.monotonic() - self._thawed_at > THAW_EVERY_SECONDS:
+            gc.unfreeze()
+            gc.collect()
+            self._thawed_at = time.monotonic()
+        else:
+            gc.collect(1)
+        gc.freeze()
+
+
+_collector = _Collector()

@@ -163,8 +163,22 @@ class View:
             key=lambda q: -q.votes,
         )
 
+    INBOX_SHOWN = 100
+
     def inbox(self) -> list[Question]:
-        return [q for q in self.s.questions.values() if q.status is QuestionStatus.SUBMITTED]
+        """The oldest questions waiting to be screened, at most INBOX_SHOWN:
+        the moderator works from the top, and a screen of thousands would
+        cost every push (``inbox_more`` says how many wait beyond)."""
+        waiting = []
+        for question in self.s.questions.values():
+            if question.status is QuestionStatus.SUBMITTED:
+                waiting.append(question)
+                if len(waiting) == self.INBOX_SHOWN:
+                    break
+        return waiting
+
+    def inbox_count(self) -> int:
+        return sum(1 for q in self.s.questions.values() if q.status is QuestionStatus.SUBMITTED)
 
     def queue_groups(self) -> list[tuple[str | None, list[Question]]]:
         return list(queue_by_topic(self.s).items())
