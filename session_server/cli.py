@@ -69,40 +69,32 @@ async def _check(settings: Settings, store_url: str) -> int:
         await log.close()
 
 
-def _secret(settings: Settings, store_url: str) -> str:
-    """The signing key: from SECRET_KEY, else kept in a file beside the
-    SQLite database so links survive a restart (made once)."""
-    configured = str(settings.secret_key)
+def _kept(configured: str, store_url: str, filename: str) -> str:
+    """A configured value, else one made once and kept in a file beside the
+    SQLite database (readable by its owner only), so it survives restarts."""
     if configured:
         return configured
     folder = Path("data")
     if store_url.startswith("sqlite:///"):
         folder = Path(store_url.removeprefix("sqlite:///").split("?", 1)[0]).parent
-    path = folder / "secret.key"
+    path = folder / filename
     if path.is_file():
         return path.read_text(encoding="ascii").strip()
     folder.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    path.write_text(key, encoding="ascii")
+    value = secrets.token_urlsafe(32 if filename == "secret.key" else 9)
+    path.write_text(value, encoding="ascii")
     path.chmod(0o600)
-    return key
+    return value
+
+
+def _secret(settings: Settings, store_url: str) -> str:
+    """The key that signs links (SECRET_KEY)."""
+    return _kept(str(settings.secret_key), store_url, "secret.key")
 
 
 def _organiser_password(settings: Settings, store_url: str) -> str:
-    configured = str(settings.organiser_password)
-    if configured:
-        return configured
-    folder = Path("data")
-    if store_url.startswith("sqlite:///"):
-        folder = Path(store_url.removeprefix("sqlite:///").split("?", 1)[0]).parent
-    path = folder / "organiser.password"
-    if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
-    folder.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(9)
-    path.write_text(password, encoding="utf-8")
-    path.chmod(0o600)
-    return password
+    """The organiser's password (ORGANISER_PASSWORD)."""
+    return _kept(str(settings.organiser_password), store_url, "organiser.password")
 
 
 async def _prepare(settings: Settings, store_url: str, demo: bool) -> list[tuple[str, str]]:

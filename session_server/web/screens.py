@@ -163,17 +163,24 @@ async def link_page(request: Request) -> Response:
     return _page(ctx, request, ctx.link.actor(), token)
 
 
-async def link_post(request: Request) -> Response:
+async def _post(request: Request, attendee: bool) -> Response:
+    """A plain form post from a role screen or a phone: the same checks as
+    the socket (origin, link, role) plus a CSRF token, then the core."""
     registry = registry_of(request)
     token = request.path_params["token"]
+    device = registry.access.read_device(request.cookies.get(DEVICE_COOKIE)) if attendee else None
+    subject = f"{token}:{device}" if attendee else token
+    page = f"/j/{token}" if attendee else f"/s/{token}"
     try:
         ctx = await resolve(registry, token)
-        if ctx.link.role is Role.ATTENDEE:
-            raise Forbidden("role.forbidden", role=Role.ATTENDEE.value)
+        if (ctx.link.role is Role.ATTENDEE) is not attendee:
+            raise Forbidden("role.forbidden", role=ctx.link.role.value)
+        if attendee and device is None:
+            raise Forbidden("role.device_missing")
         check_origin(registry, request.headers, request.headers.get("host"), request.url.scheme)
         form = await request.form()
-        registry.access.check_csrf(token, _str(form.get("csrf")))
-        actor = ctx.link.actor()
+        registry.access.check_csrf(subject, _str(form.get("csrf")))
+        actor = ctx.link.actor(device)
         command = parse_action({k: _str(v) for k, v in form.items()}, actor)
         execute_limited(registry, ctx.hub, actor, command)
         await ctx.hub.execute(command)
@@ -182,9 +189,15 @@ async def link_post(request: Request) -> Response:
             ctx = await resolve(registry, token)
         except SessionError:
             return render_error(request, error)
-        return _page(ctx, request, ctx.link.actor(), token, flash=error.messages(),
+        if (ctx.link.role is Role.ATTENDEE) is not attendee or (attendee and device is None):
+            return render_error(request, error)
+        return _page(ctx, request, ctx.link.actor(device), subject, flash=error.messages(),
                      status=error.status)
-    return RedirectResponse(f"/s/{token}", status_code=303)
+    return RedirectResponse(page, status_code=303)
+
+
+async def link_post(request: Request) -> Response:
+    return await _post(request, attendee=False)
 
 
 def _device(request: Request, registry: Registry) -> tuple[str, str | None]:
@@ -218,30 +231,7 @@ async def phone_page(request: Request) -> Response:
 
 
 async def phone_post(request: Request) -> Response:
-    registry = registry_of(request)
-    token = request.path_params["token"]
-    device = registry.access.read_device(request.cookies.get(DEVICE_COOKIE))
-    try:
-        ctx = await resolve(registry, token)
-        if ctx.link.role is not Role.ATTENDEE or device is None:
-            raise Forbidden("role.device_missing")
-        check_origin(registry, request.headers, request.headers.get("host"), request.url.scheme)
-        form = await request.form()
-        registry.access.check_csrf(f"{token}:{device}", _str(form.get("csrf")))
-        actor = ctx.link.actor(device)
-        command = parse_action({k: _str(v) for k, v in form.items()}, actor)
-        execute_limited(registry, ctx.hub, actor, command)
-        await ctx.hub.execute(command)
-    except SessionError as error:
-        try:
-            ctx = await resolve(registry, token)
-        except SessionError:
-            return render_error(request, error)
-        if device is None:
-            return render_error(request, error)
-        return _page(ctx, request, ctx.link.actor(device), f"{token}:{device}",
-                     flash=error.messages(), status=error.status)
-    return RedirectResponse(f"/j/{token}", status_code=303)
+    return await _post(request, attendee=True)
 
 
 def _str(value: Any) -> str:
