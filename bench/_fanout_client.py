@@ -321,7 +321,8 @@ async def submit(owner: Phones, cmd: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(0.05)
     acks = {keys[k]: t for k, t in owner.acks.items() if k in keys}
     numbers = {keys[k]: n for k, n in owner.numbers.items() if k in keys}
-    return {"sent": sent, "acks": acks, "numbers": numbers, "send_seconds": send_seconds, "ok": owner.ok,
+    return {"sent": sent, "acks": acks, "numbers": numbers, "send_seconds": send_seconds,
+            "ok": owner.ok,
             "errors": owner.errors, "error_samples": owner.error_samples,
             "submitters": len(phones), "open": sum(1 for p in owner.phones if not p.closed),
             "close_codes": dict(owner.close_codes)}

@@ -23,8 +23,9 @@ DESIGN.md §4 beside the figures:
    phones stay connected; the moderator's screen is watched for each
    question: its unique token in the inbox, or the inbox's "newest #n"
    reaching the number the phone's acknowledgement gave it (the inbox
-   lists the oldest 100 waiting questions, so a long burst shows as that). The server runs with ``RATE_DEVICE`` and
-   ``RATE_SOCKET`` raised (100000/1) so the rate limits do not refuse them.
+   lists the oldest 100 waiting questions, so a long burst shows as that).
+   The server runs with ``RATE_DEVICE`` and ``RATE_SOCKET`` raised
+   (100000/1) so the rate limits do not refuse them.
 """
 
 from __future__ import annotations
