@@ -215,6 +215,9 @@ class Hub:
             self._lagging(conn)
 
     def _lagging(self, conn: Connection) -> None:
+        if conn.direct is not None and not conn.direct.open():
+            self.detach(conn)  # already closed by the peer: nothing fell behind
+            return
         self.dropped += 1
         logger.info("closing a socket that fell behind (%s)", conn.audience.role.value)
         self._close_later(conn, CLOSE_LAGGING)
