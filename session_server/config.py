@@ -45,6 +45,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         summary_max_chars=config("SUMMARY_MAX_CHARS", cast=int, default=8000),
         timer_max_seconds=config("TIMER_MAX_SECONDS", cast=int, default=3600),
         max_questions=config("MAX_QUESTIONS", cast=int, default=100_000),
+        follow_up_days=config("FOLLOW_UP_DAYS", cast=int, default=30),
     )
     return Settings(
         store_url=config("SESSION_STORE", default="sqlite:///data/session.db"),

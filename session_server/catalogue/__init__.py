@@ -17,13 +17,14 @@ from session_server.catalogue.messages import MESSAGES
 from session_server.catalogue.terms import TERMS
 from session_server.catalogue.ui import UI_SCREENS
 from session_server.catalogue.ui_organiser import UI_ORGANISER
+from session_server.catalogue.ui_record import UI_RECORD
 
 __all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term", "ui"]
 
 LANGUAGES = ("vi", "en")
 
-UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER}
-if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER):  # pragma: no cover
+UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD}
+if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
 
 

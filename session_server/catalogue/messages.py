@@ -228,6 +228,71 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mã vai trò này thuộc một buổi đối thoại khác.",
         "This role token belongs to another dialogue.",
     ),
+    # import of questions (issue 4)
+    "import.too_large": (
+        "Tệp quá lớn (tối đa {limit} byte).",
+        "The file is too large (at most {limit} bytes).",
+    ),
+    "import.empty": ("Tệp không có dữ liệu.", "The file holds no data."),
+    "import.bad_type": (
+        "Chỉ nhận tệp CSV hoặc XLSX.",
+        "Only CSV or XLSX files are accepted.",
+    ),
+    "import.bad_file": (
+        "Không đọc được tệp; vui lòng lưu lại dưới dạng CSV (UTF-8) hoặc XLSX.",
+        "The file cannot be read; please save it as CSV (UTF-8) or XLSX.",
+    ),
+    "import.bad_encoding": (
+        "Tệp CSV không dùng bảng mã UTF-8; vui lòng lưu lại dưới dạng CSV UTF-8.",
+        "The CSV file is not UTF-8; please save it again as CSV UTF-8.",
+    ),
+    "import.encoding_guessed": (
+        "Tệp CSV không dùng UTF-8; đã đọc theo bảng mã {encoding}. Vui lòng kiểm tra dấu "
+        "tiếng Việt trước khi nhập.",
+        "The CSV file is not UTF-8; it was read as {encoding}. Please check the Vietnamese "
+        "accents before importing.",
+    ),
+    "import.too_many_rows": (
+        "Tệp có quá nhiều dòng (tối đa {limit} dòng).",
+        "The file has too many rows (at most {limit}).",
+    ),
+    "import.bad_headers": (
+        "Không tìm thấy cột câu hỏi. Dòng đầu phải có các cột: Đơn vị, Người hỏi, Điểm cầu, "
+        "Nhóm vấn đề, Câu hỏi.",
+        "No question column found. The first row must name the columns: unit, asker, "
+        "bridge point, topic, question.",
+    ),
+    "import.no_bridge_column": (
+        "Tệp không có cột điểm cầu: các câu hỏi được gán cho điểm cầu chính.",
+        "The file has no bridge point column: the questions go to the main venue.",
+    ),
+    "import.cell_too_long": (
+        "Một ô dài quá {limit} ký tự.",
+        "A cell is longer than {limit} characters.",
+    ),
+    "import.unknown_bridge": (
+        "Không có điểm cầu \"{bridge}\".",
+        "There is no bridge point \"{bridge}\".",
+    ),
+    "import.unknown_topic": (
+        "Không có nhóm vấn đề \"{topic}\".",
+        "There is no topic \"{topic}\".",
+    ),
+    "import.refused": (
+        "Tệp có {count} dòng lỗi nên chưa nhập câu hỏi nào.",
+        "The file has {count} bad rows, so no question was imported.",
+    ),
+    "followup.not_open": (
+        "Câu hỏi {question} đang ở trạng thái {status}, không phải câu hỏi chờ trả lời "
+        "bằng văn bản.",
+        "Question {question} is {status}, not awaiting a written answer.",
+    ),
+    "followup.invalid": (
+        "Đường dẫn trả lời không hợp lệ.",
+        "The answer link is invalid.",
+    ),
+    "export.not_found": ("Không có tệp xuất này.", "There is no such export."),
+    "import.no_file": ("Vui lòng chọn tệp để nhập.", "Please choose a file to import."),
     # adapters
     "log.stale_sequence": (
         "Dữ liệu vừa thay đổi; vui lòng thử lại.",

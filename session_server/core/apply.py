@@ -19,6 +19,7 @@ from session_server.core.model import (
     AnswerRecord,
     BridgePoint,
     Commitment,
+    ConclusionDraft,
     Dialogue,
     Floor,
     FloorRequest,
@@ -32,6 +33,7 @@ from session_server.core.model import (
     State,
     TimerKind,
     Topic,
+    WrittenAnswer,
 )
 
 __all__ = ["apply", "apply_all"]
@@ -374,6 +376,29 @@ def _link_issued(state: State, ev: e.LinkIssued) -> None:
 @_fold(e.LinkRevoked)
 def _link_revoked(state: State, ev: e.LinkRevoked) -> None:
     state.links[ev.link_id].revoked_at = ev.at
+
+
+@_fold(e.ConclusionDraftSet)
+def _conclusion_draft(state: State, ev: e.ConclusionDraftSet) -> None:
+    state.conclusion = ConclusionDraft(
+        number=ev.number,
+        locality=ev.locality,
+        issued_on=ev.issued_on,
+        attendance=ev.attendance,
+        opening=ev.opening,
+        conclusions=ev.conclusions,
+        authority_lines=ev.authority_lines,
+        signer_position=ev.signer_position,
+        signer_name=ev.signer_name,
+        recipients=ev.recipients,
+    )
+
+
+@_fold(e.WrittenAnswerRecorded)
+def _written_answer(state: State, ev: e.WrittenAnswerRecorded) -> None:
+    state.questions[ev.question_id].written_answer = WrittenAnswer(
+        text=ev.text, agency=ev.agency, answered_at=ev.at
+    )
 
 
 def _unqueue(state: State, question_id: int) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "MoveQuestion",
     "ProgrammeEntry",
     "RecordAnswerSummary",
+    "RecordWrittenAnswer",
     "RejectQuestion",
     "ReleaseFloor",
     "RemoveBridgePoint",
@@ -47,6 +48,7 @@ __all__ = [
     "RequestFloor",
     "RevokeLink",
     "SetBridgePoint",
+    "SetConclusionDraft",
     "SetCurrentItem",
     "SetFloorQuestion",
     "SetIntakeDeadline",
@@ -348,3 +350,29 @@ class AddCommitment(Command):
 class RemoveCommitment(Command):
     question_id: int
     commitment_id: int
+
+
+@dataclass(frozen=True)
+class SetConclusionDraft(Command):
+    """The organiser's free text of the conclusion notice (all of it at once)."""
+
+    number: str = ""
+    locality: str = ""
+    issued_on: date | None = None
+    attendance: int | None = None
+    opening: str = ""
+    conclusions: str = ""
+    authority_lines: tuple[str, ...] = ()
+    signer_position: str = ""
+    signer_name: str = ""
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordWrittenAnswer(Command):
+    """An agency's written answer to a forwarded or deferred question (again
+    to correct it). ``agency`` defaults to the one it was forwarded to."""
+
+    question_id: int
+    text: str
+    agency: str = ""

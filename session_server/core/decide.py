@@ -87,6 +87,8 @@ PERMISSIONS: dict[type[c.Command], frozenset[Role]] = {
     c.RecordAnswerSummary: frozenset({SEC}),
     c.AddCommitment: frozenset({SEC}),
     c.RemoveCommitment: frozenset({SEC}),
+    c.SetConclusionDraft: frozenset({ORG}),
+    c.RecordWrittenAnswer: frozenset({ORG, Role.AGENCY}),
 }
 """Which roles may issue each command. Display and speaker screens only read."""
 
@@ -408,7 +410,7 @@ _LINK_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 def _issue_link(state: State, cmd: c.IssueLink, now: datetime) -> list[e.Event]:
     if not _LINK_ID.fullmatch(cmd.link_id) or cmd.link_id in state.links:
         raise InvalidInput("input.bad_value", field="link_id")
-    if cmd.role is Role.ORGANISER:
+    if cmd.role in (Role.ORGANISER, Role.AGENCY):
         raise InvalidInput("link.bad_role", role=cmd.role.value)
     bridge_id = speaker_id = None
     if cmd.role in (Role.BRIDGE_OPERATOR, Role.ATTENDEE, Role.DISPLAY):
@@ -863,6 +865,66 @@ def _remove_commitment(state: State, cmd: c.RemoveCommitment, now: datetime) -> 
             at=now, question_id=question.question_id, commitment_id=cmd.commitment_id
         )
     ]
+
+
+MAX_RECIPIENTS = 40
+MAX_AUTHORITY_LINES = 3
+
+
+def _lines(state: State, lines: tuple[str, ...], field: str, limit: int) -> tuple[str, ...]:
+    if len(lines) > limit:
+        raise InvalidInput("input.too_many", field=field, limit=limit)
+    cleaned = (_label(state, line, field, required=False) for line in lines)
+    return tuple(line for line in cleaned if line)
+
+
+@_rule(c.SetConclusionDraft)
+def _conclusion_draft(state: State, cmd: c.SetConclusionDraft, now: datetime) -> list[e.Event]:
+    """Allowed in every phase: the notice is written after the day."""
+    if cmd.attendance is not None and not 0 <= cmd.attendance <= 1_000_000:
+        raise InvalidInput("input.out_of_range", field="attendance")
+    summary_max = state.limits.summary_max_chars
+    return [
+        e.ConclusionDraftSet(
+            at=now,
+            number=clean_line(cmd.number, field="number", max_chars=40),
+            locality=clean_line(cmd.locality, field="locality", max_chars=80),
+            issued_on=cmd.issued_on,
+            attendance=cmd.attendance,
+            opening=clean_text(cmd.opening, field="opening", max_chars=summary_max,
+                               required=False),
+            conclusions=clean_text(cmd.conclusions, field="conclusions", max_chars=summary_max,
+                                   required=False),
+            authority_lines=_lines(state, cmd.authority_lines, "authority_lines",
+                                   MAX_AUTHORITY_LINES),
+            signer_position=_label(state, cmd.signer_position, "signer_position",
+                                   required=False),
+            signer_name=_label(state, cmd.signer_name, "signer_name", required=False),
+            recipients=_lines(state, cmd.recipients, "recipients", MAX_RECIPIENTS),
+        )
+    ]
+
+
+@_rule(c.RecordWrittenAnswer)
+def _written_answer(state: State, cmd: c.RecordWrittenAnswer, now: datetime) -> list[e.Event]:
+    """Allowed in every phase: written answers arrive after the day."""
+    question = _question(state, cmd.question_id)
+    if question.status not in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED):
+        raise IllegalTransition(
+            "followup.not_open", question=question.question_id, status=question.status.value
+        )
+    text = clean_text(cmd.text, field="text", max_chars=state.limits.summary_max_chars)
+    agency = _label(state, cmd.agency, "agency", required=False)
+    if not agency and question.forwarding is not None:
+        agency = question.forwarding.agency
+    if not agency:
+        speaker = state.speakers.get(question.speaker_id or "")
+        agency = speaker.agency if speaker else ""
+    answer = question.written_answer
+    if answer is not None and answer.text == text and answer.agency == agency:
+        return []
+    return [e.WrittenAnswerRecorded(at=now, question_id=question.question_id, text=text,
+                                    agency=agency)]
 
 
 _missing = set(PERMISSIONS) ^ set(_RULES)

@@ -28,6 +28,7 @@ __all__ = [
     "BridgePointSet",
     "CommitmentAdded",
     "CommitmentRemoved",
+    "ConclusionDraftSet",
     "CurrentItemSet",
     "DialogueCreated",
     "DialogueUpdated",
@@ -61,6 +62,7 @@ __all__ = [
     "TimerStopped",
     "TopicSet",
     "VoteCast",
+    "WrittenAnswerRecorded",
 ]
 
 
@@ -356,6 +358,29 @@ class LinkRevoked(Event):
     link_id: str
 
 
+@dataclass(frozen=True)
+class ConclusionDraftSet(Event):
+    name: ClassVar[str] = "ConclusionDraftSet"
+    number: str
+    locality: str
+    issued_on: date | None
+    attendance: int | None
+    opening: str
+    conclusions: str
+    authority_lines: tuple[str, ...]
+    signer_position: str
+    signer_name: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WrittenAnswerRecorded(Event):
+    name: ClassVar[str] = "WrittenAnswerRecorded"
+    question_id: int
+    text: str
+    agency: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -395,5 +420,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CommitmentRemoved,
         LinkIssued,
         LinkRevoked,
+        ConclusionDraftSet,
+        WrittenAnswerRecorded,
     )
 }

@@ -19,6 +19,7 @@ __all__ = [
     "BridgeKind",
     "BridgePoint",
     "Commitment",
+    "ConclusionDraft",
     "Dialogue",
     "Floor",
     "FloorRequest",
@@ -37,6 +38,7 @@ __all__ = [
     "State",
     "TimerKind",
     "Topic",
+    "WrittenAnswer",
 ]
 
 
@@ -55,6 +57,9 @@ class Role(enum.StrEnum):
     SPEAKER = "speaker"
     ATTENDEE = "attendee"
     DISPLAY = "display"
+    AGENCY = "agency"
+    """An agency answering a forwarded or deferred question in writing,
+    through a link scoped to that question (never a role link)."""
 
 
 class BridgeKind(enum.StrEnum):
@@ -140,6 +145,8 @@ class Limits:
     label_max_chars: int = 200
     timer_max_seconds: int = 3600
     max_questions: int = 100_000
+    follow_up_days: int = 30
+    """Days an agency has to answer in writing when no deadline was set."""
 
 
 @dataclass
@@ -225,6 +232,37 @@ class Forwarding:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ConclusionDraft:
+    """What the organiser types into the conclusion notice (Thông báo kết
+    luận); everything else in it comes from the log. Empty values fall back
+    to defaults made from the state (``export/record.py``)."""
+
+    number: str = ""
+    """The notice's number and code, e.g. ``25/TB-UBND``."""
+    locality: str = ""
+    """The place name of the date line ("An Giang, ngày …")."""
+    issued_on: date | None = None
+    attendance: int | None = None
+    """Young people who took part, when the organiser knows the figure."""
+    opening: str = ""
+    conclusions: str = ""
+    authority_lines: tuple[str, ...] = ()
+    """The signature's authority, e.g. ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH")."""
+    signer_position: str = ""
+    signer_name: str = ""
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """An agency's written answer to a forwarded or deferred question."""
+
+    text: str
+    agency: str
+    answered_at: datetime
+
+
 @dataclass
 class Question:
     question_id: int
@@ -248,6 +286,7 @@ class Question:
     speaker_id: str | None = None
     forwarding: Forwarding | None = None
     deferral_note: str = ""
+    written_answer: WrittenAnswer | None = None
     approved_at: datetime | None = None
     floor_at: datetime | None = None
     closed_at: datetime | None = None
@@ -338,6 +377,7 @@ class State:
     floor_requests: dict[int, FloorRequest] = field(default_factory=dict)
     answers: dict[int, AnswerRecord] = field(default_factory=dict)
     links: dict[str, RoleLink] = field(default_factory=dict)
+    conclusion: ConclusionDraft | None = None
     idempotency: dict[str, int] = field(default_factory=dict)
     """``actor scope + ':' + key`` → question id."""
     next_question_id: int = 1

@@ -52,6 +52,7 @@ class Access:
         self._links = URLSafeSerializer(secret, salt="role-link")
         self._devices = TimestampSigner(secret, salt="device")
         self._organiser = TimestampSigner(secret, salt="organiser")
+        self._answers = URLSafeSerializer(secret, salt="agency-answer")
 
     # --- role links ---------------------------------------------------------
 
@@ -79,6 +80,26 @@ class Access:
         if not link.active:
             raise Forbidden("link.revoked")
         return link
+
+    # --- an agency's written answer to one question ------------------------
+
+    def answer_token(self, dialogue_id: str, question_id: int) -> str:
+        return self._answers.dumps([dialogue_id, question_id])
+
+    def read_answer_token(self, token: str) -> tuple[str, int]:
+        try:
+            value = self._answers.loads(token)
+        except BadSignature:
+            raise Forbidden("followup.invalid") from None
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not isinstance(value[0], str)
+            or not isinstance(value[1], int)
+            or isinstance(value[1], bool)
+        ):
+            raise Forbidden("followup.invalid")
+        return value[0], value[1]
 
     # --- devices ------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from session_server.config import Settings
 from session_server.store.base import EventLog
-from session_server.web import api, organiser
+from session_server.web import api, followup, organiser, record
 from session_server.web.frames import KeepRawSend
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
@@ -72,6 +72,8 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/j/{token}/act", phone_post, methods=["POST"]),
         WebSocketRoute("/ws/{token}", live_socket),
         *organiser.routes,
+        *record.routes,
+        *followup.routes,
         *api.routes,
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]

@@ -296,6 +296,21 @@ async def _hub(registry: Registry, dialogue_id: str) -> Hub:
     return hub
 
 
+async def signed_in_hub(request: Request) -> tuple[Registry, Hub, str] | Response:
+    """The organiser's registry, dialogue hub and session cookie for a page
+    under ``/o/{dialogue_id}``; or the response to send instead (to the
+    sign-in page, or the error page of an unknown dialogue)."""
+    registry = registry_of(request)
+    cookie = _signed_in(request, registry)
+    if cookie is None:
+        return _to_login(request)
+    try:
+        hub = await _hub(registry, request.path_params["dialogue_id"])
+    except SessionError as error:
+        return render_error(request, error)
+    return registry, hub, cookie
+
+
 def _check_post(request: Request, registry: Registry, cookie: str, values: Mapping[str, list[str]]
                 ) -> None:
     check_origin(registry, request.headers, request.headers.get("host"), request.url.scheme)
@@ -472,14 +487,10 @@ def _setup_page(
 
 
 async def setup(request: Request) -> Response:
-    registry = registry_of(request)
-    cookie = _signed_in(request, registry)
-    if cookie is None:
-        return _to_login(request)
-    try:
-        hub = await _hub(registry, request.path_params["dialogue_id"])
-    except SessionError as error:
-        return render_error(request, error)
+    opened = await signed_in_hub(request)
+    if isinstance(opened, Response):
+        return opened
+    registry, hub, cookie = opened
     return _setup_page(request, registry, hub, cookie)
 
 
@@ -534,14 +545,10 @@ def _links_page(
 
 
 async def links(request: Request) -> Response:
-    registry = registry_of(request)
-    cookie = _signed_in(request, registry)
-    if cookie is None:
-        return _to_login(request)
-    try:
-        hub = await _hub(registry, request.path_params["dialogue_id"])
-    except SessionError as error:
-        return render_error(request, error)
+    opened = await signed_in_hub(request)
+    if isinstance(opened, Response):
+        return opened
+    registry, hub, cookie = opened
     return _links_page(request, registry, hub, cookie)
 
 
@@ -576,14 +583,10 @@ async def qr_svg(request: Request) -> Response:
 
 
 async def qr_sheet(request: Request) -> Response:
-    registry = registry_of(request)
-    cookie = _signed_in(request, registry)
-    if cookie is None:
-        return _to_login(request)
-    try:
-        hub = await _hub(registry, request.path_params["dialogue_id"])
-    except SessionError as error:
-        return render_error(request, error)
+    opened = await signed_in_hub(request)
+    if isinstance(opened, Response):
+        return opened
+    registry, hub, cookie = opened
     state = hub.session.state
     sheets = []
     without = []

@@ -1,0 +1,135 @@
+"""Text of the record's screens (conclusion, import, exports, public
+report): key → (Vietnamese, English)."""
+
+from __future__ import annotations
+
+UI_RECORD: dict[str, tuple[str, str]] = {
+    "org.nav.conclusion": ("Thông báo kết luận", "Conclusion notice"),
+    "org.nav.import": ("Nhập câu hỏi", "Import questions"),
+    "org.nav.followup": ("Theo dõi trả lời", "Follow-up"),
+    # follow-up of forwarded and deferred questions
+    "fu.title": ("Theo dõi trả lời bằng văn bản", "Follow-up of written answers"),
+    "fu.hint": (
+        "Câu hỏi chuyển cơ quan khác hoặc trả lời bằng văn bản. Gửi mỗi cơ quan đường dẫn "
+        "của câu hỏi để cơ quan ghi nội dung trả lời; thời hạn mặc định {days} ngày.",
+        "Questions forwarded or to be answered in writing. Send each agency its question's "
+        "link to record the answer; the default deadline is {days} days.",
+    ),
+    "fu.pending": ("Chờ trả lời", "Pending"),
+    "fu.overdue": ("Quá hạn", "Overdue"),
+    "fu.answered": ("Đã trả lời", "Answered"),
+    "fu.state": ("Tình trạng", "State"),
+    "fu.link": ("Đường dẫn cho cơ quan", "Link for the agency"),
+    "fu.none": ("Không có câu hỏi nào chờ trả lời bằng văn bản.",
+                "No question awaits a written answer."),
+    "fu.secret": (
+        "Ai có đường dẫn đều ghi được câu trả lời cho câu hỏi đó: chỉ gửi cho cơ quan trả lời.",
+        "Anyone holding a link can record the answer to its question: send it to the "
+        "answering agency only.",
+    ),
+    "agency.title": ("Trả lời bằng văn bản", "Written answer"),
+    "agency.answer": ("Nội dung trả lời", "The answer"),
+    "agency.agency": ("Cơ quan trả lời", "Answering agency"),
+    "agency.text": ("Nội dung", "Text"),
+    "agency.submit": ("Gửi trả lời", "Send the answer"),
+    "agency.saved": ("Đã ghi nhận câu trả lời. Có thể sửa và gửi lại.",
+                     "The answer is recorded. You may correct it and send it again."),
+    "report.answer_written": ("Trả lời bằng văn bản", "Written answer"),
+    "report.state": ("Tình trạng", "State"),
+    # the conclusion notice
+    "rec.conclusion.title": ("Thông báo kết luận", "Conclusion notice"),
+    "rec.conclusion.document": ("Văn bản", "The document"),
+    "rec.conclusion.download": ("Tải về tệp DOCX", "Download the DOCX"),
+    "rec.conclusion.draft": ("Phần do ban tổ chức soạn", "What the organiser writes"),
+    "rec.conclusion.draft_hint": (
+        "Các số liệu, câu hỏi, nội dung trả lời và cam kết được lấy từ nhật ký buổi đối thoại; "
+        "ở đây chỉ soạn phần lời văn. Ô để trống dùng nội dung mặc định.",
+        "Figures, questions, answers and commitments come from the dialogue's log; write "
+        "only the wording here. Empty fields use the default.",
+    ),
+    "rec.conclusion.number": ("Số, ký hiệu", "Number and code"),
+    "rec.conclusion.locality": ("Địa danh", "Place name"),
+    "rec.conclusion.issued_on": ("Ngày ban hành", "Date of issue"),
+    "rec.conclusion.attendance": ("Số người tham dự", "Attendance"),
+    "rec.conclusion.attendance_hint": (
+        "Để trống để dùng tổng sức chứa các điểm cầu {capacity}.",
+        "Leave empty to use the bridge points' total capacity {capacity}.",
+    ),
+    "rec.conclusion.opening": ("Đoạn mở đầu", "Opening paragraph"),
+    "rec.conclusion.default": ("Mặc định:", "Default:"),
+    "rec.conclusion.conclusions": ("Kết luận của chủ trì", "Conclusions of the chair"),
+    "rec.conclusion.authority": ("Thẩm quyền ký (mỗi dòng một cấp)",
+                                 "Signing authority (one level a line)"),
+    "rec.conclusion.signer_position": ("Chức vụ người ký", "Signer's position"),
+    "rec.conclusion.signer_name": ("Họ tên người ký", "Signer's name"),
+    "rec.conclusion.recipients": ("Nơi nhận (mỗi dòng một nơi)", "Recipients (one a line)"),
+    "rec.conclusion.recipients_hint": (
+        "Để trống để gửi mọi cơ quan liên quan (cơ quan của diễn giả và cơ quan được chuyển "
+        "câu hỏi); dòng \"Lưu: VT\" được thêm nếu thiếu.",
+        "Leave empty to send it to every agency involved (the speakers' agencies and the "
+        "agencies questions were forwarded to); a \"Lưu: VT\" line is added when missing.",
+    ),
+    "rec.archive.title": ("Lưu trữ", "Archive"),
+    "rec.archive.hint": (
+        "Toàn bộ câu hỏi (CSV, XLSX, JSON) và toàn bộ nhật ký sự kiện (JSON).",
+        "Every question (CSV, XLSX, JSON) and the whole event log (JSON).",
+    ),
+    "rec.report.open": ("Mở báo cáo công khai", "Open the public report"),
+    # import
+    "rec.import.title": ("Nhập câu hỏi tổng hợp trước", "Import pre-collected questions"),
+    "rec.import.upload": ("Chọn tệp", "Choose a file"),
+    "rec.import.hint": (
+        "Tệp CSV (UTF-8) hoặc XLSX, tối đa {rows} dòng và {megabytes} MB. Dòng đầu là tên cột: "
+        "Đơn vị, Người hỏi, Điểm cầu, Nhóm vấn đề, Câu hỏi (điểm cầu và nhóm vấn đề ghi theo "
+        "mã hoặc tên).",
+        "A CSV (UTF-8) or XLSX file, at most {rows} rows and {megabytes} MB. The first row "
+        "names the columns: unit, asker, bridge point, topic, question (bridge point and "
+        "topic by id or by name).",
+    ),
+    "rec.import.file": ("Tệp", "File"),
+    "rec.import.mode": ("Khi có dòng lỗi", "When some rows are bad"),
+    "rec.import.mode_all": ("Không nhập gì, chỉ báo lỗi", "Import nothing, list the errors"),
+    "rec.import.mode_good": ("Chỉ nhập các dòng hợp lệ", "Import the good rows only"),
+    "rec.import.submit": ("Nhập", "Import"),
+    "rec.import.result": ("Kết quả", "Result"),
+    "rec.import.rows": ("{count} dòng dữ liệu", "{count} data rows"),
+    "rec.import.nothing": ("Chưa nhập câu hỏi nào.", "No question was imported."),
+    "rec.import.imported": ("Đã nhập {count} câu hỏi.", "{count} questions imported."),
+    "rec.import.repeats": (
+        "{count} dòng đã được nhập từ trước (cùng tệp), bỏ qua.",
+        "{count} rows were imported before (same file) and were skipped.",
+    ),
+    "rec.import.errors": ("{count} dòng lỗi", "{count} bad rows"),
+    "rec.import.row": ("Dòng", "Row"),
+    "rec.import.question": ("câu hỏi", "question"),
+    "rec.import.duplicates": ("{count} câu hỏi có thể trùng", "{count} likely duplicates"),
+    "rec.import.duplicates_hint": (
+        "Vẫn được nhập; người điều hành xem xét và gộp nếu cần.",
+        "Imported all the same; the moderator reviews and merges them where needed.",
+    ),
+    "rec.import.exact": ("trùng nội dung", "same text"),
+    "rec.import.formulas": (
+        "Các dòng bắt đầu bằng =, +, - hoặc @ được lưu nguyên là văn bản: {rows}.",
+        "Cells starting with =, +, - or @ are kept as plain text (rows {rows}).",
+    ),
+    # the public report
+    "report.title": ("Báo cáo kết quả đối thoại", "Dialogue report"),
+    "report.heading": ("KẾT QUẢ BUỔI ĐỐI THOẠI", "OUTCOME OF THE DIALOGUE"),
+    "report.figures": ("Số liệu", "Figures"),
+    "report.answers": ("Nội dung trả lời theo nhóm vấn đề", "Answers by topic"),
+    "report.question": ("Câu hỏi", "Question"),
+    "report.answered_live": ("Đã trả lời trực tiếp tại buổi đối thoại.",
+                             "Answered live at the dialogue."),
+    "report.forwarded": ("Chuyển {agency} trả lời theo thẩm quyền.",
+                         "Forwarded to {agency} to answer."),
+    "report.deferred": ("Sẽ được trả lời bằng văn bản.", "To be answered in writing."),
+    "report.deadline": ("Thời hạn", "Deadline"),
+    "report.commitment": ("Cam kết", "Commitment"),
+    "report.none": ("Chưa có câu hỏi nào được trả lời.", "No question has been answered yet."),
+    "report.followups": ("Câu hỏi chuyển cơ quan có thẩm quyền, trả lời bằng văn bản",
+                         "Questions forwarded or to be answered in writing"),
+    "report.bridge": ("Điểm cầu", "Bridge point"),
+    "report.agency": ("Cơ quan trả lời", "Answering agency"),
+    "report.conclusions": ("Kết luận của chủ trì", "Conclusions of the chair"),
+    "report.print": ("In báo cáo", "Print the report"),
+}

@@ -1,0 +1,152 @@
+"""Archive exports of a dialogue: every question as CSV, XLSX and JSON, and
+the full event log as JSON.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-``, ``@`` (or a
+tab or carriage return) as a formula; every such text cell of the CSV and
+XLSX is prefixed with ``'`` so it stays text (OWASP, "CSV injection"). The
+JSON keeps the text as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from session_server.core.codec import event_to_dict
+from session_server.core.model import Question, State
+from session_server.store.base import Record
+
+__all__ = [
+    "QUESTION_COLUMNS",
+    "events_json",
+    "neutralise",
+    "question_rows",
+    "questions_csv",
+    "questions_json",
+    "questions_xlsx",
+]
+
+QUESTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "Mã"),
+    ("status", "Trạng thái"),
+    ("origin", "Nguồn"),
+    ("bridge_id", "Mã điểm cầu"),
+    ("bridge", "Điểm cầu"),
+    ("topic_id", "Mã nhóm vấn đề"),
+    ("topic", "Nhóm vấn đề"),
+    ("text", "Câu hỏi"),
+    ("asker_name", "Người hỏi"),
+    ("asker_unit", "Đơn vị"),
+    ("asker_public", "Đồng ý nêu tên"),
+    ("votes", "Lượt ủng hộ"),
+    ("submitted_at", "Thời điểm gửi"),
+    ("speaker", "Diễn giả"),
+    ("summary", "Tóm tắt trả lời"),
+    ("commitments", "Cam kết"),
+    ("agency", "Cơ quan chuyển"),
+    ("deadline", "Thời hạn"),
+    ("merged_into", "Gộp vào"),
+    ("rejection_reason", "Lý do từ chối"),
+)
+"""(key, Vietnamese header) of each column, in order."""
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A text cell that a spreadsheet would run, made plain text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _question(state: State, question: Question) -> dict[str, Any]:
+    record = state.answers.get(question.question_id)
+    bridge = state.bridges.get(question.bridge_id)
+    topic = state.topics.get(question.topic_id or "")
+    speaker_id = (record.speaker_id if record else None) or question.speaker_id
+    speaker = state.speakers.get(speaker_id or "")
+    commitments = "; ".join(
+        f"{k.what} ({k.who}{', ' + k.by_when.isoformat() if k.by_when else ''})"
+        for k in (record.commitments if record else [])
+    )
+    return {
+        "id": question.question_id,
+        "status": question.status.value,
+        "origin": question.origin.value,
+        "bridge_id": question.bridge_id,
+        "bridge": bridge.name if bridge else "",
+        "topic_id": question.topic_id or "",
+        "topic": topic.name if topic else "",
+        "text": question.text,
+        "asker_name": question.asker.name,
+        "asker_unit": question.asker.unit,
+        "asker_public": question.asker.public,
+        "votes": question.votes,
+        "submitted_at": question.submitted_at.isoformat(),
+        "speaker": speaker.name if speaker else "",
+        "summary": record.summary if record else "",
+        "commitments": commitments,
+        "agency": question.forwarding.agency if question.forwarding else "",
+        "deadline": (question.forwarding.deadline.isoformat()
+                     if question.forwarding and question.forwarding.deadline else ""),
+        "merged_into": question.merged_into or "",
+        "rejection_reason": question.rejection_reason,
+    }
+
+
+def question_rows(state: State) -> list[dict[str, Any]]:
+    return [_question(state, q) for q in sorted(state.questions.values(),
+                                                key=lambda q: q.question_id)]
+
+
+def _table(state: State) -> Iterable[Sequence[object]]:
+    yield [header for _key, header in QUESTION_COLUMNS]
+    for row in question_rows(state):
+        yield [neutralise(row[key]) for key, _header in QUESTION_COLUMNS]
+
+
+def questions_csv(state: State) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the accents."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    for row in _table(state):
+        writer.writerow(["1" if v is True else "0" if v is False else v for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def questions_xlsx(state: State) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Câu hỏi"
+    for r, row in enumerate(_table(state), 1):
+        for col, value in enumerate(row, 1):
+            plain = value if isinstance(value, str | int | float) else str(value)
+            cell = sheet.cell(row=r, column=col, value=plain)
+            if isinstance(plain, str):
+                cell.data_type = TYPE_STRING  # never a formula
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def questions_json(state: State) -> bytes:
+    body = {"dialogue": state.dialogue.title, "questions": question_rows(state)}
+    return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def events_json(dialogue_id: str, epoch: str, records: Iterable[Record]) -> bytes:
+    body = {
+        "dialogue_id": dialogue_id,
+        "epoch": epoch,
+        "events": [{"seq": r.seq, **event_to_dict(r.event)} for r in records],
+    }
+    return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")

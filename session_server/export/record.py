@@ -1,0 +1,332 @@
+"""The record of a dialogue, read off its state: the facts, the figures and
+the questions by topic that the conclusion notice, the public report and the
+archive exports all show. Pure functions, no I/O, no clock: the same state
+gives the same record.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from session_server.core.model import (
+    Commitment,
+    ConclusionDraft,
+    Origin,
+    Question,
+    QuestionStatus,
+    State,
+)
+from session_server.web.actions import LOCAL_TZ
+
+__all__ = [
+    "ORIGIN_LABELS",
+    "Figures",
+    "Record",
+    "RecordEntry",
+    "TopicSection",
+    "build_record",
+    "default_recipients",
+    "due_date",
+    "fold_text",
+    "follow_up_status",
+    "vn_date",
+]
+
+ORIGIN_LABELS: dict[Origin, str] = {
+    Origin.PHONE: "gửi qua điện thoại tại buổi đối thoại",
+    Origin.BRIDGE: "ghi nhận tại các điểm cầu",
+    Origin.PRE_COLLECTED: "tổng hợp trước buổi đối thoại",
+    Origin.IMPORTED: "nhập từ danh sách tổng hợp",
+}
+"""How the notice names where questions came from (in Vietnamese: the
+notice is an official Vietnamese document)."""
+
+DONE = (QuestionStatus.ANSWERED, QuestionStatus.FORWARDED, QuestionStatus.DEFERRED)
+ARCHIVE_LINE = "Lưu: VT"
+
+_PLACE = re.compile(r"(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)\s+(.+)$",
+                    re.IGNORECASE)
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def fold_text(text: str) -> str:
+    """Lower case without accents (đ as d), for matching names typed by hand."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+
+
+def vn_date(day: date, place: str = "") -> str:
+    """"An Giang, ngày 05 tháng 3 năm 2024" (Decree 30/2020/ND-CP: days under
+    10 and the months 1 and 2 take a leading zero)."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    text = f"ngày {day.day:02d} tháng {month} năm {day.year}"
+    return f"{place}, {text}" if place else text[0].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Figures:
+    received: int
+    by_origin: tuple[tuple[Origin, int], ...]
+    by_bridge: tuple[tuple[str, int], ...]
+    """(bridge point name, questions), bridges in their set-up order."""
+    by_topic: tuple[tuple[str, int], ...]
+    answered: int
+    forwarded: int
+    deferred: int
+    merged: int
+    rejected: int
+    not_reached: int
+    """Approved questions that the day ran out of time for."""
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    question_id: int
+    text: str
+    status: QuestionStatus
+    askers: tuple[str, ...]
+    """"Name (unit)" of each asker who consented to be named."""
+    bridge: str
+    topic: str
+    speaker: str
+    summary: str
+    commitments: tuple[Commitment, ...]
+    agency: str
+    deadline: date | None
+    note: str
+    due: date | None = None
+    """The deadline of a written answer: the one set, else FOLLOW_UP_DAYS
+    after the question was forwarded or deferred."""
+    written_answer: str = ""
+    answered_by: str = ""
+    answered_on: date | None = None
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    topic: str
+    entries: tuple[RecordEntry, ...]
+
+
+@dataclass(frozen=True)
+class Record:
+    title: str
+    theme: str
+    host_body: str
+    parent_body: str
+    place: str
+    day: date | None
+    """The day of the dialogue."""
+    issued_on: date | None
+    """The date of the notice: the organiser's, else the dialogue's."""
+    locality: str
+    """The place name of the date line: "An Giang"."""
+    audience_place: str
+    """Whose young people: "tỉnh An Giang"."""
+    bridges: tuple[str, ...]
+    main_bridge: str
+    attendance: int
+    attendance_entered: bool
+    legal_basis: tuple[str, ...]
+    figures: Figures
+    topics: tuple[TopicSection, ...]
+    followups: tuple[RecordEntry, ...]
+    """Forwarded and deferred questions, in order."""
+    draft: ConclusionDraft
+    recipients: tuple[str, ...]
+    number: str
+
+
+def _asker_label(name: str, unit: str) -> str:
+    if name and unit:
+        return f"{name} ({unit})"
+    return name or unit
+
+
+def due_date(state: State, question: Question) -> date | None:
+    if question.status not in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED):
+        return None
+    if question.forwarding is not None and question.forwarding.deadline is not None:
+        return question.forwarding.deadline
+    if question.closed_at is None:
+        return None
+    closed = question.closed_at.astimezone(LOCAL_TZ).date()
+    return closed + timedelta(days=state.limits.follow_up_days)
+
+
+def follow_up_status(entry: RecordEntry, today: date) -> str:
+    """``answered``, ``overdue`` or ``pending`` on ``today``."""
+    if entry.written_answer:
+        return "answered"
+    if entry.due is not None and today > entry.due:
+        return "overdue"
+    return "pending"
+
+
+def _entry(state: State, question: Question, named: bool) -> RecordEntry:
+    askers: list[str] = []
+    if named:
+        for asker in question.askers():
+            label = _asker_label(asker.name, asker.unit) if asker.public else ""
+            if label and label not in askers:
+                askers.append(label)
+    record = state.answers.get(question.question_id)
+    speaker_id = (record.speaker_id if record and record.speaker_id else None) or (
+        question.speaker_id
+    )
+    speaker = state.speakers.get(speaker_id or "")
+    speaker_label = ""
+    if speaker is not None:
+        speaker_label = ", ".join(p for p in (speaker.position, speaker.agency) if p)
+        speaker_label = f"{speaker.name} ({speaker_label})" if speaker_label else speaker.name
+    forwarding = question.forwarding
+    agency = forwarding.agency if forwarding else ""
+    if not agency and question.status is QuestionStatus.DEFERRED and speaker is not None:
+        agency = speaker.agency
+    bridge = state.bridges.get(question.bridge_id)
+    topic = state.topics.get(question.topic_id or "")
+    return RecordEntry(
+        question_id=question.question_id,
+        text=question.text,
+        status=question.status,
+        askers=tuple(askers),
+        bridge=bridge.name if bridge else question.bridge_id,
+        topic=topic.name if topic else "",
+        speaker=speaker_label,
+        summary=record.summary if record else "",
+        commitments=tuple(record.commitments) if record else (),
+        agency=agency,
+        deadline=forwarding.deadline if forwarding else None,
+        note=(forwarding.note if forwarding else question.deferral_note),
+        due=due_date(state, question),
+        written_answer=question.written_answer.text if question.written_answer else "",
+        answered_by=question.written_answer.agency if question.written_answer else "",
+        answered_on=(question.written_answer.answered_at.astimezone(LOCAL_TZ).date()
+                     if question.written_answer else None),
+    )
+
+
+def _figures(state: State) -> Figures:
+    questions = list(state.questions.values())
+    origins = Counter(q.origin for q in questions)
+    bridges = Counter(q.bridge_id for q in questions)
+    topics = Counter(q.topic_id for q in questions)
+    statuses = Counter(q.status for q in questions)
+    by_topic = [(t.name, topics[t.topic_id]) for t in state.topics.values() if topics[t.topic_id]]
+    if topics[None]:
+        by_topic.append(("Chưa phân nhóm", topics[None]))
+    return Figures(
+        received=len(questions),
+        by_origin=tuple((o, origins[o]) for o in Origin if origins[o]),
+        by_bridge=tuple(
+            (b.name, bridges[b.bridge_id]) for b in state.bridges.values() if bridges[b.bridge_id]
+        ),
+        by_topic=tuple(by_topic),
+        answered=statuses[QuestionStatus.ANSWERED],
+        forwarded=statuses[QuestionStatus.FORWARDED],
+        deferred=statuses[QuestionStatus.DEFERRED],
+        merged=statuses[QuestionStatus.MERGED],
+        rejected=statuses[QuestionStatus.REJECTED],
+        not_reached=statuses[QuestionStatus.APPROVED] + statuses[QuestionStatus.ON_FLOOR],
+    )
+
+
+def _same(a: str, b: str) -> bool:
+    return fold_text(a) == fold_text(b)
+
+
+def default_recipients(state: State) -> tuple[str, ...]:
+    """Every agency involved (speakers' agencies, then forwarding agencies),
+    the host body itself left out, then the archive line."""
+    agencies: list[str] = []
+    found = [s.agency for s in state.speakers.values()]
+    found += [q.forwarding.agency for q in state.questions.values() if q.forwarding]
+    for agency in found:
+        host = fold_text(state.dialogue.host_body)
+        if not agency or (host and host.startswith(fold_text(agency))):
+            continue
+        if not any(_same(agency, known) for known in agencies):
+            agencies.append(agency)
+    return (*agencies, ARCHIVE_LINE)
+
+
+def _recipients(state: State, draft: ConclusionDraft) -> tuple[str, ...]:
+    lines = [line.strip().lstrip("-–").strip().rstrip(";.").strip() for line in draft.recipients]
+    lines = [line for line in lines if line]
+    if not lines:
+        return default_recipients(state)
+    if not any(fold_text(line).startswith("luu") for line in lines):
+        lines.append(ARCHIVE_LINE)
+    return tuple(lines)
+
+
+def _abbreviation(host_body: str) -> str:
+    return "UBND" if fold_text(host_body).startswith("uy ban nhan dan") else ""
+
+
+def _places(host_body: str, place: str) -> tuple[str, str]:
+    for text in (host_body, place):
+        match = _PLACE.search(text)
+        if match:
+            return match.group(2).strip(), match.group(0).strip()
+    return place, place
+
+
+def build_record(state: State, *, named: bool = True) -> Record:
+    """The record of ``state``; ``named=False`` leaves every asker out (the
+    public report)."""
+    dialogue = state.dialogue
+    draft = state.conclusion or ConclusionDraft()
+    locality, audience_place = _places(dialogue.host_body, dialogue.place)
+    day = dialogue.starts_at.astimezone(LOCAL_TZ).date() if dialogue.starts_at else None
+    capacity = sum(b.capacity for b in state.bridges.values())
+    main = state.main_bridge()
+    sections: list[TopicSection] = []
+    topic_ids: list[str | None] = [*state.topics, None]
+    for topic_id in topic_ids:
+        entries = tuple(
+            _entry(state, q, named)
+            for q in sorted(state.questions.values(), key=lambda q: q.question_id)
+            if q.topic_id == topic_id and q.status in DONE
+        )
+        if entries:
+            topic = state.topics.get(topic_id or "")
+            sections.append(TopicSection(topic.name if topic else "Chưa phân nhóm", entries))
+    followups = tuple(
+        _entry(state, q, named)
+        for q in sorted(state.questions.values(), key=lambda q: q.question_id)
+        if q.status in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED)
+    )
+    abbreviation = _abbreviation(dialogue.host_body)
+    number = draft.number or ("        /TB-" + abbreviation if abbreviation else "        /TB")
+    return Record(
+        title=dialogue.title,
+        theme=dialogue.theme,
+        host_body=dialogue.host_body,
+        parent_body=dialogue.parent_body,
+        place=dialogue.place,
+        day=day,
+        issued_on=draft.issued_on or day,
+        locality=draft.locality or locality,
+        audience_place=audience_place,
+        bridges=tuple(b.name for b in state.bridges.values()),
+        main_bridge=main.name if main else "",
+        attendance=draft.attendance if draft.attendance is not None else capacity,
+        attendance_entered=draft.attendance is not None,
+        legal_basis=dialogue.legal_basis,
+        figures=_figures(state),
+        topics=tuple(sections),
+        followups=followups,
+        draft=draft,
+        recipients=_recipients(state, draft),
+        number=number,
+    )
