@@ -269,15 +269,16 @@ class Links:
 
 
 async def start_server(workdir: Path, port: int, secret: str, prefix: Sequence[str],
-                       log: Path | None) -> tuple[Child, Links, int]:
+                       log: Path | None, store: str | None = None,
+                       demo: bool = True) -> tuple[Child, Links, int]:
     exe = Path(sys.executable).with_name("session-server")
     if not exe.exists():
         exe = ROOT / ".venv" / "bin" / "session-server"
     env = {k: v for k, v in os.environ.items()
            if k not in ("PUBLIC_URL", "SESSION_STORE", "TRUSTED_ORIGINS")}
     env.update(RATE_ENV, SECRET_KEY=secret, LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
-    argv = [*prefix, str(exe), "--store", f"sqlite:///{workdir}/b.db", "serve", "--demo",
-            "--host", "127.0.0.1", "--port", str(port)]
+    argv = [*prefix, str(exe), "--store", store or f"sqlite:///{workdir}/b.db", "serve",
+            *(["--demo"] if demo else []), "--host", "127.0.0.1", "--port", str(port)]
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=workdir, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, limit=2**20,

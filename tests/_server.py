@@ -135,11 +135,14 @@ def start_server(
     demo: bool = True,
     port: int | None = None,
     timeout: float = 30.0,
+    store: str | None = None,
 ) -> RunningServer:
-    """Start a server on a SQLite store in ``folder`` and wait until it serves."""
+    """Start a server on a SQLite store in ``folder`` (or on ``store``, an
+    event log URL such as ``redis://127.0.0.1:6379/0``) and wait until it serves."""
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
-    command = [*server_command(), "--store", f"sqlite:///{folder / 'e2e.db'}", "serve",
+    store = store or f"sqlite:///{folder / 'e2e.db'}"
+    command = [*server_command(), "--store", store, "serve",
                "--host", "127.0.0.1", "--port", str(port)]
     if demo:
         command.append("--demo")

@@ -23,6 +23,9 @@ from session_server.core.events import Event, QuestionApproved, QuestionSubmitte
 from session_server.core.model import Asker, BridgeKind, Origin, Phase, TimerKind
 from session_server.store import EventLog, open_log
 from session_server.store.sqlite import SQLiteEventLog
+from tests.redis_fixture import flush, redis_url
+
+__all__ = ["redis_url"]  # the fixture, imported for the Redis backend
 
 # --- backends -------------------------------------------------------------------------
 
@@ -39,12 +42,18 @@ class Backend:
 BACKENDS = [
     Backend("memory", lambda tmp: "memory://", durable=False),
     Backend("sqlite", lambda tmp: f"sqlite:///{tmp}/events.db", durable=True),
+    Backend("redis", lambda tmp: "redis://", durable=True),  # a real redis-server: see below
 ]
 
 
 @pytest.fixture(params=BACKENDS, ids=lambda b: b.name)
 def backend(request: pytest.FixtureRequest) -> Backend:
     param: Backend = request.param
+    if param.name == "redis":
+        # a private redis-server for the session (or REDIS_URL), emptied per test
+        url: str = request.getfixturevalue("redis_url")
+        flush(url)
+        return replace(param, url=lambda tmp: url)
     return param
 
 

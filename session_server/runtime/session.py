@@ -11,14 +11,16 @@ applied twice.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from session_server.core import apply, decide
 from session_server.core.commands import Command
 from session_server.core.errors import StaleSequence
+from session_server.core.events import Event
 from session_server.core.model import Limits, State
 from session_server.store.base import EventLog, Record
 
@@ -93,6 +95,20 @@ class DialogueSession:
             self._notify(records, rebuilt=False)
         return records
 
+    async def receive(self, records: list[Record]) -> list[Record]:
+        """Apply records another process appended, as a reader of the log saw
+        them (``runtime/tail.py``); those already applied are skipped, and a
+        gap is filled by catching up from the log."""
+        async with self._lock:
+            fresh = [r for r in records if r.seq > self.seq]
+            if not fresh:
+                return []
+            if fresh[0].seq != self.seq + 1:
+                return await self._catch_up()
+            self._apply(fresh)
+            self._notify(fresh, rebuilt=False)
+            return fresh
+
     def _apply(self, records: Iterable[Record]) -> None:
         for record in records:
             if record.seq != self.seq + 1:
@@ -110,21 +126,44 @@ class DialogueSession:
         Raises the ``SessionError`` of a refused command; the state and the
         log are then unchanged."""
         async with self._lock:
-            for _attempt in range(_MAX_RETRIES):
-                events = decide(self.state, command, now)
-                if not events:
-                    return Outcome(records=(), epoch=self.epoch, seq=self.seq)
-                try:
-                    new_seq = await self.log.append(self.dialogue_id, events, self.seq)
-                except StaleSequence:
-                    await self._catch_up()
-                    continue
-                first = new_seq - len(events) + 1
-                records = [Record(seq=first + i, event=ev) for i, ev in enumerate(events)]
-                self._apply(records)
-                self._notify(records, rebuilt=False)
-                return Outcome(records=tuple(records), epoch=self.epoch, seq=self.seq)
-            raise StaleSequence(self.seq, -1)
+            return await self._commit(lambda: decide(self.state, command, now))
+
+    async def execute_batch(self, commands: Sequence[Command], now: datetime) -> Outcome:
+        """Decide ``commands`` one after another (each against the state the
+        ones before it leave) and append all their events at once: all or
+        nothing. The first refusal raises and nothing is written."""
+        async with self._lock:
+            return await self._commit(lambda: self._decide_batch(commands, now))
+
+    def _decide_batch(self, commands: Sequence[Command], now: datetime) -> list[Event]:
+        scratch = copy.deepcopy(self.state)
+        events: list[Event] = []
+        for command in commands:
+            decided = decide(scratch, command, now)
+            for event in decided:
+                apply(scratch, event)
+            events.extend(decided)
+        return events
+
+    async def _commit(self, decide_events: Callable[[], list[Event]]) -> Outcome:
+        """Append what ``decide_events`` decides at the position it decided
+        from; when another writer got there first, catch up and decide
+        again. Called with the lock held."""
+        for _attempt in range(_MAX_RETRIES):
+            events = decide_events()
+            if not events:
+                return Outcome(records=(), epoch=self.epoch, seq=self.seq)
+            try:
+                new_seq = await self.log.append(self.dialogue_id, events, self.seq)
+            except StaleSequence:
+                await self._catch_up()
+                continue
+            first = new_seq - len(events) + 1
+            records = [Record(seq=first + i, event=ev) for i, ev in enumerate(events)]
+            self._apply(records)
+            self._notify(records, rebuilt=False)
+            return Outcome(records=tuple(records), epoch=self.epoch, seq=self.seq)
+        raise StaleSequence(self.seq, -1)
 
     async def execute_all(self, commands: Iterable[Command], now: datetime) -> None:
         for command in commands:

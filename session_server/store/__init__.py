@@ -1,4 +1,4 @@
-"""Event logs, chosen by URL: ``memory://``, ``sqlite:///path.db``."""
+"""Event logs, chosen by URL: ``memory://``, ``sqlite:///path.db``, ``redis://host:port/db``."""
 
 from __future__ import annotations
 
@@ -17,4 +17,10 @@ def open_log(url: str) -> EventLog:
         from session_server.store.sqlite import SQLiteEventLog
 
         return SQLiteEventLog.from_url(url)
-    raise ValueError(f"unsupported event log URL: {url!r} (memory://, sqlite:///path.db)")
+    if url.startswith(("redis://", "rediss://")):
+        from session_server.store.redis import RedisEventLog
+
+        return RedisEventLog.from_url(url)
+    raise ValueError(
+        f"unsupported event log URL: {url!r} (memory://, sqlite:///path.db, redis://host:6379/0)"
+    )

@@ -123,6 +123,8 @@ class Hub:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
+        self.store_ok = True
+        """Whether the event log answers (``runtime/tail.py``); screens show it."""
         session.listeners.append(self._on_records)
 
     @property
@@ -142,6 +144,12 @@ class Hub:
         for conns in list(self.connections.values()):
             for conn in list(conns):
                 await self._close(conn, 1001)
+
+    def set_store_ok(self, ok: bool) -> None:
+        """The event log went away or came back: re-render the screens."""
+        if ok != self.store_ok:
+            self.store_ok = ok
+            self._wake.set()
 
     async def execute(self, command: Command, now: datetime | None = None) -> Outcome:
         return await self.session.execute(command, now or datetime.now(UTC))
@@ -225,7 +233,7 @@ class Hub:
     # --- rendering ----------------------------------------------------------
 
     def _current(self, audience: Audience) -> list[str]:
-        view = View(self.session.state, audience)
+        view = View(self.session.state, audience, store_ok=self.store_ok)
         out = []
         for name in FRAGMENTS[audience.role]:
             html = self.renderer.fragment(name, view)
@@ -313,7 +321,7 @@ class Hub:
         task.add_done_callback(self._closing.discard)
 
     def _changed(self, audience: Audience, rebuilt: bool) -> list[str]:
-        view = View(self.session.state, audience)
+        view = View(self.session.state, audience, store_ok=self.store_ok)
         changed = []
         for name in FRAGMENTS[audience.role]:
             html = self.renderer.fragment(name, view)

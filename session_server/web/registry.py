@@ -9,6 +9,7 @@ import time
 from session_server.config import Settings
 from session_server.core.errors import NotFound
 from session_server.runtime.session import DialogueSession
+from session_server.runtime.tail import Followable, LogTailer
 from session_server.store.base import EventLog, check_dialogue_id
 from session_server.web.access import Access
 from session_server.web.hub import Hub
@@ -32,13 +33,31 @@ class Registry:
         self.device_limit = RateLimiter(Rate.parse(settings.rate_device))
         self.bridge_limit = RateLimiter(Rate.parse(settings.rate_bridge))
         self.socket_limit = RateLimiter(Rate.parse(settings.rate_socket))
+        self.tailer: LogTailer | None = None
+        """Follows a log that other processes append to (Redis); None for SQLite."""
+        self.store_ok = True
+        self._refreshed_at = -1e9
 
     async def start(self) -> None:
         self.known = set(await self.log.dialogues())
         for dialogue_id in sorted(self.known):
             await self.get(dialogue_id)
+        if isinstance(self.log, Followable):
+            self.tailer = LogTailer(self.log, self._sessions, self._store_link)
+            self.tailer.start()
+
+    def _sessions(self) -> dict[str, DialogueSession]:
+        return {d: hub.session for d, hub in self.hubs.items()}
+
+    def _store_link(self, ok: bool) -> None:
+        self.store_ok = ok
+        for hub in self.hubs.values():
+            hub.set_store_ok(ok)
 
     async def stop(self) -> None:
+        if self.tailer is not None:
+            await self.tailer.stop()
+            self.tailer = None
         for hub in list(self.hubs.values()):
             await hub.stop()
         self.hubs.clear()
@@ -50,6 +69,8 @@ class Registry:
         if hub is not None:
             return hub
         check_dialogue_id(dialogue_id)
+        if dialogue_id not in self.known and self.tailer is not None:
+            await self._refresh_known()  # another process may have made it
         if dialogue_id not in self.known:
             raise NotFound("dialogue.not_found")
         return await self.open(dialogue_id)
@@ -62,11 +83,21 @@ class Registry:
                 session = DialogueSession(self.log, dialogue_id, self.settings.limits)
                 await session.load()
                 hub = Hub(session, self.renderer)
+                hub.store_ok = self.store_ok
                 hub.start()
                 self.hubs[dialogue_id] = hub
                 self.known.add(dialogue_id)
                 logger.info("dialogue %s loaded at seq %d", dialogue_id, session.seq)
             return hub
+
+    async def _refresh_known(self) -> None:
+        """Re-read the ids of the shared log, at most once a second (so
+        probing unknown ids cannot hammer the log)."""
+        now = self.clock()
+        if now - self._refreshed_at < 1.0:
+            return
+        self._refreshed_at = now
+        self.known |= set(await self.log.dialogues())
 
     @staticmethod
     def clock() -> float:

@@ -94,11 +94,20 @@ class Audience:
 class View:
     """What templates may ask of the state, for one audience."""
 
-    def __init__(self, state: State, audience: Audience, device_id: str | None = None) -> None:
+    def __init__(
+        self,
+        state: State,
+        audience: Audience,
+        device_id: str | None = None,
+        *,
+        store_ok: bool = True,
+    ) -> None:
         self.s = state
         self.aud = audience
         self.lang = audience.lang
         self.device_id = device_id
+        self.store_ok = store_ok
+        """False while the event log cannot be written (commands are refused)."""
 
     # text
     def t(self, key: str, **params: object) -> str:

@@ -126,7 +126,8 @@ def _page(
 ) -> HTMLResponse:
     registry, hub = ctx.registry, ctx.hub
     lang = language(request)
-    view = View(hub.session.state, Audience.of(actor, lang), actor.device_id)
+    view = View(hub.session.state, Audience.of(actor, lang), actor.device_id,
+                store_ok=hub.store_ok)
     base = "/j/" if actor.role is Role.ATTENDEE else "/s/"
     html = registry.renderer.page(
         PAGES[actor.role],

@@ -1,0 +1,226 @@
+"""The Redis event log under faults, on private real ``redis-server``\\s.
+
+- AOF with ``appendfsync always``: no acknowledged append is lost when Redis
+  is killed with SIGKILL, and the epoch stays;
+- Redis restarted without persistence: the epoch changes, sessions rebuild,
+  and a process that remembers the old history cannot append on top of the
+  new one;
+- Redis down: appends and reads are refused with ``Unavailable``; the same
+  log object works again once Redis is back, without a restart;
+- the tailer: a second "process" (its own log object) sees what the first
+  appended, says when the log is unreachable, and resumes on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from session_server.core import commands as c
+from session_server.core.errors import StaleSequence, Unavailable
+from session_server.core.model import QuestionStatus
+from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
+from session_server.runtime.session import DialogueSession
+from session_server.runtime.tail import LogTailer
+from session_server.store import open_log
+from session_server.store.base import Record
+from session_server.store.redis import RedisEventLog
+from tests.conftest import MODERATOR, NOW, phone
+from tests.redis_fixture import RedisServer
+from tests.test_store_contract import question
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def aof_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer.start(tmp_path / "aof", appendonly=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def volatile_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer.start(tmp_path / "volatile")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def volatile_log(volatile_server: RedisServer) -> AsyncIterator[RedisEventLog]:
+    log = open_log(volatile_server.url)
+    assert isinstance(log, RedisEventLog)
+    yield log
+    await log.close()
+
+
+async def wait_for(predicate: object, timeout: float = 10.0) -> None:
+    assert callable(predicate)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_acknowledged_appends_survive_sigkill_with_aof_always(
+    aof_server: RedisServer,
+) -> None:
+    n = 200
+    log = open_log(aof_server.url)
+    try:
+        for seq in range(n):
+            assert await log.append("d1", [question(seq + 1)], seq) == seq + 1
+        epoch = (await log.head("d1")).epoch
+    finally:
+        await log.close()
+    aof_server.kill()
+    aof_server.launch()
+    log = open_log(aof_server.url)
+    try:
+        head = await log.head("d1")
+        assert (head.epoch, head.seq) == (epoch, n)
+        records = await log.read("d1")
+        assert [r.seq for r in records] == list(range(1, n + 1))
+        assert [r.event for r in records] == [question(i) for i in range(1, n + 1)]
+        assert await log.dialogues() == ["d1"]
+    finally:
+        await log.close()
+
+
+async def test_restart_without_persistence_changes_the_epoch_and_sessions_rebuild(
+    volatile_server: RedisServer, volatile_log: RedisEventLog
+) -> None:
+    session = DialogueSession(volatile_log, DEMO_DIALOGUE_ID)
+    await session.load()
+    await session.execute_all(demo_commands(NOW), NOW)
+    before = (session.epoch, session.seq)
+    assert before[1] > 0
+    seen: list[bool] = []
+    session.listeners.append(lambda records, rebuilt: seen.append(rebuilt))
+
+    volatile_server.restart()  # --save "" --appendonly no: comes back empty
+    head = await volatile_log.head(DEMO_DIALOGUE_ID)  # on a new connection
+    assert head.seq == 0 and head.epoch != before[0]
+    assert await session.catch_up() == []
+    assert (session.epoch, session.seq) == (head.epoch, 0)
+    assert not session.state.created and not session.state.questions
+    assert seen == [True]
+
+
+async def test_a_process_remembering_lost_history_cannot_append_over_the_new_one(
+    volatile_server: RedisServer, volatile_log: RedisEventLog
+) -> None:
+    """Process A holds 30-odd events; Redis comes back empty; process B (a
+    fresh log object) writes as many new events; A's next command must not
+    land at "its" position on B's history: it catches up, sees the new epoch,
+    rebuilds and decides against the real state."""
+    a = DialogueSession(volatile_log, DEMO_DIALOGUE_ID)
+    await a.load()
+    await a.execute_all(demo_commands(NOW), NOW)
+    old_epoch, old_seq = a.epoch, a.seq
+
+    volatile_server.restart()
+    other = open_log(volatile_server.url)
+    try:
+        b = DialogueSession(other, DEMO_DIALOGUE_ID)
+        await b.load()
+        await b.execute_all(demo_commands(NOW, live=False), NOW)
+        while b.seq < old_seq:
+            await b.execute(c.SubmitQuestion(phone(f"p{b.seq}"), f"Câu {b.seq}?",
+                                             f"k-{b.seq:08d}", "tinh"), NOW)
+        assert b.seq == old_seq and b.epoch != old_epoch
+        # A still believes the old history, at the same position as B's log
+        outcome = await a.execute(
+            c.SubmitQuestion(phone("a"), "Câu của A?", "k-from-a-1", "tinh"), NOW
+        )
+        assert a.epoch == b.epoch
+        assert outcome.seq == old_seq + 1
+        await b.catch_up()
+        assert a.state == b.state
+        assert any(q.text == f"Câu {old_seq - 1}?" for q in a.state.questions.values())
+    finally:
+        await other.close()
+
+
+async def test_redis_down_is_unavailable_and_the_log_recovers(
+    volatile_server: RedisServer, volatile_log: RedisEventLog
+) -> None:
+    await volatile_log.append("d1", [question(1)], 0)
+    volatile_server.stop()
+    for call in (
+        volatile_log.append("d1", [question(2)], 1),
+        volatile_log.read("d1"),
+        volatile_log.head("d1"),
+        volatile_log.dialogues(),
+    ):
+        with pytest.raises(Unavailable) as refused:
+            await call
+        assert refused.value.code == "log.unavailable"
+        assert refused.value.status == 503
+    volatile_server.launch()
+    head = await volatile_log.head("d1")  # the same object, no restart
+    assert head.seq == 0  # (restarted empty)
+    assert await volatile_log.append("d1", [question(1)], 0) == 1
+
+
+async def test_stale_appends_refused_across_two_log_objects(
+    volatile_log: RedisEventLog, volatile_server: RedisServer
+) -> None:
+    other = open_log(volatile_server.url)
+    try:
+        results = await asyncio.gather(
+            volatile_log.append("d1", [question(1, "một")], 0),
+            other.append("d1", [question(1, "hai")], 0),
+            return_exceptions=True,
+        )
+        assert sorted(type(r).__name__ for r in results) == ["StaleSequence", "int"]
+        assert (await volatile_log.head("d1")).epoch == (await other.head("d1")).epoch
+        with pytest.raises(StaleSequence):
+            await other.append("d1", [question(2)], 0)
+    finally:
+        await other.close()
+
+
+async def test_the_tailer_follows_other_processes_and_survives_an_outage(
+    volatile_server: RedisServer, volatile_log: RedisEventLog
+) -> None:
+    writer = DialogueSession(volatile_log, DEMO_DIALOGUE_ID)
+    await writer.load()
+    await writer.execute_all(demo_commands(NOW), NOW)
+
+    other_log = open_log(volatile_server.url)
+    assert isinstance(other_log, RedisEventLog)
+    reader = DialogueSession(other_log, DEMO_DIALOGUE_ID)
+    await reader.load()
+    heard: list[tuple[list[Record], bool]] = []
+    reader.listeners.append(lambda records, rebuilt: heard.append((records, rebuilt)))
+    links: list[bool] = []
+    tailer = LogTailer(other_log, lambda: {DEMO_DIALOGUE_ID: reader}, links.append)
+    tailer.start()
+    try:
+        await writer.execute(c.ApproveQuestion(MODERATOR, 3), NOW)
+        await wait_for(lambda: reader.seq == writer.seq)
+        assert reader.state == writer.state
+        assert heard and not heard[-1][1] and heard[-1][0][-1].seq == writer.seq
+
+        volatile_server.stop()
+        await wait_for(lambda: links == [False])
+        with pytest.raises(Unavailable):
+            await reader.execute(c.SubmitQuestion(phone(), "Câu?", "k-down-0001", "tinh"), NOW)
+        assert reader.state.questions[3].status is QuestionStatus.APPROVED  # reads from memory
+
+        volatile_server.launch()  # empty: a new epoch
+        await wait_for(lambda: links == [False, True])
+        await wait_for(lambda: reader.seq == 0)
+        assert heard[-1] == ([], True)
+        await writer.catch_up()
+        await writer.execute_all(demo_commands(NOW), NOW)
+        await wait_for(lambda: reader.seq == writer.seq)
+        assert reader.state == writer.state and reader.epoch == writer.epoch
+    finally:
+        await tailer.stop()
+        await other_log.close()
