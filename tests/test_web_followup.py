@@ -141,3 +141,22 @@ def test_a_tampered_or_foreign_link_is_refused(client: TestClient) -> None:
     role_link = access.link_token(DEMO, "moderator01")
     assert client.get(f"/a/{role_link}").status_code == 403  # another kind of token
     assert DAY.year == 2024
+
+
+def test_the_agency_form_keeps_its_origin(client: TestClient) -> None:
+    """A browser posts a form with "Origin: null" when the page says
+    Referrer-Policy: no-referrer, and that origin is refused: the agency's
+    page must not say it, and its own origin must be accepted."""
+    _sign_in(client)
+    link = _links(client)[13]
+    client.cookies.clear()
+    page = client.get(link)
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert token
+    null = client.post(link, data={"csrf": token.group(1), "text": "x"},
+                       headers={"origin": "null"})
+    assert null.status_code == 403
+    sent = client.post(link, data={"csrf": token.group(1), "text": "Đã có văn bản trả lời."},
+                       headers={"origin": "http://testserver"}, follow_redirects=False)
+    assert sent.status_code == 303

@@ -194,3 +194,19 @@ async def test_a_phone_gets_its_own_questions_and_not_others() -> None:
     assert any("Câu hỏi riêng của tôi" in m for m in mine.sent)
     assert not any("Câu hỏi riêng của tôi" in m for m in other.sent)
     await hub.stop()
+
+
+async def test_a_phone_with_two_sockets_gets_its_questions_rendered_once() -> None:
+    hub, renderer = await make_hub()
+    order: list[tuple[int, str]] = []
+    _, first = connect(hub, Audience(Role.ATTENDEE), order, device="me")
+    _, second = connect(hub, Audience(Role.ATTENDEE), order, device="me")  # a second tab
+    await settle()
+    renderer.calls.clear()
+    phone = Actor(Role.ATTENDEE, bridge_id="tinh", device_id="me")
+    await hub.execute(c.SubmitQuestion(phone, "Hai thẻ, một câu hỏi", "two-tabs-0001", "tinh"))
+    await settle()
+    assert [name for name, _ in renderer.calls].count("_phone_mine.html") == 1
+    assert [m for m in first.sent if "Hai thẻ" in m] == [m for m in second.sent if "Hai thẻ" in m]
+    assert any("Hai thẻ" in m for m in first.sent)
+    await hub.stop()

@@ -76,6 +76,8 @@ def test_each_link_opens_its_own_screen(
     assert marker in response.text
     assert 'ws-connect="/ws/' in response.text
     assert 'data-epoch="' in response.text and 'data-seq="' in response.text
+    # no-referrer would make browsers post this page's forms with "Origin: null"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     for other in ('id="mod-inbox"', 'id="sec-floor"', 'id="bridge-queue"', 'id="speaker-list"'):
         if other != marker:
             assert other not in response.text

@@ -137,6 +137,11 @@ def _rule(cell: _Cell, width: Cm, rule: Cm) -> None:
     fmt.space_after = Pt(0)
     fmt.space_before = Pt(0)
     fmt.line_spacing = Pt(2)
+    _bottom_border(paragraph)
+
+
+def _bottom_border(paragraph: Paragraph) -> None:
+    """A thin single line under ``paragraph`` (how Decree 30's rules are drawn)."""
     p_pr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -273,15 +278,7 @@ def _title(document: Document, record: Record) -> None:
     fmt.left_indent = Cm(5.5)
     fmt.right_indent = Cm(5.5)
     fmt.space_after = Pt(12)
-    p_pr = line._p.get_or_add_pPr()
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    bottom.set(qn("w:val"), "single")
-    bottom.set(qn("w:sz"), "6")
-    bottom.set(qn("w:space"), "1")
-    bottom.set(qn("w:color"), "000000")
-    borders.append(bottom)
-    p_pr.append(borders)
+    _bottom_border(line)
 
 
 def default_opening(record: Record) -> str:

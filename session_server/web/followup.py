@@ -95,7 +95,9 @@ def _answer_page(request: Request, registry: Registry, hub: Hub, question_id: in
         typed=typed or entry.written_answer, saved=saved,
     )
     response = _respond(request, html, error.status if error else 200)
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer browsers post the form
+    # with "Origin: null", which check_origin refuses
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

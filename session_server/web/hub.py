@@ -303,8 +303,12 @@ class Hub:
                     if not conn.offer(message, frame):
                         self._lagging(conn)
         for device_id in devices:
+            rendered: dict[Audience, str] = {}  # a phone's own questions, once per language
             for conn in list(self.by_device.get(device_id, ())):
-                self._send(conn, position + "".join(self._personal(conn.audience, device_id)))
+                if conn.audience not in rendered:
+                    personal = "".join(self._personal(conn.audience, device_id))
+                    rendered[conn.audience] = position + personal
+                self._send(conn, rendered[conn.audience])
 
     def _close_revoked(self, link_ids: set[str]) -> None:
         """A revoked link's screens stop at once, even those that never send

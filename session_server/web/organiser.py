@@ -296,13 +296,18 @@ async def _hub(registry: Registry, dialogue_id: str) -> Hub:
     return hub
 
 
-async def signed_in_hub(request: Request) -> tuple[Registry, Hub, str] | Response:
+async def signed_in_hub(
+    request: Request, *, to_login: bool = True
+) -> tuple[Registry, Hub, str] | Response:
     """The organiser's registry, dialogue hub and session cookie for a page
-    under ``/o/{dialogue_id}``; or the response to send instead (to the
-    sign-in page, or the error page of an unknown dialogue)."""
+    under ``/o/{dialogue_id}``; or the response to send instead: the sign-in
+    page (or a 401 for a download, ``to_login=False``), or the error page of
+    an unknown dialogue."""
     registry = registry_of(request)
     cookie = _signed_in(request, registry)
     if cookie is None:
+        if not to_login:
+            return render_error(request, Unauthorised("request.unauthorised"))
         return _to_login(request)
     try:
         hub = await _hub(registry, request.path_params["dialogue_id"])

@@ -23,7 +23,6 @@ from session_server.core.errors import (
     NotFound,
     PayloadTooLarge,
     SessionError,
-    Unauthorised,
 )
 from session_server.core.model import Phase
 from session_server.export.archive import (
@@ -53,11 +52,9 @@ from session_server.web.hub import Hub
 from session_server.web.organiser import (
     Draft,
     _check_post,
-    _hub,
     _last,
     _render,
     _respond,
-    _signed_in,
     _values,
     _view,
     signed_in_hub,
@@ -154,13 +151,9 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 
 
 async def _signed_hub(request: Request) -> Hub | Response:
-    registry = registry_of(request)
-    if _signed_in(request, registry) is None:
-        return render_error(request, Unauthorised("request.unauthorised"))
-    try:
-        return await _hub(registry, request.path_params["dialogue_id"])
-    except SessionError as error:
-        return render_error(request, error)
+    """The dialogue of a download: organiser only (401 otherwise)."""
+    opened = await signed_in_hub(request, to_login=False)
+    return opened if isinstance(opened, Response) else opened[1]
 
 
 async def conclusion_file(request: Request) -> Response:
