@@ -126,6 +126,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Bridge point {holder} holds the floor; end that turn first.",
     ),
     "floor.free": ("Chưa ai giữ quyền phát biểu.", "Nobody holds the floor."),
+    "floor.no_feed": (
+        "Điểm cầu {bridge} chưa có hình trực tiếp (đường truyền: {state}). "
+        "Đánh dấu «Vẫn trao khi chưa có hình» rồi trao lại nếu vẫn muốn trao lời.",
+        "Bridge point {bridge} has no live picture (link: {state}). "
+        "Tick “Give without picture” and give the floor again to go ahead anyway.",
+    ),
+    "recording.not_found": ("Không tìm thấy bản ghi âm.", "Recording not found."),
+    "recording.exists": (
+        "Bản ghi âm {recording} đã được lưu.",
+        "Recording {recording} is already saved.",
+    ),
+    "media.off": (
+        "Máy chủ này không truyền hình ảnh (MEDIA=0).",
+        "This server does not relay pictures (MEDIA=0).",
+    ),
+    "media.bad_offer": (
+        "Không thiết lập được kết nối hình ảnh: {reason}",
+        "Could not set up the picture link: {reason}",
+    ),
     "floor.has_question": (
         "Đang có câu hỏi số {question} trên sàn.",
         "Question {question} is already on the floor.",

@@ -13,6 +13,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "what": ("Nội dung cam kết", "Commitment"),
     "who": ("Người thực hiện", "Responsible"),
     "agency": ("Cơ quan", "Agency"),
+    "recorder": ("Máy ghi âm", "Recorder"),
     "note": ("Ghi chú", "Note"),
     "title": ("Tiêu đề", "Title"),
     "theme": ("Chủ đề", "Theme"),

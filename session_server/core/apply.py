@@ -28,6 +28,7 @@ from session_server.core.model import (
     ProgrammeItem,
     Question,
     QuestionStatus,
+    Recording,
     RoleLink,
     Speaker,
     State,
@@ -401,6 +402,20 @@ def _written_answer(state: State, ev: e.WrittenAnswerRecorded) -> None:
     )
 
 
+@_fold(e.RecordingSaved)
+def _recording_saved(state: State, ev: e.RecordingSaved) -> None:
+    state.recordings[ev.recording_id] = Recording(
+        recording_id=ev.recording_id,
+        file=ev.file,
+        bridge_id=ev.bridge_id,
+        question_id=ev.question_id,
+        started_at=ev.started_at,
+        ended_at=ev.ended_at,
+        duration_ms=ev.duration_ms,
+        size=ev.size,
+    )
+
+
 def _unqueue(state: State, question_id: int) -> None:
     if question_id in state.queue:
         state.queue.remove(question_id)
@@ -409,3 +424,4 @@ def _unqueue(state: State, question_id: int) -> None:
 _missing = set(e.EVENT_TYPES.values()) ^ set(_FOLDS)
 if _missing:  # pragma: no cover - a programming error caught at import
     raise RuntimeError(f"events without a fold: {_missing}")
+

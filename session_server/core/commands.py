@@ -47,6 +47,7 @@ __all__ = [
     "RemoveCommitment",
     "RequestFloor",
     "RevokeLink",
+    "SaveRecording",
     "SetBridgePoint",
     "SetConclusionDraft",
     "SetCurrentItem",
@@ -253,6 +254,9 @@ class GiveFloor(Command):
     question_id: int | None = None
     speaker_id: str | None = None
     question_seconds: int = 0
+    without_feed: bool = False
+    """The moderator confirmed giving the floor to a bridge point whose
+    camera is not live (the adapter refuses otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -321,6 +325,7 @@ class GrantFloorRequest(Command):
     question_id: int | None = None
     speaker_id: str | None = None
     question_seconds: int = 0
+    without_feed: bool = False
 
 
 @dataclass(frozen=True)
@@ -376,3 +381,17 @@ class RecordWrittenAnswer(Command):
     question_id: int
     text: str
     agency: str = ""
+
+
+@dataclass(frozen=True)
+class SaveRecording(Command):
+    """The recorder saved the audio of one floor segment."""
+
+    recording_id: str
+    file: str
+    bridge_id: str
+    question_id: int | None
+    started_at: datetime
+    ended_at: datetime
+    duration_ms: int
+    size: int

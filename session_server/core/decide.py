@@ -89,6 +89,7 @@ PERMISSIONS: dict[type[c.Command], frozenset[Role]] = {
     c.RemoveCommitment: frozenset({SEC}),
     c.SetConclusionDraft: frozenset({ORG}),
     c.RecordWrittenAnswer: frozenset({ORG, Role.AGENCY}),
+    c.SaveRecording: frozenset({Role.RECORDER}),
 }
 """Which roles may issue each command. Display and speaker screens only read."""
 
@@ -410,7 +411,7 @@ _LINK_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 def _issue_link(state: State, cmd: c.IssueLink, now: datetime) -> list[e.Event]:
     if not _LINK_ID.fullmatch(cmd.link_id) or cmd.link_id in state.links:
         raise InvalidInput("input.bad_value", field="link_id")
-    if cmd.role in (Role.ORGANISER, Role.AGENCY):
+    if cmd.role in (Role.ORGANISER, Role.AGENCY, Role.RECORDER):
         raise InvalidInput("link.bad_role", role=cmd.role.value)
     bridge_id = speaker_id = None
     if cmd.role in (Role.BRIDGE_OPERATOR, Role.ATTENDEE, Role.DISPLAY):
@@ -604,6 +605,7 @@ def _floor_events(
     question_id: int | None,
     speaker_id: str | None,
     question_seconds: int,
+    without_feed: bool = False,
 ) -> list[e.Event]:
     _live(state)
     _bridge(state, bridge_id)
@@ -614,7 +616,8 @@ def _floor_events(
     if question_seconds:
         ends_at = now + timedelta(seconds=_seconds(state, question_seconds))
     events: list[e.Event] = [
-        e.FloorGiven(at=now, bridge_id=bridge_id, request_id=request_id, question_ends_at=ends_at)
+        e.FloorGiven(at=now, bridge_id=bridge_id, request_id=request_id,
+                     question_ends_at=ends_at, without_feed=without_feed)
     ]
     if question_id is not None:
         question = _question(state, question_id)
@@ -642,6 +645,7 @@ def _give_floor(state: State, cmd: c.GiveFloor, now: datetime) -> list[e.Event]:
         cmd.question_id,
         cmd.speaker_id,
         cmd.question_seconds,
+        cmd.without_feed,
     )
 
 
@@ -656,6 +660,7 @@ def _grant(state: State, cmd: c.GrantFloorRequest, now: datetime) -> list[e.Even
         cmd.question_id,
         cmd.speaker_id,
         cmd.question_seconds,
+        cmd.without_feed,
     )
 
 
@@ -925,6 +930,30 @@ def _written_answer(state: State, cmd: c.RecordWrittenAnswer, now: datetime) -> 
         return []
     return [e.WrittenAnswerRecorded(at=now, question_id=question.question_id, text=text,
                                     agency=agency)]
+
+
+_RECORDING_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@_rule(c.SaveRecording)
+def _save_recording(state: State, cmd: c.SaveRecording, now: datetime) -> list[e.Event]:
+    """Allowed in every phase: a segment may end as the dialogue closes."""
+    if not _RECORDING_NAME.fullmatch(cmd.recording_id):
+        raise InvalidInput("input.bad_value", field="recording_id")
+    stem, dot, extension = cmd.file.rpartition(".")
+    if not dot or extension != "ogg" or not _RECORDING_NAME.fullmatch(stem):
+        raise InvalidInput("input.bad_value", field="file")
+    if cmd.recording_id in state.recordings:
+        raise InvalidInput("recording.exists", recording=cmd.recording_id)
+    _bridge(state, cmd.bridge_id)
+    if cmd.question_id is not None:
+        _question(state, cmd.question_id)
+    if cmd.duration_ms < 0 or cmd.size < 0 or cmd.ended_at < cmd.started_at:
+        raise InvalidInput("input.bad_value", field="duration_ms")
+    return [e.RecordingSaved(at=now, recording_id=cmd.recording_id, file=cmd.file,
+                             bridge_id=cmd.bridge_id, question_id=cmd.question_id,
+                             started_at=cmd.started_at, ended_at=cmd.ended_at,
+                             duration_ms=cmd.duration_ms, size=cmd.size)]
 
 
 _missing = set(PERMISSIONS) ^ set(_RULES)

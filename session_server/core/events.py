@@ -55,6 +55,7 @@ __all__ = [
     "QuestionRejected",
     "QuestionSubmitted",
     "QuestionTopicSet",
+    "RecordingSaved",
     "SpeakerAssigned",
     "SpeakerSet",
     "TimerExtended",
@@ -236,6 +237,7 @@ class FloorGiven(Event):
     bridge_id: str
     request_id: int | None
     question_ends_at: datetime | None
+    without_feed: bool = False
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,19 @@ class WrittenAnswerRecorded(Event):
     agency: str
 
 
+@dataclass(frozen=True)
+class RecordingSaved(Event):
+    name: ClassVar[str] = "RecordingSaved"
+    recording_id: str
+    file: str
+    bridge_id: str
+    question_id: int | None
+    started_at: datetime
+    ended_at: datetime
+    duration_ms: int
+    size: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -422,5 +437,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LinkRevoked,
         ConclusionDraftSet,
         WrittenAnswerRecorded,
+        RecordingSaved,
     )
 }
+

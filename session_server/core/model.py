@@ -32,6 +32,7 @@ __all__ = [
     "ProgrammeKind",
     "Question",
     "QuestionStatus",
+    "Recording",
     "Role",
     "RoleLink",
     "Speaker",
@@ -60,6 +61,9 @@ class Role(enum.StrEnum):
     AGENCY = "agency"
     """An agency answering a forwarded or deferred question in writing,
     through a link scoped to that question (never a role link)."""
+    RECORDER = "recorder"
+    """The server's own media recorder, saving the audio of each floor
+    segment (never a role link)."""
 
 
 class BridgeKind(enum.StrEnum):
@@ -331,6 +335,20 @@ class Floor:
 
 
 @dataclass
+class Recording:
+    """The audio of one floor segment (Ogg/Opus), kept beside the log."""
+
+    recording_id: str
+    file: str
+    bridge_id: str
+    question_id: int | None
+    started_at: datetime
+    ended_at: datetime
+    duration_ms: int
+    size: int
+
+
+@dataclass
 class RoleLink:
     """A signed link that lets its holder act in one role (and bridge point
     or speaker) of this dialogue, until revoked. The signature lives in the
@@ -378,6 +396,8 @@ class State:
     answers: dict[int, AnswerRecord] = field(default_factory=dict)
     links: dict[str, RoleLink] = field(default_factory=dict)
     conclusion: ConclusionDraft | None = None
+    recordings: dict[str, Recording] = field(default_factory=dict)
+    """Floor segments' audio, in the order they ended."""
     idempotency: dict[str, int] = field(default_factory=dict)
     """``actor scope + ':' + key`` → question id."""
     next_question_id: int = 1
