@@ -1,0 +1,458 @@
+"""The programme: the one picture and sound the floor selects, encoded once
+and handed to every hall display.
+
+Each publishing bridge point (the main venue included) is a *source*: aiortc
+decodes its camera and microphone once. The programme takes the picture of
+whoever holds the floor (the main venue when the hall holds it or nobody
+does), scales it to 640×360 when it is not, encodes it once (VP8) on its own
+clock and gives the same ``av.Packet`` objects to every display's track;
+aiortc's sender only packetises and encrypts them. A switch of the floor
+forces a keyframe and keeps the timestamps steady (they are the programme's,
+not the source's). A display's keyframe request (PLI/FIR) reaches the one
+encoder; requests arriving together make one keyframe.
+
+Sound is mixed every 20 ms from the floor holder and the main venue (so a
+district that asks hears the hall answer) and encoded once per distinct
+listener group: a bridge point never hears itself, so the floor holder's
+room gets the mix without its own microphone and the main venue the mix
+without the hall's. At most three Opus encodes per 20 ms, whatever the
+number of displays. The full mix also goes to the recorder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.audio.resampler import AudioResampler
+from av.packet import Packet as _AvPacket
+from av.video.frame import PictureType, VideoFrame
+
+if TYPE_CHECKING:
+    Packet = _AvPacket[Any]
+else:
+    Packet = _AvPacket
+
+__all__ = [
+    "AUDIO_RATE",
+    "FPS",
+    "FRAME_SAMPLES",
+    "HEIGHT",
+    "WIDTH",
+    "PacketTrack",
+    "Program",
+]
+
+logger = logging.getLogger(__name__)
+
+WIDTH, HEIGHT, FPS = 640, 360, 15
+VIDEO_TIME_BASE = Fraction(1, 90_000)
+AUDIO_RATE = 48_000
+FRAME_SAMPLES = 960
+"""20 ms of audio at 48 kHz: one Opus packet."""
+AUDIO_TIME_BASE = Fraction(1, AUDIO_RATE)
+CHUNK_BYTES = FRAME_SAMPLES * 2 * 2
+"""20 ms of 16-bit stereo PCM."""
+MAX_BUFFERED_CHUNKS = 10
+"""A source's sound waiting to be mixed, at most (200 ms): older is dropped."""
+SLATE_AFTER = 0.5
+"""Without a picture this long, the displays get a dark frame (twice a second)."""
+KEYFRAME_EVERY = 10 * FPS
+"""A keyframe at least every 10 s, for a display whose request was lost."""
+TRACK_QUEUE = 30
+"""Packets a display's track may have waiting; beyond, it has fallen behind."""
+
+
+class PacketTrack(MediaStreamTrack):
+    """One display's track: the programme's encoded packets, as they come.
+
+    A display that falls behind loses what waits and asks for a keyframe
+    (a picture cannot resume from the middle of a group)."""
+
+    def __init__(self, program: Program, kind: str, listener: str | None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.listener = listener
+        """The bridge point the display is in (it never hears itself)."""
+        self._program = program
+        self._queue: asyncio.Queue[Packet | None] = asyncio.Queue(TRACK_QUEUE)
+        self.sent = 0
+
+    def push(self, packet: Packet) -> None:
+        try:
+            self._queue.put_nowait(packet)
+        except asyncio.QueueFull:
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._queue.put_nowait(packet)
+            if self.kind == "video":
+                self._program.request_keyframe()
+
+    async def recv(self) -> Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        packet = await self._queue.get()
+        if packet is None:
+            raise MediaStreamError
+        self.sent += 1
+        return packet
+
+    def stop(self) -> None:
+        if self.readyState == "live":
+            self._program.unsubscribe(self)
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(None)
+        super().stop()
+
+
+class _Source:
+    """A publishing bridge point's decoded picture and sound."""
+
+    def __init__(self, bridge_id: str) -> None:
+        self.bridge_id = bridge_id
+        self.video: MediaStreamTrack | None = None
+        self.audio: MediaStreamTrack | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.pcm = bytearray()
+        self.resampler: AudioResampler | None = None
+        self.last_video = 0.0
+        self.last_audio = 0.0
+        self.frames = 0
+
+
+class _VideoEncoder:
+    def __init__(self, bitrate: int) -> None:
+        codec: Any = av.CodecContext.create("libvpx", "w")
+        codec.width = WIDTH
+        codec.height = HEIGHT
+        codec.pix_fmt = "yuv420p"
+        codec.bit_rate = bitrate
+        codec.time_base = VIDEO_TIME_BASE
+        codec.framerate = Fraction(FPS, 1)
+        codec.gop_size = KEYFRAME_EVERY
+        codec.qmin = 2
+        codec.qmax = 56
+        codec.thread_count = 1
+        codec.options = {
+            "deadline": "realtime",
+            "cpu-used": "8",
+            "lag-in-frames": "0",
+            "error-resilient": "1",
+            "static-thresh": "0",
+            "undershoot-pct": "95",
+            "bufsize": str(bitrate),
+            "minrate": str(bitrate),
+            "maxrate": str(bitrate),
+        }
+        self.codec = codec
+
+    def encode(self, frame: VideoFrame, pts: int, keyframe: bool) -> list[Packet]:
+        if frame.width != WIDTH or frame.height != HEIGHT or frame.format.name != "yuv420p":
+            frame = frame.reformat(width=WIDTH, height=HEIGHT, format="yuv420p")
+        frame.pts = pts
+        frame.time_base = VIDEO_TIME_BASE
+        frame.pict_type = PictureType.I if keyframe else PictureType.NONE
+        packets: list[Packet] = self.codec.encode(frame)
+        for packet in packets:
+            packet.pts = pts
+            packet.time_base = VIDEO_TIME_BASE
+        return packets
+
+
+class _AudioEncoder:
+    def __init__(self) -> None:
+        codec: Any = av.CodecContext.create("libopus", "w")
+        codec.bit_rate = 64_000
+        codec.sample_rate = AUDIO_RATE
+        codec.layout = "stereo"
+        codec.format = "s16"
+        codec.time_base = AUDIO_TIME_BASE
+        codec.options = {"application": "voip", "frame_duration": "20"}
+        self.codec = codec
+        self.used = 0.0
+
+    def encode(self, pcm: bytes, pts: int) -> list[Packet]:
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=FRAME_SAMPLES)
+        frame.planes[0].update(pcm)
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = pts
+        frame.time_base = AUDIO_TIME_BASE
+        packets: list[Packet] = self.codec.encode(frame)
+        for packet in packets:
+            packet.pts = pts
+            packet.time_base = AUDIO_TIME_BASE
+        return packets
+
+
+def _dark_frame() -> VideoFrame:
+    frame = VideoFrame(WIDTH, HEIGHT, "yuv420p")
+    for plane, value in zip(frame.planes, (16, 128, 128), strict=True):
+        plane.update(bytes([value]) * plane.buffer_size)
+    return frame
+
+
+def _mix(chunks: list[bytes]) -> bytes:
+    if len(chunks) == 1:
+        return chunks[0]
+    total = np.zeros(FRAME_SAMPLES * 2, dtype=np.int32)
+    for chunk in chunks:
+        total += np.frombuffer(chunk, dtype=np.int16)
+    return bytes(np.clip(total, -32768, 32767).astype(np.int16).tobytes())
+
+
+class Program:
+    """One dialogue's programme. Create it inside the running event loop;
+    :meth:`stop` ends every task and every display's track."""
+
+    def __init__(
+        self,
+        *,
+        video_bitrate: int = 600_000,
+        on_audio: Callable[[bytes, int], None] | None = None,
+    ) -> None:
+        self.video_bitrate = video_bitrate
+        self.on_audio = on_audio
+        """Called with every packet of the full mix (the recorder), when set."""
+        self.floor: str | None = None
+        self.main: str | None = None
+        self.sources: dict[str, _Source] = {}
+        self.video_tracks: set[PacketTrack] = set()
+        self.audio_tracks: set[PacketTrack] = set()
+        self._video = _VideoEncoder(video_bitrate)
+        self._audio: dict[str | None, _AudioEncoder] = {}
+        self._video_lock = asyncio.Lock()
+        self._keyframe = True
+        self._shown: str | None = None
+        self._t0 = time.monotonic()
+        self._last_pts = -1
+        self._last_frame_at = 0.0
+        self._dark = _dark_frame()
+        self._tasks = [
+            asyncio.create_task(self._audio_clock(), name="program-audio"),
+            asyncio.create_task(self._slate(), name="program-slate"),
+        ]
+        self.encoded_frames = 0
+        self.encoded_audio = 0
+        self.switches = 0
+
+    # --- who is on screen --------------------------------------------------
+
+    def set_main(self, bridge_id: str | None) -> None:
+        self.main = bridge_id
+
+    def set_floor(self, holder: str | None) -> None:
+        """The floor moved: the next picture is a keyframe of the new source."""
+        self.floor = holder
+
+    def showing(self) -> str | None:
+        """The bridge point whose picture the displays get (None: a dark slate)."""
+        now = time.monotonic()
+        for candidate in (self.floor, self.main):
+            source = self.sources.get(candidate or "")
+            if source is not None and source.video is not None and (
+                source.frames == 0 or now - source.last_video < 2 * SLATE_AFTER
+            ):
+                return candidate
+        return None
+
+    def speaking(self) -> list[str]:
+        """The bridge points whose sound is in the mix: the floor and the hall."""
+        out = []
+        for candidate in (self.floor, self.main):
+            if candidate and candidate not in out and candidate in self.sources:
+                out.append(candidate)
+        return out
+
+    # --- sources -----------------------------------------------------------
+
+    def add_track(self, bridge_id: str, track: MediaStreamTrack) -> None:
+        """A publisher's incoming track (video or audio)."""
+        source = self.sources.setdefault(bridge_id, _Source(bridge_id))
+        if track.kind == "video":
+            source.video = track
+            source.frames = 0
+            source.tasks.append(asyncio.create_task(self._pull_video(source, track)))
+        elif track.kind == "audio":
+            source.audio = track
+            source.tasks.append(asyncio.create_task(self._pull_audio(source, track)))
+
+    def remove_source(self, bridge_id: str) -> None:
+        source = self.sources.pop(bridge_id, None)
+        if source is None:
+            return
+        for task in source.tasks:
+            task.cancel()
+        if self._shown == bridge_id:
+            self._keyframe = True
+
+    def source_alive(self, bridge_id: str, within: float = 2.0) -> bool:
+        source = self.sources.get(bridge_id)
+        if source is None:
+            return False
+        now = time.monotonic()
+        return now - max(source.last_video, source.last_audio) < within
+
+    async def _pull_video(self, source: _Source, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            source.last_video = time.monotonic()
+            source.frames += 1
+            if self.showing() == source.bridge_id and isinstance(frame, VideoFrame):
+                await self._encode_video(frame, source.bridge_id)
+
+    async def _pull_audio(self, source: _Source, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            source.last_audio = time.monotonic()
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            if (frame.format.name, frame.layout.name, frame.sample_rate) == (
+                "s16", "stereo", AUDIO_RATE
+            ):
+                frames = [frame]
+            else:
+                if source.resampler is None:
+                    source.resampler = AudioResampler("s16", "stereo", AUDIO_RATE)
+                frames = source.resampler.resample(frame)
+            for f in frames:
+                source.pcm += bytes(f.planes[0])[: f.samples * 4]
+            excess = len(source.pcm) - MAX_BUFFERED_CHUNKS * CHUNK_BYTES
+            if excess > 0:
+                del source.pcm[:excess]
+
+    # --- the picture --------------------------------------------------------
+
+    def request_keyframe(self) -> None:
+        self._keyframe = True
+
+    def watch_sender(self, sender: Any) -> None:
+        """Route a display's keyframe requests (PLI/FIR) to the one encoder."""
+        sender._send_keyframe = self.request_keyframe
+
+    def _pts(self) -> int:
+        pts = int((time.monotonic() - self._t0) * VIDEO_TIME_BASE.denominator)
+        pts = max(pts, self._last_pts + 1)
+        self._last_pts = pts
+        return pts
+
+    async def _encode_video(self, frame: VideoFrame, shown: str | None) -> None:
+        if not self.video_tracks:
+            self._shown = None  # nobody watches: the next viewer starts on a keyframe
+            return
+        async with self._video_lock:
+            if shown != self._shown:
+                self._shown = shown
+                self._keyframe = True
+                self.switches += 1
+            keyframe, self._keyframe = self._keyframe, False
+            pts = self._pts()
+            loop = asyncio.get_running_loop()
+            packets = await loop.run_in_executor(None, self._video.encode, frame, pts, keyframe)
+            self._last_frame_at = time.monotonic()
+            self.encoded_frames += 1
+        for packet in packets:
+            for track in list(self.video_tracks):
+                track.push(packet)
+
+    async def _slate(self) -> None:
+        while True:
+            await asyncio.sleep(SLATE_AFTER)
+            if time.monotonic() - self._last_frame_at >= SLATE_AFTER and self.showing() is None:
+                try:
+                    await self._encode_video(self._dark, None)
+                except Exception:
+                    logger.exception("encoding the slate failed")
+
+    # --- the sound ------------------------------------------------------------
+
+    async def _audio_clock(self) -> None:
+        loop = asyncio.get_running_loop()
+        step = FRAME_SAMPLES / AUDIO_RATE
+        start = loop.time()
+        tick = 0
+        while True:
+            tick += 1
+            delay = start + tick * step - loop.time()
+            if delay < -0.2:  # the loop stalled: skip ahead rather than burst
+                skipped = int(-delay / step)
+                tick += skipped
+                delay += skipped * step
+            await asyncio.sleep(max(0.0, delay))
+            try:
+                self._audio_tick(tick * FRAME_SAMPLES)
+            except Exception:
+                logger.exception("mixing the programme's sound failed")
+
+    def _audio_tick(self, pts: int) -> None:
+        chunks: dict[str, bytes] = {}
+        for bridge_id in self.speaking():
+            source = self.sources[bridge_id]
+            if len(source.pcm) >= CHUNK_BYTES:
+                chunks[bridge_id] = bytes(source.pcm[:CHUNK_BYTES])
+                del source.pcm[:CHUNK_BYTES]
+        if not chunks:
+            return
+        # listener groups: who is excluded from what they hear
+        groups: dict[str | None, list[PacketTrack]] = {}
+        for track in self.audio_tracks:
+            excluded = track.listener if track.listener in chunks else None
+            groups.setdefault(excluded, []).append(track)
+        if self.on_audio is not None:
+            groups.setdefault(None, [])
+        for excluded, tracks in groups.items():
+            heard = [chunk for bridge_id, chunk in chunks.items() if bridge_id != excluded]
+            if not heard:
+                continue  # the only one speaking is this room itself
+            encoder = self._audio.get(excluded)
+            if encoder is None:
+                encoder = self._audio[excluded] = _AudioEncoder()
+            encoder.used = time.monotonic()
+            packets = encoder.encode(_mix(heard), pts)
+            self.encoded_audio += 1
+            for packet in packets:
+                for track in tracks:
+                    track.push(packet)
+                if excluded is None and self.on_audio is not None:
+                    self.on_audio(bytes(packet), FRAME_SAMPLES)
+        for key in [k for k, enc in self._audio.items() if time.monotonic() - enc.used > 10]:
+            del self._audio[key]
+
+    # --- displays ---------------------------------------------------------------
+
+    def subscribe(self, listener: str | None) -> tuple[PacketTrack, PacketTrack]:
+        """A display's (video, audio) tracks; ``listener`` is its bridge point."""
+        video = PacketTrack(self, "video", listener)
+        audio = PacketTrack(self, "audio", listener)
+        self.video_tracks.add(video)
+        self.audio_tracks.add(audio)
+        self._keyframe = True
+        return video, audio
+
+    def unsubscribe(self, track: PacketTrack) -> None:
+        self.video_tracks.discard(track)
+        self.audio_tracks.discard(track)
+
+    async def stop(self) -> None:
+        for bridge_id in list(self.sources):
+            self.remove_source(bridge_id)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for track in list(self.video_tracks | self.audio_tracks):
+            track.stop()

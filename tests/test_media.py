@@ -1,0 +1,255 @@
+"""Media with real aiortc peer connections on loopback: bridge points
+publish synthetic cameras and microphones, the floor (core commands)
+switches what the hall displays get, each floor segment is recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from session_server.core import commands as c
+from session_server.core.errors import Forbidden, IllegalTransition, InvalidInput
+from session_server.core.model import Actor, QuestionStatus, Role
+from session_server.demo import DEMO_DIALOGUE_ID, MAIN_BRIDGE, demo_commands
+from session_server.media.manager import MediaManager
+from session_server.runtime.session import DialogueSession
+from session_server.store.memory import MemoryEventLog
+from tests.conftest import MODERATOR
+from tests.media_peers import Display, Publisher, loopback_only, wait_for
+
+pytestmark = pytest.mark.slow
+
+DISTRICT = "long-xuyen"
+OTHER = "chau-doc"
+BRIGHT, DARK = 200, 60
+DISTRICT_HZ, HALL_HZ = 440.0, 1500.0
+
+
+def operator(bridge: str) -> Actor:
+    return Actor(Role.BRIDGE_OPERATOR, bridge_id=bridge)
+
+
+def display(bridge: str) -> Actor:
+    return Actor(Role.DISPLAY, bridge_id=bridge)
+
+
+class Day:
+    def __init__(self, session: DialogueSession, manager: MediaManager) -> None:
+        self.session = session
+        self.media = manager
+        self.changes = 0
+        self.peers: list[Publisher | Display] = []
+
+    async def run(self, command: c.Command) -> None:
+        self.media.check_floor(command, self.session.state)
+        await self.session.execute(command, datetime.now(UTC))
+
+    def signal(self, actor: Actor) -> Any:
+        async def send(message: dict[str, Any]) -> dict[str, Any]:
+            return await self.media.signal(actor, None, message, lambda _m: None)
+        return send
+
+    async def publish(self, bridge: str, luma: int, hz: float) -> Publisher:
+        peer = Publisher(luma, hz)
+        self.peers.append(peer)
+        await peer.start(self.signal(operator(bridge)))
+        await wait_for(lambda: self.media.health.get(bridge) is not None
+                       and self.media.health[bridge].live, 10, f"{bridge} live")
+        return peer
+
+    async def view(self, bridge: str) -> Display:
+        peer = Display()
+        self.peers.append(peer)
+        await peer.start(self.signal(display(bridge)))
+        await wait_for(lambda: len(peer.frames) > 3, 10, f"pictures on the display at {bridge}")
+        return peer
+
+
+@pytest.fixture
+async def day(tmp_path: Path) -> AsyncIterator[Day]:
+    loopback_only()
+    session = DialogueSession(MemoryEventLog(), DEMO_DIALOGUE_ID)
+    await session.load()
+    now = datetime.now(UTC)
+    await session.execute_all(demo_commands(now), now)
+    holder: dict[str, Day] = {}
+
+    async def execute(command: c.Command) -> None:
+        await session.execute(command, datetime.now(UTC))
+
+    def changed() -> None:
+        if "day" in holder:
+            holder["day"].changes += 1
+
+    manager = MediaManager(DEMO_DIALOGUE_ID, recordings_dir=tmp_path, execute=execute,
+                           changed=changed)
+    session.listeners.append(
+        lambda records, rebuilt: manager.on_records(records, rebuilt, session.state))
+    manager.start(session.state)
+    the_day = holder["day"] = Day(session, manager)
+    try:
+        yield the_day
+    finally:
+        for peer in the_day.peers:
+            await peer.close()
+        await manager.stop()
+
+
+def mostly(values: list[float], low: float, high: float) -> bool:
+    inside = [v for v in values if low <= v <= high]
+    return len(values) >= 3 and len(inside) >= 0.9 * len(values)
+
+
+async def test_the_floor_switches_every_display_to_its_holder(day: Day) -> None:
+    await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
+    await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
+    screen = await day.view(OTHER)
+    # nobody holds the floor: the displays show the main venue
+    await wait_for(lambda: mostly(screen.brightness_since(time.monotonic() - 0.5), 40, 80),
+                   5, "the main venue's picture")
+
+    question = day.session.state.queue[0]
+    given = time.monotonic()
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT, question_id=question))
+    await wait_for(lambda: any(v > 180 for v in screen.brightness_since(given)), 5,
+                   "the district's picture")
+    first_bright = next(at for at, luma, _, _ in screen.frames if at >= given and luma > 180)
+    assert first_bright - given < 1.0, "the switch took a second or more"
+    await asyncio.sleep(1.0)
+    assert mostly(screen.brightness_since(first_bright + 0.2), 180, 220)
+
+    back = time.monotonic()
+    await day.run(c.MarkAnswered(MODERATOR, question))  # the floor comes back with it
+    await day.run(c.GiveFloor(MODERATOR, MAIN_BRIDGE))
+    await wait_for(lambda: any(v < 80 for v in screen.brightness_since(back)), 5,
+                   "the main venue's picture again")
+    first_dark = next(at for at, luma, _, _ in screen.frames if at >= back and luma < 80)
+    assert first_dark - back < 1.0
+
+    # steady timestamps across both switches: increasing, no jump beyond the gap in time
+    pts = [p for _, _, _, p in screen.frames]
+    assert all(b > a for a, b in itertools.pairwise(pts)), "timestamps went backwards"
+    arrivals = [at for at, _, _, _ in screen.frames]
+    for (a, pa), (b, pb) in itertools.pairwise(zip(arrivals, pts, strict=True)):
+        assert (pb - pa) / 90000 < (b - a) + 0.5, "a timestamp jump at a switch"
+    assert {w for _, _, w, _ in screen.frames} == {640}
+    assert day.media.program is not None and day.media.program.switches >= 2
+
+
+async def test_a_bridge_point_hears_the_floor_but_never_itself(day: Day) -> None:
+    await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
+    await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
+    in_district = await day.view(DISTRICT)
+    in_hall = await day.view(MAIN_BRIDGE)
+    elsewhere = await day.view(OTHER)
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT))
+    await asyncio.sleep(2.5)
+    # the district hears the hall answering, not its own microphone
+    assert in_district.audio_power(HALL_HZ) > 10 * in_district.audio_power(DISTRICT_HZ)
+    # the hall hears the district, not itself
+    assert in_hall.audio_power(DISTRICT_HZ) > 10 * in_hall.audio_power(HALL_HZ)
+    # everyone else hears both
+    assert elsewhere.audio_power(DISTRICT_HZ) > 50
+    assert elsewhere.audio_power(HALL_HZ) > 50
+
+
+async def test_each_floor_segment_is_recorded_and_linked_to_its_question(
+    day: Day, tmp_path: Path
+) -> None:
+    await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
+    state = day.session.state
+    first, second = state.queue[0], state.queue[1]
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT, question_id=first))
+    await asyncio.sleep(2.0)
+    await day.run(c.MarkAnswered(MODERATOR, first))    # segment 1 ends, the floor is free
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT))     # segment 2: no question yet…
+    await day.run(c.SetFloorQuestion(MODERATOR, second))  # …segment 3: the second question
+    await asyncio.sleep(3.0)
+    await day.run(c.ReleaseFloor(MODERATOR))
+    await wait_for(lambda: len(state.recordings) == 2, 5, "two saved recordings")
+
+    by_question = {r.question_id: r for r in state.recordings.values()}
+    assert set(by_question) == {first, second}
+    for question_id, expected in ((first, 2.0), (second, 3.0)):
+        recording = by_question[question_id]
+        assert recording.bridge_id == DISTRICT
+        assert abs(recording.duration_ms / 1000 - expected) < 0.4, recording
+        path = tmp_path / DEMO_DIALOGUE_ID / recording.file
+        assert path.stat().st_size == recording.size
+        with av.open(str(path)) as container:
+            assert container.format.name == "ogg"
+            stream = container.streams.audio[0]
+            assert stream.codec_context.name in ("opus", "libopus")
+            decoded = sum(frame.samples for frame in container.decode(stream)) / 48000
+        assert abs(decoded - expected) < 0.4
+    assert state.questions[second].status is QuestionStatus.APPROVED  # back in the queue
+    assert not list((tmp_path / DEMO_DIALOGUE_ID).glob("*.part"))
+
+
+async def test_floor_not_given_to_a_bridge_without_a_live_feed_unless_confirmed(
+    day: Day,
+) -> None:
+    seq = day.session.seq
+    with pytest.raises(IllegalTransition) as refused:
+        await day.run(c.GiveFloor(MODERATOR, DISTRICT))
+    assert refused.value.code == "floor.no_feed"
+    assert "TP. Long Xuyên" in refused.value.messages()["vi"]
+    assert day.session.seq == seq and day.session.state.floor.holder is None
+    # the main venue is in the room: no picture needed
+    await day.run(c.GiveFloor(MODERATOR, MAIN_BRIDGE))
+    await day.run(c.ReleaseFloor(MODERATOR))
+    # confirmed by the moderator
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT, without_feed=True))
+    assert day.session.state.floor.holder == DISTRICT
+    await day.run(c.ReleaseFloor(MODERATOR))
+
+    publisher = await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT))
+    await day.run(c.ReleaseFloor(MODERATOR))
+
+    # the link fails: flagged at once, and the floor is refused again
+    before = day.changes
+    lost = time.monotonic()
+    await publisher.close()
+    await wait_for(lambda: not day.media.health[DISTRICT].live, 5, "the link flagged")
+    assert time.monotonic() - lost < 2.5
+    assert day.changes > before
+    with pytest.raises(IllegalTransition):
+        await day.run(c.GiveFloor(MODERATOR, DISTRICT))
+
+
+async def test_link_health_is_measured(day: Day) -> None:
+    publisher = await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
+    await wait_for(lambda: day.media.health[DISTRICT].rtt_ms is not None
+                   and day.media.health[DISTRICT].kbps is not None, 6, "measured health")
+    health = day.media.health[DISTRICT]
+    assert 0 <= (health.rtt_ms or 0) < 200, health
+    assert (health.kbps or 0) > 50, health
+    assert health.loss_pct == 0.0
+    assert publisher.pings >= 1
+    assert day.media.health.get(OTHER) is None  # never published
+
+
+async def test_media_signaling_checks_the_role_and_the_offer(day: Day) -> None:
+    offer = {"type": "media", "op": "publish", "sdp": "v=0"}
+    with pytest.raises(Forbidden):
+        await day.media.signal(display(OTHER), None, offer, lambda _m: None)
+    with pytest.raises(Forbidden):
+        await day.media.signal(operator(OTHER), None, {**offer, "op": "view"}, lambda _m: None)
+    with pytest.raises(Forbidden):
+        await day.media.signal(Actor(Role.ATTENDEE, OTHER, device_id="d"), None, offer,
+                               lambda _m: None)
+    for bad in ({**offer, "sdp": ""}, {**offer, "sdp": "x" * 20_000}, {**offer, "sdp": 5},
+                {**offer, "op": "hack"}, {**offer, "sdp": "not an sdp at all"}):
+        with pytest.raises(InvalidInput):
+            await day.media.signal(operator(OTHER), None, bad, lambda _m: None)
+    assert day.media.publishers == {}
+    assert day.media.viewers == {}
