@@ -12,13 +12,14 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Secret
 
 from session_server.catalogue import term
 from session_server.config import Settings, load_settings
 from session_server.core.links import standard_links
-from session_server.core.model import Actor, Role
+from session_server.core.model import Actor, BridgeKind, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
 from session_server.store import EventLog, open_log
@@ -69,14 +70,19 @@ async def _check(settings: Settings, store_url: str) -> int:
         await log.close()
 
 
+def _data_folder(store_url: str) -> Path:
+    """Where the server keeps its files: beside the SQLite database, else ``data/``."""
+    if store_url.startswith("sqlite:///"):
+        return Path(store_url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    return Path("data")
+
+
 def _kept(configured: str, store_url: str, filename: str) -> str:
     """A configured value, else one made once and kept in a file beside the
     SQLite database (readable by its owner only), so it survives restarts."""
     if configured:
         return configured
-    folder = Path("data")
-    if store_url.startswith("sqlite:///"):
-        folder = Path(store_url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    folder = _data_folder(store_url)
     path = folder / filename
     if path.is_file():
         return path.read_text(encoding="ascii").strip()
@@ -137,10 +143,78 @@ async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tu
             if link.label:
                 label = f"{label} · {link.label}"
             screens.append((label, prefix + token))
+            bridge = state.bridges.get(link.bridge_id or "")
+            if link.role is Role.BRIDGE_OPERATOR and bridge and bridge.kind is BridgeKind.MAIN:
+                # the main venue's camera is usually its own device
+                screens.append((f"camera · {link.label}", f"/s/{token}/camera"))
     return screens
 
 
-def _serve(settings: Settings, store_url: str, demo: bool, host: str, port: int) -> int:
+@dataclasses.dataclass(frozen=True)
+class _Tls:
+    """The certificate ``serve`` speaks HTTPS with."""
+
+    cert: Path
+    key: Path
+    ca_cert: Path | None = None
+    """The generated LAN CA (for tablets to trust); None for a given certificate."""
+
+
+_ANY_HOST = ("0.0.0.0", "::", "")
+
+
+def _tls_choice(
+    args: argparse.Namespace, settings: Settings, store_url: str
+) -> _Tls | None:
+    """The certificate the ``serve`` options ask for, made if need be.
+
+    ``--cert``/``--key`` (or ``TLS_CERT``/``TLS_KEY``): that certificate.
+    ``--https`` (or ``HTTPS=1``) or ``--tls-name``: a LAN certificate, kept in
+    ``<data folder>/tls/``. Neither: plain HTTP (None). Raises ValueError
+    with a message for the operator when the options do not fit."""
+    cert, key = args.cert or "", args.key or ""
+    if bool(cert) != bool(key):
+        raise ValueError(
+            "--cert and --key go together (TLS_CERT and TLS_KEY in the environment): "
+            "give both or neither"
+        )
+    if cert:
+        if args.tls_name:
+            raise ValueError(
+                "--tls-name is for the generated certificate (--https), not with --cert"
+            )
+        from session_server.tls import check_certificate_pair
+
+        check_certificate_pair(Path(cert), Path(key))
+        return _Tls(Path(cert), Path(key))
+    if not (args.https or args.tls_name):
+        return None
+    from session_server.tls import ensure_lan_certificate, lan_names
+
+    names = lan_names()
+    if args.host not in _ANY_HOST:
+        names.append(args.host)
+    public_host = urlsplit(settings.public_url).hostname if settings.public_url else None
+    if public_host:
+        names.append(public_host)
+    names += [name for name in args.tls_name if name.strip()]
+    files = ensure_lan_certificate(_data_folder(store_url) / "tls", list(dict.fromkeys(names)))
+    return _Tls(files.cert, files.key, files.ca_cert.resolve())
+
+
+def _shown_host(host: str) -> str:
+    """``host`` as it goes in a printed link: for a server listening on every
+    address, its first LAN IPv4 address (what another machine can open)."""
+    if host in _ANY_HOST:
+        from session_server.tls import first_lan_ipv4
+
+        host = first_lan_ipv4() or "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _serve(
+    settings: Settings, store_url: str, demo: bool, host: str, port: int, tls: _Tls | None = None
+) -> int:
     import uvicorn
 
     from session_server.web.app import create_app
@@ -149,10 +223,15 @@ def _serve(settings: Settings, store_url: str, demo: bool, host: str, port: int)
     secret = _secret(settings, store_url)
     password = _organiser_password(settings, store_url)
     settings = dataclasses.replace(settings, organiser_password=Secret(password))
-    base = settings.public_url or f"http://{host}:{port}"
+    if tls is not None and tls.ca_cert is not None:
+        settings = dataclasses.replace(settings, tls_ca_cert=str(tls.ca_cert))
+    scheme = "https" if tls is not None else "http"
+    base = settings.public_url or f"{scheme}://{_shown_host(host)}:{port}"
     print(f"\nsession-server on {base}  (store: {store_url})\n")
     for label, path in screens:
         print(f"  {label:<48} {base}{path}")
+    if tls is not None:
+        _print_tls(tls, base)
     print(f"\n  organiser password: {password}\n", flush=True)
     app = create_app(settings, open_log(store_url), secret)
     uvicorn.run(
@@ -162,8 +241,23 @@ def _serve(settings: Settings, store_url: str, demo: bool, host: str, port: int)
         ws_per_message_deflate=False,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        ssl_certfile=str(tls.cert) if tls is not None else None,
+        ssl_keyfile=str(tls.key) if tls is not None else None,
     )
     return 0
+
+
+def _print_tls(tls: _Tls, base: str) -> None:
+    """Tell the operator which certificate is served, and how tablets trust it."""
+    if tls.ca_cert is None:
+        print(f"\nHTTPS with the certificate {tls.cert}")
+        return
+    from session_server.tls import fingerprint
+
+    print("\nHTTPS with a certificate made for this LAN (see docs/https.md).")
+    print(f"Each tablet trusts it once: open {base}/ca.crt and install it as a CA certificate.")
+    print(f"    CA certificate: {tls.ca_cert}  (keep ca.key beside it private)")
+    print(f"    CA SHA-256 fingerprint: {fingerprint(tls.ca_cert)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,6 +271,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
     serve.add_argument("--demo", action="store_true", help="create the demo dialogue if absent")
+    serve.add_argument(
+        "--https", action=argparse.BooleanOptionalAction, default=settings.https,
+        help="serve HTTPS with a certificate made for the LAN, kept in <data folder>/tls/ "
+             "(HTTPS=1); tablets trust its CA once, from /ca.crt",
+    )
+    serve.add_argument("--cert", metavar="PATH", default=settings.tls_cert or None,
+                       help="serve HTTPS with this PEM certificate (chain) (TLS_CERT)")
+    serve.add_argument("--key", metavar="PATH", default=settings.tls_key or None,
+                       help="the PEM private key of --cert (TLS_KEY)")
+    serve.add_argument(
+        "--tls-name", metavar="NAME", action="append", default=[],
+        help="another name or address for the generated certificate, e.g. a public IP "
+             "or DNS name (repeatable; implies --https)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
@@ -184,7 +292,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return asyncio.run(_check(settings, args.store))
     if args.command == "serve":
-        return _serve(settings, args.store, args.demo, args.host, args.port)
+        try:
+            tls = _tls_choice(args, settings, args.store)
+        except (ValueError, OSError) as exc:
+            serve.error(str(exc))
+        return _serve(settings, args.store, args.demo, args.host, args.port, tls)
     parser.print_help()
     return 2
 

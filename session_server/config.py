@@ -6,6 +6,7 @@ log or a traceback. The event log is chosen by URL (``SESSION_STORE``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,62 @@ from starlette.datastructures import Secret
 
 from session_server.core.model import Limits
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["IceServer", "Settings", "load_settings", "parse_ice_servers"]
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """One STUN or TURN server, as the browser's ``RTCIceServer``."""
+
+    urls: tuple[str, ...]
+    username: str = ""
+    credential: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"urls": list(self.urls)}
+        if self.username:
+            out["username"] = self.username
+            out["credential"] = self.credential
+        return out
+
+
+def parse_ice_servers(text: str) -> tuple[IceServer, ...]:
+    """``ICE_SERVERS``: a JSON list of ``{"urls": …, "username": …,
+    "credential": …}`` (the browser's format), or a comma-separated list of
+    ``stun:`` / ``turn:`` URLs where a TURN URL may carry ``user:pass@``."""
+    text = text.strip()
+    if not text:
+        return ()
+    servers: list[IceServer] = []
+    if text.startswith("["):
+        items = json.loads(text)
+        if not isinstance(items, list):
+            raise ValueError("ICE_SERVERS: a JSON list is expected")
+        for item in items:
+            if not isinstance(item, dict) or "urls" not in item:
+                raise ValueError("ICE_SERVERS: every entry needs 'urls'")
+            urls = item["urls"]
+            urls = (urls,) if isinstance(urls, str) else tuple(str(u) for u in urls)
+            servers.append(IceServer(urls, str(item.get("username", "")),
+                                     str(item.get("credential", ""))))
+    else:
+        for raw in text.split(","):
+            url = raw.strip()
+            if not url:
+                continue
+            scheme, _, rest = url.partition(":")
+            username = credential = ""
+            if "@" in rest:
+                auth, _, rest = rest.rpartition("@")
+                username, _, credential = auth.partition(":")
+            servers.append(IceServer((f"{scheme}:{rest}",), username, credential))
+    for server in servers:
+        for url in server.urls:
+            if not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
+                raise ValueError(f"ICE_SERVERS: not a STUN or TURN URL: {url!r}")
+            if url.startswith("turn") and not server.username:
+                raise ValueError(f"ICE_SERVERS: a TURN server needs a username: {url!r}")
+    return tuple(servers)
 
 
 @dataclass(frozen=True)
@@ -33,6 +89,24 @@ class Settings:
     rate_socket: str
     trusted_origins: tuple[str, ...]
     """Extra origins allowed to open WebSockets and post forms (behind a proxy)."""
+    media: bool = True
+    """Whether this server relays the bridge points' cameras over WebRTC."""
+    ice_servers: tuple[IceServer, ...] = ()
+    """STUN/TURN servers for WebRTC; none by default (an offline LAN)."""
+    media_addresses: tuple[str, ...] = ()
+    """Local addresses the media server offers (default: every non-loopback one)."""
+    recordings_dir: str = "data/recordings"
+    video_bitrate: int = 600_000
+    """Bits per second of the one encoded picture sent to every display."""
+    https: bool = False
+    """Serve HTTPS (``HTTPS=1``): with ``tls_cert``/``tls_key`` if given, else
+    with a certificate made for the LAN (``session_server/tls.py``)."""
+    tls_cert: str = ""
+    """A PEM certificate (chain) to serve HTTPS with (``TLS_CERT``); implies HTTPS."""
+    tls_key: str = ""
+    """The PEM private key of ``tls_cert`` (``TLS_KEY``)."""
+    tls_ca_cert: str = ""
+    """The generated LAN CA's certificate, served at ``/ca.crt`` (set by the CLI)."""
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -64,4 +138,14 @@ def load_settings(env_file: str | None = ".env") -> Settings:
             for o in config("TRUSTED_ORIGINS", default="").split(",")
             if o.strip()
         ),
+        media=config("MEDIA", cast=bool, default=True),
+        ice_servers=parse_ice_servers(config("ICE_SERVERS", default="")),
+        media_addresses=tuple(
+            a.strip() for a in config("MEDIA_ADDRESSES", default="").split(",") if a.strip()
+        ),
+        recordings_dir=config("RECORDINGS_DIR", default="data/recordings"),
+        video_bitrate=config("VIDEO_BITRATE", cast=int, default=600_000),
+        https=config("HTTPS", cast=bool, default=False),
+        tls_cert=config("TLS_CERT", default=""),
+        tls_key=config("TLS_KEY", default=""),
     )

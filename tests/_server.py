@@ -21,6 +21,7 @@ import re
 import select
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -74,10 +75,11 @@ class RunningServer:
     output: list[str] = field(default_factory=list)
     links: list[ScreenLink] = field(default_factory=list)
     password: str = ""
+    scheme: str = "http"
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def link(self, role: str, label: str | None = None) -> ScreenLink:
         """The first printed link of ``role`` (whose label is ``label``)."""
@@ -121,8 +123,10 @@ def parse_links(lines: list[str]) -> tuple[list[ScreenLink], str]:
 
 
 def _healthy(url: str) -> bool:
+    # Only "is it up?": an HTTPS server's certificate is checked by the test itself.
+    context = ssl._create_unverified_context() if url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:
+        with urllib.request.urlopen(url, timeout=1, context=context) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -136,9 +140,11 @@ def start_server(
     port: int | None = None,
     timeout: float = 30.0,
     store: str | None = None,
+    https: bool = False,
 ) -> RunningServer:
     """Start a server on a SQLite store in ``folder`` (or on ``store``, an
-    event log URL such as ``redis://127.0.0.1:6379/0``) and wait until it serves."""
+    event log URL such as ``redis://127.0.0.1:6379/0``) and wait until it serves.
+    ``https``: with ``--https`` (a LAN certificate made in ``<folder>/tls/``)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     store = store or f"sqlite:///{folder / 'e2e.db'}"
@@ -146,7 +152,11 @@ def start_server(
                "--host", "127.0.0.1", "--port", str(port)]
     if demo:
         command.append("--demo")
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    if https:
+        command.append("--https")
+    # media off unless a test asks for it (MEDIA=1): the other tests give the
+    # floor to bridge points that publish no camera
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "MEDIA": "0", **(env or {})}
     process = subprocess.Popen(
         command,
         cwd=folder,
@@ -158,7 +168,7 @@ def start_server(
         encoding="utf-8",
         bufsize=1,
     )
-    server = RunningServer(process, port, folder)
+    server = RunningServer(process, port, folder, scheme="https" if https else "http")
 
     def pump() -> None:
         assert process.stdout is not None
