@@ -141,6 +141,7 @@
     socket.sendImmediately(JSON.stringify({ type: "hello", epoch: pos.epoch, seq: pos.seq }));
     setLinkState("online");
     flushOutbox();
+    link.openers.forEach(function (fn) { fn(); });
   });
   document.addEventListener("htmx:wsClose", function (evt) {
     socket = evt.detail.socketWrapper;
@@ -157,6 +158,45 @@
   document.addEventListener("htmx:wsError", function () { setLinkState("offline"); });
 
   window.addEventListener("offline", function () { setLinkState("offline"); });
+
+  // JSON messages (media signaling) are not HTML to swap: they go to whoever
+  // listens (static/media.js).
+  var link = {
+    listeners: [],
+    openers: [],
+    isOpen: isOpen,
+    send: function (obj) {
+      if (!isOpen()) { return false; }
+      socket.sendImmediately(JSON.stringify(obj));
+      return true;
+    },
+    onMessage: function (fn) { this.listeners.push(fn); },
+    onOpen: function (fn) { this.openers.push(fn); }
+  };
+  window.SessionLink = link;
+  document.addEventListener("htmx:wsBeforeMessage", function (evt) {
+    var message = evt.detail.message;
+    if (typeof message !== "string" || message.charAt(0) !== "{") { return; }
+    evt.preventDefault();
+    lastHeard = Date.now();
+    var data;
+    try { data = JSON.parse(message); } catch (e) { return; }
+    link.listeners.forEach(function (fn) { fn(data); });
+  });
+
+  // Recordings are fetched through this screen's own link.
+  function linkRecordings() {
+    var base = document.body.getAttribute("data-page-url");
+    if (!base) { return; }
+    document.querySelectorAll("[data-src]").forEach(function (el) {
+      if (!el.getAttribute("src")) { el.setAttribute("src", base + "/" + el.getAttribute("data-src")); }
+    });
+    document.querySelectorAll("a[data-href]").forEach(function (el) {
+      if (!el.getAttribute("href")) { el.setAttribute("href", base + "/" + el.getAttribute("data-href")); }
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", linkRecordings);
+  document.addEventListener("DOMContentLoaded", linkRecordings);
 
   document.addEventListener("htmx:wsAfterMessage", function (evt) {
     lastHeard = Date.now();

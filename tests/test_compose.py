@@ -82,7 +82,21 @@ def test_nginx_passes_websocket_upgrades_round_robin() -> None:
 def test_turn_config() -> None:
     conf = TURN.read_text(encoding="utf-8")
     assert "listening-port=3478" in conf
-    assert "use-auth-secret" in conf
+    assert "lt-cred-mech" in conf and re.search(r"^user=session:", conf, re.M)
+
+
+def test_media_node_takes_the_role_screens(compose: dict[str, Any]) -> None:
+    """Pictures are relayed by one process: the media node (host network,
+    so its UDP candidates are the machine's); the phone replicas relay none."""
+    media = compose["services"]["media"]
+    assert media["network_mode"] == "host"
+    assert media["environment"]["MEDIA"] == "1"
+    assert media["environment"]["ICE_SERVERS"].startswith("turn:session:")
+    assert compose["services"]["app"]["environment"]["MEDIA"] == "0"
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert re.search(r"upstream\s+session_media\s*{[^}]*:8001", conf)
+    assert "$arg_m" in conf
+    assert re.search(r"location\s+~\s+\^/\(s\|o\|api\)/\s*{[^}]*session_media", conf)
 
 
 def _engine() -> bool:

@@ -53,7 +53,8 @@ def seed_commands(now: datetime) -> list[Command]:
 
 @pytest.fixture
 def app() -> Starlette:
-    settings = dataclasses.replace(load_settings(None), organiser_password=Secret("pw"))
+    settings = dataclasses.replace(load_settings(None), organiser_password=Secret("pw"),
+                                   media=False)
     log = MemoryEventLog()
     session = DialogueSession(log, DEMO_DIALOGUE_ID)
 

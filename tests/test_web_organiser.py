@@ -37,7 +37,8 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def _app() -> TestClient:
-    settings = dataclasses.replace(load_settings(None), organiser_password=Secret(PASSWORD))
+    settings = dataclasses.replace(load_settings(None), organiser_password=Secret(PASSWORD),
+                                   media=False)
     log = MemoryEventLog()
 
     async def seed() -> None:

@@ -38,7 +38,8 @@ HEADER = "Đơn vị,Người hỏi,Điểm cầu,Nhóm vấn đề,Câu hỏi\r
 
 
 def _client(log: MemoryEventLog) -> TestClient:
-    settings = dataclasses.replace(load_settings(None), organiser_password=Secret(PASSWORD))
+    settings = dataclasses.replace(load_settings(None), organiser_password=Secret(PASSWORD),
+                                   media=False)
     return TestClient(create_app(settings, log, SECRET))
 
 

@@ -32,7 +32,8 @@ LINKS: dict[str, tuple[Role, str | None, str | None]] = {
 
 
 def settings(**changes: object) -> Settings:
-    base = dataclasses.replace(load_settings(None), organiser_password=Secret("organiser-pw"))
+    base = dataclasses.replace(load_settings(None), organiser_password=Secret("organiser-pw"),
+                               media=False)  # tests of media turn it on
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 

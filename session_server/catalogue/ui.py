@@ -3,6 +3,60 @@
 from __future__ import annotations
 
 UI_SCREENS: dict[str, tuple[str, str]] = {
+    # media: pictures and sound of the bridge points
+    "media.title": ("Đường truyền hình ảnh các điểm cầu", "Bridge points' picture links"),
+    "media.bridge": ("Điểm cầu", "Bridge point"),
+    "media.state": ("Trạng thái", "State"),
+    "media.rtt": ("Độ trễ", "Round trip"),
+    "media.loss": ("Mất gói", "Loss"),
+    "media.bitrate": ("Tốc độ", "Bitrate"),
+    "media.state.none": ("Chưa phát hình", "Not publishing"),
+    "media.state.connecting": ("Đang kết nối", "Connecting"),
+    "media.state.live": ("Trực tiếp", "Live"),
+    "media.state.stalled": ("Mất hình", "No picture"),
+    "media.state.failed": ("Mất kết nối", "Link lost"),
+    "media.on_screen": ("Đang lên hình", "On screen"),
+    "media.off": (
+        "Máy chủ này không truyền hình ảnh (MEDIA=0).",
+        "This server does not relay pictures (MEDIA=0).",
+    ),
+    "media.floor_no_feed": (
+        "Điểm cầu đang giữ quyền phát biểu không có hình trực tiếp.",
+        "The bridge point holding the floor has no live picture.",
+    ),
+    "floor.without_feed": ("Vẫn trao khi chưa có hình", "Give without picture"),
+    "floor.no_picture": ("chưa có hình", "no picture"),
+    "camera.title": ("Camera của điểm cầu", "This bridge point's camera"),
+    "camera.start": ("Bật camera", "Start camera"),
+    "camera.stop": ("Tắt camera", "Stop camera"),
+    "camera.state.idle": ("Chưa phát", "Not publishing"),
+    "camera.state.connecting": ("Đang kết nối…", "Connecting…"),
+    "camera.state.live": ("Đang phát lên hội trường", "Live to the hall"),
+    "camera.state.unstable": ("Đường truyền chập chờn…", "Unstable link…"),
+    "camera.state.lost": ("Mất kết nối – đang thử lại", "Link lost – retrying"),
+    "camera.state.error": ("Lỗi – đang thử lại", "Error – retrying"),
+    "camera.state.replaced": (
+        "Thiết bị khác đang phát cho điểm cầu này.",
+        "Another device now publishes for this bridge point.",
+    ),
+    "camera.insecure": (
+        "Trình duyệt chỉ cho dùng camera qua HTTPS: mở trang bằng địa chỉ https:// "
+        "(xem hướng dẫn docs/https.md).",
+        "Browsers allow the camera only over HTTPS: open the page with its https:// "
+        "address (see docs/https.md).",
+    ),
+    "camera.denied": ("Không mở được camera/micro:", "Cannot open the camera/microphone:"),
+    "camera.page": ("Trang chỉ có camera (cho thiết bị đặt cạnh camera)",
+                    "Camera-only page (for a device by the camera)"),
+    "display.sound": ("Bật âm thanh", "Turn the sound on"),
+    "display.picture.idle": ("Chưa có hình", "No picture yet"),
+    "display.picture.connecting": ("Đang kết nối hình ảnh…", "Connecting the picture…"),
+    "display.picture.live": ("", ""),
+    "display.picture.unstable": ("Đường truyền chập chờn…", "Unstable link…"),
+    "display.picture.lost": ("Mất hình – đang thử lại", "Picture lost – retrying"),
+    "display.picture.error": ("Lỗi hình ảnh – đang thử lại", "Picture error – retrying"),
+    "record.audio": ("Ghi âm", "Recording"),
+    "record.download": ("Tải về", "Download"),
     # screen titles
     "phone.title": ("Gửi câu hỏi", "Ask a question"),
     "moderator.title": ("Chủ tọa", "Moderator"),

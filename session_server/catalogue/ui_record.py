@@ -71,8 +71,10 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     ),
     "rec.archive.title": ("Lưu trữ", "Archive"),
     "rec.archive.hint": (
-        "Toàn bộ câu hỏi (CSV, XLSX, JSON) và toàn bộ nhật ký sự kiện (JSON).",
-        "Every question (CSV, XLSX, JSON) and the whole event log (JSON).",
+        "Toàn bộ câu hỏi (CSV, XLSX, JSON), toàn bộ nhật ký sự kiện (JSON); "
+        "archive.zip gồm tất cả cùng các bản ghi âm từng lượt phát biểu (Ogg/Opus).",
+        "Every question (CSV, XLSX, JSON) and the whole event log (JSON); "
+        "archive.zip holds all of them with the recording of every floor segment (Ogg/Opus).",
     ),
     "rec.report.open": ("Mở báo cáo công khai", "Open the public report"),
     # import

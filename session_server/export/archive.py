@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from session_server.core.codec import event_to_dict
 from session_server.core.model import Question, State
@@ -21,6 +23,7 @@ from session_server.store.base import Record
 
 __all__ = [
     "QUESTION_COLUMNS",
+    "archive_zip",
     "events_json",
     "neutralise",
     "question_rows",
@@ -150,3 +153,39 @@ def events_json(dialogue_id: str, epoch: str, records: Iterable[Record]) -> byte
         "events": [{"seq": r.seq, **event_to_dict(r.event)} for r in records],
     }
     return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def archive_zip(
+    out: IO[bytes],
+    dialogue_id: str,
+    epoch: str,
+    state: State,
+    records: Sequence[Record],
+    recordings: Path,
+) -> None:
+    """Everything of one dialogue in one ZIP written to ``out``: the questions
+    (CSV, XLSX, JSON), the event log (JSON), and every floor segment's
+    recording (Ogg/Opus, stored as is) with an index of what each holds."""
+    stem = f"{dialogue_id}/"
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(stem + "questions.csv", questions_csv(state))
+        archive.writestr(stem + "questions.xlsx", questions_xlsx(state))
+        archive.writestr(stem + "questions.json", questions_json(state))
+        archive.writestr(stem + "events.json", events_json(dialogue_id, epoch, records))
+        index = []
+        for recording in state.recordings.values():
+            path = recordings / recording.file
+            present = path.is_file()
+            if present:
+                archive.write(path, stem + "recordings/" + recording.file,
+                              compress_type=zipfile.ZIP_STORED)
+            index.append({
+                "file": "recordings/" + recording.file if present else None,
+                "question_id": recording.question_id,
+                "bridge_id": recording.bridge_id,
+                "started_at": recording.started_at.isoformat(),
+                "ended_at": recording.ended_at.isoformat(),
+                "duration_ms": recording.duration_ms,
+            })
+        archive.writestr(stem + "recordings.json",
+                         json.dumps(index, ensure_ascii=False, indent=1).encode())

@@ -190,6 +190,7 @@ class MediaManager:
                 self.segment = _Segment(key, floor.holder, floor.question_id, self.folder)
             except OSError:
                 logger.exception("cannot record to %s", self.folder)
+        program.recording = self.segment is not None
 
     def _record(self, packet: bytes, samples: int) -> None:
         segment = self.segment

@@ -61,8 +61,9 @@ FRAME_SAMPLES = 960
 AUDIO_TIME_BASE = Fraction(1, AUDIO_RATE)
 CHUNK_BYTES = FRAME_SAMPLES * 2 * 2
 """20 ms of 16-bit stereo PCM."""
-MAX_BUFFERED_CHUNKS = 10
-"""A source's sound waiting to be mixed, at most (200 ms): older is dropped."""
+MAX_BUFFERED_CHUNKS = 4
+"""A source's sound waiting to be mixed, at most (80 ms): older is dropped,
+so a source's clock running a little fast never builds up delay."""
 SLATE_AFTER = 0.5
 """Without a picture this long, the displays get a dark frame (twice a second)."""
 KEYFRAME_EVERY = 10 * FPS
@@ -221,6 +222,8 @@ class Program:
         self.video_bitrate = video_bitrate
         self.on_audio = on_audio
         """Called with every packet of the full mix (the recorder), when set."""
+        self.recording = False
+        """Whether ``on_audio`` wants the mix now (a floor segment is open)."""
         self.floor: str | None = None
         self.main: str | None = None
         self.sources: dict[str, _Source] = {}
@@ -411,7 +414,8 @@ class Program:
         for track in self.audio_tracks:
             excluded = track.listener if track.listener in chunks else None
             groups.setdefault(excluded, []).append(track)
-        if self.on_audio is not None:
+        recording = self.recording and self.on_audio is not None
+        if recording:
             groups.setdefault(None, [])
         for excluded, tracks in groups.items():
             heard = [chunk for bridge_id, chunk in chunks.items() if bridge_id != excluded]
@@ -426,7 +430,7 @@ class Program:
             for packet in packets:
                 for track in tracks:
                     track.push(packet)
-                if excluded is None and self.on_audio is not None:
+                if excluded is None and recording and self.on_audio is not None:
                     self.on_audio(bytes(packet), FRAME_SAMPLES)
         for key in [k for k, enc in self._audio.items() if time.monotonic() - enc.used > 10]:
             del self._audio[key]

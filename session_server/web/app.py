@@ -15,11 +15,18 @@ from starlette.staticfiles import StaticFiles
 
 from session_server.config import Settings
 from session_server.store.base import EventLog
-from session_server.web import api, followup, organiser, record
+from session_server.web import api, followup, media_pages, organiser, record, tls_routes
 from session_server.web.frames import KeepRawSend
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
-from session_server.web.screens import link_page, link_post, phone_page, phone_post
+from session_server.web.screens import (
+    camera_page,
+    link_page,
+    link_post,
+    phone_page,
+    phone_post,
+    recording_file,
+)
 from session_server.web.socket import live_socket
 
 __all__ = ["create_app"]
@@ -68,13 +75,17 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/robots.txt", robots),
         Route("/s/{token}", link_page),
         Route("/s/{token}/act", link_post, methods=["POST"]),
+        Route("/s/{token}/camera", camera_page),
+        Route("/s/{token}/recordings/{file}", recording_file),
         Route("/j/{token}", phone_page),
         Route("/j/{token}/act", phone_post, methods=["POST"]),
         WebSocketRoute("/ws/{token}", live_socket),
         *organiser.routes,
         *record.routes,
+        *media_pages.routes,
         *followup.routes,
         *api.routes,
+        *tls_routes.routes,
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(KeepRawSend)])

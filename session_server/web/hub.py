@@ -38,6 +38,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from session_server.core import events as e
 from session_server.core.commands import Command
 from session_server.core.model import Role
+from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
 from session_server.web.frames import DirectWriter, direct_writer, text_frame
@@ -118,6 +119,12 @@ class Hub:
         self._last: dict[tuple[Audience, str], str] = {}
         self._dirty_devices: set[str] = set()
         self._revoked: set[str] = set()
+        self._refresh: set[str] = set()
+        """Fragments to re-render without new events (the media links' health)."""
+        self._rendered_seq = -1
+        self._full = True
+        self.media: MediaManager | None = None
+        """This dialogue's media (``media/manager.py``), when the server relays it."""
         self._closing: set[asyncio.Task[None]] = set()
         self._rebuilt = False
         self._wake = asyncio.Event()
@@ -149,9 +156,18 @@ class Hub:
         """The event log went away or came back: re-render the screens."""
         if ok != self.store_ok:
             self.store_ok = ok
+            self._full = True
             self._wake.set()
 
+    def refresh(self, *fragments: str) -> None:
+        """Something outside the log changed (a bridge point's media link):
+        re-render these fragments and send them where they changed."""
+        self._refresh.update(fragments)
+        self._wake.set()
+
     async def execute(self, command: Command, now: datetime | None = None) -> Outcome:
+        if self.media is not None:
+            self.media.check_floor(command, self.session.state)
         return await self.session.execute(command, now or datetime.now(UTC))
 
     # --- connections --------------------------------------------------------
@@ -232,8 +248,11 @@ class Hub:
 
     # --- rendering ----------------------------------------------------------
 
+    def _view(self, audience: Audience) -> View:
+        return View(self.session.state, audience, store_ok=self.store_ok, media=self.media)
+
     def _current(self, audience: Audience) -> list[str]:
-        view = View(self.session.state, audience, store_ok=self.store_ok)
+        view = self._view(audience)
         out = []
         for name in FRAGMENTS[audience.role]:
             html = self.renderer.fragment(name, view)
@@ -289,12 +308,20 @@ class Hub:
         revoked, self._revoked = self._revoked, set()
         if revoked:
             self._close_revoked(revoked)
+            if self.media is not None:
+                self.media.revoke(revoked)
+        only: set[str] | None = None
+        if not rebuilt and not self._full and session.seq == self._rendered_seq:
+            only = self._refresh  # nothing new in the log: just what was asked for
+        self._refresh = set()
+        self._full = False
+        self._rendered_seq = session.seq
         position = self.renderer.position(session.epoch, session.seq)
         for role in CONTROL_FIRST:
             for audience, conns in list(self.connections.items()):
                 if audience.role is not role or not conns:
                     continue
-                changed = self._changed(audience, rebuilt)
+                changed = self._changed(audience, rebuilt, only)
                 if not changed:
                     continue
                 message = position + "".join(changed)
@@ -324,10 +351,13 @@ class Hub:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    def _changed(self, audience: Audience, rebuilt: bool) -> list[str]:
-        view = View(self.session.state, audience, store_ok=self.store_ok)
+    def _changed(self, audience: Audience, rebuilt: bool,
+                 only: set[str] | None = None) -> list[str]:
+        view = self._view(audience)
         changed = []
         for name in FRAGMENTS[audience.role]:
+            if only is not None and name not in only:
+                continue
             html = self.renderer.fragment(name, view)
             key = (audience, name)
             if rebuilt or self._last.get(key) != html:

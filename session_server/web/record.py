@@ -9,13 +9,16 @@ dialogue's hub.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from session_server.core.errors import (
@@ -26,6 +29,7 @@ from session_server.core.errors import (
 )
 from session_server.core.model import Phase
 from session_server.export.archive import (
+    archive_zip,
     events_json,
     questions_csv,
     questions_json,
@@ -46,6 +50,7 @@ from session_server.export.record import (
     follow_up_status,
     vn_date,
 )
+from session_server.media.manager import recording_path
 from session_server.web.actions import parse_action
 from session_server.web.followup import today
 from session_server.web.hub import Hub
@@ -190,6 +195,26 @@ async def export(request: Request) -> Response:
         records = await registry.log.read(hub.dialogue_id)
         body = events_json(hub.dialogue_id, hub.session.epoch, records)
         return _download(body, "application/json", stem + name)
+    if name == "archive.zip":
+        registry = registry_of(request)
+        records = await registry.log.read(hub.dialogue_id)
+        folder = recording_path(registry.settings.recordings_dir, hub.dialogue_id, "")
+        out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+        await asyncio.get_running_loop().run_in_executor(
+            None, archive_zip, out, hub.dialogue_id, hub.session.epoch, state, records, folder)
+        size = out.tell()
+        out.seek(0)
+
+        def chunks() -> Iterator[bytes]:
+            with out:
+                while chunk := out.read(256 * 1024):
+                    yield chunk
+
+        return StreamingResponse(chunks(), media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="{stem}archive.zip"',
+            "Content-Length": str(size),
+            "Cache-Control": "no-store",
+        })
     return render_error(request, NotFound("export.not_found"))
 
 

@@ -8,13 +8,15 @@ import time
 
 from session_server.config import Settings
 from session_server.core.errors import NotFound
+from session_server.media.ice import restrict_host_addresses
+from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession
 from session_server.runtime.tail import Followable, LogTailer
 from session_server.store.base import EventLog, check_dialogue_id
 from session_server.web.access import Access
 from session_server.web.hub import Hub
 from session_server.web.ratelimit import Rate, RateLimiter
-from session_server.web.render import Renderer
+from session_server.web.render import MEDIA_FRAGMENTS, Renderer
 
 __all__ = ["Registry"]
 
@@ -37,6 +39,8 @@ class Registry:
         """Follows a log that other processes append to (Redis); None for SQLite."""
         self.store_ok = True
         self._refreshed_at = -1e9
+        if settings.media and settings.media_addresses:
+            restrict_host_addresses(settings.media_addresses)
 
     async def start(self) -> None:
         self.known = set(await self.log.dialogues())
@@ -59,6 +63,8 @@ class Registry:
             await self.tailer.stop()
             self.tailer = None
         for hub in list(self.hubs.values()):
+            if hub.media is not None:
+                await hub.media.stop()
             await hub.stop()
         self.hubs.clear()
 
@@ -84,11 +90,28 @@ class Registry:
                 await session.load()
                 hub = Hub(session, self.renderer)
                 hub.store_ok = self.store_ok
+                if self.settings.media:
+                    hub.media = self._media(hub)
                 hub.start()
                 self.hubs[dialogue_id] = hub
                 self.known.add(dialogue_id)
                 logger.info("dialogue %s loaded at seq %d", dialogue_id, session.seq)
             return hub
+
+    def _media(self, hub: Hub) -> MediaManager:
+        session = hub.session
+        media = MediaManager(
+            session.dialogue_id,
+            ice_servers=self.settings.ice_servers,
+            recordings_dir=self.settings.recordings_dir,
+            video_bitrate=self.settings.video_bitrate,
+            execute=hub.execute,
+            changed=lambda: hub.refresh(*MEDIA_FRAGMENTS),
+        )
+        session.listeners.append(
+            lambda records, rebuilt: media.on_records(records, rebuilt, session.state))
+        media.start(session.state)
+        return media
 
     async def _refresh_known(self) -> None:
         """Re-read the ids of the shared log, at most once a second (so

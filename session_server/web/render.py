@@ -35,7 +35,7 @@ from session_server.core.views import (
 )
 from session_server.web.actions import LOCAL_TZ
 
-__all__ = ["FRAGMENTS", "PERSONAL_FRAGMENTS", "Audience", "Renderer", "View"]
+__all__ = ["FRAGMENTS", "MEDIA_FRAGMENTS", "PERSONAL_FRAGMENTS", "Audience", "Renderer", "View"]
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -49,6 +49,7 @@ FRAGMENTS: dict[Role, tuple[str, ...]] = {
         "_mod_inbox.html",
         "_mod_queue.html",
         "_fairness.html",
+        "_media_health.html",
     ),
     Role.SECRETARY: ("_status.html", "_sec_floor.html", "_sec_record.html"),
     Role.BRIDGE_OPERATOR: ("_status.html", "_floor_card.html", "_bridge_request.html",
@@ -61,6 +62,9 @@ FRAGMENTS: dict[Role, tuple[str, ...]] = {
 """The live fragments of each role's screen, in the order they are sent."""
 
 PERSONAL_FRAGMENTS: tuple[str, ...] = ("_phone_mine.html",)
+
+MEDIA_FRAGMENTS: tuple[str, ...] = ("_media_health.html", "_mod_floor.html")
+"""What shows the bridge points' media links: re-rendered when a link changes."""
 
 CONTROL_FIRST: tuple[Role, ...] = (
     Role.MODERATOR,
@@ -101,8 +105,11 @@ class View:
         device_id: str | None = None,
         *,
         store_ok: bool = True,
+        media: Any = None,
     ) -> None:
         self.s = state
+        self.media = media
+        """The dialogue's ``MediaManager`` when the server relays media, else None."""
         self.aud = audience
         self.lang = audience.lang
         self.device_id = device_id
@@ -225,6 +232,32 @@ class View:
 
     def next_items(self, count: int = 3) -> list[Question]:
         return self.queue()[:count]
+
+    # media
+    def media_on(self) -> bool:
+        return self.media is not None
+
+    def links(self) -> list[tuple[str, Any]]:
+        """(bridge point id, its link's health) for every bridge point."""
+        if self.media is None:
+            return []
+        return [(b, self.media.health_of(b)) for b in self.s.bridges]
+
+    def feed_live(self, bridge_id: str) -> bool:
+        """True when the bridge point's picture is live, or media is off."""
+        if self.media is None:
+            return True
+        return bool(self.media.health_of(bridge_id).live)
+
+    def needs_feed(self, bridge_id: str) -> bool:
+        bridge = self.s.bridges.get(bridge_id)
+        return bridge is not None and bridge.kind.value != "main"
+
+    def on_screen(self) -> str | None:
+        return self.media.showing() if self.media is not None else None
+
+    def recordings_of(self, question_id: int) -> list[Any]:
+        return [r for r in self.s.recordings.values() if r.question_id == question_id]
 
     def status_class(self, question: Question) -> str:
         return f"status-{question.status.value}"

@@ -9,18 +9,20 @@ form posts to ``…/act`` and the page is served again.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from session_server.core.commands import Command, SubmitQuestion, Vote
-from session_server.core.errors import Forbidden, SessionError
+from session_server.core.errors import Forbidden, NotFound, SessionError
 from session_server.core.model import Actor, Role, RoleLink
 from session_server.core.views import submitted_question_id
+from session_server.media.manager import recording_path
 from session_server.web.access import DEVICE_COOKIE, LinkClaim
 from session_server.web.actions import parse_action
 from session_server.web.hub import Hub
@@ -29,6 +31,7 @@ from session_server.web.render import Audience, View
 
 __all__ = [
     "LinkContext",
+    "camera_page",
     "check_origin",
     "execute_limited",
     "language",
@@ -36,6 +39,8 @@ __all__ = [
     "link_post",
     "phone_page",
     "phone_post",
+    "recording_file",
+    "recording_response",
     "render_error",
 ]
 
@@ -123,16 +128,19 @@ def _page(
     csrf_subject: str,
     flash: dict[str, str] | None = None,
     status: int = 200,
+    page: str | None = None,
+    **extra: Any,
 ) -> HTMLResponse:
     registry, hub = ctx.registry, ctx.hub
     lang = language(request)
     view = View(hub.session.state, Audience.of(actor, lang), actor.device_id,
-                store_ok=hub.store_ok)
+                store_ok=hub.store_ok, media=hub.media)
     base = "/j/" if actor.role is Role.ATTENDEE else "/s/"
     html = registry.renderer.page(
-        PAGES[actor.role],
+        page or PAGES[actor.role],
         view,
-        ws_url=f"/ws/{ctx.token}",
+        # m=1 marks the screens a proxy sends to the media node (docs/scaling.md)
+        ws_url=f"/ws/{ctx.token}" + ("" if actor.role is Role.ATTENDEE else "?m=1"),
         post_url=f"{base}{ctx.token}/act",
         page_url=f"{base}{ctx.token}",
         csrf=registry.access.csrf_token(csrf_subject),
@@ -141,6 +149,8 @@ def _page(
         new_key=secrets.token_hex(12),
         link=ctx.link,
         flash=flash,
+        ice_json=json.dumps([s.as_dict() for s in registry.settings.ice_servers]),
+        **extra,
     )
     response = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in ("vi", "en"):
@@ -162,6 +172,50 @@ async def link_page(request: Request) -> Response:
     if ctx.link.role is Role.ATTENDEE:
         return RedirectResponse(f"/j/{token}", status_code=303)
     return _page(ctx, request, ctx.link.actor(), token)
+
+
+async def camera_page(request: Request) -> Response:
+    """A bridge point's camera alone: a device by the room's camera that
+    publishes it (the main venue's camera page, or a district's second
+    device beside the console)."""
+    registry = registry_of(request)
+    token = request.path_params["token"]
+    try:
+        ctx = await resolve(registry, token)
+        if ctx.link.role is not Role.BRIDGE_OPERATOR:
+            raise Forbidden("role.forbidden", role=ctx.link.role.value)
+    except SessionError as error:
+        return render_error(request, error)
+    return _page(ctx, request, ctx.link.actor(), token, page="camera.html")
+
+
+RECORDING_ROLES = frozenset({Role.MODERATOR, Role.SECRETARY})
+
+
+async def recording_file(request: Request) -> Response:
+    """A floor segment's recording, for the secretary's and moderator's
+    screens (checked against the link on every request)."""
+    registry = registry_of(request)
+    try:
+        ctx = await resolve(registry, request.path_params["token"])
+        if ctx.link.role not in RECORDING_ROLES:
+            raise Forbidden("role.forbidden", role=ctx.link.role.value)
+        return recording_response(registry, ctx.hub, request.path_params["file"])
+    except SessionError as error:
+        return render_error(request, error)
+
+
+def recording_response(registry: Registry, hub: Hub, file: str) -> Response:
+    """The Ogg file of a recording the log knows, by its file name (never a
+    path the request made up)."""
+    recording = next((r for r in hub.session.state.recordings.values() if r.file == file), None)
+    path = None
+    if recording is not None:
+        path = recording_path(registry.settings.recordings_dir, hub.dialogue_id, recording.file)
+    if path is None or not path.is_file():
+        raise NotFound("recording.not_found")
+    return FileResponse(path, media_type="audio/ogg", filename=file,
+                        content_disposition_type="inline")
 
 
 async def _post(request: Request, attendee: bool) -> Response:

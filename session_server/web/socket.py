@@ -74,6 +74,18 @@ async def live_socket(websocket: WebSocket) -> None:
             conn.writer.cancel()
 
 
+async def _media(hub: Hub, conn: Connection, actor: Actor, data: dict[str, Any]) -> None:
+    """WebRTC signaling: an offer in, the answer (or the refusal) back as
+    JSON to this socket alone."""
+    try:
+        if hub.media is None:
+            raise InvalidInput("media.off")
+        reply = await hub.media.signal(actor, conn.link_id, data, lambda _m: None)
+    except SessionError as error:
+        reply = {"type": "media", "op": "error", "code": error.code, **error.messages()}
+    hub.reply(conn, json.dumps(reply))
+
+
 async def _handle(
     registry: Registry, hub: Hub, claim: Any, conn: Connection, actor: Actor, text: str
 ) -> bool:
@@ -99,6 +111,9 @@ async def _handle(
             hub.reply(conn, registry.renderer.position(hub.session.epoch, hub.session.seq))
             return True
         registry.access.active_link(hub.session.state, claim)
+        if data.get("type") == "media":
+            await _media(hub, conn, actor, data)
+            return True
         data.pop("HEADERS", None)
         command = parse_action(data, actor)
         execute_limited(registry, hub, actor, command)

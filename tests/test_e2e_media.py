@@ -1,0 +1,151 @@
+"""End to end with pictures: headless Chromium with fake camera and
+microphone. A bridge console publishes its camera, the hall display of
+another bridge point plays the programme (its video element has a size and
+its time advances), the moderator gives the floor to the publishing bridge
+point and the display shows its camera; the moderator's screen shows the
+link live.
+
+ICE stays on 127.0.0.1: the server offers only that address
+(``MEDIA_ADDRESSES``) and Chromium is allowed loopback candidates, with its
+host addresses not hidden behind mDNS names. Needs ``/usr/bin/chromium``
+(skipped without it, failed under ``CI=true``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests._server import RunningServer, start_server
+from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, DOCS_SHOTS, SHOTS
+
+pytestmark = pytest.mark.slow
+
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+]
+DISTRICT = "TP. Long Xuyên"
+ELSEWHERE = "TP. Châu Đốc"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(
+        tmp_path_factory.mktemp("e2e-media"),
+        env={"MEDIA": "1", "MEDIA_ADDRESSES": "127.0.0.1", "LOG_LEVEL": "WARNING"},
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing: the media browser test needs the system Chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=[*CHROMIUM_ARGS, *MEDIA_ARGS])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def shot(page: Any, name: str, full: bool = False) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_SHOTS / path.name)
+
+
+PLAYING = """() => {
+  const v = document.getElementById('program');
+  return v ? {w: v.videoWidth, h: v.videoHeight, t: v.currentTime, paused: v.paused} : null;
+}"""
+
+# how varied the picture is: the fake camera draws a moving pattern, the
+# programme's slate (no picture) is one flat dark colour
+VARIETY = """() => {
+  const v = document.getElementById('program');
+  if (!v || !v.videoWidth) { return 0; }
+  const c = document.createElement('canvas');
+  c.width = 160; c.height = 90;
+  const g = c.getContext('2d');
+  g.drawImage(v, 0, 0, 160, 90);
+  const d = g.getImageData(0, 0, 160, 90).data;
+  let min = 255, max = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const y = (d[i] + d[i + 1] + d[i + 2]) / 3;
+    if (y < min) { min = y; }
+    if (y > max) { max = y; }
+  }
+  return max - min;
+}"""
+
+
+def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
+    server: RunningServer, browser: Any
+) -> None:
+    console_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    display_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    moderator_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        console = console_ctx.new_page()
+        console.goto(server.base_url + server.link("bridge operator", DISTRICT).path)
+        console.wait_for_selector("body[data-link=online]", timeout=10_000)
+        console.click("#camera-start")
+        console.wait_for_selector("body[data-media-state=live]", timeout=20_000)
+
+        display = display_ctx.new_page()
+        display.goto(server.base_url + server.link("hall display", ELSEWHERE).path)
+        display.wait_for_function(
+            "() => { const v = document.getElementById('program');"
+            " return v && v.videoWidth > 0 && v.currentTime > 0; }", timeout=20_000)
+        first = display.evaluate(PLAYING)
+        time.sleep(1.5)
+        later = display.evaluate(PLAYING)
+        assert first["w"] == 640 and first["h"] == 360, first
+        assert later["t"] > first["t"] + 0.5, (first, later)
+        assert not later["paused"]
+
+        moderator = moderator_ctx.new_page()
+        moderator.goto(server.base_url + server.link("moderator").path)
+        moderator.wait_for_selector(
+            '#media-health tr[data-bridge="long-xuyen"][data-state="live"]', timeout=10_000)
+        moderator.select_option("#mod-floor select[name=bridge_id]", "long-xuyen")
+        moderator.click("#mod-floor button.primary")
+        moderator.wait_for_selector("#mod-floor.floor-held", timeout=10_000)
+        given = time.monotonic()
+
+        # the display now shows the district's camera, not the flat slate
+        display.wait_for_function(f"() => ({VARIETY})() > 40", timeout=10_000)
+        assert time.monotonic() - given < 5
+        moving = display.evaluate(PLAYING)
+        time.sleep(1.0)
+        assert display.evaluate(PLAYING)["t"] > moving["t"] + 0.5
+        moderator.wait_for_selector(".badge.on-screen", timeout=5_000)
+        shot(display, "display-with-picture")
+        shot(moderator, "moderator-links", full=True)
+        shot(console, "bridge-console-camera")
+    finally:
+        for context in (console_ctx, display_ctx, moderator_ctx):
+            context.close()
