@@ -1,0 +1,344 @@
+"""The load generator of ``bench/media.py``: one publisher and N receivers,
+in a process of their own, signaling to the relay process over a pipe.
+
+Load-generator shortcut, on the receiving side only: in this process
+aiortc's decoders are replaced by counting ones (``aiortc.rtcrtpreceiver``'s
+``get_decoder``), so the N receivers count the encoded frames the jitter
+buffer completes, per kind, and decode nothing; otherwise this process would
+decode N videos on the two cores it shares with the relay being measured.
+The publisher sends a feed encoded beforehand by the parent (VP8 and Opus
+packets, looped on the wall clock), so it costs no encoding here either.
+Nothing of this touches the relay's process.
+
+Also the small helpers both child processes use: the pipe as an asyncio
+queue, the event loop, CPU time by thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from fractions import Fraction
+from multiprocessing.connection import Connection
+from typing import Any, ClassVar
+
+VIDEO_TIME_BASE = Fraction(1, 90_000)
+AUDIO_TIME_BASE = Fraction(1, 48_000)
+FPS = 15
+READY_TIMEOUT = 30.0
+
+
+# --- helpers shared by the relay process and this one ---------------------------
+
+
+class Channel:
+    """One end of a ``multiprocessing`` pipe, read by the event loop."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(conn.fileno(), self._readable)
+        self._open = True
+
+    def _readable(self) -> None:
+        try:
+            while self.conn.poll():
+                self.queue.put_nowait(self.conn.recv())
+        except (EOFError, OSError):
+            self.close()
+            self.queue.put_nowait(None)
+
+    def send(self, message: Any) -> None:
+        self.conn.send(message)
+
+    async def get(self) -> Any:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            with contextlib.suppress(Exception):
+                self._loop.remove_reader(self.conn.fileno())
+
+
+def run(main: Callable[[], Coroutine[Any, Any, None]], loop_kind: str) -> None:
+    """Run ``main`` on uvloop (as uvicorn does when it is installed) or asyncio."""
+    if loop_kind == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
+
+
+def loopback_only() -> None:
+    """Host candidates on 127.0.0.1 only (aioice leaves loopback out by default)."""
+    from session_server.media.ice import restrict_host_addresses
+
+    restrict_host_addresses(["127.0.0.1"])
+
+
+def new_pc() -> Any:
+    """A peer connection with no ICE server at all: host candidates only
+    (``RTCConfiguration()``'s default would add a public STUN server)."""
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads so far, by Python thread name
+    (digits dropped, so an executor's workers add up); threads Python does
+    not know (a library's own) under ``native``."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / _TICK
+        name = names.get(int(tid), "native")
+        name = name.rstrip("0123456789").rstrip("_-") or name
+        if name.startswith(("ThreadPoolExecutor", "asyncio", "uvloop")):
+            name = "executor"
+        out[name] = out.get(name, 0.0) + seconds
+    return out
+
+
+# --- the counting decoders --------------------------------------------------------
+
+
+class CountingDecoder:
+    """Stands in for aiortc's decoder in a receiver: counts, decodes nothing.
+    aiortc calls ``decode`` from the receiver's decoder thread."""
+
+    registry: ClassVar[list[CountingDecoder]] = []
+    lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.frames = 0
+        self.bytes = 0
+        with CountingDecoder.lock:
+            CountingDecoder.registry.append(self)
+
+    def decode(self, encoded_frame: Any) -> list[Any]:
+        with CountingDecoder.lock:
+            self.frames += 1
+            self.bytes += len(encoded_frame.data)
+        return []
+
+    @classmethod
+    def counts(cls) -> dict[str, list[int]]:
+        """Frames counted so far by each receiver's decoder, per kind."""
+        with cls.lock:
+            out: dict[str, list[int]] = {"video": [], "audio": []}
+            for decoder in cls.registry:
+                out.setdefault(decoder.kind, []).append(decoder.frames)
+            return out
+
+
+def install_counting_decoders() -> None:
+    import aiortc.rtcrtpreceiver
+
+    def get_decoder(codec: Any) -> CountingDecoder:
+        return CountingDecoder(codec.mimeType.split("/")[0].lower())
+
+    aiortc.rtcrtpreceiver.get_decoder = get_decoder  # type: ignore[assignment]
+
+
+# --- the publisher's feed -----------------------------------------------------------
+
+
+def _packet_track_class() -> type:
+    import av
+    from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+    class PacketSource(MediaStreamTrack):
+        """Encoded packets, looped, paced on the wall clock; aiortc's sender
+        only packetises them (``Encoder.pack``)."""
+
+        def __init__(self, kind: str, packets: list[bytes], period: float, step: int,
+                     time_base: Fraction) -> None:
+            super().__init__()
+            self.kind = kind
+            self.packets = packets
+            self.period = period
+            self.step = step
+            self.time_base = time_base
+            self.sent = 0
+            self._start: float | None = None
+
+        async def recv(self) -> Any:
+            if self.readyState != "live":
+                raise MediaStreamError
+            if self._start is None:
+                self._start = time.monotonic()
+            wait = self._start + self.sent * self.period - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            packet = av.Packet(self.packets[self.sent % len(self.packets)])
+            packet.pts = self.sent * self.step
+            packet.time_base = self.time_base
+            self.sent += 1
+            return packet
+
+    return PacketSource
+
+
+def _prefer(pc: Any, kind: str) -> None:
+    """Offer only the codecs the feed is in (and the server answers with)."""
+    from aiortc import RTCRtpSender
+
+    wanted = ("video/vp8", "video/rtx") if kind == "video" else ("audio/opus",)
+    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs
+              if c.mimeType.lower() in wanted]
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == kind:
+            transceiver.setCodecPreferences(codecs)
+
+
+# --- the client process -------------------------------------------------------------
+
+
+def client_main(ctl: Connection, sig: Connection, receivers: int, publisher_bridge: str,
+                viewer_bridges: list[str], video: list[bytes], audio: list[bytes],
+                loop_kind: str) -> None:
+    """Process entry: publish the feed, open ``receivers`` receivers, then
+    answer the parent's ``snap`` and ``close``."""
+    loopback_only()
+    install_counting_decoders()
+    run(lambda: _client(ctl, sig, receivers, publisher_bridge, viewer_bridges, video, audio),
+        loop_kind)
+
+
+async def _client(ctl_conn: Connection, sig_conn: Connection, receivers: int,
+                  publisher_bridge: str, viewer_bridges: list[str], video: list[bytes],
+                  audio: list[bytes]) -> None:
+    from aiortc import RTCSessionDescription
+
+    ctl = Channel(ctl_conn)
+    sig = Channel(sig_conn)
+    pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+    next_id = 0
+
+    async def answers() -> None:
+        while True:
+            message = await sig.get()
+            if message is None:
+                for future in pending.values():
+                    if not future.done():
+                        future.set_exception(ConnectionError("the relay process went away"))
+                return
+            future = pending.pop(message["id"], None)
+            if future is not None and not future.done():
+                future.set_result(message)
+
+    reader = asyncio.create_task(answers())
+
+    async def signal(op: str, bridge: str, sdp: str) -> str:
+        nonlocal next_id
+        next_id += 1
+        future = asyncio.get_running_loop().create_future()
+        pending[next_id] = future
+        sig.send({"id": next_id, "op": op, "bridge": bridge, "sdp": sdp})
+        reply = await asyncio.wait_for(future, 20)
+        if "error" in reply:
+            raise RuntimeError(f"{op} refused: {reply['error']}")
+        return str(reply["sdp"])
+
+    PacketSource = _packet_track_class()
+    pcs: list[Any] = []
+    sources = [
+        PacketSource("video", video, 1 / FPS, 90_000 // FPS, VIDEO_TIME_BASE),
+        PacketSource("audio", audio, 0.02, 960, AUDIO_TIME_BASE),
+    ]
+    pings = 0
+    try:
+        # the publisher: the feed and the console's health channel
+        publisher = new_pc()
+        pcs.append(publisher)
+        for track in sources:
+            publisher.addTrack(track)
+        _prefer(publisher, "video")
+        _prefer(publisher, "audio")
+        channel = publisher.createDataChannel("health")
+
+        @channel.on("message")
+        def on_message(message: Any) -> None:
+            nonlocal pings
+            if isinstance(message, str) and message.startswith("ping "):
+                pings += 1
+                channel.send("pong " + message[5:])
+
+        await publisher.setLocalDescription(await publisher.createOffer())
+        answer = await signal("publish", publisher_bridge, publisher.localDescription.sdp)
+        await publisher.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+        async def receiver(index: int) -> None:
+            pc = new_pc()
+            pcs.append(pc)
+            pc.addTransceiver("video", direction="recvonly")
+            pc.addTransceiver("audio", direction="recvonly")
+            _prefer(pc, "video")
+            _prefer(pc, "audio")
+            await pc.setLocalDescription(await pc.createOffer())
+            bridge = viewer_bridges[index % len(viewer_bridges)]
+            answer = await signal("view", bridge, pc.localDescription.sdp)
+            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+        await asyncio.gather(*(receiver(i) for i in range(receivers)))
+
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            counts = CountingDecoder.counts()
+            got = [len([n for n in counts[k] if n > 0]) for k in ("video", "audio")]
+            if got == [receivers, receivers]:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"after {READY_TIMEOUT:.0f} s, {got[0]} of {receivers} receivers get "
+                    f"video and {got[1]} audio (publisher {publisher.connectionState})")
+            await asyncio.sleep(0.1)
+        ctl.send(("ready", {"connected": sum(pc.connectionState == "connected" for pc in pcs)}))
+
+        while True:
+            command = await ctl.get()
+            if command is None or command[0] == "close":
+                break
+            if command[0] == "snap":
+                ctl.send(("snap", {
+                    "t": time.monotonic(),
+                    "cpu": cpu_seconds(),
+                    "counts": CountingDecoder.counts(),
+                    "sent": [s.sent for s in sources],
+                    "pings": pings,
+                }))
+    except Exception as error:  # tell the parent, which prints it and fails
+        with contextlib.suppress(Exception):
+            ctl.send(("error", f"client: {type(error).__name__}: {error}"))
+    finally:
+        for track in sources:
+            track.stop()
+        await asyncio.gather(*(pc.close() for pc in pcs), return_exceptions=True)
+        reader.cancel()
+        sig.close()
+        with contextlib.suppress(Exception):
+            ctl.send(("closed", {}))
+        ctl.close()

@@ -1,0 +1,623 @@
+"""Media relay benchmark: the server's CPU to relay one bridge point's
+640×360 15 fps VP8 + Opus feed to N receivers. Not a test.
+
+Run ``.venv/bin/python bench/media.py`` (75 s or so). For each mode
+(``--modes``, default ``stock,ours``) and each number of receivers
+(``--receivers``, default 1, 4 and 12), two processes are started with the
+``spawn`` method:
+
+- the **relay** (the process measured), on uvloop as uvicorn runs the
+  server (``--loop asyncio`` for the plain loop), either
+  - ``stock``: aiortc's own ``aiortc.contrib.media.MediaRelay``: one peer
+    connection receives the publisher (aiortc decodes it once), and each
+    receiver's peer connection gets ``relay.subscribe()`` of the video and
+    the audio track, so every receiver's sender encodes its own VP8 and
+    Opus; or
+  - ``ours``: the project's ``MediaManager`` exactly as the server runs it
+    (``session_server/web/registry.py``): the demo dialogue in a
+    ``DialogueSession`` on a memory log, the manager following its records,
+    the publisher signaling as the bridge operator of ``long-xuyen``, the
+    floor given to ``long-xuyen`` with a core command (so its feed is the
+    programme, and the floor segment is recorded to a temporary directory),
+    the receivers signaling as hall displays of the other bridge points in
+    turn; the programme decodes the feed once and encodes it once (VP8, and
+    Opus per listener group), and every display's sender only packetises
+    (the manager's ``changed`` callback, which makes the web hub re-render
+    the moderator's link panel, does nothing here);
+- the **client** (``bench/_media_client.py``): the publisher and the N
+  receivers. Load-generator shortcuts, on the client side only: the
+  publisher sends a feed encoded once by this parent (150 frames of moving
+  bars over a shifting gradient with sensor-like noise, about 800 kbit/s, a
+  keyframe at the start of each 10 s loop; a 440 Hz tone as 20 ms Opus
+  packets) instead of encoding live, and the receivers' decoders are
+  replaced by ones that count the encoded frames the jitter buffer
+  completes and decode nothing. The relay's process is untouched.
+
+Signaling (SDP with the candidates gathered) goes between the two over a
+``multiprocessing`` pipe; ICE uses 127.0.0.1 only, with no STUN server.
+After the receivers all get video and sound, ``--warmup`` seconds (3), then
+a window of ``--seconds`` (8): the relay's CPU time (user + system, all its
+threads: ``getrusage(RUSAGE_SELF)`` inside it) over its wall time, as a
+percentage of one core; and what each receiver got: video frames/s (15 when
+the relay keeps up) and audio packets/s (50). A point where a receiver gets
+fewer than 10 frames/s (or 10 audio packets/s) makes the run fail (exit
+status 2): a relay that drops the feed must not look cheap. A point where a
+receiver gets fewer than 14 frames/s or 45 audio packets/s is marked ``!``
+in the table: the relay fell behind the feed (what it relays queues up
+unboundedly, in aiortc's ``MediaRelay``), so its CPU figure is a lower bound
+of what relaying in real time takes; ``ours`` falling behind at 12
+receivers fails the target.
+
+Prints one table and the verdict against the target: at 12 receivers,
+``ours`` under 25 % of one core and at least 3× cheaper than ``stock``.
+``--json PATH`` writes every figure (CPU by thread too); ``--verbose`` prints
+the CPU by thread of every point; ``--profile DIR`` keeps a cProfile of the
+relay's event-loop thread over the window (``DIR/<mode>-<n>.prof``; the
+profiler itself costs that thread about half again as much, so a profiled
+run's figures are not the benchmark's, and its times are wall times, which
+include waiting for the GIL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import json
+import math
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from fractions import Fraction
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from _media_client import (
+    Channel,
+    client_main,
+    cpu_seconds,
+    loopback_only,
+    new_pc,
+    run,
+    thread_cpu,
+)
+
+WIDTH, HEIGHT, FPS = 640, 360, 15
+LOOP_FRAMES = 10 * FPS
+PUBLISHER = "long-xuyen"
+MIN_FPS = 10.0
+MIN_AUDIO = 10.0
+"""Below these (the worst receiver's video frames/s, audio packets/s) the relay
+is broken: the run fails."""
+KEEPS_UP_FPS = 14.0
+KEEPS_UP_AUDIO = 45.0
+"""Below these the relay fell behind the feed: its CPU figure is a lower bound
+of what relaying in real time would take."""
+TARGET_RECEIVERS = 12
+TARGET_PCT = 25.0
+TARGET_RATIO = 3.0
+STEP_TIMEOUT = 60.0
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# --- the feed, encoded once -------------------------------------------------------
+
+
+def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
+    """(VP8 packets of a 10 s loop starting on a keyframe, 50 Opus packets of
+    a 440 Hz tone: one second, a whole number of periods)."""
+    import av
+    import numpy as np
+
+    codec: Any = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.bit_rate = kbps * 1000
+    codec.time_base = Fraction(1, FPS)
+    codec.framerate = Fraction(FPS, 1)
+    codec.gop_size = 100_000
+    codec.options = {
+        "deadline": "realtime", "cpu-used": "4", "lag-in-frames": "0",
+        "error-resilient": "1", "minrate": str(kbps * 1000), "maxrate": str(kbps * 1000),
+        "bufsize": str(kbps * 1000),
+    }
+    rng = np.random.default_rng(7)
+    x = np.arange(WIDTH)[None, :]
+    y = np.arange(HEIGHT)[:, None]
+    cx = np.arange(WIDTH // 2)[None, :]
+    cy = np.arange(HEIGHT // 2)[:, None]
+    video: list[bytes] = []
+    for i in range(LOOP_FRAMES):
+        bars = ((x + 6 * i) // 40 % 2) * 90
+        gradient = (x + 2 * y + 5 * i) % 256 * 0.4
+        luma = np.clip(40 + bars + gradient + rng.normal(0, 4, (HEIGHT, WIDTH)), 16, 235)
+        u = (cx + cy + 3 * i) % 200 + 28
+        v = 128 + (2 * cy + 2 * i + 0 * cx) % 60
+        planes = [luma.astype(np.uint8), u.astype(np.uint8).reshape(-1, WIDTH),
+                  v.astype(np.uint8).reshape(-1, WIDTH)]
+        frame = av.VideoFrame.from_ndarray(np.concatenate(planes), format="yuv420p")
+        frame.pts = i
+        frame.time_base = Fraction(1, FPS)
+        if i == 0:
+            frame.pict_type = av.video.frame.PictureType.I
+        video.extend(bytes(p) for p in codec.encode(frame))
+    video.extend(bytes(p) for p in codec.encode(None))
+    assert len(video) == LOOP_FRAMES, len(video)
+
+    opus: Any = av.CodecContext.create("libopus", "w")
+    opus.bit_rate = 64_000
+    opus.sample_rate = 48_000
+    opus.layout = "stereo"
+    opus.format = "s16"
+    opus.time_base = Fraction(1, 48_000)
+    opus.options = {"application": "voip", "frame_duration": "20"}
+    audio: list[bytes] = []
+    for n in range(60):  # ten more than kept: the encoder's look-ahead
+        t = (np.arange(960) + n * 960) / 48_000
+        mono = (8000 * np.sin(2 * math.pi * 440 * t)).astype(np.int16)
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
+        frame.planes[0].update(np.repeat(mono, 2).tobytes())
+        frame.sample_rate = 48_000
+        frame.pts = n * 960
+        frame.time_base = Fraction(1, 48_000)
+        audio.extend(bytes(p) for p in opus.encode(frame))
+    return video, audio[-50:]
+
+
+# --- the relay process ----------------------------------------------------------------
+
+
+def relay_main(ctl: Connection, sig: Connection, mode: str, loop_kind: str,
+               profile: str | None) -> None:
+    loopback_only()
+    run(lambda: _relay(ctl, sig, mode, profile), loop_kind)
+
+
+class StockRelay:
+    """aiortc's MediaRelay: decode once, each receiver's sender encodes."""
+
+    def __init__(self) -> None:
+        from aiortc.contrib.media import MediaRelay
+
+        self.relay = MediaRelay()
+        self.tracks: dict[str, Any] = {}
+        self.pcs: list[Any] = []
+
+    async def publish(self, bridge: str, offer: str) -> str:
+        from aiortc import RTCSessionDescription
+
+        pc = new_pc()
+        self.pcs.append(pc)
+
+        @pc.on("track")
+        def on_track(track: Any) -> None:
+            self.tracks[track.kind] = track
+
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return str(pc.localDescription.sdp)
+
+    async def view(self, bridge: str, offer: str) -> str:
+        from aiortc import RTCRtpSender, RTCSessionDescription
+
+        pc = new_pc()
+        self.pcs.append(pc)
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        for transceiver in pc.getTransceivers():
+            kind = transceiver.kind
+            transceiver.setCodecPreferences([
+                codec for codec in RTCRtpSender.getCapabilities(kind).codecs
+                if codec.mimeType.lower() in ("video/vp8", "video/rtx", "audio/opus")
+            ])
+            pc.addTrack(self.relay.subscribe(self.tracks[kind]))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return str(pc.localDescription.sdp)
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+    async def stop(self) -> None:
+        await _gather_closed(self.pcs)
+
+
+class OurRelay:
+    """The project's MediaManager, set up as ``web/registry.py`` does."""
+
+    def __init__(self, recordings: str) -> None:
+        from session_server.demo import DEMO_DIALOGUE_ID
+        from session_server.media.manager import MediaManager
+        from session_server.runtime.session import DialogueSession
+        from session_server.store.memory import MemoryEventLog
+
+        self.session = DialogueSession(MemoryEventLog(), DEMO_DIALOGUE_ID)
+        self.manager = MediaManager(DEMO_DIALOGUE_ID, recordings_dir=recordings,
+                                    execute=self._execute, changed=lambda: None)
+
+    async def _execute(self, command: Any) -> None:
+        await self.session.execute(command, datetime.now(UTC))
+
+    async def start(self) -> None:
+        from session_server.demo import demo_commands
+
+        session, manager = self.session, self.manager
+        await session.load()
+        now = datetime.now(UTC)
+        await session.execute_all(demo_commands(now), now)
+        session.listeners.append(
+            lambda records, rebuilt: manager.on_records(records, rebuilt, session.state))
+        manager.start(session.state)
+
+    async def publish(self, bridge: str, offer: str) -> str:
+        from session_server.core import commands as c
+        from session_server.core.model import Actor, Role
+
+        reply = await self.manager.signal(
+            Actor(Role.BRIDGE_OPERATOR, bridge_id=bridge), f"link-{bridge}",
+            {"type": "media", "op": "publish", "sdp": offer}, lambda _m: None)
+        give = c.GiveFloor(Actor(Role.MODERATOR), bridge, without_feed=True)
+        self.manager.check_floor(give, self.session.state)
+        await self._execute(give)
+        return str(reply["sdp"])
+
+    async def view(self, bridge: str, offer: str) -> str:
+        from session_server.core.model import Actor, Role
+
+        reply = await self.manager.signal(
+            Actor(Role.DISPLAY, bridge_id=bridge), f"display-{bridge}",
+            {"type": "media", "op": "view", "sdp": offer}, lambda _m: None)
+        return str(reply["sdp"])
+
+    def stats(self) -> dict[str, Any]:
+        program = self.manager.program
+        if program is None:
+            return {}
+        return {"encoded_frames": program.encoded_frames,
+                "encoded_audio": program.encoded_audio,
+                "showing": program.showing(),
+                "recording": self.manager.segment is not None}
+
+    async def stop(self) -> None:
+        await self.manager.stop()
+
+
+async def _gather_closed(pcs: list[Any]) -> None:
+    import asyncio
+
+    await asyncio.gather(*(pc.close() for pc in pcs), return_exceptions=True)
+
+
+async def _relay(ctl_conn: Connection, sig_conn: Connection, mode: str,
+                 profile: str | None) -> None:
+    import asyncio
+
+    ctl = Channel(ctl_conn)
+    sig = Channel(sig_conn)
+    with tempfile.TemporaryDirectory(prefix="bench-media-") as recordings:
+        relay: StockRelay | OurRelay
+        if mode == "stock":
+            relay = StockRelay()
+        else:
+            relay = OurRelay(recordings)
+            await relay.start()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def handle(message: dict[str, Any]) -> None:
+            try:
+                if message["op"] == "publish":
+                    sdp = await relay.publish(message["bridge"], message["sdp"])
+                else:
+                    sdp = await relay.view(message["bridge"], message["sdp"])
+                sig.send({"id": message["id"], "sdp": sdp})
+            except Exception as error:
+                sig.send({"id": message["id"], "error": f"{type(error).__name__}: {error}"})
+
+        async def signaling() -> None:
+            while (message := await sig.get()) is not None:
+                task = asyncio.create_task(handle(message))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+        reader = asyncio.create_task(signaling())
+        profiler = cProfile.Profile() if profile else None
+        ctl.send(("ready", {}))
+        try:
+            while True:
+                command = await ctl.get()
+                if command is None or command[0] == "close":
+                    break
+                if command[0] == "snap":
+                    if profiler is not None and command[1] == "start":
+                        profiler.enable()
+                    elif profiler is not None and command[1] == "end":
+                        profiler.disable()
+                        profiler.dump_stats(profile)
+                    ctl.send(("snap", {"t": time.monotonic(), "cpu": cpu_seconds(),
+                                       "threads": thread_cpu(), **relay.stats()}))
+        finally:
+            reader.cancel()
+            await relay.stop()
+            sig.close()
+            with contextlib.suppress(Exception):
+                ctl.send(("closed", {}))
+            ctl.close()
+
+
+# --- the parent ------------------------------------------------------------------------
+
+
+class PointFailed(RuntimeError):
+    pass
+
+
+def _expect(conn: Connection, kind: str, who: str, timeout: float = STEP_TIMEOUT) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not conn.poll(left):
+            raise PointFailed(f"{who}: no '{kind}' within {timeout:.0f} s")
+        try:
+            message = conn.recv()
+        except EOFError:
+            raise PointFailed(f"{who}: the process ended before '{kind}'") from None
+        if message[0] == "error":
+            raise PointFailed(message[1])
+        if message[0] == kind:
+            return message[1]
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(CPU seconds all cores spent busy, wall seconds) so far, from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / TICK, time.monotonic()
+
+
+def run_point(mode: str, receivers: int, args: argparse.Namespace,
+              feed: tuple[list[bytes], list[bytes]], viewers: list[str]) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    relay_ctl, relay_ctl_child = ctx.Pipe()
+    client_ctl, client_ctl_child = ctx.Pipe()
+    sig_relay, sig_client = ctx.Pipe()
+    profile = None
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        profile = str(Path(args.profile) / f"{mode}-{receivers}.prof")
+    relay = ctx.Process(target=relay_main, name=f"relay-{mode}",
+                        args=(relay_ctl_child, sig_relay, mode, args.loop, profile))
+    client = ctx.Process(target=client_main, name="media-client",
+                         args=(client_ctl_child, sig_client, receivers, PUBLISHER, viewers,
+                               feed[0], feed[1], args.loop))
+    processes = [relay, client]
+    try:
+        relay.start()
+        relay_ctl_child.close()
+        sig_relay.close()
+        _expect(relay_ctl, "ready", "relay")
+        client.start()
+        client_ctl_child.close()
+        sig_client.close()
+        _expect(client_ctl, "ready", "client")
+        time.sleep(args.warmup)
+        m0 = _machine_busy()
+        relay_ctl.send(("snap", "start"))
+        client_ctl.send(("snap", "start"))
+        r0 = _expect(relay_ctl, "snap", "relay")
+        c0 = _expect(client_ctl, "snap", "client")
+        time.sleep(args.seconds)
+        relay_ctl.send(("snap", "end"))
+        client_ctl.send(("snap", "end"))
+        r1 = _expect(relay_ctl, "snap", "relay")
+        c1 = _expect(client_ctl, "snap", "client")
+        m1 = _machine_busy()
+        client_ctl.send(("close",))
+        _expect(client_ctl, "closed", "client", 20)
+        relay_ctl.send(("close",))
+        _expect(relay_ctl, "closed", "relay", 20)
+    finally:
+        for conn in (relay_ctl, client_ctl):
+            with contextlib.suppress(Exception):
+                conn.send(("close",))
+        for process in processes:
+            if process.pid is not None:
+                process.join(10)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        for conn in (relay_ctl, client_ctl, relay_ctl_child, client_ctl_child, sig_relay,
+                     sig_client):
+            conn.close()
+
+    wall = r1["t"] - r0["t"]
+    cwall = c1["t"] - c0["t"]
+    per_receiver: dict[str, list[float]] = {}
+    for kind in ("video", "audio"):
+        before, after = c0["counts"][kind], c1["counts"][kind]
+        rates = [(b - a) / cwall for a, b in zip(before, after, strict=True)]
+        rates += [0.0] * (receivers - len(rates))
+        per_receiver[kind] = rates
+    threads = {name: 100 * (r1["threads"].get(name, 0.0) - r0["threads"].get(name, 0.0)) / wall
+               for name in r1["threads"]}
+    result = {
+        "mode": mode,
+        "receivers": receivers,
+        "window_s": round(wall, 3),
+        "relay_cpu_pct": 100 * (r1["cpu"] - r0["cpu"]) / wall,
+        "relay_cpu_by_thread_pct": {k: round(v, 2) for k, v in
+                                    sorted(threads.items(), key=lambda kv: -kv[1])},
+        "client_cpu_pct": 100 * (c1["cpu"] - c0["cpu"]) / cwall,
+        "machine_busy_pct": 100 * (m1[0] - m0[0]) / (m1[1] - m0[1]),
+        "video_fps_min": min(per_receiver["video"]),
+        "video_fps_mean": sum(per_receiver["video"]) / receivers,
+        "audio_pps_min": min(per_receiver["audio"]),
+        "audio_pps_mean": sum(per_receiver["audio"]) / receivers,
+        "published_fps": (c1["sent"][0] - c0["sent"][0]) / cwall,
+        "published_audio_pps": (c1["sent"][1] - c0["sent"][1]) / cwall,
+    }
+    result["other_cpu_pct"] = max(0.0, result["machine_busy_pct"] - result["relay_cpu_pct"]
+                                  - result["client_cpu_pct"])
+    result["behind"] = (result["video_fps_min"] < KEEPS_UP_FPS
+                        or result["audio_pps_min"] < KEEPS_UP_AUDIO)
+    if "encoded_frames" in r1:
+        result["programme_fps"] = (r1["encoded_frames"] - r0["encoded_frames"]) / wall
+        result["programme_opus_per_s"] = (r1["encoded_audio"] - r0["encoded_audio"]) / wall
+        result["showing"] = r1["showing"]
+        result["recording"] = r1["recording"]
+    return result
+
+
+def _cpu(result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "      - "
+    mark = "!" if result["behind"] else " "
+    return f"{result['relay_cpu_pct']:7.1f}{mark}"
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str, bool | None]:
+    by = {(r["mode"], r["receivers"]): r for r in results}
+    lines = [
+        f"relay CPU, % of one core ({WIDTH}x{HEIGHT} {FPS} fps VP8 + Opus), "
+        f"{args.seconds:g} s window after {args.warmup:g} s warm-up, {args.loop}",
+        "receivers    stock     ours   stock/ours   video fps/receiver   audio pkt/s/receiver",
+        "                                              (stock, ours)         (stock, ours)",
+    ]
+    for n in args.receivers:
+        stock, ours = by.get(("stock", n)), by.get(("ours", n))
+        ratio = (f"{stock['relay_cpu_pct'] / ours['relay_cpu_pct']:7.1f}×"
+                 if stock and ours and ours["relay_cpu_pct"] > 0 else "       -")
+        fps = " ".join(f"{r['video_fps_min']:5.1f}" if r else "    -" for r in (stock, ours))
+        pps = " ".join(f"{r['audio_pps_min']:5.1f}" if r else "    -" for r in (stock, ours))
+        lines.append(f"{n:6d}    {_cpu(stock)} {_cpu(ours)}  {ratio}        "
+                     f"{fps}           {pps}")
+    lines.append(f"(fps and pkt/s: the worst receiver; the feed sends {FPS} fps and 50 pkt/s)")
+    if any(r["behind"] for r in results):
+        lines.append(f"! fell behind the feed (a receiver below {KEEPS_UP_FPS:g} fps or "
+                     f"{KEEPS_UP_AUDIO:g} pkt/s): the CPU figure is a lower bound")
+    client = ", ".join(f"{r['mode']} {r['receivers']}: {r['client_cpu_pct']:.0f}"
+                       for r in results)
+    lines.append(f"load generator's CPU, % of one core: {client}")
+    other = ", ".join(f"{r['mode']} {r['receivers']}: {r['other_cpu_pct']:.0f}"
+                      for r in results)
+    lines.append(f"other processes' CPU meanwhile, % of one core: {other}")
+    ours, stock = by.get(("ours", TARGET_RECEIVERS)), by.get(("stock", TARGET_RECEIVERS))
+    verdict: bool | None = None
+    if ours and stock:
+        ratio_12 = stock["relay_cpu_pct"] / max(ours["relay_cpu_pct"], 1e-9)
+        verdict = (ours["relay_cpu_pct"] < TARGET_PCT and ratio_12 >= TARGET_RATIO
+                   and not ours["behind"])
+        at_least = "at least " if stock["behind"] else ""
+        behind = ", but ours fell behind" if ours["behind"] else ""
+        lines.append(
+            f"target at {TARGET_RECEIVERS}: ours < {TARGET_PCT:g} % "
+            f"({ours['relay_cpu_pct']:.1f} %) and >= {TARGET_RATIO:g}x cheaper "
+            f"({at_least}{ratio_12:.1f}x){behind}: {'PASS' if verdict else 'FAIL'}")
+    else:
+        lines.append(f"target at {TARGET_RECEIVERS}: not measured "
+                     f"(needs --receivers with {TARGET_RECEIVERS} and --modes stock,ours)")
+    return "\n".join(lines), verdict
+
+
+def _threads_line(result: dict[str, Any]) -> str:
+    parts = ", ".join(f"{name} {pct:.1f}" for name, pct in
+                      result["relay_cpu_by_thread_pct"].items() if pct >= 0.05)
+    return f"  {result['mode']:5} {result['receivers']:3d}: {parts}"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--receivers", default="1,4,12",
+                        help="numbers of receivers, comma-separated (default 1,4,12)")
+    parser.add_argument("--modes", default="stock,ours", help="stock, ours or both")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring window")
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="seconds after every receiver gets media, before the window")
+    parser.add_argument("--kbps", type=int, default=800, help="the published video's bitrate")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default=None,
+                        help="the processes' event loop (default uvloop when installed)")
+    parser.add_argument("--json", metavar="PATH", help="write every figure to PATH")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="cProfile the relay's event-loop thread over each window")
+    parser.add_argument("--verbose", action="store_true", help="CPU by thread, every point")
+    args = parser.parse_args(argv)
+    args.receivers = [int(n) for n in args.receivers.split(",") if n.strip()]
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not args.receivers or min(args.receivers) < 1:
+        parser.error("--receivers: positive numbers")
+    if not args.modes or set(args.modes) - {"stock", "ours"}:
+        parser.error("--modes: stock, ours")
+    if args.loop is None:
+        try:
+            import uvloop  # noqa: F401
+
+            args.loop = "uvloop"
+        except ImportError:
+            args.loop = "asyncio"
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from session_server.demo import DEMO_BRIDGES
+
+    viewers = [b[0] for b in DEMO_BRIDGES if b[0] != PUBLISHER]
+    started = time.monotonic()
+    feed = make_feed(args.kbps)
+    kbps = sum(len(p) for p in feed[0]) * 8 / (LOOP_FRAMES / FPS) / 1000
+    print(f"feed: {len(feed[0])} VP8 frames looped ({kbps:.0f} kbit/s), "
+          f"{len(feed[1])} Opus packets looped; publisher {PUBLISHER}", flush=True)
+    results: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for n in args.receivers:
+        for mode in args.modes:
+            try:
+                result = run_point(mode, n, args, feed, viewers)
+            except PointFailed as error:
+                failures.append(f"{mode} with {n} receivers: {error}")
+                print(f"  {mode:5} {n:3d} receivers: FAILED: {error}", flush=True)
+                continue
+            results.append(result)
+            extra = ""
+            if "programme_fps" in result:
+                extra = (f", programme {result['programme_fps']:.1f} fps "
+                         f"{result['programme_opus_per_s']:.0f} opus/s")
+            print(f"  {mode:5} {n:3d} receivers: relay {result['relay_cpu_pct']:5.1f} %, "
+                  f"client {result['client_cpu_pct']:5.1f} %, video "
+                  f"{result['video_fps_min']:.1f}-{result['video_fps_mean']:.1f} fps, audio "
+                  f"{result['audio_pps_min']:.1f} pkt/s{extra}", flush=True)
+            if result["video_fps_min"] < MIN_FPS or result["audio_pps_min"] < MIN_AUDIO:
+                failures.append(
+                    f"{mode} with {n} receivers: a receiver got "
+                    f"{result['video_fps_min']:.1f} fps and {result['audio_pps_min']:.1f} "
+                    f"audio pkt/s (at least {MIN_FPS:g} and {MIN_AUDIO:g} needed)")
+    print()
+    table, verdict = report(results, args)
+    print(table)
+    shown = results if args.verbose else [r for r in results
+                                          if r["receivers"] == max(args.receivers)]
+    if shown:
+        print("relay CPU by thread, % of one core:")
+        for result in shown:
+            print(_threads_line(result))
+    print(f"({time.monotonic() - started:.0f} s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "width": WIDTH, "height": HEIGHT, "fps": FPS, "feed_kbps": round(kbps),
+            "seconds": args.seconds, "warmup": args.warmup, "loop": args.loop,
+            "target": {"receivers": TARGET_RECEIVERS, "ours_below_pct": TARGET_PCT,
+                       "stock_over_ours_at_least": TARGET_RATIO, "pass": verdict},
+            "results": results, "failures": failures,
+        }, indent=2) + "\n")
+    if failures:
+        print("\nFAILED, the figures above are not valid:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
