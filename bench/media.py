@@ -256,7 +256,7 @@ class OurRelay:
 
         reply = await self.manager.signal(
             Actor(Role.BRIDGE_OPERATOR, bridge_id=bridge), f"link-{bridge}",
-            {"type": "media", "op": "publish", "sdp": offer}, lambda _m: None)
+            {"type": "media", "op": "publish", "sdp": offer})
         give = c.GiveFloor(Actor(Role.MODERATOR), bridge, without_feed=True)
         self.manager.check_floor(give, self.session.state)
         await self._execute(give)
@@ -267,7 +267,7 @@ class OurRelay:
 
         reply = await self.manager.signal(
             Actor(Role.DISPLAY, bridge_id=bridge), f"display-{bridge}",
-            {"type": "media", "op": "view", "sdp": offer}, lambda _m: None)
+            {"type": "media", "op": "view", "sdp": offer})
         return str(reply["sdp"])
 
     def stats(self) -> dict[str, Any]:

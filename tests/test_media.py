@@ -54,7 +54,7 @@ class Day:
 
     def signal(self, actor: Actor) -> Any:
         async def send(message: dict[str, Any]) -> dict[str, Any]:
-            return await self.media.signal(actor, None, message, lambda _m: None)
+            return await self.media.signal(actor, None, message)
         return send
 
     async def publish(self, bridge: str, luma: int, hz: float) -> Publisher:
@@ -241,15 +241,14 @@ async def test_link_health_is_measured(day: Day) -> None:
 async def test_media_signaling_checks_the_role_and_the_offer(day: Day) -> None:
     offer = {"type": "media", "op": "publish", "sdp": "v=0"}
     with pytest.raises(Forbidden):
-        await day.media.signal(display(OTHER), None, offer, lambda _m: None)
+        await day.media.signal(display(OTHER), None, offer)
     with pytest.raises(Forbidden):
-        await day.media.signal(operator(OTHER), None, {**offer, "op": "view"}, lambda _m: None)
+        await day.media.signal(operator(OTHER), None, {**offer, "op": "view"})
     with pytest.raises(Forbidden):
-        await day.media.signal(Actor(Role.ATTENDEE, OTHER, device_id="d"), None, offer,
-                               lambda _m: None)
+        await day.media.signal(Actor(Role.ATTENDEE, OTHER, device_id="d"), None, offer)
     for bad in ({**offer, "sdp": ""}, {**offer, "sdp": "x" * 20_000}, {**offer, "sdp": 5},
                 {**offer, "op": "hack"}, {**offer, "sdp": "not an sdp at all"}):
         with pytest.raises(InvalidInput):
-            await day.media.signal(operator(OTHER), None, bad, lambda _m: None)
+            await day.media.signal(operator(OTHER), None, bad)
     assert day.media.publishers == {}
     assert day.media.viewers == {}

@@ -24,7 +24,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,6 @@ class LinkHealth:
     rtt_ms: float | None = None
     loss_pct: float | None = None
     kbps: float | None = None
-    changed_at: float = field(default_factory=time.monotonic)
 
     @property
     def live(self) -> bool:
@@ -256,8 +255,8 @@ class MediaManager:
 
     # --- signaling ----------------------------------------------------------------
 
-    async def signal(self, actor: Actor, link_id: str | None, data: dict[str, Any],
-                     send: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    async def signal(self, actor: Actor, link_id: str | None,
+                     data: dict[str, Any]) -> dict[str, Any]:
         """Handle one media message from a screen; returns the reply."""
         op = data.get("op")
         sdp = data.get("sdp")
@@ -270,7 +269,7 @@ class MediaManager:
         if op == "publish":
             if actor.role is not Role.BRIDGE_OPERATOR or not actor.bridge_id:
                 raise Forbidden("role.forbidden", role=actor.role.value)
-            answer = await self._publish(actor.bridge_id, link_id, sdp, send)
+            answer = await self._publish(actor.bridge_id, link_id, sdp)
         else:
             if actor.role is not Role.DISPLAY:
                 raise Forbidden("role.forbidden", role=actor.role.value)
@@ -293,8 +292,7 @@ class MediaManager:
             raise InvalidInput("media.bad_offer", reason=str(error)[:200]) from None
         return str(pc.localDescription.sdp)
 
-    async def _publish(self, bridge_id: str, link_id: str | None, offer: str,
-                       send: Callable[[dict[str, Any]], None]) -> str:
+    async def _publish(self, bridge_id: str, link_id: str | None, offer: str) -> str:
         pc = RTCPeerConnection(configuration(self.ice_servers))
         publisher = _Publisher(bridge_id, pc, link_id)
         program = self.program
@@ -417,7 +415,6 @@ class MediaManager:
         state = self._state_of(bridge_id)
         if state != health.state:
             health.state = state
-            health.changed_at = time.monotonic()
             if state != "live":
                 health.kbps = 0.0 if state != "connecting" else None
             self._changed()
@@ -466,19 +463,6 @@ class MediaManager:
     def health_of(self, bridge_id: str) -> LinkHealth:
         return self.health.get(bridge_id) or LinkHealth()
 
-    def live_bridges(self) -> set[str]:
-        return {b for b, h in self.health.items() if h.live}
-
-    def summary(self) -> list[tuple[str, LinkHealth]]:
-        """Every bridge point's link, remote ones first in the dialogue's order."""
-        out = []
-        for bridge_id in self._bridges:
-            out.append((bridge_id, self.health.get(bridge_id, LinkHealth())))
-        return out
-
     def showing(self) -> str | None:
         return self.program.showing() if self.program is not None else None
-
-    def viewer_count(self) -> int:
-        return len(self.viewers)
 

@@ -80,7 +80,7 @@ async def _media(hub: Hub, conn: Connection, actor: Actor, data: dict[str, Any])
     try:
         if hub.media is None:
             raise InvalidInput("media.off")
-        reply = await hub.media.signal(actor, conn.link_id, data, lambda _m: None)
+        reply = await hub.media.signal(actor, conn.link_id, data)
     except SessionError as error:
         reply = {"type": "media", "op": "error", "code": error.code, **error.messages()}
     hub.reply(conn, json.dumps(reply))
