@@ -301,6 +301,39 @@ def test_bad_rows_refuse_the_whole_file_with_row_numbers(live: TestClient) -> No
     assert len(imported(live)) == 2
 
 
+def test_a_quoted_cell_after_the_first_4_kb_is_kept_whole(live: TestClient) -> None:
+    plain = [["Đoàn xã Mỹ Hòa", f"Người hỏi {n}", "tinh", "viec-lam",
+              f"Câu hỏi bình thường số {n} về việc làm cho thanh niên"] for n in range(60)]
+    tricky = ['Chi đoàn "Tuổi trẻ", xã B', 'Lê Văn "Tư", em',
+              "Hội trường UBND tỉnh (điểm cầu chính)", "Việc làm, thị trường lao động",
+              'Vốn vay "ưu đãi", lãi suất ""bao nhiêu""?']
+    after = [["Đoàn trường C", "Lê Thị D", "chau-doc", "khoi-nghiep", "Câu hỏi sau dòng khó"]]
+    head = HEADER + "".join(",".join(row) + "\r\n" for row in plain)
+    assert len(head) > 4096
+    quoted = ",".join('"' + cell.replace('"', '""') + '"' for cell in tricky)
+    rest = "".join(",".join(row) + "\r\n" for row in after)
+    response = upload(live, (head + quoted + "\r\n" + rest).encode())
+    assert response.status_code == 200, response.text
+    new = [state(live).questions[q] for q in imported(live)]
+    got = [[q.asker.unit, q.asker.name, q.bridge_id, q.topic_id, q.text] for q in new]
+    tricky_ids = [*tricky[:2], "tinh", "viec-lam", tricky[4]]
+    assert got == [*plain, tricky_ids, *after]
+
+
+def test_an_unterminated_quote_refuses_the_file(live: TestClient) -> None:
+    content = (
+        HEADER
+        + "A,B,tinh,viec-lam,Câu hỏi thứ nhất\r\n"
+        + 'A,B,tinh,viec-lam,"Câu hỏi thứ hai, quên đóng ngoặc\r\n'
+        + "A,B,tinh,viec-lam,Câu hỏi thứ ba\r\n"
+    ).encode()
+    response = upload(live, content, mode="good")
+    assert response.status_code == 400
+    assert "Dòng 3 của tệp CSV có dấu ngoặc kép" in response.text
+    assert "Row 3 of the CSV file has a double quote" in response.text
+    assert imported(live) == []
+
+
 def _cp1258(text: str) -> bytes:
     """Windows-1258 as Vietnamese Windows writes it: base letters with their
     vowel marks precomposed, tone marks as combining characters."""

@@ -261,6 +261,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không đọc được tệp; vui lòng lưu lại dưới dạng CSV (UTF-8) hoặc XLSX.",
         "The file cannot be read; please save it as CSV (UTF-8) or XLSX.",
     ),
+    "import.bad_quotes": (
+        "Dòng {row} của tệp CSV có dấu ngoặc kép (\") chưa đóng hoặc đặt sai chỗ, nên chưa "
+        "nhập câu hỏi nào. Vui lòng sửa dòng này (hoặc lưu lại tệp từ Excel) rồi nhập lại.",
+        "Row {row} of the CSV file has a double quote (\") left open or out of place, so no "
+        "question was imported. Please fix that row (or save the file again from Excel) and "
+        "import it again.",
+    ),
     "import.bad_encoding": (
         "Tệp CSV không dùng bảng mã UTF-8; vui lòng lưu lại dưới dạng CSV UTF-8.",
         "The CSV file is not UTF-8; please save it again as CSV UTF-8.",

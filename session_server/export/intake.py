@@ -49,6 +49,7 @@ MAX_ROWS = 5000
 MAX_COLUMNS = 50
 MAX_CELL = 20_000
 _MAX_XLSX_UNPACKED = 64 * 1024 * 1024
+_DELIMITERS = ",;\t"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "unit": ("don vi", "unit", "to chuc", "co quan don vi"),
@@ -127,20 +128,40 @@ def _decode(data: bytes, warnings: list[tuple[str, str]]) -> str:
     raise InvalidInput("import.bad_encoding")
 
 
+def _delimiter(text: str) -> str:
+    """The comma, semicolon or tab seen most often outside quotes on the
+    first line that is not blank (the header); a comma when it has none."""
+    counts: Counter[str] = Counter()
+    quoted = filled = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif quoted:
+            pass
+        elif char in _DELIMITERS:
+            counts[char] += 1
+        elif char == "\n" and (filled or counts):
+            break
+        filled = filled or not char.isspace()
+    return max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
+
+
 def _csv_rows(data: bytes, warnings: list[tuple[str, str]]) -> Iterator[list[str]]:
+    """Rows in the standard (Excel) quoting, whatever the delimiter: a quote
+    left open or out of place refuses the file rather than cut a cell."""
     text = _decode(data, warnings)
     if "\x00" in text:
         raise InvalidInput("import.bad_encoding")
-    sample = text[:4096]
+    csv.field_size_limit(MAX_BYTES)  # long cells are refused row by row
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel,
+                        delimiter=_delimiter(text), strict=True)
+    rows = 0
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t")
+        for row in reader:
+            rows += 1
+            yield row
     except csv.Error:
-        dialect = csv.excel
-    csv.field_size_limit(MAX_CELL * 2)
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""), dialect)
-    except csv.Error:
-        raise InvalidInput("import.bad_file") from None
+        raise InvalidInput("import.bad_quotes", row=rows + 1) from None
 
 
 def _cell_text(value: object) -> str:
