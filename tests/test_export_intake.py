@@ -156,3 +156,13 @@ def test_a_quote_open_or_out_of_place_refuses_the_file_at_its_row(line: str) -> 
     assert refused.value.code == "import.bad_quotes"
     assert refused.value.message("vi").startswith("Dòng 3 của tệp CSV có dấu ngoặc kép")
     assert refused.value.message("en").startswith("Row 3 of the CSV file has a double quote")
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(live_demo: State) -> None:
+    content = "Câu hỏi\r\nVốn vay; lãi suất?\r\nVốn vay, lãi suất?\r\n"  # written with ;
+    plan = plan_import(live_demo, content.encode(), "cau-hoi.csv", ORGANISER, NOW)
+    assert [command.text for _, command in plan.commands] == ["Vốn vay; lãi suất?"]
+    assert [(error.row, error.en) for error in plan.errors] == [
+        (3, "This row has cells past the header's last column (column 1): a delimiter or a "
+            "double quote may be wrong."),
+    ]

@@ -296,6 +296,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Một ô dài quá {limit} ký tự.",
         "A cell is longer than {limit} characters.",
     ),
+    "import.extra_cells": (
+        "Dòng này có ô nằm sau cột cuối của dòng tên cột (cột {columns}): có thể dấu phân cách "
+        "hoặc dấu ngoặc kép bị sai.",
+        "This row has cells past the header's last column (column {columns}): a delimiter or "
+        "a double quote may be wrong.",
+    ),
     "import.unknown_bridge": (
         "Không có điểm cầu \"{bridge}\".",
         "There is no bridge point \"{bridge}\".",

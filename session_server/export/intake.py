@@ -339,6 +339,8 @@ def plan_import(state: State, data: bytes, filename: str, actor: Actor,
         try:
             if any(len(value) > MAX_CELL for value in row):
                 raise InvalidInput("import.cell_too_long", limit=MAX_CELL)
+            if any(value.strip() for value in row[len(header):]):
+                raise InvalidInput("import.extra_cells", columns=len(header))
             bridge_text = cell(row, "bridge")
             if bridge_text:
                 bridge_id = bridges.get(fold_text(bridge_text)) or bridges.get(
