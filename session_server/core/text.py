@@ -7,7 +7,7 @@ import unicodedata
 
 from session_server.core.errors import InvalidInput
 
-__all__ = ["clean_line", "clean_text", "require_identifier", "require_key"]
+__all__ = ["clean_line", "clean_text", "fold_text", "require_identifier", "require_key"]
 
 _BIDI_CONTROLS = frozenset(
     "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
@@ -77,3 +77,10 @@ def require_key(value: str) -> str:
     if not _KEY.fullmatch(value):
         raise InvalidInput("input.bad_idempotency_key")
     return value
+
+
+def fold_text(text: str) -> str:
+    """Lower case without accents (đ as d), for matching what is typed by
+    hand: "Thành phố" and "thanh pho" fold alike."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()

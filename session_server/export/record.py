@@ -7,7 +7,6 @@ gives the same record.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +19,7 @@ from session_server.core.model import (
     QuestionStatus,
     State,
 )
+from session_server.core.text import fold_text
 from session_server.web.actions import LOCAL_TZ
 
 __all__ = [
@@ -56,12 +56,6 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def xml_safe(text: str) -> str:
     """``text`` without the characters XML 1.0 cannot hold."""
     return _XML_ILLEGAL.sub("", text)
-
-
-def fold_text(text: str) -> str:
-    """Lower case without accents (đ as d), for matching names typed by hand."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
 
 
 def vn_date(day: date, place: str = "") -> str:
