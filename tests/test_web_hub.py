@@ -8,13 +8,17 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.websockets import WebSocketState
 
 from session_server.core import commands as c
-from session_server.core.model import Actor, Role
+from session_server.core.errors import SessionError
+from session_server.core.model import Actor, Phase, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
 from session_server.store.memory import MemoryEventLog
+from session_server.web.fanout import Rendered
 from session_server.web.hub import (
     CLOSE_LAGGING,
     COALESCE_SECONDS,
@@ -23,6 +27,7 @@ from session_server.web.hub import (
     Hub,
 )
 from session_server.web.render import FRAGMENTS, Audience, Renderer
+from tests import oob
 
 MODERATOR = Actor(Role.MODERATOR)
 
@@ -73,9 +78,11 @@ async def make_hub() -> tuple[Hub, CountingRenderer]:
 
 def connect(hub: Hub, audience: Audience, log: list[tuple[int, str]], stalled: bool = False,
             device: str | None = None) -> tuple[Connection, FakeSocket]:
+    """A screen whose page shows the log's head opens its socket and says so."""
     socket = FakeSocket(log, stalled)
     conn = Connection(socket, audience, device)  # type: ignore[arg-type]
     hub.attach(conn)
+    hub.resume(conn, hub.session.epoch, hub.session.seq)
     return conn, socket
 
 
@@ -94,6 +101,7 @@ async def test_one_render_per_audience_and_the_same_bytes_for_each_socket() -> N
     _, display = connect(hub, Audience(Role.DISPLAY), order)
     await settle()  # every socket's writer is waiting, as on a running server
     renderer.calls.clear()
+    order.clear()
     await hub.execute(c.GiveFloor(MODERATOR, "chau-doc", 1, question_seconds=90))
     await settle()
     phone_renders = [call for call in renderer.calls if call[1].role is Role.ATTENDEE]
@@ -114,10 +122,8 @@ async def test_one_render_per_audience_and_the_same_bytes_for_each_socket() -> N
 async def test_unchanged_fragments_are_not_sent() -> None:
     hub, _ = await make_hub()
     order: list[tuple[int, str]] = []
-    display_conn, display = connect(hub, Audience(Role.DISPLAY), order)
-    moderator_conn, moderator = connect(hub, Audience(Role.MODERATOR), order)
-    hub.resume(display_conn, None, None)  # each screen says hello first
-    hub.resume(moderator_conn, None, None)
+    _, display = connect(hub, Audience(Role.DISPLAY), order)
+    _, moderator = connect(hub, Audience(Role.MODERATOR), order)
     await settle()
     display.sent.clear()
     moderator.sent.clear()
@@ -134,25 +140,28 @@ async def test_a_socket_that_falls_behind_is_closed_and_the_others_go_on() -> No
     order: list[tuple[int, str]] = []
     lagging, stuck = connect(hub, Audience(Role.ATTENDEE), order, stalled=True, device="slow")
     _, healthy = connect(hub, Audience(Role.ATTENDEE), order, device="fast")
+    await settle()
+    healthy.sent.clear()
     for n in range(SEND_QUEUE + 3):
         await hub.execute(c.SetPublicList(MODERATOR, n % 2 == 0))
         await settle()
     await settle()
     assert stuck.closed == CLOSE_LAGGING, "closed with 1013 so the client reconnects"
-    assert lagging not in hub.connections.get(Audience(Role.ATTENDEE), set())
+    assert lagging not in hub.connections
     assert len(healthy.sent) == SEND_QUEUE + 3
     assert hub.dropped >= 1
     await hub.stop()
 
 
-async def test_resume_sends_nothing_at_the_head_and_everything_otherwise() -> None:
+async def test_resume_sends_only_what_changes_outside_the_log_at_the_head() -> None:
     hub, _ = await make_hub()
     order: list[tuple[int, str]] = []
     conn, socket = connect(hub, Audience(Role.MODERATOR), order)
-    hub.resume(conn, hub.session.epoch, hub.session.seq)
     await settle()
-    assert socket.sent == []
-    hub.resume(conn, hub.session.epoch, hub.session.seq - 5)
+    (volatile,) = socket.sent  # the log's link and the media links: not in the log
+    assert 'id="status"' in volatile and 'id="mod-queue"' not in volatile
+    socket.sent.clear()
+    hub.resume(conn, hub.session.epoch, hub.session.seq - 5)  # a position never sent
     await settle()
     (full,) = socket.sent
     for fragment_id in ("mod-floor", "mod-inbox", "mod-queue", "programme", "fairness"):
@@ -161,6 +170,7 @@ async def test_resume_sends_nothing_at_the_head_and_everything_otherwise() -> No
     hub.resume(conn, "another-epoch", hub.session.seq)
     await settle()
     assert len(socket.sent) == 2, "a different epoch always gets a full render"
+    assert 'id="mod-queue"' in socket.sent[1]
     await hub.stop()
 
 
@@ -173,7 +183,9 @@ async def test_revoking_a_link_closes_its_silent_screens() -> None:
     revoked = FakeSocket(order)
     kept = FakeSocket(order)
     for socket, link in ((revoked, "display-link-1"), (kept, "display-link-2")):
-        hub.attach(Connection(socket, Audience(Role.DISPLAY), None, link))  # type: ignore[arg-type]
+        conn = Connection(socket, Audience(Role.DISPLAY), None, link)  # type: ignore[arg-type]
+        hub.attach(conn)
+        hub.resume(conn, None, None)
     await settle()
     await hub.execute(c.RevokeLink(organiser, "display-link-1"))
     await settle()
@@ -210,3 +222,157 @@ async def test_a_phone_with_two_sockets_gets_its_questions_rendered_once() -> No
     assert [m for m in first.sent if "Hai thẻ" in m] == [m for m in second.sent if "Hai thẻ" in m]
     assert any("Hai thẻ" in m for m in first.sent)
     await hub.stop()
+
+
+# --- every screen ends on what the log says ---------------------------------------------
+
+
+class Recorder:
+    """Stands in for a socket's transport: keeps each frame's text, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def open(self) -> bool:
+        return True
+
+    def write(self, frame: bytes) -> bool:
+        length = frame[1] & 0x7F
+        offset = {126: 4, 127: 10}.get(length, 2)
+        self.messages.append(frame[offset:].decode())
+        return True
+
+    async def closed_within(self, seconds: float) -> None:
+        return None
+
+
+class Tab:
+    """A browser tab of one screen: its page, its socket, what it shows."""
+
+    def __init__(self, hub: Hub, audience: Audience, device: str | None) -> None:
+        self.hub = hub
+        self.audience = audience
+        self.device = device
+        self.screen = oob.Screen()
+        self.screen.load(self.render(), (hub.session.epoch, hub.session.seq))
+        self.conn: Connection | None = None
+        self.recorder: Recorder | None = None
+
+    def render(self) -> list[Rendered]:
+        fragments = self.hub._render(self.audience)
+        if self.device:
+            fragments += self.hub._render_personal(self.audience, self.device)
+        return fragments
+
+    def connect(self) -> None:
+        self.cut()
+        socket = FakeSocket([])
+        self.conn = Connection(socket, self.audience, self.device)  # type: ignore[arg-type]
+        self.recorder = Recorder()
+        self.conn.direct = self.recorder  # type: ignore[assignment]
+        self.hub.attach(self.conn)
+
+    def hello(self) -> None:
+        if self.conn is not None:
+            position = self.screen.position or (None, None)
+            self.hub.resume(self.conn, *position)
+            self.read()
+
+    def cut(self) -> None:
+        self.read()
+        if self.conn is not None:
+            self.hub.detach(self.conn)
+            self.conn = None
+
+    def read(self) -> None:
+        if self.recorder is not None:
+            for message in self.recorder.messages:
+                self.screen.apply(message)
+            self.recorder.messages.clear()
+
+
+PHONE_VI = Audience(Role.ATTENDEE)
+DISPLAY = Audience(Role.DISPLAY)
+HUB_OPS = st.lists(st.one_of(
+    st.tuples(st.just("approve"), st.integers(1, 40)),
+    st.tuples(st.just("vote"), st.integers(1, 40), st.integers(0, 5)),
+    st.tuples(st.just("public"), st.booleans()),
+    st.tuples(st.just("floor"), st.sampled_from(["tinh", "chau-doc", "an-phu"]),
+              st.integers(1, 40)),
+    st.tuples(st.just("release")),
+    st.tuples(st.just("store"), st.booleans()),
+    st.tuples(st.just("submit"), st.integers(0, 5)),
+    st.tuples(st.just("broadcast")),
+    st.tuples(st.just("page"), st.sampled_from(["display", "display", "phone", "moderator"])),
+    st.tuples(st.just("hello"), st.integers(0, 9)),
+    st.tuples(st.just("cut"), st.integers(0, 9)),
+    st.tuples(st.just("reconnect"), st.integers(0, 9)),
+), max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(HUB_OPS)
+async def test_every_screen_of_an_audience_ends_on_what_the_log_says(
+    ops: list[tuple[object, ...]],
+) -> None:
+    log = MemoryEventLog()
+    session = DialogueSession(log, DEMO_DIALOGUE_ID)
+    await session.load()
+    now = datetime.now(UTC)
+    await session.execute_all(demo_commands(now), now)
+    await session.execute(c.ChangePhase(Actor(Role.ORGANISER), Phase.LIVE), now) \
+        if session.state.dialogue.phase is not Phase.LIVE else None
+    hub = Hub(session, Renderer())  # not started: broadcasts happen when the test says
+    audiences = {"display": DISPLAY, "phone": PHONE_VI, "moderator": Audience(Role.MODERATOR)}
+    tabs = [Tab(hub, DISPLAY, None), Tab(hub, DISPLAY, None), Tab(hub, PHONE_VI, "dev0")]
+    for tab in tabs:
+        tab.connect()
+        tab.hello()
+    for op in ops:
+        kind = op[0]
+        tab = tabs[int(op[-1]) % len(tabs)] if kind in ("hello", "cut", "reconnect") else None
+        try:
+            if kind == "approve":
+                await session.execute(c.ApproveQuestion(MODERATOR, int(op[1])), now)  # type: ignore[call-overload]
+            elif kind == "vote":
+                voter = Actor(Role.ATTENDEE, "tinh", device_id=f"dev{op[2]}")
+                await session.execute(c.Vote(voter, int(op[1])), now)  # type: ignore[call-overload]
+            elif kind == "public":
+                await session.execute(c.SetPublicList(MODERATOR, bool(op[1])), now)
+            elif kind == "floor":
+                await session.execute(c.GiveFloor(MODERATOR, str(op[1]), int(op[2])), now)  # type: ignore[call-overload]
+            elif kind == "release":
+                await session.execute(c.ReleaseFloor(MODERATOR), now)
+            elif kind == "submit":
+                phone = Actor(Role.ATTENDEE, "tinh", device_id=f"dev{op[1]}")
+                key = f"key-{len(session.state.questions):06d}"
+                await session.execute(c.SubmitQuestion(phone, f"Câu hỏi {key}", key, "tinh"), now)
+        except SessionError:
+            pass
+        if kind == "store":
+            hub.set_store_ok(bool(op[1]))
+        elif kind == "broadcast":
+            hub.broadcast()
+        elif kind == "page":
+            audience = audiences[str(op[1])]
+            tabs.append(Tab(hub, audience, "dev0" if audience is PHONE_VI else None))
+            tabs[-1].connect()
+        elif tab is not None and kind == "hello":
+            tab.hello()
+        elif tab is not None and kind == "cut":
+            tab.cut()
+        elif tab is not None and kind == "reconnect":
+            tab.connect()
+            tab.hello()
+        for each in tabs:
+            each.read()
+    # quiescence: every tab's link is back, the last events are broadcast
+    for tab in tabs:
+        if tab.conn is None:
+            tab.connect()
+        tab.hello()
+    hub.broadcast()
+    for tab in tabs:
+        tab.read()
+        for fragment in tab.render():
+            assert tab.screen.shows(fragment), (tab.audience, fragment.name)

@@ -16,6 +16,7 @@ and protocol state. Under any other server (or a test client) it returns
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from typing import Any
 
@@ -59,6 +60,18 @@ class DirectWriter:
             and not self._transport.is_closing()
             and protocol.conn.state is State.OPEN
         )
+
+    async def closed_within(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the connection to finish closing (its
+        buffered bytes sent); abort it if it has not, so a peer that stopped
+        reading cannot hold the descriptor and the buffer any longer."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while loop.time() < deadline:
+            if self._transport.is_closing() and self._transport.get_write_buffer_size() == 0:
+                return
+            await asyncio.sleep(0.05)
+        self._transport.abort()
 
     def write(self, frame: bytes) -> bool:
         """Write ``frame``; ``False`` when the socket is closed or behind."""

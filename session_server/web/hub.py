@@ -1,15 +1,17 @@
 """The hub: one per dialogue per process. It runs commands through the
 dialogue's session and pushes what changed to every open screen.
 
-After new events, each audience's fragments are rendered once, compared
-with what that audience last received, and the changed ones are joined into
-one message, encoded and framed once: the same bytes are written to every
-socket of that audience (``web/frames.py``). Control screens and displays
-are served before phones. Each socket's outgoing buffer is bounded; a socket
-over the bound has fallen behind and is closed with 1013, on which it
-reconnects and resumes. (Where the server's transport cannot be reached, as
-under a test client, each socket has a small queue and a writer task
-instead, with the same bound and the same closing.)
+What to send is decided by the pure fan-out plan (``web/fanout.py``):
+after new events each audience's fragments are rendered once, the plan
+compares them with what that audience was last sent and returns the
+changes; a reconnecting screen's hello gets its own catch-up. The hub only
+writes: each message is encoded and framed once and the same bytes go to
+every socket it names (``web/frames.py``). Each socket's outgoing buffer is
+bounded; a socket over the bound has fallen behind and is closed with 1013
+(aborted when it cannot even take the close frame), on which it reconnects
+and resumes. (Where the server's transport cannot be reached, as under a
+test client, each socket has a small queue and a writer task instead, with
+the same bound and the same closing.)
 
 Rendering runs in one loop per hub. A change after a quiet spell is
 rendered at once; during a burst (many phones submitting at once) the loop
@@ -30,22 +32,23 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketState
 
 from session_server.core import events as e
 from session_server.core.commands import Command
-from session_server.core.model import Role
 from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
+from session_server.web.fanout import FanoutPlan, Rendered, Send, to_html
 from session_server.web.frames import DirectWriter, direct_writer, text_frame
 from session_server.web.render import (
     CONTROL_FIRST,
     FRAGMENTS,
     PERSONAL_FRAGMENTS,
+    VOLATILE_FRAGMENTS,
     Audience,
     Renderer,
     View,
@@ -65,6 +68,12 @@ BURST_SECONDS = 0.05
 
 FREEZE_AFTER_SECONDS = 1.0
 THAW_EVERY_SECONDS = 600.0
+
+CLOSE_GRACE_SECONDS = 2.0
+"""How long a closing socket may take to send its close frame before its
+connection is aborted (a peer that stopped reading never takes it)."""
+
+_RANK = {role: rank for rank, role in enumerate(CONTROL_FIRST)}
 
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
@@ -111,12 +120,16 @@ class Connection:
 
 
 class Hub:
+    """The I/O half of the fan-out: the plan (``web/fanout.py``) decides
+    what each socket is sent; the hub renders through the plan's callbacks
+    and writes what it returns."""
+
     def __init__(self, session: DialogueSession, renderer: Renderer) -> None:
         self.session = session
         self.renderer = renderer
-        self.connections: dict[Audience, set[Connection]] = {}
-        self.by_device: dict[str, set[Connection]] = {}
-        self._last: dict[tuple[Audience, str], str] = {}
+        self.plan: FanoutPlan[Audience, Connection] = FanoutPlan(
+            lambda audience: _RANK[audience.role], VOLATILE_FRAGMENTS)
+        self.connections: set[Connection] = set()
         self._dirty_devices: set[str] = set()
         self._revoked: set[str] = set()
         self._refresh: set[str] = set()
@@ -148,9 +161,8 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for conns in list(self.connections.values()):
-            for conn in list(conns):
-                await self._close(conn, 1001)
+        for conn in list(self.connections):
+            await self._close(conn, 1001)
 
     def set_store_ok(self, ok: bool) -> None:
         """The event log went away or came back: re-render the screens."""
@@ -173,14 +185,13 @@ class Hub:
     # --- connections --------------------------------------------------------
 
     def attach(self, conn: Connection) -> None:
-        self.connections.setdefault(conn.audience, set()).add(conn)
-        if conn.device_id:
-            self.by_device.setdefault(conn.device_id, set()).add(conn)
+        self.connections.add(conn)
+        self.plan.open(conn, conn.audience, conn.device_id)
         if conn.direct is None:
-            conn.writer = asyncio.create_task(self._write(conn))
+            conn.writer = asyncio.create_task(self._write_loop(conn))
         _collector.connections_arrived()
 
-    async def _write(self, conn: Connection) -> None:
+    async def _write_loop(self, conn: Connection) -> None:
         try:
             await conn.write_loop()
         except Exception:  # the socket went away under us: detach and close
@@ -189,54 +200,48 @@ class Hub:
             self.detach(conn)
 
     def detach(self, conn: Connection) -> None:
-        conns = self.connections.get(conn.audience)
-        if conns is not None:
-            conns.discard(conn)
-            if not conns:
-                del self.connections[conn.audience]
-                for key in [k for k in self._last if k[0] == conn.audience]:
-                    del self._last[key]
-        if conn.device_id:
-            mine = self.by_device.get(conn.device_id)
-            if mine is not None:
-                mine.discard(conn)
-                if not mine:
-                    del self.by_device[conn.device_id]
+        self.connections.discard(conn)
+        self.plan.close(conn)
 
     async def _close(self, conn: Connection, code: int) -> None:
+        """Close ``conn`` with ``code``; a socket that cannot take the close
+        frame within ``CLOSE_GRACE_SECONDS`` (its peer stopped reading) is
+        aborted, so its descriptor is released."""
         self.detach(conn)
         if conn.writer is not None:
             conn.writer.cancel()
         if conn.websocket.application_state is WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await conn.websocket.close(code)
+                await asyncio.wait_for(conn.websocket.close(code), CLOSE_GRACE_SECONDS)
+        if conn.direct is not None:
+            await conn.direct.closed_within(CLOSE_GRACE_SECONDS)
 
     def connection_count(self) -> int:
-        return sum(len(c) for c in self.connections.values())
+        return len(self.connections)
 
     def resume(self, conn: Connection, epoch: str | None, seq: int | None) -> None:
-        """A (re)connected screen says where it is; send what it lacks.
-
-        Fragments are snapshots of state, so the changes since ``seq`` are
-        exactly the current fragments: a client already at the head gets
-        nothing, any other gets its audience's current fragments, which
-        leaves no gap whatever it missed (even across a new epoch)."""
+        """A (re)connected screen says where it is; send what it lacks (its
+        own catch-up: the audience's record is not touched)."""
         session = self.session
-        if epoch == session.epoch and seq == session.seq:
-            return
-        parts = [self.renderer.position(session.epoch, session.seq)]
-        parts.extend(self._current(conn.audience))
-        if conn.device_id:
-            parts.extend(self._personal(conn.audience, conn.device_id))
-        self._send(conn, "".join(parts))
+        send = self.plan.hello(conn, (epoch, seq), (session.epoch, session.seq),
+                               self._render, self._render_personal)
+        if send is not None:
+            self._write(send)
 
-    def reply(self, conn: Connection, html: str) -> None:
-        """A message for this socket only (a refusal, a confirmation)."""
-        self._send(conn, html)
-
-    def _send(self, conn: Connection, message: str) -> None:
+    def reply(self, conn: Connection, message: str) -> None:
+        """A message for this socket only (a refusal, an acknowledgement)."""
         if not conn.offer(message):
             self._lagging(conn)
+
+    def _write(self, send: Send[Connection]) -> None:
+        parts = [to_html(part) for part in send.parts]
+        if send.position is not None:
+            parts.insert(0, self.renderer.position(*send.position))
+        message = "".join(parts)
+        frame = text_frame(message.encode()) if len(send.sockets) > 1 else None
+        for conn in send.sockets:
+            if not conn.offer(message, frame):
+                self._lagging(conn)
 
     def _lagging(self, conn: Connection) -> None:
         if conn.direct is not None and not conn.direct.open():
@@ -248,21 +253,22 @@ class Hub:
 
     # --- rendering ----------------------------------------------------------
 
-    def _view(self, audience: Audience) -> View:
-        return View(self.session.state, audience, store_ok=self.store_ok, media=self.media)
+    def _view(self, audience: Audience, device_id: str | None = None) -> View:
+        return View(self.session.state, audience, device_id, store_ok=self.store_ok,
+                    media=self.media)
 
-    def _current(self, audience: Audience) -> list[str]:
+    def _render(self, audience: Audience, only: Collection[str] | None = None) -> list[Rendered]:
         view = self._view(audience)
-        out = []
-        for name in FRAGMENTS[audience.role]:
-            html = self.renderer.fragment(name, view)
-            self._last[(audience, name)] = html
-            out.append(html)
-        return out
+        return [
+            Rendered.parse(name, self.renderer.fragment(name, view))
+            for name in FRAGMENTS[audience.role]
+            if only is None or name in only
+        ]
 
-    def _personal(self, audience: Audience, device_id: str) -> list[str]:
-        view = View(self.session.state, audience, device_id)
-        return [self.renderer.fragment(name, view) for name in PERSONAL_FRAGMENTS]
+    def _render_personal(self, audience: Audience, device_id: str) -> list[Rendered]:
+        view = self._view(audience, device_id)
+        return [Rendered(name, self.renderer.fragment(name, view))
+                for name in PERSONAL_FRAGMENTS]
 
     def _on_records(self, records: list[Record], rebuilt: bool) -> None:
         state = self.session.state
@@ -310,69 +316,34 @@ class Hub:
             self._close_revoked(revoked)
             if self.media is not None:
                 self.media.revoke(revoked)
-        only: set[str] | None = None
+        only: frozenset[str] | None = None
         if not rebuilt and not self._full and session.seq == self._rendered_seq:
-            only = self._refresh  # nothing new in the log: just what was asked for
+            only = frozenset(self._refresh)  # nothing new in the log: just what was asked for
         self._refresh = set()
         self._full = False
         self._rendered_seq = session.seq
-        position = self.renderer.position(session.epoch, session.seq)
-        for role in CONTROL_FIRST:
-            for audience, conns in list(self.connections.items()):
-                if audience.role is not role or not conns:
-                    continue
-                changed = self._changed(audience, rebuilt, only)
-                if not changed:
-                    continue
-                message = position + "".join(changed)
-                frame = text_frame(message.encode())
-                for conn in list(conns):
-                    if not conn.offer(message, frame):
-                        self._lagging(conn)
-        for device_id in devices:
-            rendered: dict[Audience, str] = {}  # a phone's own questions, once per language
-            for conn in list(self.by_device.get(device_id, ())):
-                if conn.audience not in rendered:
-                    personal = "".join(self._personal(conn.audience, device_id))
-                    rendered[conn.audience] = position + personal
-                self._send(conn, rendered[conn.audience])
+        sends = self.plan.broadcast(
+            (session.epoch, session.seq),
+            lambda audience: self._render(audience, only),
+            rebuilt=rebuilt,
+            devices=devices,
+            personal=self._render_personal,
+        )
+        for send in sends:
+            self._write(send)
 
     def _close_revoked(self, link_ids: set[str]) -> None:
         """A revoked link's screens stop at once, even those that never send
         anything (a hall display): closed with 1008, they do not reconnect."""
-        for conns in list(self.connections.values()):
-            for conn in list(conns):
-                if conn.link_id in link_ids:
-                    self._close_later(conn, 1008)
+        for conn in list(self.connections):
+            if conn.link_id in link_ids:
+                self._close_later(conn, 1008)
 
     def _close_later(self, conn: Connection, code: int) -> None:
         self.detach(conn)
         task = asyncio.get_running_loop().create_task(self._close(conn, code))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-
-    def _changed(self, audience: Audience, rebuilt: bool,
-                 only: set[str] | None = None) -> list[str]:
-        view = self._view(audience)
-        changed = []
-        for name in FRAGMENTS[audience.role]:
-            if only is not None and name not in only:
-                continue
-            html = self.renderer.fragment(name, view)
-            key = (audience, name)
-            if rebuilt or self._last.get(key) != html:
-                self._last[key] = html
-                changed.append(html)
-        return changed
-
-    def audiences(self) -> Iterable[Audience]:
-        return self.connections.keys()
-
-    def roles_online(self) -> dict[Role, int]:
-        counts: dict[Role, int] = {}
-        for audience, conns in self.connections.items():
-            counts[audience.role] = counts.get(audience.role, 0) + len(conns)
-        return counts
 
 
 class _Collector:

@@ -26,6 +26,7 @@ from session_server.core.model import (
     Role,
     State,
 )
+from session_server.core.text import fold_text
 from session_server.core.views import (
     fairness,
     proposed_speaker,
@@ -35,7 +36,15 @@ from session_server.core.views import (
 )
 from session_server.web.actions import LOCAL_TZ
 
-__all__ = ["FRAGMENTS", "MEDIA_FRAGMENTS", "PERSONAL_FRAGMENTS", "Audience", "Renderer", "View"]
+__all__ = [
+    "FRAGMENTS",
+    "MEDIA_FRAGMENTS",
+    "PERSONAL_FRAGMENTS",
+    "VOLATILE_FRAGMENTS",
+    "Audience",
+    "Renderer",
+    "View",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -65,6 +74,10 @@ PERSONAL_FRAGMENTS: tuple[str, ...] = ("_phone_mine.html",)
 
 MEDIA_FRAGMENTS: tuple[str, ...] = ("_media_health.html", "_mod_floor.html")
 """What shows the bridge points' media links: re-rendered when a link changes."""
+
+VOLATILE_FRAGMENTS: frozenset[str] = frozenset({"_status.html", *MEDIA_FRAGMENTS})
+"""Fragments that change without new events (the event log's link, the
+media links): a resuming screen always gets them."""
 
 CONTROL_FIRST: tuple[Role, ...] = (
     Role.MODERATOR,
@@ -171,13 +184,26 @@ class View:
         scope = f"device:{self.device_id}"
         return [q for q in self.s.questions.values() if q.submitted_by == scope][::-1]
 
-    def public_list(self) -> list[Question]:
+    PUBLIC_TOP = 20
+    """Approved questions a phone's live list shows; the rest by search or "more"."""
+
+    def public_list(self, query: str = "") -> list[Question]:
+        """The approved questions phones may upvote, most votes first (the
+        queue's order among equals); with ``query``, those whose text holds
+        it, accents and case aside."""
         if not self.s.public_list_open:
             return []
-        return sorted(
-            (self.s.questions[q] for q in self.s.queue),
-            key=lambda q: -q.votes,
-        )
+        questions = (self.s.questions[q] for q in self.s.queue)
+        folded = fold_text(query)
+        if folded:
+            questions = (q for q in questions if folded in fold_text(q.text))
+        return sorted(questions, key=lambda q: -q.votes)
+
+    def public_top(self) -> list[Question]:
+        return self.public_list()[: self.PUBLIC_TOP]
+
+    def public_count(self) -> int:
+        return len(self.s.queue) if self.s.public_list_open else 0
 
     INBOX_SHOWN = 100
 
