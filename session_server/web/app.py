@@ -25,6 +25,7 @@ from session_server.web.screens import (
     link_post,
     phone_page,
     phone_post,
+    phone_questions,
     recording_file,
 )
 from session_server.web.socket import live_socket
@@ -79,6 +80,7 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/s/{token}/recordings/{file}", recording_file),
         Route("/j/{token}", phone_page),
         Route("/j/{token}/act", phone_post, methods=["POST"]),
+        Route("/j/{token}/questions", phone_questions),
         WebSocketRoute("/ws/{token}", live_socket),
         *organiser.routes,
         *record.routes,

@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -39,6 +40,7 @@ __all__ = [
     "link_post",
     "phone_page",
     "phone_post",
+    "phone_questions",
     "recording_file",
     "recording_response",
     "render_error",
@@ -283,6 +285,38 @@ async def phone_page(request: Request) -> Response:
     response = _page(ctx, request, ctx.link.actor(device), f"{token}:{device}")
     _set_device(response, cookie, request.url.scheme == "https")
     return response
+
+
+async def phone_questions(request: Request) -> Response:
+    """Approved questions beyond a phone's live list: a search (``q``) or the
+    next ones (``offset``), as a snapshot the phone asked for."""
+    registry = registry_of(request)
+    token = request.path_params["token"]
+    try:
+        ctx = await resolve(registry, token)
+        if ctx.link.role is not Role.ATTENDEE:
+            raise Forbidden("role.forbidden", role=ctx.link.role.value)
+        device = registry.access.read_device(request.cookies.get(DEVICE_COOKIE))
+        if device is None:
+            raise Forbidden("role.device_missing")
+        registry.socket_limit.hit(f"questions:{device}", registry.clock())
+    except SessionError as error:
+        return render_error(request, error)
+    query = request.query_params.get("q", "")[:100]
+    try:
+        offset = max(0, min(int(request.query_params.get("offset", "0")), 10**6))
+    except ValueError:
+        offset = 0
+    actor = ctx.link.actor(device)
+    view = View(ctx.hub.session.state, Audience.of(actor, language(request)), device)
+    found = view.public_list(query)
+    html = registry.renderer.page(
+        "_phone_found.html", view, found=found[offset: offset + View.PUBLIC_TOP],
+        total=len(found), offset=offset, query=query, now=datetime.now(UTC),
+        post_url=f"/j/{token}/act", csrf=registry.access.csrf_token(f"{token}:{device}"),
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store",
+                                       "Referrer-Policy": "same-origin"})
 
 
 async def phone_post(request: Request) -> Response:

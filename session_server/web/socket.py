@@ -14,11 +14,17 @@ import json
 import logging
 from typing import Any
 
-from markupsafe import Markup
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from session_server.core.commands import SubmitQuestion
-from session_server.core.errors import Forbidden, InvalidInput, SessionError
+from session_server.core.errors import (
+    Forbidden,
+    InvalidInput,
+    RateLimited,
+    SessionError,
+    StaleSequence,
+    Unavailable,
+)
 from session_server.core.model import Actor, Role
 from session_server.core.views import submitted_question_id
 from session_server.web.access import DEVICE_COOKIE
@@ -34,6 +40,7 @@ __all__ = ["live_socket"]
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE = 64 * 1024
+PONG = json.dumps({"type": "pong"})
 
 
 async def live_socket(websocket: WebSocket) -> None:
@@ -86,10 +93,26 @@ async def _media(hub: Hub, conn: Connection, actor: Actor, data: dict[str, Any])
     hub.reply(conn, json.dumps(reply))
 
 
+def _key(data: dict[str, Any]) -> str | None:
+    """The key the client's outbox knows this message by."""
+    for name in ("command_id", "idempotency_key"):
+        value = data.get(name)
+        if isinstance(value, str) and value:
+            return value[:64]
+    return None
+
+
+def _retryable(error: SessionError) -> bool:
+    """Whether the same message may succeed later unchanged (the client's
+    outbox keeps it and sends it again by itself)."""
+    return isinstance(error, (Unavailable, RateLimited, StaleSequence))
+
+
 async def _handle(
     registry: Registry, hub: Hub, claim: Any, conn: Connection, actor: Actor, text: str
 ) -> bool:
     """Handle one message; ``False`` closes the socket."""
+    key: str | None = None
     try:
         if len(text) > MAX_MESSAGE:
             raise InvalidInput("input.too_long", field="message", limit=MAX_MESSAGE,
@@ -100,42 +123,54 @@ async def _handle(
             raise InvalidInput("command.unknown") from None
         if not isinstance(data, dict):
             raise InvalidInput("command.unknown")
-        if data.get("type") == "hello":
+        registry.socket_limit.hit(f"{id(conn)}", registry.clock())
+        kind = data.get("type")
+        if kind == "hello":
             epoch = data.get("epoch")
             seq = data.get("seq")
             hub.resume(conn, epoch if isinstance(epoch, str) else None,
-                       seq if isinstance(seq, int) else None)
+                       seq if isinstance(seq, int) and not isinstance(seq, bool) else None)
             return True
-        registry.socket_limit.hit(f"{id(conn)}", registry.clock())
-        if data.get("type") == "ping":  # the client's heartbeat: any reply will do
-            hub.reply(conn, registry.renderer.position(hub.session.epoch, hub.session.seq))
+        if kind == "ping":  # the client's heartbeat: a reply that claims no position
+            hub.reply(conn, PONG)
             return True
         registry.access.active_link(hub.session.state, claim)
-        if data.get("type") == "media":
+        if kind == "media":
             await _media(hub, conn, actor, data)
             return True
+        key = _key(data)
         data.pop("HEADERS", None)
         command = parse_action(data, actor)
         execute_limited(registry, hub, actor, command)
         await hub.execute(command)
-    except Forbidden as error:
-        hub.reply(conn, registry.renderer.refusal(error.messages()))
-        if error.code in ("link.revoked", "link.invalid"):
+    except SessionError as error:
+        for message in _refusal_messages(registry, error, key):
+            hub.reply(conn, message)
+        if isinstance(error, Forbidden) and error.code in ("link.revoked", "link.invalid"):
             if conn.websocket.application_state is WebSocketState.CONNECTED:
                 await conn.websocket.close(1008, reason=error.code)
             return False
         return True
-    except SessionError as error:
-        hub.reply(conn, registry.renderer.refusal(error.messages()))
-        return True
     view = View(hub.session.state, conn.audience, conn.device_id)
-    reply = registry.renderer.flash(view.t("flash.done"), kind="ok")
+    flash = registry.renderer.flash(view.t("flash.done"), kind="ok")
+    ack: dict[str, Any] = {"type": "ack", "key": key}
     if isinstance(command, SubmitQuestion):
         number = submitted_question_id(hub.session.state, command)
-        reply = registry.renderer.flash(view.t("flash.submitted", number=number), kind="ok")
-    key = data.get("idempotency_key")
-    if isinstance(key, str) and key:
-        # the client's outbox forgets a message once its key is acknowledged
-        reply += str(Markup('<div id="ack" hidden data-acks="{}"></div>').format(key[:64]))
-    hub.reply(conn, reply)
+        flash = registry.renderer.flash(view.t("flash.submitted", number=number), kind="ok")
+        ack["question_id"] = number
+    hub.reply(conn, flash)
+    if key is not None:
+        hub.reply(conn, json.dumps(ack))  # the client's outbox forgets the message
     return True
+
+
+def _refusal_messages(registry: Registry, error: SessionError, key: str | None) -> list[str]:
+    """A refusal for one socket: the bilingual message on the screen and, for
+    a message the client's outbox keeps, whether to send it again."""
+    messages = [registry.renderer.refusal(error.messages())]
+    if key is not None:
+        messages.append(json.dumps({
+            "type": "refused", "key": key, "code": error.code, "retry": _retryable(error),
+            "seconds": error.params.get("seconds"), **error.messages(),
+        }))
+    return messages

@@ -1,0 +1,134 @@
+// The page's live link: the htmx WebSocket extension's socket, watched.
+// It says where the screen is when it opens (hello), shows the link's state,
+// notices a link that went silent (heartbeat), reopens after a drop, and
+// hands JSON messages (acknowledgements, refusals, media signaling) to
+// whoever listens; HTML messages are htmx's out-of-band swaps.
+
+const timing = window.SESSION_LINK_TIMING || {};   // tests shorten these
+const HEARTBEAT_MS = timing.ping || 10000;         // ping this often
+const SILENCE_MS = timing.silence || 25000;        // silent this long: the link is dead
+
+let socket = null;          // the ws extension's wrapper
+let raw = null;             // the newest browser WebSocket, whoever opened it
+let lastHeard = 0;
+let policyClosed = false;   // closed by the server for good (revoked link)
+let generation = 0;         // counts the sockets opened, so a message knows its socket
+const handlers = {};        // JSON message type -> functions
+const openers = [];
+
+export function isOpen() { return raw !== null && raw.readyState === WebSocket.OPEN; }
+
+export function socketGeneration() { return generation; }
+
+/** Send a JSON message now; false when the link is down. */
+export function send(obj) {
+  if (!isOpen() || !socket) { return false; }
+  socket.sendImmediately(JSON.stringify(obj));
+  return true;
+}
+
+/** Call fn(message) for every JSON message of this type ("*": all). */
+export function on(type, fn) { (handlers[type] = handlers[type] || []).push(fn); }
+
+/** Call fn() each time a socket opens (after the hello). */
+export function onOpen(fn) { openers.push(fn); }
+
+function setLinkState(state) {
+  if (document.body.getAttribute("data-link") === state) { return; }
+  document.body.setAttribute("data-link", state);
+  const el = document.getElementById("link-state");
+  if (el) { el.textContent = el.getAttribute("data-" + state) || state; }
+}
+
+function heard() {
+  lastHeard = Date.now();
+  if (isOpen() && !policyClosed) { setLinkState("online"); }
+}
+
+function position() {
+  const pos = document.getElementById("pos");
+  if (!pos) { return {}; }
+  return { epoch: pos.getAttribute("data-epoch"), seq: Number(pos.getAttribute("data-seq")) };
+}
+
+// The heartbeat found the link dead: drop the socket and open another (a dead
+// link may never deliver the close handshake).
+function abandon() {
+  if (!socket || policyClosed || !raw) { return; }
+  const dead = raw;
+  try { dead.close(4000); } catch (e) { /* already closing */ }
+  setTimeout(function () { if (raw === dead) { socket.reconnect(); } }, 1500);
+}
+
+// Open a socket now unless one is open or opening.
+function reopen() {
+  if (!socket || policyClosed) { return; }
+  if (raw && raw.readyState <= WebSocket.OPEN) { return; }
+  socket.reconnect();
+}
+
+export function start() {
+  if (window.htmx) {
+    // Retry soon after a drop (jittered, at most 5 s) rather than the
+    // extension's default of up to a minute: a district hall's link comes
+    // back quickly and nobody should wait for the screen to notice.
+    window.htmx.config.wsReconnectDelay = function (retryCount) {
+      return Math.min(5000, 500 * Math.pow(2, retryCount)) * (0.5 + Math.random() / 2);
+    };
+    // Every socket the extension opens goes through here, so `raw` is always
+    // the newest one and closes of discarded sockets can be told apart.
+    window.htmx.createWebSocket = function (url) {
+      raw = new WebSocket(url, []);
+      raw.binaryType = window.htmx.config.wsBinaryType || "blob";
+      return raw;
+    };
+  }
+
+  document.addEventListener("htmx:wsConnecting", function () { setLinkState("connecting"); });
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    socket = evt.detail.socketWrapper;
+    if (evt.detail.event && evt.detail.event.target !== raw) { return; }  // a stale socket
+    generation += 1;
+    lastHeard = Date.now();
+    const pos = position();
+    socket.sendImmediately(JSON.stringify({ type: "hello", epoch: pos.epoch, seq: pos.seq }));
+    setLinkState("online");
+    openers.forEach(function (fn) { fn(); });
+  });
+  document.addEventListener("htmx:wsClose", function (evt) {
+    socket = evt.detail.socketWrapper;
+    const closed = evt.detail.event && evt.detail.event.target;
+    if (raw && closed && closed !== raw) { return; }   // a socket already replaced
+    setLinkState("offline");
+    const code = evt.detail.event && evt.detail.event.code;
+    if (code === 1008) { policyClosed = true; setLinkState("closed"); return; }
+    // the extension itself retries after 1006, 1011, 1012 and 1013
+    if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && socket) {
+      setTimeout(reopen, 1000 + Math.random() * 2000);
+    }
+  });
+  document.addEventListener("htmx:wsError", function () { if (!isOpen()) { setLinkState("offline"); } });
+  // The browser thinks the network went away: say so unless the socket still
+  // answers (a laptop's Wi-Fi flaps while its socket survives). Back again:
+  // reopen now rather than at the next retry.
+  window.addEventListener("offline", function () { if (!isOpen()) { setLinkState("offline"); } });
+  window.addEventListener("online", function () { if (isOpen()) { setLinkState("online"); } else { reopen(); } });
+
+  document.addEventListener("htmx:wsBeforeMessage", function (evt) {
+    heard();
+    const message = evt.detail.message;
+    if (typeof message !== "string" || message.charAt(0) !== "{") { return; }
+    evt.preventDefault();   // JSON is not HTML to swap
+    let data;
+    try { data = JSON.parse(message); } catch (e) { return; }
+    (handlers[data.type] || []).concat(handlers["*"] || []).forEach(function (fn) { fn(data); });
+  });
+
+  // A link that went silent (a cable pulled, a NAT that forgot us) is noticed
+  // within SILENCE_MS and reopened.
+  setInterval(function () {
+    if (!isOpen()) { return; }
+    if (Date.now() - lastHeard > SILENCE_MS) { setLinkState("offline"); abandon(); return; }
+    socket.sendImmediately(JSON.stringify({ type: "ping" }));
+  }, HEARTBEAT_MS);
+}

@@ -1,0 +1,22 @@
+// The live screens' script, as small modules: the link (link.js), what is
+// kept until acknowledged (outbox.js), text that survives live updates
+// (editor.js), countdowns (countdown.js) and lists (lists.js).
+// static/media.js reaches the link through window.SessionLink.
+import * as link from "./link.js";
+import * as outbox from "./outbox.js";
+import * as editor from "./editor.js";
+import * as countdown from "./countdown.js";
+import * as lists from "./lists.js";
+
+window.SessionLink = {
+  isOpen: link.isOpen,
+  send: function (obj) { return link.send(obj); },
+  onMessage: function (fn) { link.on("*", fn); },
+  onOpen: link.onOpen,
+};
+
+link.start();
+outbox.start();
+editor.start();
+lists.start();
+countdown.start();
