@@ -8,16 +8,24 @@
 - Redis down: appends and reads are refused with ``Unavailable``; the same
   log object works again once Redis is back, without a restart;
 - the tailer: a second "process" (its own log object) sees what the first
-  appended, says when the log is unreachable, and resumes on its own.
+  appended, says when the log is unreachable, and resumes on its own;
+- the web app on a Redis whose connections are reset: whatever the client or
+  the event loop raises, a command is answered 503 with the bilingual
+  ``log.unavailable`` body, never 500.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
+from redis.asyncio.connection import AbstractConnection
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from session_server.core import commands as c
 from session_server.core.errors import StaleSequence, Unavailable
@@ -27,10 +35,12 @@ from session_server.runtime.session import DialogueSession
 from session_server.runtime.tail import LogTailer
 from session_server.store import open_log
 from session_server.store.base import Record
-from session_server.store.redis import RedisEventLog
+from session_server.store.redis import RedisEventLog, is_unavailable
+from session_server.web.app import create_app
 from tests.conftest import MODERATOR, NOW, phone
 from tests.redis_fixture import RedisServer
 from tests.test_store_contract import question
+from tests.webapp import SECRET, seed, settings, token
 
 pytestmark = pytest.mark.slow
 
@@ -224,3 +234,124 @@ async def test_the_tailer_follows_other_processes_and_survives_an_outage(
     finally:
         await tailer.stop()
         await other_log.close()
+
+
+# --- the web app on a Redis that fails ------------------------------------------------------
+
+UVLOOP_RESET = RuntimeError(
+    "unable to perform operation on <TCPTransport closed=True reading=False 0x7f3a2c0d5e40>; "
+    "the handler is closed"
+)
+"""What uvloop raises for a write on a socket Redis has just reset."""
+
+TRANSPORT_ERRORS = [
+    pytest.param(UVLOOP_RESET, id="uvloop-handler-closed"),
+    pytest.param(AttributeError("'NoneType' object has no attribute 'writelines'"),
+                 id="writer-gone"),
+    pytest.param(asyncio.IncompleteReadError(b"", 1), id="incomplete-read"),
+    pytest.param(ConnectionResetError(104, "Connection reset by peer"), id="reset-by-peer"),
+]
+
+
+def redis_app(url: str, timeout: float = 1.0) -> Starlette:
+    """The web app on the demo dialogue, stored in the Redis at ``url``."""
+
+    async def seeded() -> None:
+        log = RedisEventLog(url)
+        try:
+            await seed(log)
+        finally:
+            await log.close()
+
+    asyncio.run(seeded())
+    return create_app(settings(), RedisEventLog(url, timeout=timeout), SECRET)
+
+
+def post_command(client: TestClient, app: Starlette, **body: Any) -> Any:
+    return client.post("/api/v1/commands", json=body,
+                       headers={"Authorization": f"Bearer {token(app, 'moderator01')}"})
+
+
+def append_sha(app: Starlette) -> bytes:
+    log = app.state.registry.log
+    assert isinstance(log, RedisEventLog)
+    sha: str = log._append_script.sha
+    return sha.encode()
+
+
+class ResetOnWrite:
+    """Arms a reset for the next append written to Redis: the connections are
+    killed (``CLIENT KILL TYPE normal``) and the write raises ``error``, as
+    the event loop or an older client does when the reset lands during it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, server: RedisServer) -> None:
+        self.server = server
+        self.armed: BaseException | None = None
+        self.marker = b""
+        self.raised = 0
+        original = AbstractConnection.send_packed_command
+
+        async def send(conn: AbstractConnection, command: Any, check_health: bool = True) -> None:
+            error, parts = self.armed, command if isinstance(command, Sequence) else [command]
+            if error is not None and any(self.marker in bytes(part) for part in parts):
+                self.armed = None
+                self.raised += 1
+                await conn.disconnect(nowait=True)
+                raise error
+            await original(conn, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+
+    def arm(self, error: BaseException, marker: bytes) -> None:
+        client = redis.Redis.from_url(self.server.url)
+        try:
+            client.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        finally:
+            client.close()
+        self.armed, self.marker = error, marker
+
+
+@pytest.mark.parametrize("error", TRANSPORT_ERRORS)
+def test_a_reset_connection_is_503_with_the_bilingual_body_never_500(
+    volatile_server: RedisServer, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    app = redis_app(volatile_server.url)
+    faults = ResetOnWrite(monkeypatch, volatile_server)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert post_command(client, app, action="move_question", question_id=1,
+                            position=0).status_code == 200
+        faults.arm(error, append_sha(app))
+        refused = post_command(client, app, action="move_question", question_id=1, position=1)
+        assert faults.raised == 1
+        assert refused.status_code == 503, refused.text
+        body = refused.json()
+        assert body["error"] == "log.unavailable"
+        assert body["message"]["vi"].startswith("Hệ thống tạm thời không ghi được")
+        assert body["message"]["en"].startswith("The system cannot record right now")
+        # the same app, on a fresh connection: the log is back
+        again = post_command(client, app, action="move_question", question_id=1, position=1)
+        assert again.status_code == 200, again.text
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (UVLOOP_RESET, True),
+        (AttributeError("'NoneType' object has no attribute 'write'"), True),
+        (asyncio.IncompleteReadError(b"", 5), True),
+        (redis.ConnectionError("Connection closed by server."), True),
+        (redis.TimeoutError("Timeout reading from 127.0.0.1:6379"), True),
+        (redis.exceptions.InvalidResponse("Protocol Error: b'\\x00'"), True),
+        (redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'."), True),
+        (redis.ResponseError("MISCONF Redis is configured to save RDB snapshots"), True),
+        (redis.exceptions.ReadOnlyError("READONLY You can't write against a read only replica."),
+         True),
+        (redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"),
+         False),
+        (redis.ResponseError("ERR user_script:3: Script attempted to access nonexistent global"),
+         False),
+        (redis.DataError("Invalid input of type: 'dict'."), False),
+    ],
+)
+def test_only_reply_errors_that_are_bugs_stay_bugs(error: Exception, unavailable: bool) -> None:
+    assert is_unavailable(error) is unavailable

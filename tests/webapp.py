@@ -14,6 +14,7 @@ from session_server.core import commands as c
 from session_server.core.model import Actor, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
+from session_server.store.base import EventLog
 from session_server.store.memory import MemoryEventLog
 from session_server.web.app import create_app
 
@@ -37,19 +38,20 @@ def settings(**changes: object) -> Settings:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
+async def seed(log: EventLog) -> None:
+    """The demo dialogue and the role links of :data:`LINKS`, into ``log``."""
+    session = DialogueSession(log, DEMO_DIALOGUE_ID)
+    await session.load()
+    now = datetime.now(UTC)
+    await session.execute_all(demo_commands(now), now)
+    organiser = Actor(Role.ORGANISER)
+    for link_id, (role, bridge, speaker) in LINKS.items():
+        await session.execute(c.IssueLink(organiser, link_id, role, bridge, speaker), now)
+
+
 def seeded_log() -> MemoryEventLog:
     log = MemoryEventLog()
-
-    async def seed() -> None:
-        session = DialogueSession(log, DEMO_DIALOGUE_ID)
-        await session.load()
-        now = datetime.now(UTC)
-        await session.execute_all(demo_commands(now), now)
-        organiser = Actor(Role.ORGANISER)
-        for link_id, (role, bridge, speaker) in LINKS.items():
-            await session.execute(c.IssueLink(organiser, link_id, role, bridge, speaker), now)
-
-    asyncio.run(seed())
+    asyncio.run(seed(log))
     return log
 
 

@@ -41,9 +41,13 @@ thousand events, a few megabytes. Run Redis with ``maxmemory-policy
 noeviction``, so a full Redis refuses writes (``Unavailable``) instead of
 evicting a log.
 
-Faults: a connection refused, reset or timed out, a Redis loading its data, a
-read-only replica, ``OOM`` or ``MISCONF`` all surface as
-:class:`~session_server.core.errors.Unavailable` (``log.unavailable``).
+Faults: every transport error of the client (a connection refused, reset or
+timed out, and whatever a broken connection makes the client or the event
+loop raise, such as uvloop's ``RuntimeError: … the handler is closed``), a
+Redis loading its data, a read-only replica, ``OOM`` or ``MISCONF`` all
+surface as :class:`~session_server.core.errors.Unavailable`
+(``log.unavailable``, HTTP 503), never as an internal error. Only a reply
+error that means a bug (a wrong type, a script error) stays as it is.
 
 A command that meets a broken connection is sent once more on a new one
 (a pooled connection goes stale whenever Redis restarts). Retrying an append
@@ -150,13 +154,23 @@ def _no_retry() -> Retry:
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` means "Redis cannot be used now" (not a bug)."""
-    if isinstance(exc, (rex.ConnectionError, rex.TimeoutError, OSError, asyncio.TimeoutError)):
-        return True
+    """Whether ``exc``, raised by a call of the Redis client, means "Redis
+    cannot be used now" rather than a bug.
+
+    Every transport error is: a connection refused, reset or timed out, and
+    whatever else a broken connection makes the client or the event loop
+    raise (uvloop's ``RuntimeError: … the handler is closed`` on a reset
+    socket, an ``AttributeError`` or ``IncompleteReadError`` from the
+    client's internals). So are the replies that say Redis refuses writes
+    for now (``OOM``, ``MISCONF``, ``READONLY``, ``LOADING``…). What stays a
+    bug: any other reply error (a wrong type, a script error) and a
+    ``DataError`` (arguments the client refused to send)."""
     if isinstance(exc, rex.ResponseError):
         text = str(exc).lstrip("-").upper()
         return text.startswith(_UNAVAILABLE_REPLIES) or isinstance(exc, rex.ReadOnlyError)
-    return False
+    if isinstance(exc, rex.DataError):
+        return False
+    return isinstance(exc, Exception)
 
 
 class RedisEventLog(EventLog):
@@ -296,7 +310,10 @@ class RedisEventLog(EventLog):
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            logger.error("event log %s unavailable: %s", _safe_url(self.url), exc)
+            # the client's own errors are expected; anything else gets its traceback
+            expected = isinstance(exc, (rex.RedisError, OSError, asyncio.TimeoutError))
+            logger.error("event log %s unavailable: %s: %s", _safe_url(self.url),
+                         type(exc).__name__, exc, exc_info=None if expected else exc)
             raise Unavailable("log.unavailable") from exc
 
 
