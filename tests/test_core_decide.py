@@ -279,6 +279,71 @@ def test_a_retried_submission_is_accepted_once(live_demo: State) -> None:
     assert submitted_question_id(live_demo, other) != submitted_question_id(live_demo, command)
 
 
+# --- command ids ----------------------------------------------------------------------------
+
+
+def test_a_repeated_command_id_is_accepted_and_changes_nothing(live_demo: State) -> None:
+    qid = submit(live_demo, phone(), "k-00000001")
+    approve = c.ApproveQuestion(MODERATOR, qid, command_id="cmd-approve-0001")
+    (event,) = run(live_demo, approve)
+    assert event.command_id == "role:moderator:cmd-approve-0001"
+    assert "role:moderator:cmd-approve-0001" in live_demo.applied_commands
+    before = copy.deepcopy(live_demo)
+    # the same command again (a retry whose first answer was lost): no events, no refusal
+    assert decide(live_demo, approve, NOW + timedelta(seconds=30)) == []
+    assert live_demo == before
+    # without the id it is a new command, and an illegal one
+    refused(live_demo, c.ApproveQuestion(MODERATOR, qid), IllegalTransition,
+            "question.illegal_transition")
+
+
+def test_every_event_of_a_command_carries_its_scoped_id(live_demo: State) -> None:
+    events = run(live_demo, c.GiveFloor(MODERATOR, "tinh", 1, command_id="cmd-floor-0001"))
+    assert [type(x) for x in events] == [e.FloorGiven, e.FloorQuestionSet]
+    assert {x.command_id for x in events} == {"role:moderator:cmd-floor-0001"}
+    # a command without an id makes events without one
+    (released,) = run(live_demo, c.ReleaseFloor(MODERATOR))
+    assert released.command_id == ""
+
+
+def test_another_actors_same_command_id_is_not_a_repeat(live_demo: State) -> None:
+    run(live_demo, c.SetPublicList(MODERATOR, True))
+    assert len(run(live_demo, c.Vote(phone("p1"), 1, command_id="vote-00000001"))) == 1
+    (other,) = run(live_demo, c.Vote(phone("p2"), 1, command_id="vote-00000001"))
+    assert other.command_id == "device:p2:vote-00000001"
+    assert live_demo.questions[1].votes == 2
+    assert decide(live_demo, c.Vote(phone("p2"), 1, command_id="vote-00000001"), NOW) == []
+    # the moderator and the organiser are different actors too
+    run(live_demo, c.SetCurrentItem(MODERATOR, None, command_id="shared-id-0001"))
+    assert len(run(live_demo, c.SetCurrentItem(ORGANISER, None, command_id="shared-id-0001"))) == 1
+
+
+def test_the_role_is_checked_before_the_repeat(live_demo: State) -> None:
+    qid = submit(live_demo, phone(), "k-00000001")
+    run(live_demo, c.ApproveQuestion(MODERATOR, qid, command_id="cmd-approve-0001"))
+    refused(live_demo, c.ApproveQuestion(phone(), qid, command_id="cmd-approve-0001"),
+            Forbidden, "role.forbidden")
+
+
+@pytest.mark.parametrize("command_id", ["short", "has space!", "x" * 65, "ключ-ключ-ключ",
+                                        "a:b:c:d:e:f"])
+def test_malformed_command_ids_are_refused(live_demo: State, command_id: str) -> None:
+    refused(live_demo, c.ApproveQuestion(MODERATOR, 1, command_id=command_id), InvalidInput,
+            "input.bad_command_id")
+
+
+def test_a_submission_may_carry_a_command_id_beside_its_key(live_demo: State) -> None:
+    command = c.SubmitQuestion(phone("p1"), Q, "k-00000001", "tinh", command_id="cmd-submit-01")
+    (event,) = run(live_demo, command)
+    assert event.command_id == "device:p1:cmd-submit-01"
+    assert decide(live_demo, command, NOW) == []
+    # the key alone still recognises a retry made without the command id
+    assert decide(live_demo, c.SubmitQuestion(phone("p1"), Q, "k-00000001", "tinh"), NOW) == []
+    # and a new key with the same command id is still the same command
+    again = c.SubmitQuestion(phone("p1"), Q, "k-00000002", "tinh", command_id="cmd-submit-01")
+    assert decide(live_demo, again, NOW) == []
+
+
 def test_unknown_bridge_and_topic_are_refused(live_demo: State) -> None:
     refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "nowhere"), NotFound,
             "bridge.not_found")

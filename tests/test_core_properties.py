@@ -13,6 +13,8 @@ checks after every step:
   or for a question merged into it;
 - every asker of a merged question survives on the question it joined;
 - the approved queue holds exactly the approved questions, once each;
+- a command whose id (from the same actor) was applied before makes no
+  events, and every event carries the scoped id of its command;
 
 and at the end that replaying the (JSON round-tripped) log gives a state
 equal to the live one.
@@ -21,6 +23,7 @@ equal to the live one.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -89,6 +92,9 @@ texts = st.one_of(
     st.text(max_size=40),
 )
 keys = st.sampled_from(["key-aaaaaaaa", "key-bbbbbbbb", "key-cccccccc", "key-dddddddd", "bad"])
+command_ids = st.sampled_from(["", "", "", "cmd-aaaaaaaa", "cmd-bbbbbbbb", "cmd-cccccccc",
+                               "no id!"])
+"""Mostly none; a few ids that repeat (a retried command) and a malformed one."""
 bridges = st.sampled_from(BRIDGES)
 speakers = st.sampled_from((*SPEAKERS, None))
 kinds = st.sampled_from(list(TimerKind))
@@ -160,7 +166,8 @@ def draw_command(data: st.DataObject, state: State) -> c.Command:
     if recent and data.draw(st.booleans()):
         question_id = data.draw(st.sampled_from(recent))
     request_id = data.draw(st.integers(1, state.next_request_id))
-    return build(data, actor, question_id, request_id)
+    command = build(data, actor, question_id, request_id)
+    return dataclasses.replace(command, command_id=data.draw(command_ids))
 
 
 def _final(state: State, question_id: int) -> int:
@@ -212,6 +219,7 @@ def test_random_days_keep_the_invariants(data: st.DataObject, count: int, live: 
         command = draw_command(data, state)
         now += timedelta(seconds=data.draw(st.integers(0, 300)))
         before = copy.deepcopy(state)
+        repeat = bool(command.command_id) and command.scoped_id() in state.applied_commands
         try:
             events = decide(state, command, now)
         except SessionError as error:
@@ -222,6 +230,9 @@ def test_random_days_keep_the_invariants(data: st.DataObject, count: int, live: 
             assert state == before, "a refused command changed the state"
             continue
         assert state == before, "decide changed the state"
+        if repeat:
+            assert events == [], "a repeated command id made events"
+        assert all(ev.command_id == command.scoped_id() for ev in events)
         for event in events:
             statuses = {q: x.status for q, x in state.questions.items()}
             apply(state, event)

@@ -22,6 +22,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid submission key; please reload the page.",
     ),
     "input.bad_value": ("{field} không hợp lệ.", "{field} is not valid."),
+    "input.bad_command_id": (
+        "Mã lệnh không hợp lệ (8–64 ký tự gồm chữ, số, '-' và '_'); vui lòng tải lại trang.",
+        "Invalid command id (8–64 letters, digits, '-' and '_'); please reload the page.",
+    ),
     # roles
     "role.forbidden": (
         "Vai trò {role} không được thực hiện thao tác này.",

@@ -54,12 +54,14 @@ def _fold(cls: type[E]) -> Callable[[Callable[[State, E], None]], _Fold]:
 
 def apply(state: State, event: e.Event) -> State:
     _FOLDS[type(event)](state, event)
+    if event.command_id:
+        state.applied_commands.add(event.command_id)
     return state
 
 
 def apply_all(state: State, events: list[e.Event]) -> State:
     for event in events:
-        _FOLDS[type(event)](state, event)
+        apply(state, event)
     return state
 
 

@@ -1,8 +1,10 @@
 """Events to plain JSON-ready dicts and back, for the event log.
 
-The shape is ``{"name": "QuestionSubmitted", "at": "...", <fields>}``.
-Datetimes travel as ISO 8601 with offset, dates as ``YYYY-MM-DD``, enums as
-their value, tuples as lists, nested dataclasses as dicts.
+The shape is ``{"name": "QuestionSubmitted", "at": "...", <fields>}``, and
+``"command_id"`` last, only when the event has one (so events without one,
+and logs written before command ids existed, keep their shape). Datetimes
+travel as ISO 8601 with offset, dates as ``YYYY-MM-DD``, enums as their
+value, tuples as lists, nested dataclasses as dicts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ __all__ = ["event_from_dict", "event_to_dict"]
 def event_to_dict(event: Event) -> dict[str, Any]:
     body = _dump(event)
     assert isinstance(body, dict)
+    command_id = body.pop("command_id", "")
+    if command_id:
+        body["command_id"] = command_id
     return {"name": event.name, **body}
 
 

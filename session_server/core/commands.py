@@ -3,11 +3,20 @@
 Each carries its ``actor``; ``decide`` checks the actor's role before
 anything else. Text fields arrive raw from a phone or browser and are
 normalised and bounded by ``decide``.
+
+Each may carry a ``command_id`` (keyword only): made by the client, or by the
+session (``runtime/session.py``) when the client made none. ``decide``
+stamps it, scoped by the actor (:meth:`Command.scoped_id`), on the events the
+command causes; ``apply`` remembers it (``State.applied_commands``). A command
+whose scoped id the state already holds is a repeat: ``decide`` accepts it
+and returns no events. So a command whose outcome was unknown (a timeout, a
+lost link) can be sent again, or recognised in the log, without being
+applied twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from session_server.core.model import (
@@ -69,6 +78,15 @@ __all__ = [
 @dataclass(frozen=True)
 class Command:
     actor: Actor
+    command_id: str = field(default="", kw_only=True)
+    """8..64 of ``A-Z a-z 0-9 _ -``, or "" for none (see the module's docstring)."""
+
+    def scoped_id(self) -> str:
+        """``actor scope + ':' + command_id`` ("" without a command id): two
+        actors may use the same id without one's command repeating the other's."""
+        if not self.command_id:
+            return ""
+        return f"{self.actor.scope()}:{self.command_id}"
 
 
 # --- setting up (organiser) -------------------------------------------------

@@ -1,13 +1,20 @@
 """``decide(state, command, now) -> list[Event]``: every rule of the day.
 
 ``decide`` never changes ``state``; it either returns the events that the
-command causes (possibly none, for a repeated submission) or raises a
-:class:`~session_server.core.errors.SessionError`. Checks run in this order:
-role, phase, existence, state, input.
+command causes (possibly none, for a repeated submission or command) or
+raises a :class:`~session_server.core.errors.SessionError`. Checks run in
+this order: role, command id, phase, existence, state, input.
+
+A command with a ``command_id`` is checked for a repeat right after its role:
+when the state already applied that id from that actor
+(``State.applied_commands``), the command did what it asked before and
+``decide`` returns no events. Otherwise its events carry the scoped id
+(``Command.scoped_id()``), which ``apply`` remembers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -36,7 +43,13 @@ from session_server.core.model import (
     State,
     TimerKind,
 )
-from session_server.core.text import clean_line, clean_text, require_identifier, require_key
+from session_server.core.text import (
+    clean_line,
+    clean_text,
+    require_command_id,
+    require_identifier,
+    require_key,
+)
 from session_server.core.views import proposed_speaker
 
 __all__ = ["LEGAL_TRANSITIONS", "PERMISSIONS", "decide"]
@@ -157,9 +170,18 @@ def decide(state: State, command: c.Command, now: datetime) -> list[e.Event]:
     _check_actor(command.actor)
     if command.actor.role not in allowed:
         raise Forbidden("role.forbidden", role=command.actor.role.value)
+    scoped = ""
+    if command.command_id:
+        require_command_id(command.command_id)
+        scoped = command.scoped_id()
+        if scoped in state.applied_commands:
+            return []  # a repeat: it did what it asked already
     if not state.created and not isinstance(command, c.CreateDialogue):
         raise NotFound("dialogue.not_found")
-    return rule(state, command, now)
+    events = rule(state, command, now)
+    if scoped:
+        events = [dataclasses.replace(event, command_id=scoped) for event in events]
+    return events
 
 
 # --- helpers -------------------------------------------------------------------

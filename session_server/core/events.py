@@ -3,11 +3,16 @@
 Every event has ``at`` (the time ``decide`` was given) and a class-level
 ``name`` under which it is stored. Field values are already validated and
 normalised: ``apply`` trusts them.
+
+``command_id`` (keyword only) is the scoped id of the command that caused the
+event (``Command.scoped_id()``: the actor's scope, ``:``, the command's id),
+or "" when that command carried none (and in logs written before command
+ids existed).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import ClassVar
 
@@ -71,6 +76,7 @@ __all__ = [
 class Event:
     name: ClassVar[str] = "Event"
     at: datetime
+    command_id: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -400,6 +400,9 @@ class State:
     """Floor segments' audio, in the order they ended."""
     idempotency: dict[str, int] = field(default_factory=dict)
     """``actor scope + ':' + key`` → question id."""
+    applied_commands: set[str] = field(default_factory=set)
+    """Scoped ids (``actor scope + ':' + command id``) of the commands whose
+    events were applied: the same command again is a repeat."""
     next_question_id: int = 1
     next_request_id: int = 1
     next_commitment_id: int = 1

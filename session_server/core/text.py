@@ -7,7 +7,14 @@ import unicodedata
 
 from session_server.core.errors import InvalidInput
 
-__all__ = ["clean_line", "clean_text", "fold_text", "require_identifier", "require_key"]
+__all__ = [
+    "clean_line",
+    "clean_text",
+    "fold_text",
+    "require_command_id",
+    "require_identifier",
+    "require_key",
+]
 
 _BIDI_CONTROLS = frozenset(
     "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
@@ -76,6 +83,14 @@ def require_key(value: str) -> str:
     """A client-made idempotency key: 8..64 of ``A-Z a-z 0-9 _ -``."""
     if not _KEY.fullmatch(value):
         raise InvalidInput("input.bad_idempotency_key")
+    return value
+
+
+def require_command_id(value: str) -> str:
+    """A command id (made by the client or the session): 8..64 of
+    ``A-Z a-z 0-9 _ -``, the same alphabet as idempotency keys."""
+    if not _KEY.fullmatch(value):
+        raise InvalidInput("input.bad_command_id")
     return value
 
 
