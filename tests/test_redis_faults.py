@@ -11,12 +11,20 @@
   appended, says when the log is unreachable, and resumes on its own;
 - the web app on a Redis whose connections are reset: whatever the client or
   the event loop raises, a command is answered 503 with the bilingual
-  ``log.unavailable`` body, never 500.
+  ``log.unavailable`` body, never 500;
+- the web app on a Redis that stores an append and then hangs past the
+  socket timeout: the command is answered with its true outcome (success,
+  applied once, its events once in the log), whether the client's retry was
+  refused as stale or the append ended ``Unavailable`` and was read back; a
+  retry of the same command id after a 503 succeeds without a second append.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +37,7 @@ from starlette.testclient import TestClient
 
 from session_server.core import commands as c
 from session_server.core.errors import StaleSequence, Unavailable
+from session_server.core.events import QuestionApproved, QuestionSubmitted
 from session_server.core.model import QuestionStatus
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
@@ -39,6 +48,7 @@ from session_server.store.redis import RedisEventLog, is_unavailable
 from session_server.web.app import create_app
 from tests.conftest import MODERATOR, NOW, phone
 from tests.redis_fixture import RedisServer
+from tests.redis_relay import RedisRelay
 from tests.test_store_contract import question
 from tests.webapp import SECRET, seed, settings, token
 
@@ -355,3 +365,107 @@ def test_a_reset_connection_is_503_with_the_bilingual_body_never_500(
 )
 def test_only_reply_errors_that_are_bugs_stay_bugs(error: Exception, unavailable: bool) -> None:
     assert is_unavailable(error) is unavailable
+
+
+def stored_events(url: str) -> list[Record]:
+    async def read() -> list[Record]:
+        log = RedisEventLog(url)
+        try:
+            return await log.read(DEMO_DIALOGUE_ID)
+        finally:
+            await log.close()
+
+    return asyncio.run(read())
+
+
+def approvals_of(url: str, question_id: int) -> list[Record]:
+    return [r for r in stored_events(url)
+            if isinstance(r.event, QuestionApproved) and r.event.question_id == question_id]
+
+
+@pytest.fixture
+def relay(volatile_server: RedisServer) -> Iterator[RedisRelay]:
+    relay = RedisRelay(volatile_server.port)
+    yield relay
+    relay.close()
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [pytest.param(1, id="retry-refused-as-stale"), pytest.param(2, id="unavailable-read-back")],
+)
+def test_an_approval_stored_before_a_hang_is_answered_as_done_once(
+    volatile_server: RedisServer, relay: RedisRelay, lost: int
+) -> None:
+    """Redis stores the approval, then its answer never comes (nor, with two
+    lost, the answer to the client's own retry): the moderator is told it
+    is approved, not 409 ``question.illegal_transition``."""
+    app = redis_app(relay.url, timeout=0.4)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        relay.hold_replies(append_sha(app), lost)
+        answer = post_command(client, app, action="approve_question", question_id=3)
+        assert relay.held == lost
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["events"] == ["QuestionApproved"]
+        state = client.get(f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state",
+                           headers={"Authorization": f"Bearer {token(app, 'moderator01')}"})
+        (q3,) = [q for q in state.json()["questions"] if q["question_id"] == 3]
+        assert q3["status"] == "approved"
+    assert len(approvals_of(volatile_server.url, 3)) == 1
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [pytest.param(1, id="retry-refused-as-stale"), pytest.param(2, id="unavailable-read-back")],
+)
+def test_a_submission_stored_before_a_hang_is_answered_created_once(
+    volatile_server: RedisServer, relay: RedisRelay, lost: int
+) -> None:
+    app = redis_app(relay.url, timeout=0.4)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        relay.hold_replies(append_sha(app), lost)
+        answer = client.post(
+            "/api/v1/questions",
+            json={"text": "Câu hỏi gửi lúc Redis treo?", "idempotency_key": "k-hang-000001"},
+            headers={"Authorization": f"Bearer {token(app, 'opchaudoc01')}"},
+        )
+        assert relay.held == lost
+        assert answer.status_code == 201, answer.text
+        question_id = answer.json()["question_id"]
+    submitted = [r.event for r in stored_events(volatile_server.url)
+                 if isinstance(r.event, QuestionSubmitted)
+                 and r.event.idempotency_key == "k-hang-000001"]
+    assert [q.question_id for q in submitted] == [question_id]
+
+
+def test_a_retry_of_the_same_command_id_after_a_503_succeeds_without_a_second_append(
+    volatile_server: RedisServer,
+) -> None:
+    """Redis stopped (SIGSTOP) past every timeout: the approval is answered
+    503. Redis resumes and runs the append it had received. The moderator's
+    screen sends the same command (the same command id) again: success, and
+    the log holds the approval once."""
+    app = redis_app(volatile_server.url, timeout=0.3)
+    assert volatile_server.process is not None
+    pid = volatile_server.process.pid
+    body = {"action": "approve_question", "question_id": 3, "command_id": "approve-3-retry-01"}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        # a pooled connection, ready: a command on a new one never gets past
+        # the handshake to a stopped Redis, and so is never stored
+        assert post_command(client, app, action="move_question", question_id=1,
+                            position=0).status_code == 200
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            refused = post_command(client, app, **body)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"] == "log.unavailable"
+        deadline = time.monotonic() + 10
+        while not approvals_of(volatile_server.url, 3):  # stored once Redis ran again
+            assert time.monotonic() < deadline, "the approval Redis had received never landed"
+            time.sleep(0.05)
+        again = post_command(client, app, **body)
+        assert again.status_code == 200, again.text
+        assert post_command(client, app, **body).status_code == 200
+    assert len(approvals_of(volatile_server.url, 3)) == 1

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
 from session_server.core import StaleSequence
 from session_server.core import commands as c
+from session_server.core import events as e
+from session_server.core.errors import Unavailable
+from session_server.core.events import Event
 from session_server.core.model import QuestionStatus
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
-from session_server.store.base import EventLog
+from session_server.store.base import EventLog, Record
 from session_server.store.memory import MemoryEventLog
 from tests.conftest import MODERATOR, NOW, phone
 
@@ -92,3 +97,128 @@ async def test_a_new_epoch_rebuilds_the_state() -> None:
 
 def test_stale_sequence_is_a_session_error() -> None:
     assert StaleSequence(1, 2).code == "log.stale_sequence"
+
+
+# --- commands whose outcome is unknown ----------------------------------------------------
+
+
+class LostAnswers(MemoryEventLog):
+    """A log that stores an append and then fails to say so, as a Redis does
+    whose answer was lost (a timeout, a reset): the next ``lose`` appends
+    raise ``error`` after storing; ``unreadable`` makes reads fail too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lose = 0
+        self.error: Exception = Unavailable("log.unavailable")
+        self.unreadable = False
+        self.appends = 0
+
+    async def append(self, dialogue_id: str, events: Sequence[Event], expected_seq: int) -> int:
+        self.appends += 1
+        seq = await super().append(dialogue_id, events, expected_seq)
+        if self.lose:
+            self.lose -= 1
+            raise self.error
+        return seq
+
+    async def read(
+        self, dialogue_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[Record]:
+        if self.unreadable:
+            raise Unavailable("log.unavailable")
+        return await super().read(dialogue_id, after_seq, limit)
+
+
+def approvals(records: Sequence[Record], question_id: int) -> list[Record]:
+    return [r for r in records
+            if isinstance(r.event, e.QuestionApproved) and r.event.question_id == question_id]
+
+
+async def test_a_command_without_an_id_gets_one_made_here() -> None:
+    log = MemoryEventLog()
+    session = await seeded(log)
+    outcome = await session.execute(c.ApproveQuestion(MODERATOR, 3), NOW)
+    (record,) = outcome.records
+    assert re.fullmatch(r"role:moderator:[0-9a-f]{32}", record.event.command_id)
+    assert record.event.command_id in session.state.applied_commands
+    # a client's own id is kept
+    outcome = await session.execute(c.ApproveQuestion(MODERATOR, 6, command_id="mine-0000001"),
+                                    NOW)
+    assert outcome.records[0].event.command_id == "role:moderator:mine-0000001"
+
+
+async def test_an_append_stored_but_refused_as_stale_on_retry_is_a_success() -> None:
+    """The Redis client re-sent an append whose first answer was lost: the
+    script refused the second as stale. The command did what it asked."""
+    log = LostAnswers()
+    session = await seeded(log)
+    log.lose, log.error = 1, StaleSequence(session.seq, session.seq + 1)
+    outcome = await session.execute(c.ApproveQuestion(MODERATOR, 3), NOW)
+    assert [type(r.event) for r in outcome.records] == [e.QuestionApproved]
+    assert session.state.questions[3].status is QuestionStatus.APPROVED
+    assert len(approvals(await log.read(DEMO_DIALOGUE_ID), 3)) == 1
+    assert log.appends == len(demo_commands(NOW)) + 1
+
+
+async def test_an_unavailable_append_that_was_stored_is_read_back_as_a_success() -> None:
+    log = LostAnswers()
+    session = await seeded(log)
+    seen: list[list[Record]] = []
+    session.listeners.append(lambda records, rebuilt: seen.append(records))
+    log.lose = 1
+    outcome = await session.execute(c.ApproveQuestion(MODERATOR, 3), NOW)
+    assert approvals(outcome.records, 3) == list(outcome.records)
+    assert outcome.seq == session.seq == (await log.head(DEMO_DIALOGUE_ID)).seq
+    assert session.state.questions[3].status is QuestionStatus.APPROVED
+    assert seen == [list(outcome.records)]
+    assert len(approvals(await log.read(DEMO_DIALOGUE_ID), 3)) == 1
+
+
+async def test_an_unavailable_append_not_found_in_the_log_stays_unavailable() -> None:
+    log = LostAnswers()
+    session = await seeded(log)
+    other = DialogueSession(log, DEMO_DIALOGUE_ID)
+    await other.load()
+    seq = session.seq
+    await other.execute(c.ApproveQuestion(MODERATOR, 6), NOW)  # the log moved on meanwhile
+
+    async def refused(dialogue_id: str, events: Sequence[Event], expected_seq: int) -> int:
+        raise Unavailable("log.unavailable")  # and this append never reached it
+
+    log.append = refused  # type: ignore[method-assign]
+    with pytest.raises(Unavailable):
+        await session.execute(c.ApproveQuestion(MODERATOR, 3), NOW)
+    assert session.seq == seq
+    assert session.state.questions[3].status is QuestionStatus.SUBMITTED
+
+
+async def test_a_retry_with_the_same_id_after_unavailable_is_a_success_without_a_second_append(
+) -> None:
+    log = LostAnswers()
+    session = await seeded(log)
+    approve = c.ApproveQuestion(MODERATOR, 3, command_id="approve-3-0001")
+    log.lose, log.unreadable = 1, True  # stored, but neither its answer nor a read comes back
+    with pytest.raises(Unavailable):
+        await session.execute(approve, NOW)
+    assert session.state.questions[3].status is QuestionStatus.SUBMITTED
+    log.unreadable = False  # the log is back; the client sends the same command again
+    outcome = await session.execute(approve, NOW + timedelta(seconds=5))
+    assert approvals(outcome.records, 3) == list(outcome.records) != []
+    assert session.state.questions[3].status is QuestionStatus.APPROVED
+    assert len(approvals(await log.read(DEMO_DIALOGUE_ID), 3)) == 1
+    # and again, now that this session knows it: a repeat, no append at all
+    appends = log.appends
+    again = await session.execute(approve, NOW + timedelta(seconds=10))
+    assert again.records == () and log.appends == appends
+
+
+async def test_a_batch_stored_after_all_is_read_back_whole() -> None:
+    log = LostAnswers()
+    session = await seeded(log)
+    log.lose = 1
+    outcome = await session.execute_batch(
+        [c.ApproveQuestion(MODERATOR, 3), c.ApproveQuestion(MODERATOR, 6)], NOW
+    )
+    assert [r.event.question_id for r in outcome.records] == [3, 6]  # type: ignore[attr-defined]
+    assert len({r.event.command_id for r in outcome.records}) == 2

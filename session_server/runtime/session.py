@@ -6,25 +6,43 @@ at the position it decided from, and applies them. When another process (or
 task) appended first, the log refuses the stale position; the session
 catches up and decides again, so no command is dropped silently and none is
 applied twice.
+
+A command whose outcome is unknown is answered with its true outcome, found
+in the log. Every command has an id (the client's, or one made here, so its
+own retries are recognisable), and its events carry it (``core/commands.py``):
+
+- an append that was stored although its answer was lost (a timeout, a reset
+  connection), re-sent by the Redis client or by the loop below, is refused
+  as stale; the session catches up, the state now holds the command's id,
+  ``decide`` sees a repeat, and the command is answered as done, with the
+  records it stored;
+- an append that fails with ``Unavailable`` may have been stored all the
+  same: the session reads the log back once after the position it wrote at;
+  when the records there carry the command's id, it applies them and
+  answers success; otherwise ``Unavailable`` stands;
+- a client that retries with the same command id once the log is back is
+  answered as success, and nothing is appended twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from session_server.core import apply, decide
 from session_server.core.commands import Command
-from session_server.core.errors import StaleSequence
+from session_server.core.errors import StaleSequence, Unavailable
 from session_server.core.events import Event
 from session_server.core.model import Limits, State
 from session_server.store.base import EventLog, Record
 
-__all__ = ["DialogueSession", "Outcome"]
+__all__ = ["DialogueSession", "Outcome", "with_command_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +50,17 @@ _PAGE = 2000
 _MAX_RETRIES = 20
 
 
+def with_command_id(command: Command) -> Command:
+    """``command``, with an id made here (uuid4 hex) when it carries none."""
+    if command.command_id:
+        return command
+    return dataclasses.replace(command, command_id=uuid.uuid4().hex)
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What a command did: the records it appended (none for a repeat)."""
+    """What a command did: the records it appended (none for a repeat, or
+    for a command that changed nothing)."""
 
     records: tuple[Record, ...]
     epoch: str
@@ -124,16 +150,20 @@ class DialogueSession:
         """Decide ``command`` against the latest state and record its events.
 
         Raises the ``SessionError`` of a refused command; the state and the
-        log are then unchanged."""
+        log are then unchanged. A command without an id gets one here."""
+        command = with_command_id(command)
         async with self._lock:
-            return await self._commit(lambda: decide(self.state, command, now))
+            return await self._commit(lambda: decide(self.state, command, now),
+                                      {command.scoped_id()})
 
     async def execute_batch(self, commands: Sequence[Command], now: datetime) -> Outcome:
         """Decide ``commands`` one after another (each against the state the
         ones before it leave) and append all their events at once: all or
         nothing. The first refusal raises and nothing is written."""
+        commands = [with_command_id(command) for command in commands]
         async with self._lock:
-            return await self._commit(lambda: self._decide_batch(commands, now))
+            return await self._commit(lambda: self._decide_batch(commands, now),
+                                      {command.scoped_id() for command in commands})
 
     def _decide_batch(self, commands: Sequence[Command], now: datetime) -> list[Event]:
         scratch = copy.deepcopy(self.state)
@@ -145,25 +175,56 @@ class DialogueSession:
             events.extend(decided)
         return events
 
-    async def _commit(self, decide_events: Callable[[], list[Event]]) -> Outcome:
+    async def _commit(
+        self, decide_events: Callable[[], list[Event]], command_ids: Collection[str]
+    ) -> Outcome:
         """Append what ``decide_events`` decides at the position it decided
         from; when another writer got there first, catch up and decide
-        again. Called with the lock held."""
+        again. ``command_ids`` are the scoped ids of the commands decided:
+        records that carry them are this call's own, stored by an attempt
+        whose answer was lost. Called with the lock held."""
+        mine: list[Record] = []
         for _attempt in range(_MAX_RETRIES):
             events = decide_events()
             if not events:
-                return Outcome(records=(), epoch=self.epoch, seq=self.seq)
+                # nothing to do, or a repeat: what an earlier attempt stored
+                return Outcome(records=tuple(mine), epoch=self.epoch, seq=self.seq)
+            expected = self.seq
             try:
-                new_seq = await self.log.append(self.dialogue_id, events, self.seq)
+                new_seq = await self.log.append(self.dialogue_id, events, expected)
             except StaleSequence:
-                await self._catch_up()
+                caught = await self._catch_up()
+                mine.extend(r for r in caught if r.event.command_id in command_ids)
                 continue
+            except Unavailable:
+                found = await self._read_back(expected, command_ids)
+                if found is None:
+                    raise
+                return found
             first = new_seq - len(events) + 1
             records = [Record(seq=first + i, event=ev) for i, ev in enumerate(events)]
             self._apply(records)
             self._notify(records, rebuilt=False)
             return Outcome(records=tuple(records), epoch=self.epoch, seq=self.seq)
         raise StaleSequence(self.seq, -1)
+
+    async def _read_back(self, expected: int, command_ids: Collection[str]) -> Outcome | None:
+        """After an append at ``expected`` failed with ``Unavailable``: read
+        the log after ``expected`` once. When the records there carry these
+        commands' ids, the append was stored after all: apply what was read
+        and return the outcome; else ``None`` (the failure stands)."""
+        try:
+            records = await self.log.read(self.dialogue_id, after_seq=expected)
+        except Unavailable:
+            return None
+        mine = [r for r in records if r.event.command_id in command_ids]
+        if not mine or self.seq != expected:
+            return None
+        logger.warning("dialogue %s: an append that failed was stored after all (seq %d)",
+                       self.dialogue_id, mine[0].seq)
+        self._apply(records)
+        self._notify(records, rebuilt=False)
+        return Outcome(records=tuple(mine), epoch=self.epoch, seq=self.seq)
 
     async def execute_all(self, commands: Iterable[Command], now: datetime) -> None:
         for command in commands:

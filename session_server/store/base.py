@@ -8,7 +8,10 @@ can tell "I missed events N+1.." from "what I knew may be gone".
 ``append`` is atomic: all the events or none, and only if the log's last
 sequence number is still ``expected_seq``; otherwise it raises
 :class:`~session_server.core.errors.StaleSequence` and writes nothing. A log
-that cannot be written raises :class:`~session_server.core.errors.Unavailable`.
+that cannot be written raises :class:`~session_server.core.errors.Unavailable`;
+an append that raised it (a timeout, a lost connection) may have been stored
+all the same, and the caller finds out by reading the log back: events carry
+the id of the command that made them (``runtime/session.py``).
 """
 
 from __future__ import annotations

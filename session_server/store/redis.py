@@ -49,16 +49,21 @@ surface as :class:`~session_server.core.errors.Unavailable`
 (``log.unavailable``, HTTP 503), never as an internal error. Only a reply
 error that means a bug (a wrong type, a script error) stays as it is.
 
-A command that meets a broken connection is sent once more on a new one
-(a pooled connection goes stale whenever Redis restarts). Retrying an append
-is safe: if the first attempt was stored after all, the script refuses the
-second as stale, and the caller catches up and decides again (a submission
-is then recognised by its idempotency key, a repeated approval is refused as
-an illegal transition); nothing is appended twice. An append that fails with
-``Unavailable`` may still have been stored; the caller finds out from
-``head`` or ``read``. The follower's blocking read is never retried behind
-the tailer's back: a broken connection there makes the tailer catch every
-session up (and notice a new epoch) first.
+A command that meets a broken connection or a timeout is sent once more on a
+new one (a pooled connection goes stale whenever Redis restarts). Retrying an
+append is safe: if the first attempt was stored after all, the script
+refuses the second as stale, the caller catches up and decides again, and
+the command is recognised as done by its command id (every command has one,
+and its events carry it: ``core/commands.py``), so it is answered with its
+true outcome, success, and never decided twice (an approval is not refused
+as an illegal transition of the question it approved); nothing is appended
+twice. An append that fails with ``Unavailable`` may still have been stored:
+the session reads the log back once and answers success when the records
+there carry the command's id; otherwise ``Unavailable`` stands, and a retry
+of the same command id is recognised the same way once Redis answers
+(``runtime/session.py``). The follower's blocking read is never retried
+behind the tailer's back: a broken connection there makes the tailer catch
+every session up (and notice a new epoch) first.
 """
 
 from __future__ import annotations
