@@ -22,6 +22,7 @@ from session_server.core.errors import InvalidInput, StaleSequence, Unavailable
 from session_server.core.events import Event, QuestionApproved, QuestionSubmitted
 from session_server.core.model import Asker, BridgeKind, Origin, Phase, TimerKind
 from session_server.store import EventLog, open_log
+from session_server.store import sqlite as sqlite_module
 from session_server.store.sqlite import SQLiteEventLog
 from tests.redis_fixture import flush, redis_url
 
@@ -327,7 +328,56 @@ async def test_durable_log_keeps_events_and_epoch_across_reopen(
         await log.close()
 
 
+async def test_a_healthy_log_passes_its_probe(event_log: EventLog) -> None:
+    await event_log.probe()
+    await event_log.append("d1", [question(1)], 0)
+    await event_log.probe()
+    assert [r.seq for r in await event_log.read("d1")] == [1]  # the probe adds no event
+
+
 # --- SQLite only ------------------------------------------------------------------------
+
+
+def writer_pragma(log: SQLiteEventLog, pragma: str) -> object:
+    """``PRAGMA …`` on the log's write connection, on its own thread
+    (``max_page_count`` holds for one connection)."""
+    return log._writer.submit(lambda: log._writing().execute(pragma).fetchone()[0]).result()
+
+
+def fill_disk(log: SQLiteEventLog) -> None:
+    """No page more for the file: appends that need one fail with SQLITE_FULL,
+    as on a full disk."""
+    pages = writer_pragma(log, "PRAGMA page_count")
+    assert writer_pragma(log, f"PRAGMA max_page_count = {pages}") == pages
+
+
+async def test_sqlite_full_disk_is_unavailable_and_the_probe_sees_space_return(
+    tmp_path: Path,
+) -> None:
+    log = SQLiteEventLog(tmp_path / "events.db")
+    try:
+        await log.append("d1", [question(1)], 0)
+        await log.probe()
+        fill_disk(log)
+        seq = 1
+        with pytest.raises(Unavailable) as refused:
+            while seq < 100:
+                seq = await log.append("d1", [question(seq + 1, "x" * 900)], seq)
+        assert refused.value.code == "log.unavailable"
+        cause = refused.value.__cause__
+        assert isinstance(cause, sqlite3.Error)
+        assert cause.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL
+        assert sqlite3.SQLITE_FULL in sqlite_module._UNAVAILABLE
+        for _ in range(2):  # a probe needs a page too
+            with pytest.raises(Unavailable):
+                await log.probe()
+        assert (await log.head("d1")).seq == seq
+        writer_pragma(log, "PRAGMA max_page_count = 1000000")  # space is back
+        await log.probe()
+        assert await log.append("d1", [question(seq + 1, "x" * 900)], seq) == seq + 1
+        assert (await log.read("d1"))[-1].seq == seq + 1
+    finally:
+        await log.close()
 
 
 async def test_sqlite_uses_wal_and_synchronous_full(tmp_path: Path) -> None:

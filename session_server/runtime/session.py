@@ -22,6 +22,10 @@ own retries are recognisable), and its events carry it (``core/commands.py``):
   answers success; otherwise ``Unavailable`` stands;
 - a client that retries with the same command id once the log is back is
   answered as success, and nothing is appended twice.
+
+Each append is reported to the log's health (``runtime/health.py``), when
+the session has one: ``Unavailable`` reports the log down, an append the log
+answered reports it up.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from session_server.core.commands import Command
 from session_server.core.errors import StaleSequence, Unavailable
 from session_server.core.events import Event
 from session_server.core.model import Limits, State
+from session_server.runtime.health import LogHealth
 from session_server.store.base import EventLog, Record
 
 __all__ = ["DialogueSession", "Outcome", "with_command_id"]
@@ -68,8 +73,17 @@ class Outcome:
 
 
 class DialogueSession:
-    def __init__(self, log: EventLog, dialogue_id: str, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        dialogue_id: str,
+        limits: Limits | None = None,
+        *,
+        health: LogHealth | None = None,
+    ) -> None:
         self.log = log
+        self.health = health
+        """Told whether each append could be written (shared by the log's sessions)."""
         self.dialogue_id = dialogue_id
         self.limits = limits or Limits()
         self.state = State(limits=self.limits)
@@ -193,20 +207,28 @@ class DialogueSession:
             try:
                 new_seq = await self.log.append(self.dialogue_id, events, expected)
             except StaleSequence:
+                self._written(True)
                 caught = await self._catch_up()
                 mine.extend(r for r in caught if r.event.command_id in command_ids)
                 continue
             except Unavailable:
+                self._written(False)
                 found = await self._read_back(expected, command_ids)
                 if found is None:
                     raise
+                self._written(True)
                 return found
+            self._written(True)
             first = new_seq - len(events) + 1
             records = [Record(seq=first + i, event=ev) for i, ev in enumerate(events)]
             self._apply(records)
             self._notify(records, rebuilt=False)
             return Outcome(records=tuple(records), epoch=self.epoch, seq=self.seq)
         raise StaleSequence(self.seq, -1)
+
+    def _written(self, ok: bool) -> None:
+        if self.health is not None:
+            self.health.report_write(ok)
 
     async def _read_back(self, expected: int, command_ids: Collection[str]) -> Outcome | None:
         """After an append at ``expected`` failed with ``Unavailable``: read

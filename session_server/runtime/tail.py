@@ -10,10 +10,11 @@ the dialogues this process holds with one blocking read on one connection
 After every (re)connection it catches every session up first (``head``: a
 new epoch rebuilds the state from the log, and the screens re-render in
 full), then reads from each session's position: nothing between is missed.
-While the log cannot be reached, it says so (``on_link(False)``: the screens
-show it), retries with a growing pause (capped), and says so again when the
-log answers (``on_link(True)``). Commands meanwhile are refused with
-``Unavailable``; the screens keep showing the last state.
+While the log cannot be reached, it says so (``on_link(False)``, given to
+the log's health, ``runtime/health.py``: the screens show it), retries with a
+growing pause (capped), and says so again when the log answers
+(``on_link(True)``). Commands meanwhile are refused with ``Unavailable``;
+the screens keep showing the last state.
 """
 
 from __future__ import annotations

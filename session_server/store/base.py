@@ -70,6 +70,13 @@ class EventLog(abc.ABC):
     async def dialogues(self) -> list[str]:
         """Ids of the dialogues whose log holds at least one event, sorted."""
 
+    async def probe(self) -> None:
+        """A light write that proves the log can be written now, or
+        ``Unavailable``; run while the log is reported down
+        (``runtime/health.py``). The default, for a log that cannot fail,
+        does nothing."""
+        return None
+
     async def close(self) -> None:
         """Release connections; the default has none."""
         return None

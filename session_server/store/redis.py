@@ -13,7 +13,10 @@ Keys, per dialogue ``d``:
 - ``ss:dialogues``: a set of the ids whose log holds at least one event;
 - ``ss:instance``: a server-wide marker made by the first script that runs
   on an empty Redis. Readers compare it after reconnecting: a different or
-  missing marker means the Redis they talk to is not the one they knew.
+  missing marker means the Redis they talk to is not the one they knew;
+- ``ss:health``: written by ``probe`` (the time of the last probe) while the
+  log is reported down (``runtime/health.py``): a write a Redis out of memory,
+  read-only or unreachable refuses, as it refuses appends.
 
 Every ``append`` is one Lua script (``EVALSHA``, registered with
 ``register_script``): it reads the stream's length, refuses a stale
@@ -71,6 +74,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -94,6 +98,7 @@ T = TypeVar("T")
 PREFIX = "ss:"
 DIALOGUES = PREFIX + "dialogues"
 INSTANCE = PREFIX + "instance"
+HEALTH = PREFIX + "health"
 
 _APPEND = """
 -- KEYS: stream, epoch, dialogues set, instance marker
@@ -252,6 +257,9 @@ class RedisEventLog(EventLog):
         members = await self._run(self._client.smembers(DIALOGUES))
         return sorted(_text(m) for m in members)
 
+    async def probe(self) -> None:
+        await self._run(self._client.set(HEALTH, str(time.time())), quiet=True)
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -304,7 +312,7 @@ class RedisEventLog(EventLog):
 
     # --- plumbing ----------------------------------------------------------------------
 
-    async def _run(self, call: Awaitable[T]) -> T:
+    async def _run(self, call: Awaitable[T], *, quiet: bool = False) -> T:
         if self._closed:
             close = getattr(call, "close", None)
             if close is not None:
@@ -317,8 +325,9 @@ class RedisEventLog(EventLog):
                 raise
             # the client's own errors are expected; anything else gets its traceback
             expected = isinstance(exc, (rex.RedisError, OSError, asyncio.TimeoutError))
-            logger.error("event log %s unavailable: %s: %s", _safe_url(self.url),
-                         type(exc).__name__, exc, exc_info=None if expected else exc)
+            logger.log(logging.DEBUG if quiet else logging.ERROR,
+                       "event log %s unavailable: %s: %s", _safe_url(self.url),
+                       type(exc).__name__, exc, exc_info=None if expected else exc)
             raise Unavailable("log.unavailable") from exc
 
 

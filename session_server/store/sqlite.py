@@ -11,7 +11,11 @@ hops to its thread with ``loop.run_in_executor``.
 Several processes may open the same file: ``BEGIN IMMEDIATE`` and the busy
 timeout serialise their appends, and the sequence check keeps the log gap-free.
 A file that stays locked past the busy timeout, a full disk or an I/O error
-surfaces as :class:`~session_server.core.errors.Unavailable`.
+surfaces as :class:`~session_server.core.errors.Unavailable`. While the log
+is reported down, ``probe`` writes and commits one page-sized row in its own
+table (``health``) and deletes it, on the writer thread: it fails as an
+append would (a disk too full for one more page, a locked file) and succeeds
+once space is back.
 
 An ``append`` whose caller is cancelled may still commit; the caller finds out
 from ``head`` or ``read``.
@@ -58,6 +62,10 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL,
     PRIMARY KEY (dialogue_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS health (
+    probed_at TEXT NOT NULL,
+    pad BLOB NOT NULL
+);
 """
 
 _HEAD = """
@@ -140,6 +148,9 @@ class SQLiteEventLog(EventLog):
     async def dialogues(self) -> list[str]:
         return await self._run(self._reader, self._dialogues)
 
+    async def probe(self) -> None:
+        await self._run(self._writer, self._probe, quiet=True)  # the failed append said it
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -159,7 +170,9 @@ class SQLiteEventLog(EventLog):
 
     # --- running on the log's threads ---------------------------------------------------
 
-    async def _run(self, executor: ThreadPoolExecutor, job: Callable[[], T]) -> T:
+    async def _run(
+        self, executor: ThreadPoolExecutor, job: Callable[[], T], *, quiet: bool = False
+    ) -> T:
         if self._closed:
             raise Unavailable("log.unavailable")
         try:
@@ -168,7 +181,10 @@ class SQLiteEventLog(EventLog):
             code = getattr(exc, "sqlite_errorcode", None)
             if code is None or code & 0xFF not in _UNAVAILABLE:
                 raise
-            logger.error("event log %s unavailable: %s", self.path, exc, exc_info=exc)
+            if quiet:
+                logger.debug("event log %s still unavailable: %s", self.path, exc)
+            else:
+                logger.error("event log %s unavailable: %s", self.path, exc, exc_info=exc)
             raise Unavailable("log.unavailable") from exc
 
     def _connect(self, *, writer: bool) -> sqlite3.Connection:
@@ -219,6 +235,21 @@ class SQLiteEventLog(EventLog):
             self._rollback(conn)
             raise
         return expected_seq + len(rows)
+
+    def _probe(self) -> None:
+        """Write (one page, so a full file refuses it) and commit, then leave
+        nothing behind but a free page for the next probe."""
+        conn = self._writing()
+        (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT INTO health (probed_at, pad) VALUES (?, zeroblob(?))",
+                         (datetime.now(UTC).isoformat(), page_size))
+            conn.execute("DELETE FROM health")
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
 
     def _rollback(self, conn: sqlite3.Connection) -> None:
         try:

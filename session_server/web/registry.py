@@ -10,6 +10,7 @@ from session_server.config import Settings
 from session_server.core.errors import NotFound
 from session_server.media.ice import restrict_host_addresses
 from session_server.media.manager import MediaManager
+from session_server.runtime.health import LogHealth
 from session_server.runtime.session import DialogueSession
 from session_server.runtime.tail import Followable, LogTailer
 from session_server.store.base import EventLog, check_dialogue_id
@@ -38,6 +39,10 @@ class Registry:
         self.tailer: LogTailer | None = None
         """Follows a log that other processes append to (Redis); None for SQLite."""
         self.store_ok = True
+        self.health = LogHealth(log)
+        """Whether the log can be used, from every session's appends, a probe
+        while down, and the tailer's link; every hub is told."""
+        self.health.listeners.append(self._store_link)
         self._refreshed_at = -1e9
         if settings.media and settings.media_addresses:
             restrict_host_addresses(settings.media_addresses)
@@ -47,7 +52,7 @@ class Registry:
         for dialogue_id in sorted(self.known):
             await self.get(dialogue_id)
         if isinstance(self.log, Followable):
-            self.tailer = LogTailer(self.log, self._sessions, self._store_link)
+            self.tailer = LogTailer(self.log, self._sessions, self.health.report_link)
             self.tailer.start()
 
     def _sessions(self) -> dict[str, DialogueSession]:
@@ -62,6 +67,7 @@ class Registry:
         if self.tailer is not None:
             await self.tailer.stop()
             self.tailer = None
+        await self.health.stop()
         for hub in list(self.hubs.values()):
             if hub.media is not None:
                 await hub.media.stop()
@@ -86,7 +92,8 @@ class Registry:
         async with self._lock:
             hub = self.hubs.get(dialogue_id)
             if hub is None:
-                session = DialogueSession(self.log, dialogue_id, self.settings.limits)
+                session = DialogueSession(self.log, dialogue_id, self.settings.limits,
+                                          health=self.health)
                 await session.load()
                 hub = Hub(session, self.renderer)
                 hub.store_ok = self.store_ok
