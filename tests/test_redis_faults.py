@@ -7,6 +7,8 @@
   new one;
 - Redis down: appends and reads are refused with ``Unavailable``; the same
   log object works again once Redis is back, without a restart;
+- Redis full (``OOM``): appends are ``Unavailable``, the log is reported
+  down, and the probe sees it back;
 - the tailer: a second "process" (its own log object) sees what the first
   appended, says when the log is unreachable, and resumes on its own;
 - the web app on a Redis whose connections are reset: whatever the client or
@@ -31,6 +33,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis._parsers.base import BaseParser
 from redis.asyncio.connection import AbstractConnection
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -40,6 +43,7 @@ from session_server.core.errors import StaleSequence, Unavailable
 from session_server.core.events import QuestionApproved, QuestionSubmitted
 from session_server.core.model import QuestionStatus
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
+from session_server.runtime.health import LogHealth
 from session_server.runtime.session import DialogueSession
 from session_server.runtime.tail import LogTailer
 from session_server.store import open_log
@@ -263,6 +267,12 @@ TRANSPORT_ERRORS = [
 ]
 
 
+def reply(text: str) -> Exception:
+    """The exception the client raises for the error reply ``text``."""
+    error: Exception = BaseParser.parse_error(text)
+    return error
+
+
 def redis_app(url: str, timeout: float = 1.0) -> Starlette:
     """The web app on the demo dialogue, stored in the Redis at ``url``."""
 
@@ -352,19 +362,56 @@ def test_a_reset_connection_is_503_with_the_bilingual_body_never_500(
         (redis.ConnectionError("Connection closed by server."), True),
         (redis.TimeoutError("Timeout reading from 127.0.0.1:6379"), True),
         (redis.exceptions.InvalidResponse("Protocol Error: b'\\x00'"), True),
-        (redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'."), True),
-        (redis.ResponseError("MISCONF Redis is configured to save RDB snapshots"), True),
-        (redis.exceptions.ReadOnlyError("READONLY You can't write against a read only replica."),
-         True),
-        (redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"),
+        (reply("OOM command not allowed when used memory > 'maxmemory'."), True),
+        (reply("MISCONF Redis is configured to save RDB snapshots, but it's currently unable "
+               "to persist to disk."), True),
+        (reply("READONLY You can't write against a read only replica."), True),
+        (reply("LOADING Redis is loading the dataset in memory"), True),
+        (reply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+               "'no'."), True),
+        (reply("NOREPLICAS Not enough good replicas to write."), True),
+        (reply("BUSY Redis is busy running a script."), True),
+        (reply("WRONGTYPE Operation against a key holding the wrong kind of value"), False),
+        (reply("ERR user_script:3: Script attempted to access nonexistent global variable"),
          False),
-        (redis.ResponseError("ERR user_script:3: Script attempted to access nonexistent global"),
-         False),
+        (reply("NOPERM this user has no permissions to run the 'evalsha' command"), False),
         (redis.DataError("Invalid input of type: 'dict'."), False),
     ],
 )
 def test_only_reply_errors_that_are_bugs_stay_bugs(error: Exception, unavailable: bool) -> None:
     assert is_unavailable(error) is unavailable
+
+
+async def test_a_full_redis_is_unavailable_reported_down_and_probed_back(
+    volatile_server: RedisServer, volatile_log: RedisEventLog
+) -> None:
+    """``maxmemory`` reached with ``noeviction``: appends are refused with
+    ``OOM`` (the client's ``OutOfMemoryError``), reads still work; the log is
+    reported down and the probe sees it back once Redis has memory again."""
+    health = LogHealth(volatile_log, probe_seconds=0.1)
+    heard: list[bool] = []
+    health.listeners.append(heard.append)
+    session = DialogueSession(volatile_log, DEMO_DIALOGUE_ID, health=health)
+    await session.load()
+    await session.execute_all(demo_commands(NOW), NOW)
+    admin = redis.Redis.from_url(volatile_server.url)
+    try:
+        admin.config_set("maxmemory", 1)
+        with pytest.raises(Unavailable) as refused:
+            await session.execute(c.ApproveQuestion(MODERATOR, 3), NOW)
+        assert refused.value.code == "log.unavailable"
+        assert isinstance(refused.value.__cause__, redis.exceptions.OutOfMemoryError)
+        assert heard == [False]
+        await asyncio.sleep(0.5)
+        assert heard == [False]  # the probe is refused too
+        admin.config_set("maxmemory", 0)
+        await wait_for(lambda: heard == [False, True])
+        await session.execute(c.ApproveQuestion(MODERATOR, 3), NOW)
+        assert session.state.questions[3].status is QuestionStatus.APPROVED
+    finally:
+        admin.config_set("maxmemory", 0)
+        admin.close()
+        await health.stop()
 
 
 def stored_events(url: str) -> list[Record]:

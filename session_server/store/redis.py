@@ -145,6 +145,17 @@ return {epoch, redis.call('XLEN', KEYS[1])}
 
 _UNAVAILABLE_REPLIES = ("OOM", "MISCONF", "READONLY", "LOADING", "MASTERDOWN", "NOREPLICAS",
                         "BUSY", "CLUSTERDOWN", "TRYAGAIN")
+"""Codes of the error replies that mean "Redis refuses writes for now"."""
+
+_UNAVAILABLE_REPLY_ERRORS: tuple[type[Exception], ...] = tuple(
+    cls
+    for name in ("OutOfMemoryError", "ReadOnlyError", "MasterDownError", "TryAgainError",
+                 "ClusterDownError")
+    if isinstance(cls := getattr(rex, name, None), type)
+)
+"""The client's classes for some of those replies: it strips their code from
+the message (``OOM command not allowed…`` arrives as ``OutOfMemoryError("command
+not allowed…")``)."""
 
 
 def stream_key(dialogue_id: str) -> str:
@@ -176,8 +187,11 @@ def is_unavailable(exc: BaseException) -> bool:
     bug: any other reply error (a wrong type, a script error) and a
     ``DataError`` (arguments the client refused to send)."""
     if isinstance(exc, rex.ResponseError):
+        if isinstance(exc, _UNAVAILABLE_REPLY_ERRORS):
+            return True
+        code = getattr(exc, "status_code", None)  # redis-py 7+: the reply's code
         text = str(exc).lstrip("-").upper()
-        return text.startswith(_UNAVAILABLE_REPLIES) or isinstance(exc, rex.ReadOnlyError)
+        return code in _UNAVAILABLE_REPLIES or text.startswith(_UNAVAILABLE_REPLIES)
     if isinstance(exc, rex.DataError):
         return False
     return isinstance(exc, Exception)
