@@ -477,6 +477,76 @@ def test_the_secretary_records_only_what_reached_the_floor(live_demo: State) -> 
     refused(live_demo, c.RemoveCommitment(SECRETARY, 1, 1), NotFound, "commitment.not_found")
 
 
+def on_the_floor(state: State, question_id: int = 1) -> None:
+    run(state, c.GiveFloor(MODERATOR, "tinh", question_id))
+
+
+def test_each_recorded_summary_is_a_new_revision(live_demo: State) -> None:
+    on_the_floor(live_demo)
+    assert live_demo.answers[1].revision == 0
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời."))
+    assert live_demo.answers[1].revision == 1
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời: sẽ mở lớp.",
+                                         base_revision=1))
+    assert (live_demo.answers[1].summary, live_demo.answers[1].revision) == (
+        "Sở trả lời: sẽ mở lớp.", 2)
+    # the same text again adds no revision
+    assert decide(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời: sẽ mở lớp.",
+                                                   base_revision=2), NOW) == []
+
+
+def test_a_save_without_a_base_revision_is_the_last_write(live_demo: State) -> None:
+    """The JSON API and the no-JS form may leave it out: as before, last wins."""
+    on_the_floor(live_demo)
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Một bản tóm tắt dài và đầy đủ."))
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Ngắn."))
+    assert live_demo.answers[1].summary == "Ngắn."
+
+
+def test_a_stale_save_that_keeps_the_stored_text_is_merged(live_demo: State) -> None:
+    on_the_floor(live_demo)
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở LĐTBXH trả lời.", base_revision=0))
+    # a second laptop, still on revision 0, saves a text that extends what is stored
+    (event,) = run(live_demo, c.RecordAnswerSummary(
+        SECRETARY, 1, "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề.", base_revision=0))
+    assert isinstance(event, e.AnswerSummaryRecorded)
+    assert live_demo.answers[1].summary == "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề."
+    assert live_demo.answers[1].revision == 2
+    # a stale save of exactly what is stored changes nothing
+    assert decide(live_demo, c.RecordAnswerSummary(
+        SECRETARY, 1, "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề.", base_revision=1), NOW) == []
+
+
+def test_a_stale_save_that_would_lose_text_is_refused(live_demo: State) -> None:
+    on_the_floor(live_demo)
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời."))
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời. Thêm cam kết.",
+                                         base_revision=1))
+    # a save based on revision 1 that would truncate revision 2
+    stale = c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời. Ý khác.", base_revision=1)
+    refused(live_demo, stale, IllegalTransition, "summary.stale")
+    with pytest.raises(IllegalTransition) as info:
+        decide(live_demo, stale, NOW)
+    assert info.value.status == 409
+    assert info.value.params == {"question": 1, "revision": 2}
+    assert "số 1" in info.value.message("vi") and "giữ trong ô" in info.value.message("vi")
+    assert "question 1" in info.value.message("en") and "kept" in info.value.message("en")
+    assert live_demo.answers[1].summary == "Sở trả lời. Thêm cam kết."
+    # reviewed and saved again on the current revision: accepted
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời. Ý khác.", base_revision=2))
+    assert live_demo.answers[1].revision == 3
+
+
+def test_a_first_save_based_on_an_old_view_of_an_empty_summary_is_accepted(
+    live_demo: State,
+) -> None:
+    on_the_floor(live_demo)
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Tạm."))
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "", base_revision=1))  # cleared
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Bản mới.", base_revision=0))
+    assert live_demo.answers[1].summary == "Bản mới."
+
+
 # --- views ------------------------------------------------------------------------------------
 
 

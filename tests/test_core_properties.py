@@ -15,6 +15,7 @@ checks after every step:
 - the approved queue holds exactly the approved questions, once each;
 - a command whose id (from the same actor) was applied before makes no
   events, and every event carries the scoped id of its command;
+- each answer record's revision counts the summaries recorded for it;
 
 and at the end that replaying the (JSON round-tripped) log gives a state
 equal to the live one.
@@ -143,7 +144,9 @@ BUILDERS: list[tuple[tuple[Actor, ...], Builder]] = [
         a, r, d.draw(st.one_of(st.none(), st.just(q))))),
     ((MODERATOR,), lambda d, a, q, r: c.DeclineFloorRequest(a, r)),
     ((SECRETARY,), lambda d, a, q, r: c.RecordAnswerSummary(
-        a, q, d.draw(st.sampled_from(["Sẽ mở thêm lớp.", ""])))),
+        a, q, d.draw(st.sampled_from(["Sẽ mở thêm lớp.", "", "Sẽ mở thêm lớp. Cam kết.",
+                                      "Ý khác."])),
+        base_revision=d.draw(st.sampled_from([None, 0, 1, 2, 3])))),
     ((SECRETARY,), lambda d, a, q, r: c.AddCommitment(
         a, q, "Mở lớp nghề", "Sở LĐTBXH", d.draw(st.sampled_from([None, date(2024, 6, 30)])))),
     ((SECRETARY,), lambda d, a, q, r: c.RemoveCommitment(a, q, d.draw(st.integers(1, 3)))),
@@ -215,6 +218,7 @@ def test_random_days_keep_the_invariants(data: st.DataObject, count: int, live: 
             log.append(event)
     submitted: set[int] = set()
     votes: dict[int, set[str]] = {}
+    summaries: dict[int, int] = {}
     for _step in range(count):
         command = draw_command(data, state)
         now += timedelta(seconds=data.draw(st.integers(0, 300)))
@@ -249,7 +253,11 @@ def test_random_days_keep_the_invariants(data: st.DataObject, count: int, live: 
                 votes[event.question_id].add(event.device_id)
             elif isinstance(event, e.QuestionMerged):
                 votes.setdefault(event.into_id, set()).update(votes.get(event.question_id, set()))
+            elif isinstance(event, e.AnswerSummaryRecorded):
+                summaries[event.question_id] = summaries.get(event.question_id, 0) + 1
         check_invariants(state, submitted, votes)
+        for question_id, record in state.answers.items():
+            assert record.revision == summaries.get(question_id, 0)
 
     replayed = State()
     for event in log:

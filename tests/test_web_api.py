@@ -401,6 +401,47 @@ def test_secretary_records_through_commands(client: TestClient, app: Starlette) 
     assert response.json()["events"] == ["CommitmentAdded"]
 
 
+def test_a_command_sent_again_with_its_command_id_is_done_once(
+    client: TestClient, app: Starlette
+) -> None:
+    body = {"action": "approve_question", "question_id": 3, "command_id": "approve-3-api-01"}
+    first = command(client, app, "apimodlink01", **body)
+    assert first.status_code == 200 and first.json()["events"] == ["QuestionApproved"]
+    again = command(client, app, "apimodlink01", **body)  # the first answer was lost
+    assert again.status_code == 200, again.text
+    assert again.json()["events"] == [] and again.json()["seq"] == first.json()["seq"]
+    assert_refused(command(client, app, "apimodlink01", action="approve_question",
+                           question_id=3), 409, "question.illegal_transition")
+    assert_refused(command(client, app, "apimodlink01", action="move_question", question_id=3,
+                           position=0, command_id="no good"), 400, "input.bad_command_id")
+
+
+def test_a_stale_summary_save_is_refused_not_truncated(client: TestClient, app: Starlette) -> None:
+    command(client, app, "apimodlink01", action="give_floor", bridge_id="long-xuyen",
+            question_id=1)
+    path = f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state"
+
+    def answer() -> Any:
+        response = client.get(path, headers=bearer(app, "apiseclink01"))
+        check_response(response, "/api/v1/dialogues/{dialogue_id}/state")
+        (q1,) = [q for q in response.json()["questions"] if q["question_id"] == 1]
+        return q1["answer"]
+
+    assert answer()["revision"] == 0
+    save = {"action": "record_answer_summary", "question_id": 1}
+    assert command(client, app, "apiseclink01", **save, summary="Sở trả lời.",
+                   base_revision=0).status_code == 200
+    assert command(client, app, "apiseclink01", **save, summary="Sở trả lời. Cam kết thêm.",
+                   base_revision=1).status_code == 200
+    body = assert_refused(command(client, app, "apiseclink01", **save, summary="Sở trả lời?",
+                                  base_revision=1), 409, "summary.stale")
+    assert "question 1" in body["message"]["en"]
+    assert answer()["summary"] == "Sở trả lời. Cam kết thêm." and answer()["revision"] == 2
+    # a save that leaves base_revision out is the last write, as before
+    assert command(client, app, "apiseclink01", **save, summary="Ngắn.").status_code == 200
+    assert answer()["summary"] == "Ngắn."
+
+
 # --- votes ---
 
 

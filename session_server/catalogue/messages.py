@@ -190,6 +190,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Chưa thể ghi nội dung trả lời cho câu hỏi số {question} ({status}).",
         "An answer cannot be recorded for question {question} yet ({status}).",
     ),
+    "summary.stale": (
+        "Tóm tắt trả lời câu hỏi số {question} vừa được sửa ở nơi khác (bản lưu thứ {revision}). "
+        "Nội dung bạn soạn vẫn được giữ trong ô; vui lòng xem lại rồi lưu lại.",
+        "The answer summary of question {question} was changed elsewhere (saved version "
+        "{revision}). Your text is kept in the box; please review it and save again.",
+    ),
     "commitment.not_found": ("Không có cam kết số {commitment}.", "No commitment {commitment}."),
     # links
     "link.bad_role": (

@@ -347,7 +347,9 @@ def _record(state: State, question_id: int) -> AnswerRecord:
 
 @_fold(e.AnswerSummaryRecorded)
 def _summary(state: State, ev: e.AnswerSummaryRecorded) -> None:
-    _record(state, ev.question_id).summary = ev.summary
+    record = _record(state, ev.question_id)
+    record.summary = ev.summary
+    record.revision += 1
 
 
 @_fold(e.CommitmentAdded)

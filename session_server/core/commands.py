@@ -357,8 +357,18 @@ class DeclineFloorRequest(Command):
 
 @dataclass(frozen=True)
 class RecordAnswerSummary(Command):
+    """The whole summary, as the secretary's box holds it.
+
+    ``base_revision`` is the summary's revision (``AnswerRecord.revision``)
+    that the text was based on. ``None`` (a client that does not say): the
+    last save wins. When another save came first, the text is accepted only
+    if it keeps what is stored now (it extends it, so nothing is lost);
+    otherwise the save is refused (``summary.stale``) and the secretary
+    reviews and saves again."""
+
     question_id: int
     summary: str
+    base_revision: int | None = None
 
 
 @dataclass(frozen=True)

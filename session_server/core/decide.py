@@ -859,7 +859,13 @@ def _summary(state: State, cmd: c.RecordAnswerSummary, now: datetime) -> list[e.
                          required=False)
     record = state.answers.get(question.question_id)
     if record is not None and record.summary == summary:
-        return []
+        return []  # the same text again (a retry, a reconnecting screen)
+    revision = record.revision if record is not None else 0
+    stored = record.summary if record is not None else ""
+    if cmd.base_revision is not None and cmd.base_revision != revision and stored not in summary:
+        # saved elsewhere since this text was loaded, and this text would lose it
+        raise IllegalTransition("summary.stale", question=question.question_id,
+                                revision=revision)
     return [e.AnswerSummaryRecorded(at=now, question_id=question.question_id, summary=summary)]
 
 

@@ -226,6 +226,9 @@ class AnswerRecord:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     summary: str = ""
+    revision: int = 0
+    """How many times the summary was recorded: a save names the revision its
+    text was based on (``RecordAnswerSummary.base_revision``)."""
     commitments: list[Commitment] = field(default_factory=list)
 
 

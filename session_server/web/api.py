@@ -415,6 +415,7 @@ def _full_question(state: State, question: Question) -> dict[str, Any]:
                 "started_at": _time(answer.started_at),
                 "ended_at": _time(answer.ended_at),
                 "summary": answer.summary,
+                "revision": answer.revision,
                 "commitments": [
                     {
                         "commitment_id": c.commitment_id,
@@ -798,7 +799,12 @@ def _schemas() -> dict[str, Any]:
             "additionalProperties": True,
             "description": "The command's fields by name (question_id, reason, bridge_id, "
             "seconds, …). The actor comes from the token; the core decides whether "
-            "that role may issue the command.",
+            "that role may issue the command. An optional command_id (8-64 of A-Z a-z "
+            "0-9 _ -) makes a retry safe: the same command_id again, from the same "
+            "token, answers 200 without recording anything twice. record_answer_summary "
+            "takes base_revision, the answer's revision the text was based on: a save "
+            "that would overwrite a newer summary with text that drops it is refused "
+            "(409 summary.stale).",
         },
         "CommandDone": _object(
             {
@@ -845,6 +851,9 @@ def _schemas() -> dict[str, Any]:
                             "started_at": _TIME,
                             "ended_at": _TIME,
                             "summary": _STR,
+                            "revision": {"type": "integer", "description": "Saves of the "
+                                         "summary so far: record_answer_summary's "
+                                         "base_revision."},
                             "commitments": {
                                 "type": "array",
                                 "items": _object(
