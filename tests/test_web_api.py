@@ -416,6 +416,22 @@ def test_a_command_sent_again_with_its_command_id_is_done_once(
                            position=0, command_id="no good"), 400, "input.bad_command_id")
 
 
+def test_a_retried_command_id_is_not_charged_to_the_rate_limit(
+    client: TestClient, app: Starlette
+) -> None:
+    headers = phone(client, app)
+    body = {"text": "Câu hỏi gửi lại nhiều lần?", "idempotency_key": "k-limit-00001"}
+    first = client.post("/api/v1/commands", headers=headers,
+                        json={"action": "submit_question", **body, "command_id": "limit-cmd-1"})
+    assert first.status_code == 200, first.text
+    for n in range(8):  # a flaky link resends it (with a new key even): not "too fast"
+        again = client.post("/api/v1/commands", headers=headers, json={
+            "action": "submit_question", **body, "idempotency_key": f"k-limit-1{n:04d}",
+            "command_id": "limit-cmd-1"})
+        assert again.status_code == 200, again.text
+        assert again.json()["events"] == []
+
+
 def test_a_stale_summary_save_is_refused_not_truncated(client: TestClient, app: Starlette) -> None:
     command(client, app, "apimodlink01", action="give_floor", bridge_id="long-xuyen",
             question_id=1)

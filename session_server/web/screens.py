@@ -110,11 +110,13 @@ def render_error(request: Request, error: SessionError) -> HTMLResponse:
 
 def execute_limited(registry: Registry, hub: Hub, actor: Actor, command: Command) -> None:
     """Rate limits for what phones and bridge consoles send. A retried
-    submission the log already holds is not charged: it changes nothing."""
+    submission (or command id) the log already holds is not charged: it
+    changes nothing."""
+    state = hub.session.state
     if (
         isinstance(command, SubmitQuestion)
-        and submitted_question_id(hub.session.state, command) is not None
-    ):
+        and submitted_question_id(state, command) is not None
+    ) or (command.command_id and command.scoped_id() in state.applied_commands):
         return
     now = registry.clock()
     if isinstance(command, (SubmitQuestion, Vote)) and actor.role is Role.ATTENDEE:
