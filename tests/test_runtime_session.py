@@ -16,6 +16,7 @@ from session_server.core.errors import Unavailable
 from session_server.core.events import Event
 from session_server.core.model import QuestionStatus
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
+from session_server.runtime.health import LogHealth
 from session_server.runtime.session import DialogueSession
 from session_server.store.base import EventLog, Record
 from session_server.store.memory import MemoryEventLog
@@ -164,6 +165,10 @@ async def test_an_append_stored_but_refused_as_stale_on_retry_is_a_success() -> 
 async def test_an_unavailable_append_that_was_stored_is_read_back_as_a_success() -> None:
     log = LostAnswers()
     session = await seeded(log)
+    health = LogHealth(log)
+    heard: list[bool] = []
+    health.listeners.append(heard.append)
+    session.health = health
     seen: list[list[Record]] = []
     session.listeners.append(lambda records, rebuilt: seen.append(records))
     log.lose = 1
@@ -173,6 +178,8 @@ async def test_an_unavailable_append_that_was_stored_is_read_back_as_a_success()
     assert session.state.questions[3].status is QuestionStatus.APPROVED
     assert seen == [list(outcome.records)]
     assert len(approvals(await log.read(DEMO_DIALOGUE_ID), 3)) == 1
+    assert heard == [] and health.ok  # it was written: the status bar never blinked
+    await health.stop()
 
 
 async def test_an_unavailable_append_not_found_in_the_log_stays_unavailable() -> None:

@@ -212,11 +212,10 @@ class DialogueSession:
                 mine.extend(r for r in caught if r.event.command_id in command_ids)
                 continue
             except Unavailable:
-                self._written(False)
                 found = await self._read_back(expected, command_ids)
+                self._written(found is not None)  # stored after all: the log works
                 if found is None:
                     raise
-                self._written(True)
                 return found
             self._written(True)
             first = new_seq - len(events) + 1
