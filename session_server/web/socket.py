@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from session_server.core.commands import SubmitQuestion
+from session_server.core.commands import RecordAnswerSummary, SubmitQuestion
 from session_server.core.errors import (
     Forbidden,
     InvalidInput,
@@ -144,7 +144,8 @@ async def _handle(
         execute_limited(registry, hub, actor, command)
         await hub.execute(command)
     except SessionError as error:
-        for message in _refusal_messages(registry, error, key):
+        extra = _stale_summary(hub, data, error) if key is not None else {}
+        for message in _refusal_messages(registry, error, key, extra):
             hub.reply(conn, message)
         if isinstance(error, Forbidden) and error.code in ("link.revoked", "link.invalid"):
             if conn.websocket.application_state is WebSocketState.CONNECTED:
@@ -158,19 +159,41 @@ async def _handle(
         number = submitted_question_id(hub.session.state, command)
         flash = registry.renderer.flash(view.t("flash.submitted", number=number), kind="ok")
         ack["question_id"] = number
+    elif isinstance(command, RecordAnswerSummary):
+        record = hub.session.state.answers.get(command.question_id)
+        ack["revision"] = record.revision if record is not None else 0
     hub.reply(conn, flash)
     if key is not None:
         hub.reply(conn, json.dumps(ack))  # the client's outbox forgets the message
     return True
 
 
-def _refusal_messages(registry: Registry, error: SessionError, key: str | None) -> list[str]:
+def _refusal_messages(registry: Registry, error: SessionError, key: str | None,
+                      extra: dict[str, Any]) -> list[str]:
     """A refusal for one socket: the bilingual message on the screen and, for
     a message the client's outbox keeps, whether to send it again."""
     messages = [registry.renderer.refusal(error.messages())]
     if key is not None:
         messages.append(json.dumps({
             "type": "refused", "key": key, "code": error.code, "retry": _retryable(error),
-            "seconds": error.params.get("seconds"), **error.messages(),
+            "seconds": error.params.get("seconds"), **error.messages(), **extra,
         }))
     return messages
+
+
+def _stale_summary(hub: Hub, data: dict[str, Any], error: SessionError) -> dict[str, Any]:
+    """For a summary saved over someone else's: the text stored now and its
+    revision, so the secretary can choose (static/js/editor.js)."""
+    if error.code != "summary.stale":
+        return {}
+    record = hub.session.state.answers.get(_int(data.get("question_id")))
+    if record is None:
+        return {}
+    return {"current": record.summary, "revision": record.revision}
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
