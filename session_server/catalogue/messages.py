@@ -22,6 +22,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid submission key; please reload the page.",
     ),
     "input.bad_value": ("{field} không hợp lệ.", "{field} is not valid."),
+    "input.schema.missing": ("Thiếu trường {field}.", "The field {field} is missing."),
+    "input.schema.too_long": (
+        "{field} quá dài: tối đa {limit}.", "{field} is too long: at most {limit}."),
+    "input.schema.too_short": (
+        "{field} quá ngắn: tối thiểu {limit}.", "{field} is too short: at least {limit}."),
+    "input.schema.too_small": (
+        "{field} phải từ {limit} trở lên.", "{field} must be at least {limit}."),
+    "input.schema.too_large": (
+        "{field} không được lớn hơn {limit}.", "{field} must be at most {limit}."),
+    "input.schema.choice": (
+        "{field} không thuộc các giá trị cho phép.", "{field} is not one of the allowed values."),
+    "input.schema.format": ("{field} sai định dạng.", "{field} has the wrong format."),
+    "input.schema.type": ("{field} sai kiểu dữ liệu.", "{field} has the wrong type."),
+    "input.schema.invalid": ("{field} không hợp lệ.", "{field} is not valid."),
     "input.bad_command_id": (
         "Mã lệnh không hợp lệ (8–64 ký tự gồm chữ, số, '-' và '_'); vui lòng tải lại trang.",
         "Invalid command id (8–64 letters, digits, '-' and '_'); please reload the page.",

@@ -7,6 +7,7 @@ HTTP status and a WebSocket close code in one place (``web/errors.py``)::
 
     SessionError
     ├── InvalidInput         400  bad or out-of-bounds input
+    │   ├── Unprocessable        422  a message that breaks its model (web/models.py)
     │   ├── PayloadTooLarge      413  a request body over the limit
     │   └── UnsupportedMediaType 415  a JSON API POST that is not JSON
     ├── Forbidden            403  this role may not do that
@@ -38,6 +39,7 @@ __all__ = [
     "StaleSequence",
     "Unauthorised",
     "Unavailable",
+    "Unprocessable",
     "UnsupportedMediaType",
 ]
 
@@ -68,6 +70,13 @@ class SessionError(Exception):
 
 class InvalidInput(SessionError):
     status = 400
+
+
+class Unprocessable(InvalidInput):
+    """A message that breaks its model (``web/models.py``): refused before
+    the core sees it."""
+
+    status = 422
 
 
 class PayloadTooLarge(InvalidInput):
