@@ -22,6 +22,7 @@ from session_server.core import events as e
 from session_server.core.model import (
     Actor,
     Asker,
+    Conditions,
     Limits,
     Origin,
     Phase,
@@ -593,3 +594,39 @@ def test_the_demo_is_a_provincial_dialogue(live_demo: State) -> None:
     assert {t for t in live_demo.topics} >= {"viec-lam", "dao-tao-nghe", "khoi-nghiep"}
     assert len(live_demo.programme) == 7
     assert live_demo.current_item() is not None
+
+
+# --- the floor and the bridge points' pictures (conditions outside the log) -------------
+
+
+def test_a_remote_bridge_without_a_live_picture_gets_the_floor_only_when_confirmed(
+    live_demo: State,
+) -> None:
+    feeds = Conditions(feeds={"chau-doc": "stalled", "an-phu": "live"})
+    with pytest.raises(IllegalTransition) as refused_floor:
+        decide(live_demo, c.GiveFloor(MODERATOR, "chau-doc"), NOW, feeds)
+    assert refused_floor.value.code == "floor.no_feed"
+    assert refused_floor.value.params["state"] == "stalled"
+    assert decide(live_demo, c.GiveFloor(MODERATOR, "chau-doc", without_feed=True), NOW, feeds)
+    assert decide(live_demo, c.GiveFloor(MODERATOR, "an-phu"), NOW, feeds)
+    never_published = Conditions(feeds={})
+    with pytest.raises(IllegalTransition):
+        decide(live_demo, c.GiveFloor(MODERATOR, "an-phu"), NOW, never_published)
+
+
+def test_the_main_venue_and_a_server_without_media_need_no_picture(live_demo: State) -> None:
+    main = live_demo.main_bridge()
+    assert main is not None
+    assert decide(live_demo, c.GiveFloor(MODERATOR, main.bridge_id), NOW, Conditions(feeds={}))
+    assert decide(live_demo, c.GiveFloor(MODERATOR, "chau-doc"), NOW)  # media off
+
+
+def test_a_floor_request_is_granted_under_the_same_picture_rule(live_demo: State) -> None:
+    live = copy.deepcopy(live_demo)
+    run(live, c.RequestFloor(operator("chau-doc"), "chau-doc"))
+    (request,) = live.pending_floor_requests()
+    with pytest.raises(IllegalTransition):
+        decide(live, c.GrantFloorRequest(MODERATOR, request.request_id), NOW,
+               Conditions(feeds={"chau-doc": "failed"}))
+    assert decide(live, c.GrantFloorRequest(MODERATOR, request.request_id, without_feed=True),
+                  NOW, Conditions(feeds={"chau-doc": "failed"}))

@@ -17,7 +17,7 @@ import pytest
 
 from session_server.core import commands as c
 from session_server.core.errors import Forbidden, IllegalTransition, InvalidInput
-from session_server.core.model import Actor, QuestionStatus, Role
+from session_server.core.model import Actor, Conditions, QuestionStatus, Role
 from session_server.demo import DEMO_DIALOGUE_ID, MAIN_BRIDGE, demo_commands
 from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession
@@ -49,8 +49,8 @@ class Day:
         self.peers: list[Publisher | Display] = []
 
     async def run(self, command: c.Command) -> None:
-        self.media.check_floor(command, self.session.state)
-        await self.session.execute(command, datetime.now(UTC))
+        conditions = Conditions(feeds=self.media.feeds())
+        await self.session.execute(command, datetime.now(UTC), lambda: conditions)
 
     def signal(self, actor: Actor) -> Any:
         async def send(message: dict[str, Any]) -> dict[str, Any]:

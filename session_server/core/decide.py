@@ -30,9 +30,12 @@ from session_server.core.errors import (
     PhaseRefused,
 )
 from session_server.core.model import (
+    MAIN_KINDS,
+    NO_CONDITIONS,
     Actor,
     Asker,
     BridgeKind,
+    Conditions,
     FloorRequest,
     FloorRequestStatus,
     Origin,
@@ -52,7 +55,7 @@ from session_server.core.text import (
 )
 from session_server.core.views import proposed_speaker
 
-__all__ = ["LEGAL_TRANSITIONS", "PERMISSIONS", "decide"]
+__all__ = ["LEGAL_TRANSITIONS", "PERMISSIONS", "authorise", "decide"]
 
 ORG, MOD, SEC, OPR, ATT = (
     Role.ORGANISER,
@@ -161,15 +164,23 @@ def _rule(cls: type[C]) -> Callable[[Callable[[State, C, datetime], list[e.Event
     return register
 
 
-def decide(state: State, command: c.Command, now: datetime) -> list[e.Event]:
-    """The events ``command`` causes at ``now``, or a ``SessionError``."""
+def authorise(command: c.Command) -> None:
+    """Refuse a command its actor's role may never issue, whatever the state
+    (the gateway asks before spending a rate limit; ``decide`` asks again)."""
     allowed = PERMISSIONS.get(type(command))
-    rule = _RULES.get(type(command))
-    if allowed is None or rule is None:
+    if allowed is None or type(command) not in _RULES:
         raise InvalidInput("command.unknown")
     _check_actor(command.actor)
     if command.actor.role not in allowed:
         raise Forbidden("role.forbidden", role=command.actor.role.value)
+
+
+def decide(state: State, command: c.Command, now: datetime,
+           conditions: Conditions = NO_CONDITIONS) -> list[e.Event]:
+    """The events ``command`` causes at ``now``, or a ``SessionError``.
+    ``conditions``: what the server knows outside the log (media links)."""
+    authorise(command)
+    rule = _RULES[type(command)]
     scoped = ""
     if command.command_id:
         require_command_id(command.command_id)
@@ -179,6 +190,8 @@ def decide(state: State, command: c.Command, now: datetime) -> list[e.Event]:
     if not state.created and not isinstance(command, c.CreateDialogue):
         raise NotFound("dialogue.not_found")
     events = rule(state, command, now)
+    if isinstance(command, c.GiveFloor | c.GrantFloorRequest):
+        _feed_live(state, command, conditions)
     if scoped:
         events = [dataclasses.replace(event, command_id=scoped) for event in events]
     return events
@@ -652,6 +665,25 @@ def _floor_events(
             )
         )
     return events
+
+
+def _feed_live(state: State, cmd: c.GiveFloor | c.GrantFloorRequest,
+               conditions: Conditions) -> None:
+    """The floor goes to a remote bridge point only while its picture is
+    live, unless the moderator confirmed without it (``without_feed``); the
+    main venue is in the hall and needs none. No rule when media is off."""
+    if conditions.feeds is None or cmd.without_feed:
+        return
+    if isinstance(cmd, c.GiveFloor):
+        bridge_id = cmd.bridge_id
+    else:
+        bridge_id = state.floor_requests[cmd.request_id].bridge_id
+    bridge = state.bridges[bridge_id]
+    if bridge.kind in MAIN_KINDS:
+        return
+    link = conditions.feeds.get(bridge_id, "none")
+    if link != "live":
+        raise IllegalTransition("floor.no_feed", bridge=bridge.name, state=link)
 
 
 @_rule(c.GiveFloor)

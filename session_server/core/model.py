@@ -8,11 +8,13 @@ only code that changes it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 __all__ = [
     "MAIN_KINDS",
+    "NO_CONDITIONS",
     "Actor",
     "AnswerRecord",
     "Asker",
@@ -20,6 +22,7 @@ __all__ = [
     "BridgePoint",
     "Commitment",
     "ConclusionDraft",
+    "Conditions",
     "Dialogue",
     "Floor",
     "FloorRequest",
@@ -134,6 +137,20 @@ class Actor:
         if self.role is Role.SPEAKER:
             return f"speaker:{self.speaker_id}"
         return f"role:{self.role.value}"
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What ``decide`` is told of the world outside the log, read under the
+    session's lock like the state itself."""
+
+    feeds: Mapping[str, str] | None = None
+    """Each bridge point's picture link (``live``, ``connecting``,
+    ``stalled``, ``failed``, ``none``) when the server relays media; None
+    when it does not (then the floor needs no picture)."""
+
+
+NO_CONDITIONS = Conditions()
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from session_server.config import IceServer
 from session_server.core import commands as c
-from session_server.core.errors import Forbidden, IllegalTransition, InvalidInput
+from session_server.core.errors import Forbidden, InvalidInput
 from session_server.core.model import Actor, BridgeKind, Role, State
 from session_server.media.ice import configuration
 from session_server.media.ogg import OggOpusWriter
@@ -234,24 +234,10 @@ class MediaManager:
 
     # --- the rule on giving the floor -------------------------------------------
 
-    def check_floor(self, command: c.Command, state: State) -> None:
-        """Refuse to give the floor to a remote bridge point without a live
-        picture, unless the moderator confirmed (``without_feed``)."""
-        if isinstance(command, c.GiveFloor):
-            bridge_id: str | None = command.bridge_id
-        elif isinstance(command, c.GrantFloorRequest):
-            request = state.floor_requests.get(command.request_id)
-            bridge_id = request.bridge_id if request else None
-        else:
-            return
-        if command.without_feed or bridge_id is None:
-            return
-        bridge = state.bridges.get(bridge_id)
-        if bridge is None or bridge.kind is BridgeKind.MAIN:
-            return
-        health = self.health.get(bridge_id, LinkHealth())
-        if not health.live:
-            raise IllegalTransition("floor.no_feed", bridge=bridge.name, state=health.state)
+    def feeds(self) -> dict[str, str]:
+        """Each publishing bridge point's link state (``LinkHealth.state``),
+        for the core's floor rule (``core.decide``)."""
+        return {bridge_id: health.state for bridge_id, health in self.health.items()}
 
     # --- signaling ----------------------------------------------------------------
 

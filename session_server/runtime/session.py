@@ -43,7 +43,7 @@ from session_server.core import apply, decide
 from session_server.core.commands import Command
 from session_server.core.errors import StaleSequence, Unavailable
 from session_server.core.events import Event
-from session_server.core.model import Limits, State
+from session_server.core.model import NO_CONDITIONS, Conditions, Limits, State
 from session_server.runtime.health import LogHealth
 from session_server.store.base import EventLog, Record
 
@@ -53,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 _PAGE = 2000
 _MAX_RETRIES = 20
+
+
+def _no_conditions() -> Conditions:
+    return NO_CONDITIONS
 
 
 def with_command_id(command: Command) -> Command:
@@ -160,14 +164,18 @@ class DialogueSession:
         for listener in list(self.listeners):
             listener(records, rebuilt)
 
-    async def execute(self, command: Command, now: datetime) -> Outcome:
+    async def execute(self, command: Command, now: datetime,
+                      conditions: Callable[[], Conditions] | None = None) -> Outcome:
         """Decide ``command`` against the latest state and record its events.
 
         Raises the ``SessionError`` of a refused command; the state and the
-        log are then unchanged. A command without an id gets one here."""
+        log are then unchanged. A command without an id gets one here.
+        ``conditions`` tells the core what the server knows outside the log
+        (media links), read under the lock at each decision."""
         command = with_command_id(command)
+        known = conditions or _no_conditions
         async with self._lock:
-            return await self._commit(lambda: decide(self.state, command, now),
+            return await self._commit(lambda: decide(self.state, command, now, known()),
                                       {command.scoped_id()})
 
     async def execute_batch(self, commands: Sequence[Command], now: datetime) -> Outcome:

@@ -39,6 +39,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from session_server.core import events as e
 from session_server.core.commands import Command
+from session_server.core.model import NO_CONDITIONS, Conditions
 from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
@@ -178,9 +179,14 @@ class Hub:
         self._wake.set()
 
     async def execute(self, command: Command, now: datetime | None = None) -> Outcome:
-        if self.media is not None:
-            self.media.check_floor(command, self.session.state)
-        return await self.session.execute(command, now or datetime.now(UTC))
+        return await self.session.execute(command, now or datetime.now(UTC), self.conditions)
+
+    def conditions(self) -> Conditions:
+        """What the core is told outside the log: each bridge point's
+        picture link, when this server relays media."""
+        if self.media is None:
+            return NO_CONDITIONS
+        return Conditions(feeds=self.media.feeds())
 
     # --- connections --------------------------------------------------------
 

@@ -259,10 +259,12 @@ def _local_tz() -> Any:
     return LOCAL_TZ
 
 
-_SCHEMA_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+_SCHEMA_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (  # msgspec's wording → our codes
     (re.compile(r"^Object missing required field `(?P<field>[^`]+)`"), "input.schema.missing"),
-    (re.compile(r"^Expected `(?:str|array)` of length <= (?P<limit>\d+)"), "input.schema.too_long"),
-    (re.compile(r"^Expected `(?:str|array)` of length >= (?P<limit>\d+)"), "input.schema.too_short"),
+    (re.compile(r"^Expected `(?:str|array)` of length <= (?P<limit>\d+)"),
+     "input.schema.too_long"),
+    (re.compile(r"^Expected `(?:str|array)` of length >= (?P<limit>\d+)"),
+     "input.schema.too_short"),
     (re.compile(r"^Expected `(?:int|float)` >= (?P<limit>-?\d+)"), "input.schema.too_small"),
     (re.compile(r"^Expected `(?:int|float)` <= (?P<limit>-?\d+)"), "input.schema.too_large"),
     (re.compile(r"^Invalid enum value"), "input.schema.choice"),
