@@ -110,7 +110,8 @@ async def test_a_socket_that_stops_reading_is_closed_within_seconds_and_its_desc
     Long questions arrive until the moderator's frames (its whole inbox)
     overfill the two slow sockets. Both are closed: the one that reads
     again gets the 1013 close frame; the one that never reads is aborted,
-    its descriptor released within 5 s of falling behind. The others go on."""
+    its descriptor released once the close grace is over (well within
+    5 s of falling behind). The others go on."""
     app, port = served
     registry = app.state.registry
     hub: Hub = await registry.get(DEMO_DIALOGUE_ID)
@@ -185,8 +186,9 @@ async def test_a_socket_that_stops_reading_is_closed_within_seconds_and_its_desc
         await asyncio.wait_for(watcher, 10)
         assert freed_at is not None
         freed_after = freed_at - fell_behind[stalled_port]
-        assert freed_after < 5.0, (
-            f"the server held {stalled_inode} for {freed_after:.1f}s after the socket fell behind")
+        assert freed_after < min(5.0, CLOSE_GRACE_SECONDS + 1.0), (
+            f"the server held {stalled_inode} for {freed_after:.1f}s after the socket fell "
+            f"behind (grace {CLOSE_GRACE_SECONDS}s)")
         after = tcp_state(port, stalled_port)
         assert after is None or after[0] != "ESTABLISHED", after
         print(f"1013 reached the screen that read again {got_close:.2f}s after it fell behind; "

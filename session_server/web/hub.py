@@ -212,15 +212,21 @@ class Hub:
     async def _close(self, conn: Connection, code: int) -> None:
         """Close ``conn`` with ``code``; a socket that cannot take the close
         frame within ``CLOSE_GRACE_SECONDS`` (its peer stopped reading) is
-        aborted, so its descriptor is released."""
+        aborted, so its descriptor is released.
+
+        One grace for both steps: the server's own close waits until its
+        transport may be written again, which for a peer that stopped
+        reading is never, so it may use up the whole grace by itself."""
         self.detach(conn)
         if conn.writer is not None:
             conn.writer.cancel()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_GRACE_SECONDS
         if conn.websocket.application_state is WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.websocket.close(code), CLOSE_GRACE_SECONDS)
         if conn.direct is not None:
-            await conn.direct.closed_within(CLOSE_GRACE_SECONDS)
+            await conn.direct.closed_within(max(0.0, deadline - loop.time()))
 
     def connection_count(self) -> int:
         return len(self.connections)
