@@ -5,9 +5,12 @@
 // move a field from one fragment to another (the secretary's summary moves
 // from "on the floor" to "the record" when the question is marked answered):
 // before a fragment is replaced, its preserved fields that the new fragment
-// does not hold are parked in a holding box, where the fragment arriving
-// next finds them by id; the focus and the caret come back after the
-// message. A field no fragment takes back stays visible in the holding box.
+// does not hold and that someone typed into are parked in a holding box,
+// where the fragment arriving next finds them by id; the focus and the caret
+// come back after the message. A field no fragment takes back stays visible
+// in the holding box. What nobody typed into (the empty outcome fields of a
+// question that left the floor, a phone's search results when the list
+// closes) goes with its fragment.
 //
 // The secretary's summaries ([data-editor]) are saved as they are typed, one
 // save in flight per question, each based on the revision of the text it
@@ -41,13 +44,27 @@ function move(el, parent) {
   if (parent.moveBefore) { parent.moveBefore(el, null); } else { parent.appendChild(el); }
 }
 
+// Whether a field holds something other than what the page gave it.
+function edited(field) {
+  if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
+  if (field.tagName === "SELECT") {
+    return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+  }
+  return field.value !== field.defaultValue;
+}
+
+function typedInto(el) {
+  const fields = el.matches("input, textarea, select") ? [el] : el.querySelectorAll("input, textarea, select");
+  return Array.prototype.some.call(fields, function (field) { return field.type !== "hidden" && edited(field); });
+}
+
 function parkOrphans(evt) {
   const target = evt.detail.target;
   const incoming = evt.detail.fragment;
   if (!target || !incoming || !target.querySelectorAll) { return; }
   target.querySelectorAll("[hx-preserve][id]").forEach(function (el) {
     if (incoming.querySelector && incoming.querySelector("#" + CSS.escape(el.id))) { return; }
-    move(el, stash());
+    if (typedInto(el)) { move(el, stash()); }
   });
 }
 
