@@ -66,7 +66,8 @@ FRAGMENTS: dict[Role, tuple[str, ...]] = {
     Role.DISPLAY: ("_display.html",),
     Role.SPEAKER: ("_status.html", "_floor_card.html", "_speaker_list.html"),
     Role.ORGANISER: ("_status.html", "_fairness.html"),
-    Role.ATTENDEE: ("_status.html", "_floor_card.html", "_phone_public.html"),
+    Role.ATTENDEE: ("_status.html", "_floor_card.html", "_phone_public_count.html",
+                    "_phone_public.html"),
 }
 """The live fragments of each role's screen, in the order they are sent."""
 
