@@ -377,6 +377,15 @@ def test_a_vote_changes_one_item_of_the_public_list(
                     } & shown, "'more' starts after the 20 shown"
         expect(first.locator("#pq-list > li")).to_have_count(20)
 
+        # a question found by "more" can be upvoted from there
+        pick = found.first
+        picked = int(pick.get_attribute("data-question") or "0")
+        had = question_by_id(server, picked)["votes"]
+        pick.locator("button[type=submit]").click()
+        expect(first.locator("#flash.flash-ok")).to_be_visible()
+        eventually(lambda: question_by_id(server, picked)["votes"] == had + 1, 5,
+                   "the vote from the found list to count")
+
         # the moderator closes the list: it goes, search results and all, and
         # nothing is left over in the holding box
         command(server, "set_public_list", open=False)
