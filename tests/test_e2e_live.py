@@ -110,6 +110,11 @@ def question_by_id(server: RunningServer, question_id: int) -> Any:
     return next(q for q in full_state(server)["questions"] if q["question_id"] == question_id)
 
 
+def summary_of(server: RunningServer, question_id: int) -> str | None:
+    answer = question_by_id(server, question_id)["answer"]
+    return answer["summary"] if answer else None
+
+
 def free_the_floor(server: RunningServer) -> None:
     if full_state(server)["floor"]["holder"]:
         command(server, "release_floor")
@@ -132,7 +137,8 @@ elements with ``appendChild``/``replaceChild``, which drop their focus."""
 def test_the_summary_being_typed_survives_mark_answered(
     browser: Any, server: RunningServer, screens: Screens, move_before: bool
 ) -> None:
-    first = f"Tóm tắt {stamp()}: Sở Lao động cam kết mở "
+    saved = f"Tóm tắt {stamp()}: Sở Lao động"
+    first = saved + " cam kết mở "
     rest = "thêm ba lớp nghề miễn phí ở Tri Tôn trong quý II, ưu tiên thanh niên Khmer."
     with evidence(screens, server):
         free_the_floor(server)
@@ -165,7 +171,10 @@ def test_the_summary_being_typed_survives_mark_answered(
         }""", box_id)
 
         box.click()
-        secretary.keyboard.type(first, delay=20)
+        secretary.keyboard.type(saved, delay=20)
+        # a pause: this much is saved (a first revision) before the question moves
+        eventually(lambda: summary_of(server, qid) == saved, 10, "the first save")
+        secretary.keyboard.type(first[len(saved):], delay=20)
         mark.locator("button").click()            # the moderator, mid-sentence
         secretary.keyboard.type(rest, delay=35)   # the secretary goes on typing
 
@@ -174,6 +183,7 @@ def test_the_summary_being_typed_survives_mark_answered(
         expect(box).to_have_value(first + rest)   # not a character lost
         assert moved_at is not None, "the editor did not move to the record"
         assert len(first) <= moved_at < inputs, "the move happened while typing"
+        expect(secretary.locator("[data-editor-conflict]:visible")).to_have_count(0)
         expect(secretary.locator(f"#sec-record #{box_id}")).to_have_value(first + rest)
         expect(secretary.locator(f"#sec-floor #{box_id}")).to_have_count(0)
         expect(box).to_have_count(1)
@@ -187,10 +197,12 @@ def test_the_summary_being_typed_survives_mark_answered(
             expect(page.locator("#preserve-stash:visible")).to_have_count(0)
 
         # saved a moment after the last keystroke, whole
-        eventually(lambda: (question_by_id(server, qid)["answer"] or {}).get("summary")
-                   == first + rest, 10, "the server to hold the whole summary")
+        eventually(lambda: summary_of(server, qid) == first + rest, 10,
+                   "the server to hold the whole summary")
         assert question_by_id(server, qid)["status"] == "answered"
         eventually(lambda: outbox_items(secretary) == [], 10, "the save to be acknowledged")
+        expect(secretary.locator(".editor-note-error")).to_have_count(0)
+        expect(secretary.locator("[data-editor-conflict]:visible")).to_have_count(0)
         secretary.reload()
         wait_online(secretary)
         expect(secretary.locator(f"#sec-record #{box_id}")).to_have_value(first + rest)
