@@ -40,6 +40,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mã lệnh không hợp lệ (8–64 ký tự gồm chữ, số, '-' và '_'); vui lòng tải lại trang.",
         "Invalid command id (8–64 letters, digits, '-' and '_'); please reload the page.",
     ),
+    # what the web server itself refuses
+    "http.not_found": ("Không tìm thấy trang này.", "This page does not exist."),
+    "http.method_not_allowed": (
+        "Địa chỉ này không nhận thao tác đó.", "This address does not accept that method."),
+    "http.too_large": ("Nội dung gửi lên quá lớn.", "What was sent is too large."),
+    "http.uri_too_long": ("Địa chỉ quá dài.", "The address is too long."),
+    "http.headers_too_large": ("Phần đầu yêu cầu quá lớn.", "The request's headers are too large."),
+    "http.server_error": (
+        "Máy chủ gặp lỗi; thao tác chưa được ghi nhận. Vui lòng thử lại.",
+        "The server ran into an error; nothing was recorded. Please try again.",
+    ),
+    "http.error": ("Yêu cầu không thực hiện được.", "The request could not be completed."),
     # roles
     "role.forbidden": (
         "Vai trò {role} không được thực hiện thao tác này.",

@@ -16,7 +16,10 @@ from starlette.staticfiles import StaticFiles
 from session_server.config import Settings
 from session_server.store.base import EventLog
 from session_server.web import api, followup, media_pages, organiser, record, tls_routes
+from session_server.web.errors import handlers
 from session_server.web.frames import KeepRawSend
+from session_server.web.gateway import Gateway
+from session_server.web.middleware import Language, OriginCheck, SecurityHeaders
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
 from session_server.web.screens import (
@@ -28,7 +31,7 @@ from session_server.web.screens import (
     phone_questions,
     recording_file,
 )
-from session_server.web.socket import live_socket
+from session_server.web.transport.socket import live_socket
 
 __all__ = ["create_app"]
 
@@ -90,6 +93,18 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         *tls_routes.routes,
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(KeepRawSend)])
+    allowed = [*settings.trusted_origins, settings.public_url or ""]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(KeepRawSend),
+            Middleware(SecurityHeaders),
+            Middleware(Language),
+            Middleware(OriginCheck, allowed=allowed),
+        ],
+        exception_handlers=handlers(),
+    )
     app.state.registry = registry
+    app.state.gateway = Gateway(registry)
     return app

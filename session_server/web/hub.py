@@ -32,7 +32,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketState
@@ -180,6 +180,10 @@ class Hub:
 
     async def execute(self, command: Command, now: datetime | None = None) -> Outcome:
         return await self.session.execute(command, now or datetime.now(UTC), self.conditions)
+
+    async def execute_batch(self, commands: Sequence[Command],
+                            now: datetime | None = None) -> Outcome:
+        return await self.session.execute_batch(commands, now or datetime.now(UTC))
 
     def conditions(self) -> Conditions:
         """What the core is told outside the log: each bridge point's

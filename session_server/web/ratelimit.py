@@ -39,6 +39,14 @@ class RateLimiter:
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
 
+    def check(self, key: str, now: float) -> RateLimited | None:
+        """``hit``, with the refusal returned instead of raised."""
+        try:
+            self.hit(key, now)
+        except RateLimited as refused:
+            return refused
+        return None
+
     def hit(self, key: str, now: float) -> None:
         capacity = float(self.rate.count)
         per_second = self.rate.count / self.rate.seconds

@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from session_server.catalogue import UI, message, term
+from session_server.core.errors import SessionError
 from session_server.core.model import (
     Actor,
     Question,
@@ -311,6 +312,11 @@ class Renderer:
 
     def page(self, name: str, view: View, **extra: Any) -> str:
         return self.env.get_template(name).render(v=view, s=view.s, **extra)
+
+    def error_page(self, lang: str, error: SessionError) -> str:
+        """A refusal as a page of its own, Vietnamese first."""
+        return self.env.get_template("error.html").render(
+            lang=lang, messages=error.messages(), code=error.code)
 
     def position(self, epoch: str, seq: int) -> str:
         return str(

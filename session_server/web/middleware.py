@@ -1,0 +1,143 @@
+"""Checks every request passes, written once and registered once
+(``web/app.py``), as pure ASGI middleware (no per-request task, sockets
+included):
+
+- :class:`OriginCheck`: a request or WebSocket that names another site in
+  its ``Origin`` header is refused before any route runs (403, or the
+  socket closed with 1008). Allowed: ``PUBLIC_URL``, ``TRUSTED_ORIGINS``
+  and the address the request was made to.
+- :class:`Language`: the screen's language (``?lang=`` remembered in a
+  cookie, else the cookie, else Vietnamese) in ``request.state.lang``.
+- :class:`SecurityHeaders`: what every response says about itself: no
+  referrer beyond this site (``same-origin``: form posts keep a real
+  ``Origin``), no MIME sniffing, not to be framed, and not cached unless
+  the route says otherwise (pages carry signed links and live state).
+- :class:`KeepRawSend` (``web/frames.py``) keeps the server's own ``send``
+  for the direct fan-out path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from session_server.core.errors import Forbidden, SessionError
+from session_server.web.errors import error_response, ws_close_code
+
+__all__ = ["LANGUAGES", "LANG_COOKIE", "Language", "OriginCheck", "SecurityHeaders"]
+
+LANGUAGES = ("vi", "en")
+LANG_COOKIE = "lang"
+YEAR = 365 * 24 * 3600
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class OriginCheck:
+    """Refuse what another site's page sends here (CSRF's first wall; form
+    posts also carry a token, the API a Bearer token)."""
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str] = ()) -> None:
+        self.app = app
+        self.allowed = {origin.rstrip("/") for origin in allowed if origin}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            origin = _header(scope, b"origin")
+            if origin is not None and not self.allows(scope, origin.rstrip("/")):
+                await _refuse(scope, receive, send, Forbidden("request.origin"))
+                return
+        await self.app(scope, receive, send)
+
+    def allows(self, scope: Scope, origin: str) -> bool:
+        if origin in self.allowed:
+            return True
+        host = _header(scope, b"host")
+        secure = scope.get("scheme") in ("https", "wss")
+        return host is not None and origin == f"{'https' if secure else 'http'}://{host}"
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: SessionError) -> None:
+    """Answer ``error`` before any route runs: the page or JSON of the error
+    handlers for a request, a refused handshake for a socket."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": ws_close_code(error),
+                    "reason": error.code})
+        return
+    response = error_response(Request(scope, receive), error)
+    await response(scope, receive, send)
+
+
+class Language:
+    """``request.state.lang``; a ``?lang=`` choice is kept for a year."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        chosen = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[-1]
+        cookie = SimpleCookie()
+        try:
+            cookie.load(_header(scope, b"cookie") or "")
+        except Exception:  # a malformed cookie header: as if there were none
+            cookie = SimpleCookie()
+        kept = cookie[LANG_COOKIE].value if LANG_COOKIE in cookie else ""
+        lang = next((c for c in (chosen, kept) if c in LANGUAGES), "vi")
+        scope.setdefault("state", {})["lang"] = lang
+        if chosen not in LANGUAGES or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def remember(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.append("set-cookie", f"{LANG_COOKIE}={lang}; Max-Age={YEAR}; Path=/; "
+                                             "SameSite=Lax")
+            await send(message)
+
+        await self.app(scope, receive, remember)
+
+
+class SecurityHeaders:
+    """Headers every HTTP response carries unless its route set its own."""
+
+    DEFAULTS = (
+        ("referrer-policy", "same-origin"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+    )
+
+    def __init__(self, app: ASGIApp, cached_prefixes: tuple[str, ...] = ("/static/",)) -> None:
+        self.app = app
+        self.cached_prefixes = cached_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = scope["path"].startswith(self.cached_prefixes)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.DEFAULTS:
+                    if name not in headers:
+                        headers[name] = value
+                if not cacheable and "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,162 @@
+"""The one WebSocket of every live screen: ``/ws/{token}``.
+
+A thin transport over the gateway (``web/gateway.py``). The Origin was
+checked by the middleware; on connect the link and (for a phone) the device
+cookie make the caller, or the handshake is refused. The client's first
+message is ``{"type": "hello", "epoch": …, "seq": …}``, its position; the
+hub sends it what it lacks. ``{"type": "ping"}`` is the client's heartbeat,
+answered by ``{"type": "pong"}`` (which claims no position). Media
+signaling (``{"type": "media", …}``) goes to the dialogue's media manager.
+Anything else is a command: the gateway runs it, and this socket alone gets
+the outcome: a confirmation or a refusal on the screen, and for a message
+the client keeps until acknowledged (its ``command_id``), a JSON
+``{"type": "ack", "key": …}`` or ``{"type": "refused", "key": …, "retry": …}``.
+Every message is charged to the socket's rate limit, hellos included.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from session_server.core.errors import Forbidden, InvalidInput, SessionError
+from session_server.web.access import DEVICE_COOKIE
+from session_server.web.gateway import Done, Gateway, LinkCaller, Refusal
+from session_server.web.hub import Connection, Hub
+from session_server.web.registry import Registry
+from session_server.web.render import Audience, View
+
+__all__ = ["MAX_MESSAGE", "live_socket"]
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE = 64 * 1024
+PONG = json.dumps({"type": "pong"})
+_CLOSING_CODES = frozenset({"link.revoked", "link.invalid"})
+
+
+async def live_socket(websocket: WebSocket) -> None:
+    registry: Registry = websocket.app.state.registry
+    gateway: Gateway = websocket.app.state.gateway
+    device = registry.access.read_device(websocket.cookies.get(DEVICE_COOKIE))
+    address = websocket.client.host if websocket.client else ""
+    caller = await gateway.link_caller(websocket.path_params["token"], device, address)
+    await websocket.accept()
+    lang: str = websocket.state.lang
+    hub = caller.hub
+    conn = Connection(websocket, Audience.of(caller.actor, lang), caller.actor.device_id,
+                      caller.claim.link_id if caller.claim else None)
+    hub.attach(conn)
+    try:
+        while websocket.application_state is WebSocketState.CONNECTED:
+            try:
+                text = await websocket.receive_text()
+            except (WebSocketDisconnect, RuntimeError):
+                break  # gone, or closed by the hub meanwhile (a revoked link)
+            if websocket.application_state is not WebSocketState.CONNECTED:
+                break
+            if not await _message(registry, gateway, caller, conn, text):
+                break
+    finally:
+        hub.detach(conn)
+        if conn.writer is not None:
+            conn.writer.cancel()
+
+
+def _read(registry: Registry, conn: Connection, text: str) -> dict[str, Any] | SessionError:
+    """The message as a JSON object, or why it is refused."""
+    refused = registry.socket_limit.check(f"{id(conn)}", registry.clock())
+    if refused is not None:
+        return refused
+    if len(text) > MAX_MESSAGE:
+        return InvalidInput("input.too_long", field="message", limit=MAX_MESSAGE,
+                            length=len(text))
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return InvalidInput("command.unknown")
+    return data if isinstance(data, dict) else InvalidInput("command.unknown")
+
+
+async def _message(registry: Registry, gateway: Gateway, caller: LinkCaller,
+                   conn: Connection, text: str) -> bool:
+    """Handle one message; ``False`` closes the socket."""
+    hub = caller.hub
+    data = _read(registry, conn, text)
+    if isinstance(data, SessionError):
+        _refused(registry, hub, conn, Refusal(data), None, {})
+        return True
+    kind = data.get("type")
+    if kind == "hello":
+        epoch, seq = data.get("epoch"), data.get("seq")
+        hub.resume(conn, epoch if isinstance(epoch, str) else None,
+                   seq if isinstance(seq, int) and not isinstance(seq, bool) else None)
+        return True
+    if kind == "ping":
+        hub.reply(conn, PONG)
+        return True
+    if kind == "media":
+        hub.reply(conn, json.dumps(await gateway.signal(caller, conn.link_id, data)))
+        return True
+    key = _key(data)
+    result = await gateway.attempt(caller, data)
+    if isinstance(result, Refusal):
+        _refused(registry, hub, conn, result, key, data)
+        if isinstance(result.error, Forbidden) and result.error.code in _CLOSING_CODES:
+            if conn.websocket.application_state is WebSocketState.CONNECTED:
+                await conn.websocket.close(1008, reason=result.error.code)
+            return False
+        return True
+    _done(registry, hub, conn, result, key)
+    return True
+
+
+def _key(data: dict[str, Any]) -> str | None:
+    """The key the client's outbox knows this message by."""
+    for name in ("command_id", "idempotency_key"):
+        value = data.get(name)
+        if isinstance(value, str) and value:
+            return value[:64]
+    return None
+
+
+def _done(registry: Registry, hub: Hub, conn: Connection, done: Done, key: str | None) -> None:
+    view = View(hub.session.state, conn.audience, conn.device_id)
+    ack = done.ack(key)
+    if "question_id" in ack:
+        flash = registry.renderer.flash(view.t("flash.submitted", number=ack["question_id"]),
+                                        kind="ok")
+    else:
+        flash = registry.renderer.flash(view.t("flash.done"), kind="ok")
+    hub.reply(conn, flash)
+    if key is not None:
+        hub.reply(conn, json.dumps(ack))  # the client's outbox forgets the message
+
+
+def _refused(registry: Registry, hub: Hub, conn: Connection, refusal: Refusal,
+             key: str | None, data: dict[str, Any]) -> None:
+    """The bilingual refusal on this screen and, for a message the client's
+    outbox keeps, whether to send it again (with, for a summary saved over
+    someone else's, the text stored now so the secretary can choose)."""
+    error = refusal.error
+    hub.reply(conn, registry.renderer.refusal(error.messages()))
+    if key is None:
+        return
+    body: dict[str, Any] = {"type": "refused", "key": key, "code": error.code,
+                            "retry": refusal.retry, "seconds": error.params.get("seconds"),
+                            **error.messages()}
+    if error.code == "summary.stale":
+        record = hub.session.state.answers.get(_int(data.get("question_id")))
+        if record is not None:
+            body.update(current=record.summary, revision=record.revision)
+    hub.reply(conn, json.dumps(body))
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
