@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from session_server.web.fanout import Rendered
+from session_server.web.live.fanout import Rendered
 
 __all__ = ["Screen", "top_level"]
 

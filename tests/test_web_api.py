@@ -258,7 +258,7 @@ def test_too_long_question_is_refused_in_both_languages(
     seq = state_of(app).seq
     response = client.post("/api/v1/questions", headers=headers,
                            json={"text": "a" * 1001, "idempotency_key": "toolongkey01"})
-    body = assert_refused(response, 400, "input.too_long")
+    body = assert_refused(response, 422, "input.schema.too_long")
     check_response(response, "/api/v1/questions", "post")
     assert "1000" in body["message"]["vi"] and "1000" in body["message"]["en"]
     assert "Câu hỏi" in body["message"]["vi"]
@@ -384,7 +384,7 @@ def test_commands_refuse_unknown_actions_and_bad_fields(
     assert_refused(command(client, app, "apimodlink01", action="drop_tables"),
                    400, "command.unknown")
     assert_refused(command(client, app, "apimodlink01", action="approve_question",
-                           question_id="seven"), 400, "input.bad_value")
+                           question_id="seven"), 422, "input.schema.type")
     assert_refused(command(client, app, "apimodlink01", action="approve_question",
                            question_id=9999), 404, "question.not_found")
     assert_refused(command(client, app, "apidisplay01", action="release_floor"),
@@ -473,7 +473,8 @@ def test_vote_once(client: TestClient, app: Starlette) -> None:
     second = client.post("/api/v1/votes", headers=headers, json={"question_id": 1})
     assert_refused(second, 409, "vote.already")
     assert state_of(app).state.questions[1].votes == 1
-    assert_refused(client.post("/api/v1/votes", headers=headers, json={}), 400, "input.empty")
+    assert_refused(client.post("/api/v1/votes", headers=headers, json={}), 422,
+                   "input.schema.missing")
     # only phones vote
     assert_refused(client.post("/api/v1/votes", headers=bearer(app, "apimodlink01"),
                                json={"question_id": 4}), 403, "role.forbidden")

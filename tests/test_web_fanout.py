@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from session_server.web.fanout import (
+from session_server.web.live.fanout import (
     FanoutPlan,
     ItemDrop,
     ItemSet,

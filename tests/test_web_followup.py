@@ -116,7 +116,7 @@ def test_an_agency_answers_through_its_link(client: TestClient) -> None:
     token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
     assert token
     refused = client.post(links[13], data={"csrf": token.group(1), "text": ""})
-    assert refused.status_code == 400 and "Nội dung" in refused.text
+    assert refused.status_code == 422 and "Nội dung" in refused.text
     forged = client.post(links[13], data={"csrf": "0" * 32, "text": "x"})
     assert forged.status_code == 403
     sent = client.post(links[13], data={"csrf": token.group(1), "agency": "Sở Y tế",

@@ -8,7 +8,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 
-from session_server.web.frames import direct_writer, text_frame
+from session_server.web.live.frames import direct_writer, text_frame
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 300_000])

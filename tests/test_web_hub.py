@@ -18,15 +18,16 @@ from session_server.core.model import Actor, Phase, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
 from session_server.runtime.session import DialogueSession
 from session_server.store.memory import MemoryEventLog
-from session_server.web.fanout import Rendered
-from session_server.web.hub import (
+from session_server.web.live.fanout import Rendered
+from session_server.web.live.hub import (
     CLOSE_LAGGING,
     COALESCE_SECONDS,
     SEND_QUEUE,
     Connection,
     Hub,
 )
-from session_server.web.render import FRAGMENTS, Audience, Renderer
+from session_server.web.render import Renderer
+from session_server.web.screens import SCREENS, Audience
 from tests import oob
 
 MODERATOR = Actor(Role.MODERATOR)
@@ -59,9 +60,9 @@ class CountingRenderer(Renderer):
         super().__init__()
         self.calls: list[tuple[str, Audience]] = []
 
-    def fragment(self, name: str, view: Any, **extra: Any) -> str:
+    def fragment(self, name: str, view: Any) -> str:
         self.calls.append((name, view.aud))
-        return super().fragment(name, view, **extra)
+        return super().fragment(name, view)
 
 
 async def make_hub() -> tuple[Hub, CountingRenderer]:
@@ -105,7 +106,7 @@ async def test_one_render_per_audience_and_the_same_bytes_for_each_socket() -> N
     await hub.execute(c.GiveFloor(MODERATOR, "chau-doc", 1, question_seconds=90))
     await settle()
     phone_renders = [call for call in renderer.calls if call[1].role is Role.ATTENDEE]
-    assert len(phone_renders) == len(FRAGMENTS[Role.ATTENDEE]), "rendered once, not per phone"
+    assert len(phone_renders) == len(SCREENS[Role.ATTENDEE].live()), "rendered once, not per phone"
     messages = {p.sent[-1] for p in phones}
     assert len(messages) == 1, "every phone of the audience gets the same bytes"
     (message,) = messages
@@ -259,9 +260,9 @@ class Tab:
         self.recorder: Recorder | None = None
 
     def render(self) -> list[Rendered]:
-        fragments = self.hub._render(self.audience)
+        fragments = self.hub.render(self.audience)
         if self.device:
-            fragments += self.hub._render_personal(self.audience, self.device)
+            fragments += self.hub.render_personal(self.audience, self.device)
         return fragments
 
     def connect(self) -> None:

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from session_server.core import commands as c
 from session_server.core.model import Actor, Role
 from session_server.demo import DEMO_DIALOGUE_ID
-from session_server.web.hub import CLOSE_GRACE_SECONDS, CLOSE_LAGGING, COALESCE_SECONDS, Hub
+from session_server.web.live.hub import CLOSE_GRACE_SECONDS, CLOSE_LAGGING, COALESCE_SECONDS, Hub
 from tests._uvicorn import masked, raw_socket, read_frames, serving, socket_inodes
 from tests.webapp import token
 

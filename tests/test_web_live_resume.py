@@ -32,9 +32,9 @@ from websockets.exceptions import ConnectionClosed
 from session_server.core import commands as c
 from session_server.core.model import Actor, Role
 from session_server.demo import DEMO_DIALOGUE_ID
-from session_server.web.fanout import Rendered
-from session_server.web.hub import Hub
-from session_server.web.render import Audience
+from session_server.web.live.fanout import Rendered
+from session_server.web.live.hub import Hub
+from session_server.web.screens import Audience
 from tests import oob
 from tests._uvicorn import serving
 from tests.webapp import token
@@ -267,7 +267,7 @@ async def test_a_reconnecting_display_never_silences_the_other_displays(
         await flapping.open()
         await flapping.hello()
         head = (hub.session.epoch, hub.session.seq)
-        truth = hub._render(Audience(Role.DISPLAY))
+        truth = hub.render(Audience(Role.DISPLAY))
         page = oob.Screen()
         fresh = await client.get(f"/s/{main}")
         page.load([Rendered("_display.html", element(fresh.text, "display"))], head)

@@ -23,8 +23,8 @@ from session_server.runtime.session import DialogueSession
 from session_server.store.memory import MemoryEventLog
 from session_server.web.access import ORGANISER_COOKIE
 from session_server.web.app import create_app
-from session_server.web.organiser import LOGIN_RATE
 from session_server.web.registry import Registry
+from session_server.web.screens.organiser.auth import LOGIN_RATE
 
 PASSWORD = "pw-for-tests"
 SECRET = "x" * 32

@@ -171,7 +171,7 @@ def test_an_invalid_form_gets_a_bilingual_message(app: Starlette, client: TestCl
         "action": "submit_question", "csrf": csrf(page), "idempotency_key": "toolong-0001",
         "text": "x" * 1001,
     })
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "quá dài" in response.text
     assert len(state(app).questions) == before
 

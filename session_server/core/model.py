@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 __all__ = [
+    "LOCAL_TZ",
     "MAIN_KINDS",
     "NO_CONDITIONS",
     "Actor",
@@ -44,6 +45,11 @@ __all__ = [
     "Topic",
     "WrittenAnswer",
 ]
+
+
+LOCAL_TZ = timezone(timedelta(hours=7), "ICT")
+"""Vietnam's time: dialogues happen there, and times typed without an offset,
+dates and the times people read are Vietnam time."""
 
 
 class Phase(enum.StrEnum):

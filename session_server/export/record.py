@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from session_server.core.model import (
+    LOCAL_TZ,
     Commitment,
     ConclusionDraft,
     Origin,
@@ -20,7 +21,6 @@ from session_server.core.model import (
     State,
 )
 from session_server.core.text import fold_text
-from session_server.web.actions import LOCAL_TZ
 
 __all__ = [
     "ORIGIN_LABELS",

@@ -62,10 +62,10 @@ from session_server.core.model import (
 from session_server.core.views import proposed_speaker, submitted_question_id, visible_questions
 from session_server.runtime.session import Outcome
 from session_server.web.access import DEVICE_COOKIE, ORGANISER_COOKIE
-from session_server.web.actions import ACTIONS, parse_action
-from session_server.web.hub import Hub
+from session_server.web.gateway import Gateway, LinkCaller
+from session_server.web.live.hub import Hub
+from session_server.web.models import ACTIONS
 from session_server.web.registry import Registry
-from session_server.web.screens import LinkContext, check_origin, execute_limited, resolve
 
 __all__ = [
     "API_PREFIX",
@@ -80,6 +80,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_GATEWAY: list[Any] = [None]
+"""(a bridge until the API is a transport over the gateway)"""
 
 API_PREFIX = "/api/v1"
 MAX_BODY = 64 * 1024
@@ -154,12 +157,12 @@ def _bearer(request: Request) -> str | None:
 
 
 def _check_origin(request: Request, registry: Registry) -> None:
-    check_origin(registry, request.headers, request.headers.get("host"), request.url.scheme)
+    """The middleware checks the Origin of every request."""
 
 
 async def _caller(
     request: Request, roles: Iterable[Role] | None = None
-) -> tuple[LinkContext, Actor]:
+) -> tuple[LinkCaller, Actor]:
     """The verified link of the Bearer token and the actor it makes.
 
     ``roles``, when given, are the roles this endpoint serves at all. A phone
@@ -169,7 +172,9 @@ async def _caller(
     token = _bearer(request)
     if token is None:
         raise Unauthorised("request.unauthorised")
-    ctx = await resolve(registry, token)
+    gateway: Gateway = request.app.state.gateway
+    ctx = await gateway.link_caller(token)
+    assert ctx.link is not None
     role = ctx.link.role
     if roles is not None and role not in set(roles):
         raise Forbidden("role.forbidden", role=role.value)
@@ -178,7 +183,8 @@ async def _caller(
         device = registry.access.read_device(request.cookies.get(DEVICE_COOKIE))
         if device is None:
             raise Forbidden("role.device_missing")
-    return ctx, ctx.link.actor(device)
+    return LinkCaller(ctx.hub, ctx.link.actor(device), ctx.claim, ctx.address, ctx.link,
+                      ctx.token), ctx.link.actor(device)
 
 
 def _require_json(request: Request) -> None:
@@ -213,20 +219,21 @@ def _parse_json(body: bytes) -> dict[str, Any]:
     return data
 
 
-async def _post(request: Request) -> tuple[LinkContext, Actor, dict[str, Any]]:
+async def _post(request: Request) -> tuple[LinkCaller, Actor, dict[str, Any]]:
     """A state-changing request: JSON only, same site, a role token."""
     _require_json(request)
     ctx, actor = await _caller(request)
     return ctx, actor, _parse_json(await _read_body(request))
 
 
-async def _execute(ctx: LinkContext, actor: Actor, command: Command) -> Outcome:
+async def _execute(ctx: LinkCaller, actor: Actor, command: Command) -> Outcome:
     """Rate-limit as the screens do, then let the core decide.
 
     A retried submission the log already holds is not charged to the rate
     limit: it changes nothing and only tells the client its question's id."""
-    execute_limited(ctx.registry, ctx.hub, actor, command)
-    return await ctx.hub.execute(command)
+    gateway: Gateway = _GATEWAY[0]
+    done = await gateway.run(ctx, command)
+    return done.outcome
 
 
 def _position(hub: Hub) -> dict[str, Any]:
@@ -517,7 +524,9 @@ async def issue_device(request: Request) -> Response:
     token = _bearer(request)
     if token is None:
         raise Unauthorised("request.unauthorised")
-    ctx = await resolve(registry, token)
+    gateway: Gateway = request.app.state.gateway
+    ctx = await gateway.link_caller(token)
+    assert ctx.link is not None
     if ctx.link.role is not Role.ATTENDEE:
         raise Forbidden("role.forbidden", role=ctx.link.role.value)
     if registry.access.read_device(request.cookies.get(DEVICE_COOKIE)) is not None:
@@ -540,8 +549,10 @@ async def post_question(request: Request) -> Response:
     ctx, actor, body = await _post(request)
     data: dict[str, Any] = {name: body[name] for name in SUBMIT_FIELDS if name in body}
     data["action"] = "submit_question"
+    assert ctx.link is not None
     data["bridge_id"] = ctx.link.bridge_id or ""
-    command = parse_action(data, actor)
+    _GATEWAY[0] = request.app.state.gateway
+    command = _GATEWAY[0].models.parse(data, actor)
     if not isinstance(command, SubmitQuestion):  # pragma: no cover - parse_action's contract
         raise InvalidInput("command.unknown")
     outcome = await _execute(ctx, actor, command)
@@ -578,7 +589,9 @@ async def get_my_questions(request: Request) -> Response:
 @_json_errors
 async def post_vote(request: Request) -> Response:
     ctx, actor, body = await _post(request)
-    command = parse_action({"action": "vote", "question_id": body.get("question_id")}, actor)
+    _GATEWAY[0] = request.app.state.gateway
+    wanted: dict[str, Any] = {k: body[k] for k in ("question_id", "command_id") if k in body}
+    command = _GATEWAY[0].models.parse(dict(action="vote", **wanted), actor)
     if not isinstance(command, Vote):  # pragma: no cover - parse_action's contract
         raise InvalidInput("command.unknown")
     outcome = await _execute(ctx, actor, command)
@@ -602,9 +615,9 @@ async def post_vote(request: Request) -> Response:
 
 @_json_errors
 async def post_command(request: Request) -> Response:
-    ctx, actor, body = await _post(request)
-    command = parse_action(body, actor)
-    outcome = await _execute(ctx, actor, command)
+    ctx, _actor, body = await _post(request)
+    done = await request.app.state.gateway.dispatch(ctx, body)
+    command, outcome = done.command, done.outcome
     result: dict[str, Any] = {
         "ok": True,
         "epoch": outcome.epoch,
@@ -627,7 +640,7 @@ async def get_full_state(request: Request) -> Response:
         hub = await registry.get(dialogue_id)
     else:
         ctx, _actor = await _caller(request, roles=CONTROL_ROLES)
-        if ctx.claim.dialogue_id != dialogue_id:
+        if ctx.claim is None or ctx.claim.dialogue_id != dialogue_id:
             raise Forbidden("request.other_dialogue")
         hub = ctx.hub
     return JSONResponse({**full_state(hub.session.state, dialogue_id), **_position(hub)})
@@ -943,6 +956,7 @@ _REFUSALS: dict[str, str] = {
     "409": "The question, floor or phase forbids it now.",
     "413": "Request body over 64 KiB (request.too_large).",
     "415": "A POST that is not application/json (request.content_type).",
+    "422": "A body that breaks the command's model (input.schema.*), before the core.",
     "429": "Too many submissions; see Retry-After (rate.limited).",
     "503": "The event log cannot be written right now.",
 }
@@ -975,7 +989,7 @@ _PHONE_OR_ROLE: list[dict[str, list[str]]] = [
     {"roleToken": [], "deviceCookie": []},
     {"roleToken": []},
 ]
-_POST_REFUSALS = ("400", "401", "403", "404", "409", "413", "415", "429", "503")
+_POST_REFUSALS = ("400", "401", "403", "404", "409", "413", "415", "422", "429", "503")
 
 
 @dataclass(frozen=True)

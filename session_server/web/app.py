@@ -1,4 +1,5 @@
-"""The Starlette application: routes, lifespan, error pages."""
+"""The Starlette application: the routes of the screens and transports, the
+middleware and error handlers registered once, the lifespan."""
 
 from __future__ import annotations
 
@@ -15,22 +16,25 @@ from starlette.staticfiles import StaticFiles
 
 from session_server.config import Settings
 from session_server.store.base import EventLog
-from session_server.web import api, followup, media_pages, organiser, record, tls_routes
+from session_server.web import api, tls_routes
 from session_server.web.errors import handlers
-from session_server.web.frames import KeepRawSend
 from session_server.web.gateway import Gateway
+from session_server.web.live.frames import KeepRawSend
 from session_server.web.middleware import Language, OriginCheck, SecurityHeaders
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
-from session_server.web.screens import (
+from session_server.web.screens import organiser
+from session_server.web.screens.agency import agency_answer
+from session_server.web.screens.organiser import auth
+from session_server.web.screens.pages import (
     camera_page,
     link_page,
-    link_post,
     phone_page,
-    phone_post,
     phone_questions,
     recording_file,
 )
+from session_server.web.screens.report import public_report
+from session_server.web.transport.forms import link_post, phone_post
 from session_server.web.transport.socket import live_socket
 
 __all__ = ["create_app"]
@@ -85,10 +89,9 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/j/{token}/act", phone_post, methods=["POST"]),
         Route("/j/{token}/questions", phone_questions),
         WebSocketRoute("/ws/{token}", live_socket),
+        Route("/r/{dialogue_id}", public_report),
+        Route("/a/{token}", agency_answer, methods=["GET", "POST"]),
         *organiser.routes,
-        *record.routes,
-        *media_pages.routes,
-        *followup.routes,
         *api.routes,
         *tls_routes.routes,
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
@@ -103,7 +106,7 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
             Middleware(Language),
             Middleware(OriginCheck, allowed=allowed),
         ],
-        exception_handlers=handlers(),
+        exception_handlers={**handlers(), organiser.SignInNeeded: auth.to_login},
     )
     app.state.registry = registry
     app.state.gateway = Gateway(registry)

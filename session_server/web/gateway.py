@@ -42,7 +42,7 @@ from session_server.core.model import Actor, Role, RoleLink
 from session_server.core.views import submitted_question_id
 from session_server.runtime.session import Outcome
 from session_server.web.access import LinkClaim
-from session_server.web.hub import Hub
+from session_server.web.live.hub import Hub
 from session_server.web.models import CommandModels
 from session_server.web.registry import Registry
 
@@ -109,14 +109,20 @@ class Gateway:
 
     # --- callers --------------------------------------------------------------------
 
-    async def link_caller(self, token: str, device: str | None = None,
-                          address: str = "") -> LinkCaller:
-        """The caller of a role link's token (a phone also shows its device)."""
+    async def link_caller(self, token: str, device: str | None = None, address: str = "",
+                          *, phone: bool | None = None) -> LinkCaller:
+        """The caller of a role link's token, refused when the link is not
+        (or no longer) valid. ``phone``: True when the transport is a phone's
+        (the link must be an attendee's and the device known), False when it
+        is a role screen's, None when either may come."""
         registry = self.registry
         claim = registry.access.read_link(token)
         hub = await registry.get(claim.dialogue_id)
         link = registry.access.active_link(hub.session.state, claim)
-        if link.role is Role.ATTENDEE and device is None:
+        attendee = link.role is Role.ATTENDEE
+        if phone is not None and attendee is not phone:
+            raise Forbidden("role.forbidden", role=link.role.value)
+        if attendee and phone and device is None:
             raise Forbidden("role.device_missing")
         return LinkCaller(hub, link.actor(device), claim, address, link, token)
 
@@ -165,6 +171,14 @@ class Gateway:
             return await media.signal(caller.actor, link_id, dict(message))
         except SessionError as error:
             return {"type": "media", "op": "error", "code": error.code, **error.messages()}
+
+    async def attempt_batch(self, caller: Caller,
+                            commands: Sequence[Command]) -> Outcome | Refusal:
+        """``run_batch``, with a refusal returned instead of raised."""
+        try:
+            return await self.run_batch(caller, commands)
+        except SessionError as error:
+            return Refusal(error)
 
     def _preconditions(self, caller: Caller) -> None:
         if caller.claim is not None:

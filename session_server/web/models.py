@@ -26,14 +26,13 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from functools import cache
 from typing import Annotated, Any, Union
 
 import msgspec
 
 from session_server.core import commands as c
 from session_server.core.errors import InvalidInput, Unprocessable
-from session_server.core.model import Actor, Limits
+from session_server.core.model import LOCAL_TZ, Actor, Limits
 
 __all__ = [
     "ACTIONS",
@@ -59,9 +58,6 @@ CLIENT_COMMANDS: tuple[type[c.Command], ...] = tuple(
 
 ACTIONS: dict[str, type[c.Command]] = {action_name(cls): cls for cls in CLIENT_COMMANDS}
 """Every command a client may send, by the name its message gives."""
-
-_ID = r"^[a-z0-9][a-z0-9_-]{0,47}$"
-_KEY = r"^[A-Za-z0-9_-]{8,64}$"
 
 
 def _text_bounds(limits: Limits) -> dict[str, int]:
@@ -107,10 +103,11 @@ def _field_type(cls: type[c.Command], name: str, hint: Any, limits: Limits) -> A
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _struct(hint, limits)
     if hint is str:
+        # identifiers and keys: bounded here, their form explained by the core
         if name in _IDENTIFIERS:
-            return Annotated[str, msgspec.Meta(pattern=_ID)]
+            return Annotated[str, msgspec.Meta(max_length=64)]
         if name in ("idempotency_key", "command_id"):
-            return Annotated[str, msgspec.Meta(pattern=_KEY)]
+            return Annotated[str, msgspec.Meta(max_length=64)]
         override = _OVERRIDES.get((cls, name))
         bound = override(limits) if override else _text_bounds(limits).get(
             name, limits.label_max_chars)
@@ -166,6 +163,9 @@ class CommandModels:
         self._tuples: dict[type[c.Command], frozenset[str]] = {
             cls: _fields_of(cls, tuple) for cls in CLIENT_COMMANDS
         }
+        self._nullable: dict[type[c.Command], frozenset[str]] = {
+            cls: _fields_of(cls, type(None)) for cls in CLIENT_COMMANDS
+        }
 
     def command_class(self, data: Mapping[str, Any]) -> type[c.Command]:
         name = data.get("action")
@@ -182,6 +182,9 @@ class CommandModels:
         transport sets whatever the message says (a phone's bridge point)."""
         cls = self.command_class(data)
         values = {k: v for k, v in data.items() if k not in _TRANSPORT_FIELDS}
+        for name in self._nullable[cls]:
+            if values.get(name) == "":
+                values[name] = None  # an empty answer to a field that may be empty
         if strings:
             values = self._from_form(cls, values)
         if force:
@@ -189,12 +192,12 @@ class CommandModels:
         try:
             model = msgspec.convert(values, self.models[cls], strict=not strings)
         except msgspec.ValidationError as error:
-            raise _invalid(error) from None
+            raise _invalid(error, cls) from None
         kwargs = {f: getattr(model, f) for f in model.__struct_fields__}
         for name in self._datetimes[cls]:
             moment = kwargs.get(name)
             if isinstance(moment, datetime) and moment.tzinfo is None:
-                kwargs[name] = moment.replace(tzinfo=_local_tz())
+                kwargs[name] = moment.replace(tzinfo=LOCAL_TZ)
         kwargs = {k: _to_core(v) for k, v in kwargs.items()}
         return cls(actor=actor, **kwargs)
 
@@ -252,13 +255,6 @@ def _to_core(value: Any) -> Any:
 _CORE_TYPES: dict[str, type] = {"ProgrammeEntry": c.ProgrammeEntry}
 
 
-@cache
-def _local_tz() -> Any:
-    from session_server.web.actions import LOCAL_TZ
-
-    return LOCAL_TZ
-
-
 _SCHEMA_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (  # msgspec's wording → our codes
     (re.compile(r"^Object missing required field `(?P<field>[^`]+)`"), "input.schema.missing"),
     (re.compile(r"^Expected `(?:str|array)` of length <= (?P<limit>\d+)"),
@@ -274,16 +270,26 @@ _SCHEMA_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (  # msgspec's wording
 )
 
 
-def _invalid(error: msgspec.ValidationError) -> Unprocessable:
+_FIELD_NAMES: dict[tuple[type[c.Command], str], str] = {
+    (c.SubmitQuestion, "text"): "question",
+}
+"""Fields the core names otherwise in its own refusals (the catalogue's terms)."""
+
+
+def _invalid(error: msgspec.ValidationError, cls: type[c.Command]) -> Unprocessable:
     """A model's refusal in the one error tree: which field, and why, in
     both languages (msgspec's own wording is English only)."""
     text = str(error)
     reason, _, where = text.partition(" - at `$")
     field = where.rstrip("`").lstrip(".") or "message"
+    field = _FIELD_NAMES.get((cls, field), field)
     for pattern, code in _SCHEMA_ERRORS:
         match = pattern.match(reason)
         if match:
             named = match.groupdict()
-            return Unprocessable(code, field=named.get("field") or field,
+            named_field = named.get("field")
+            if named_field:
+                named_field = _FIELD_NAMES.get((cls, named_field), named_field)
+            return Unprocessable(code, field=named_field or field,
                                  **({"limit": int(named["limit"])} if "limit" in named else {}))
     return Unprocessable("input.schema.invalid", field=field)

@@ -15,9 +15,9 @@ from session_server.runtime.session import DialogueSession
 from session_server.runtime.tail import Followable, LogTailer
 from session_server.store.base import EventLog, check_dialogue_id
 from session_server.web.access import Access
-from session_server.web.hub import Hub
+from session_server.web.live.hub import MEDIA, Hub
 from session_server.web.ratelimit import Rate, RateLimiter
-from session_server.web.render import MEDIA_FRAGMENTS, Renderer
+from session_server.web.render import Renderer
 
 __all__ = ["Registry"]
 
@@ -29,7 +29,7 @@ class Registry:
         self.settings = settings
         self.log = log
         self.access = Access(secret)
-        self.renderer = Renderer()
+        self.renderer = Renderer(settings.limits)
         self.hubs: dict[str, Hub] = {}
         self.known: set[str] = set()
         self._lock = asyncio.Lock()
@@ -113,7 +113,7 @@ class Registry:
             recordings_dir=self.settings.recordings_dir,
             video_bitrate=self.settings.video_bitrate,
             execute=hub.execute,
-            changed=lambda: hub.refresh(*MEDIA_FRAGMENTS),
+            changed=lambda: hub.refresh(*MEDIA),
         )
         session.listeners.append(
             lambda records, rebuilt: media.on_records(records, rebuilt, session.state))

@@ -23,11 +23,12 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from session_server.core.errors import Forbidden, InvalidInput, SessionError
+from session_server.core.model import Role
 from session_server.web.access import DEVICE_COOKIE
 from session_server.web.gateway import Done, Gateway, LinkCaller, Refusal
-from session_server.web.hub import Connection, Hub
+from session_server.web.live.hub import Connection, Hub
 from session_server.web.registry import Registry
-from session_server.web.render import Audience, View
+from session_server.web.screens import SCREENS
 
 __all__ = ["MAX_MESSAGE", "live_socket"]
 
@@ -44,10 +45,13 @@ async def live_socket(websocket: WebSocket) -> None:
     device = registry.access.read_device(websocket.cookies.get(DEVICE_COOKIE))
     address = websocket.client.host if websocket.client else ""
     caller = await gateway.link_caller(websocket.path_params["token"], device, address)
+    if caller.actor.role is Role.ATTENDEE and device is None:
+        raise Forbidden("role.device_missing")  # a phone opens its page first
     await websocket.accept()
     lang: str = websocket.state.lang
     hub = caller.hub
-    conn = Connection(websocket, Audience.of(caller.actor, lang), caller.actor.device_id,
+    conn = Connection(websocket, SCREENS[caller.actor.role].audience(caller.actor, lang),
+                      caller.actor.device_id,
                       caller.claim.link_id if caller.claim else None)
     hub.attach(conn)
     try:
@@ -102,7 +106,7 @@ async def _message(registry: Registry, gateway: Gateway, caller: LinkCaller,
         hub.reply(conn, json.dumps(await gateway.signal(caller, conn.link_id, data)))
         return True
     key = _key(data)
-    result = await gateway.attempt(caller, data)
+    result = await gateway.attempt(caller, data, form=True)  # htmx sends form values: text
     if isinstance(result, Refusal):
         _refused(registry, hub, conn, result, key, data)
         if isinstance(result.error, Forbidden) and result.error.code in _CLOSING_CODES:
@@ -124,7 +128,7 @@ def _key(data: dict[str, Any]) -> str | None:
 
 
 def _done(registry: Registry, hub: Hub, conn: Connection, done: Done, key: str | None) -> None:
-    view = View(hub.session.state, conn.audience, conn.device_id)
+    view = hub.context(conn.audience, conn.device_id)
     ack = done.ack(key)
     if "question_id" in ack:
         flash = registry.renderer.flash(view.t("flash.submitted", number=ack["question_id"]),

@@ -43,17 +43,10 @@ from session_server.core.model import NO_CONDITIONS, Conditions
 from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
-from session_server.web.fanout import FanoutPlan, Rendered, Send, to_html
-from session_server.web.frames import DirectWriter, direct_writer, text_frame
-from session_server.web.render import (
-    CONTROL_FIRST,
-    FRAGMENTS,
-    PERSONAL_FRAGMENTS,
-    VOLATILE_FRAGMENTS,
-    Audience,
-    Renderer,
-    View,
-)
+from session_server.web.live.fanout import FanoutPlan, Rendered, Send, to_html
+from session_server.web.live.frames import DirectWriter, direct_writer, text_frame
+from session_server.web.render import Renderer
+from session_server.web.screens import SCREENS, Audience, ScreenContext
 
 __all__ = ["Connection", "Hub"]
 
@@ -74,7 +67,10 @@ CLOSE_GRACE_SECONDS = 2.0
 """How long a closing socket may take to send its close frame before its
 connection is aborted (a peer that stopped reading never takes it)."""
 
-_RANK = {role: rank for rank, role in enumerate(CONTROL_FIRST)}
+VOLATILE: frozenset[str] = frozenset(
+    f.template for screen in SCREENS.values() for f in screen.fragments if f.volatile)
+MEDIA: frozenset[str] = frozenset(
+    f.template for screen in SCREENS.values() for f in screen.fragments if f.media)
 
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
@@ -129,7 +125,7 @@ class Hub:
         self.session = session
         self.renderer = renderer
         self.plan: FanoutPlan[Audience, Connection] = FanoutPlan(
-            lambda audience: _RANK[audience.role], VOLATILE_FRAGMENTS)
+            lambda audience: SCREENS[audience.role].rank, VOLATILE)
         self.connections: set[Connection] = set()
         self._dirty_devices: set[str] = set()
         self._revoked: set[str] = set()
@@ -240,7 +236,7 @@ class Hub:
         own catch-up: the audience's record is not touched)."""
         session = self.session
         send = self.plan.hello(conn, (epoch, seq), (session.epoch, session.seq),
-                               self._render, self._render_personal)
+                               self.render, self.render_personal)
         if send is not None:
             self._write(send)
 
@@ -269,22 +265,25 @@ class Hub:
 
     # --- rendering ----------------------------------------------------------
 
-    def _view(self, audience: Audience, device_id: str | None = None) -> View:
-        return View(self.session.state, audience, device_id, store_ok=self.store_ok,
-                    media=self.media)
+    def context(self, audience: Audience, device_id: str | None = None) -> ScreenContext:
+        """What the templates of ``audience``'s screen read, now."""
+        return SCREENS[audience.role].context(self.session.state, audience, device_id,
+                                              store_ok=self.store_ok, media=self.media)
 
-    def _render(self, audience: Audience, only: Collection[str] | None = None) -> list[Rendered]:
-        view = self._view(audience)
+    def render(self, audience: Audience, only: Collection[str] | None = None) -> list[Rendered]:
+        """The live fragments of ``audience``'s screen (or those in ``only``)."""
+        view = self.context(audience)
         return [
             Rendered.parse(name, self.renderer.fragment(name, view))
-            for name in FRAGMENTS[audience.role]
+            for name in SCREENS[audience.role].live()
             if only is None or name in only
         ]
 
-    def _render_personal(self, audience: Audience, device_id: str) -> list[Rendered]:
-        view = self._view(audience, device_id)
+    def render_personal(self, audience: Audience, device_id: str) -> list[Rendered]:
+        """A phone's own fragments, for one device."""
+        view = self.context(audience, device_id)
         return [Rendered(name, self.renderer.fragment(name, view))
-                for name in PERSONAL_FRAGMENTS]
+                for name in SCREENS[audience.role].personal()]
 
     def _on_records(self, records: list[Record], rebuilt: bool) -> None:
         state = self.session.state
@@ -340,10 +339,10 @@ class Hub:
         self._rendered_seq = session.seq
         sends = self.plan.broadcast(
             (session.epoch, session.seq),
-            lambda audience: self._render(audience, only),
+            lambda audience: self.render(audience, only),
             rebuilt=rebuilt,
             devices=devices,
-            personal=self._render_personal,
+            personal=self.render_personal,
         )
         for send in sends:
             self._write(send)

@@ -1,0 +1,40 @@
+"""A bridge point's console (district laptop): questions from the room, its
+own queue, the floor and its request, its camera; and the camera-only page
+of the same link (``/s/…/camera``) for a device by the room's camera."""
+
+from __future__ import annotations
+
+from session_server.core.model import FloorRequest, Question, Role
+from session_server.web.screens.base import Fragment, Screen, ScreenContext
+
+__all__ = ["SCREEN", "BridgeContext"]
+
+
+class BridgeContext(ScreenContext):
+    def bridge_questions(self) -> list[Question]:
+        """This bridge point's questions, the newest first."""
+        bridge = self.aud.bridge_id
+        return [q for q in self.s.questions.values() if q.bridge_id == bridge][::-1]
+
+    def pending_request(self) -> FloorRequest | None:
+        for request in self.s.pending_floor_requests():
+            if request.bridge_id == self.aud.bridge_id:
+                return request
+        return None
+
+
+SCREEN = Screen(
+    Role.BRIDGE_OPERATOR,
+    "bridge.html",
+    (
+        Fragment("_status.html", volatile=True),
+        Fragment("_floor_card.html"),
+        Fragment("_bridge_request.html"),
+        Fragment("_bridge_queue.html"),
+    ),
+    BridgeContext,
+    rank=2,
+    scope="bridge",
+    media="publish",
+    pages={"camera": "camera.html"},
+)

@@ -1,0 +1,57 @@
+"""The moderator's console (podium tablet): screening, the queue by topic,
+the floor, floor requests, fairness per bridge point, the pictures' links."""
+
+from __future__ import annotations
+
+from session_server.core.model import Question, QuestionStatus, Role
+from session_server.core.views import BridgeFairness, fairness, proposed_speaker, queue_by_topic
+from session_server.web.screens.base import Fragment, Screen, ScreenContext
+
+__all__ = ["SCREEN", "ModeratorContext"]
+
+
+class ModeratorContext(ScreenContext):
+    INBOX_SHOWN = 100
+
+    def inbox(self) -> list[Question]:
+        """The oldest questions waiting to be screened, at most INBOX_SHOWN:
+        the moderator works from the top, and a screen of thousands would
+        cost every push (``inbox_count`` says how many wait)."""
+        waiting = []
+        for question in self.s.questions.values():
+            if question.status is QuestionStatus.SUBMITTED:
+                waiting.append(question)
+                if len(waiting) == self.INBOX_SHOWN:
+                    break
+        return waiting
+
+    def inbox_count(self) -> int:
+        return sum(1 for q in self.s.questions.values() if q.status is QuestionStatus.SUBMITTED)
+
+    def queue_groups(self) -> list[tuple[str | None, list[Question]]]:
+        return list(queue_by_topic(self.s).items())
+
+    def proposed(self, question: Question) -> str | None:
+        return proposed_speaker(self.s, question)
+
+    def fairness(self) -> list[BridgeFairness]:
+        return fairness(self.s)
+
+
+SCREEN = Screen(
+    Role.MODERATOR,
+    "moderator.html",
+    (
+        Fragment("_status.html", volatile=True),
+        Fragment("_programme.html"),
+        Fragment("_mod_floor.html", volatile=True, media=True),
+        Fragment("_mod_requests.html"),
+        Fragment("_mod_inbox.html"),
+        Fragment("_mod_queue.html"),
+        Fragment("_fairness.html"),
+        Fragment("_media_health.html", volatile=True, media=True),
+    ),
+    ModeratorContext,
+    rank=0,
+    recordings=True,
+)

@@ -1,0 +1,250 @@
+"""The organiser's dialogues (``/o/``: list and create), a dialogue's setup
+page (``/o/{dialogue_id}``) and every change to it (``/o/{dialogue_id}/act``).
+
+A form posted to ``act`` becomes a command through the gateway; issuing the
+standard set of links is the one action that is several commands. A
+refused form shows its page again with the message and what was typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from session_server.core.errors import IllegalTransition, InvalidInput, SessionError
+from session_server.core.links import standard_links
+from session_server.core.model import LOCAL_TZ, BridgeKind, Phase, ProgrammeKind, State
+from session_server.store.base import check_dialogue_id
+from session_server.web.access import new_link_id
+from session_server.web.gateway import Caller, Refusal
+from session_server.web.live.hub import Hub
+from session_server.web.registry import Registry
+from session_server.web.screens.organiser.common import (
+    ORGANISER,
+    Draft,
+    OrganiserPage,
+    caller,
+    check_form,
+    context,
+    dialogue_hub,
+    form_values,
+    last,
+    registry_of,
+    render,
+    safe_back,
+    signed_in,
+    split_list,
+)
+from session_server.web.screens.organiser.links import links_page
+
+__all__ = ["DialoguesPage", "SetupPage", "act", "dialogues", "setup"]
+
+logger = logging.getLogger(__name__)
+
+NEXT_PHASE: dict[Phase, Phase] = {
+    Phase.DRAFT: Phase.INTAKE,
+    Phase.INTAKE: Phase.LIVE,
+    Phase.LIVE: Phase.CLOSED,
+}
+
+LIST_FIELDS = frozenset({"speaker_ids", "topic_ids"})
+"""Fields sent as checkboxes (several values) or as comma-separated ids."""
+
+LINE_FIELDS = frozenset({"legal_basis"})
+"""Fields typed in a textarea, one entry a line."""
+
+STANDARD_LINKS = "issue_standard_links"
+"""The one form action that is not a single core command."""
+
+RESERVED_IDS = frozenset({"login", "logout"})
+"""Dialogue ids that would be hidden by the organiser's own pages."""
+
+
+@dataclass(frozen=True)
+class DialoguesPage(OrganiserPage):
+    dialogues: list[tuple[str, State]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SetupPage(OrganiserPage):
+    media_on: bool = False
+    post_url: str = ""
+    back: str = ""
+    next_phase: Phase | None = None
+    local_input: Callable[[datetime | None], str] = lambda moment: ""
+    programme_text: str = ""
+    programme_kinds: list[ProgrammeKind] = field(default_factory=list)
+    bridge_kinds: list[BridgeKind] = field(default_factory=list)
+
+
+def local_input(moment: datetime | None) -> str:
+    """A moment as an ``<input type="datetime-local">`` value, Vietnam time."""
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def command_data(values: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The form as the gateway takes it: one string a field, lists for the
+    tuple fields."""
+    data: dict[str, Any] = {}
+    for key, found in values.items():
+        if key in LIST_FIELDS:
+            data[key] = split_list(found)
+        elif key in LINE_FIELDS:
+            data[key] = [line.strip() for value in found for line in value.splitlines()
+                         if line.strip()]
+        else:
+            data[key] = found[-1]
+    return data
+
+
+def programme_items(text: str) -> list[dict[str, str]] | Refusal:
+    """Programme lines ``id | title | kind | minutes``, one item a line."""
+    items = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) != 4:
+            return Refusal(InvalidInput("input.bad_value", field="programme"))
+        item_id, title, kind, minutes = parts
+        if kind not in {k.value for k in ProgrammeKind} or not (minutes or "0").isdigit():
+            return Refusal(InvalidInput("input.bad_value", field="programme"))
+        items.append({"item_id": item_id, "title": title, "kind": kind,
+                      "planned_minutes": minutes or "0"})
+    return items
+
+
+# --- the dialogues ---------------------------------------------------------------------
+
+
+def _dialogues_page(request: Request, cookie: str, flash: str = "", status: int = 200,
+                    draft: Draft | None = None) -> Response:
+    registry = registry_of(request)
+    found = []
+    for dialogue_id in sorted(registry.known):
+        hub = registry.hubs.get(dialogue_id)
+        if hub is not None and hub.session.state.created:
+            found.append((dialogue_id, hub.session.state))
+    values = DialoguesPage(page_url="/o/", signed_in=True,
+                           csrf=registry.access.csrf_token(cookie), flash=flash,
+                           draft=draft or Draft(), dialogues=found)
+    return render(request, "organiser_list.html",
+                  context(request, State(limits=registry.settings.limits)), values, status)
+
+
+async def dialogues(request: Request) -> Response:
+    cookie = signed_in(request)
+    if request.method == "GET":
+        return _dialogues_page(request, cookie)
+    registry = registry_of(request)
+    values = form_values(await request.form())
+    check_form(request, cookie, values)
+    dialogue_id = last(values, "dialogue_id").strip()
+    result = await _create(request, registry, dialogue_id, last(values, "title"))
+    if isinstance(result, Refusal):
+        return _dialogues_page(request, cookie, flash=result.error.message(request.state.lang),
+                               status=result.error.status, draft=Draft.of(values))
+    logger.info("dialogue %s created by the organiser", dialogue_id)
+    return RedirectResponse(f"/o/{dialogue_id}", status_code=303)
+
+
+async def _create(request: Request, registry: Registry, dialogue_id: str,
+                  title: str) -> Hub | Refusal:
+    """A new dialogue, or why not (an id taken or reserved, a bad title)."""
+    refusal = _id_refusal(registry, dialogue_id)
+    if refusal is not None:
+        return refusal
+    hub = await registry.open(dialogue_id)
+    gateway, organiser = caller(request, hub)
+    result = await gateway.attempt(organiser, {"action": "create_dialogue", "title": title},
+                                   form=True)
+    return result if isinstance(result, Refusal) else hub
+
+
+def _id_refusal(registry: Registry, dialogue_id: str) -> Refusal | None:
+    if dialogue_id in RESERVED_IDS:
+        return Refusal(InvalidInput("dialogue.reserved_id", dialogue=dialogue_id))
+    try:
+        check_dialogue_id(dialogue_id)
+    except SessionError as error:
+        return Refusal(error)
+    hub = registry.hubs.get(dialogue_id)
+    if hub is not None and hub.session.state.created:
+        return Refusal(IllegalTransition("dialogue.exists"))
+    return None
+
+
+# --- a dialogue's setup ------------------------------------------------------------------
+
+
+def setup_page(request: Request, hub: Hub, cookie: str, flash: str = "", status: int = 200,
+               draft: Draft | None = None) -> Response:
+    state = hub.session.state
+    programme = "\n".join(
+        f"{item.item_id} | {item.title} | {item.kind.value} | {item.planned_minutes}"
+        for item in state.programme
+    )
+    values = SetupPage(
+        page_url=f"/o/{hub.dialogue_id}", signed_in=True,
+        csrf=registry_of(request).access.csrf_token(cookie), dialogue_id=hub.dialogue_id,
+        flash=flash, draft=draft or Draft(), media_on=hub.media is not None,
+        post_url=f"/o/{hub.dialogue_id}/act", back=f"/o/{hub.dialogue_id}",
+        next_phase=NEXT_PHASE.get(state.dialogue.phase), local_input=local_input,
+        programme_text=programme, programme_kinds=list(ProgrammeKind),
+        bridge_kinds=list(BridgeKind),
+    )
+    return render(request, "organiser.html", context(request, state, hub), values, status)
+
+
+async def setup(request: Request) -> Response:
+    cookie = signed_in(request)
+    return setup_page(request, await dialogue_hub(request), cookie)
+
+
+# --- every change to a dialogue ------------------------------------------------------------
+
+_link_locks: weakref.WeakKeyDictionary[Hub, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def _standard_links(request: Request, organiser: Caller) -> None:
+    """One link of each standard kind that does not exist yet, one at a time
+    (two clicks must not issue two sets)."""
+    gateway, _ = caller(request, organiser.hub)
+    hub = organiser.hub
+    lock = _link_locks.setdefault(hub, asyncio.Lock())
+    async with lock:
+        for issue in standard_links(hub.session.state, ORGANISER, new_link_id):
+            await gateway.run(organiser, issue)
+
+
+async def act(request: Request) -> Response:
+    cookie = signed_in(request, page=False)
+    hub = await dialogue_hub(request)
+    values = form_values(await request.form())
+    check_form(request, cookie, values)
+    back = safe_back(last(values, "back"), f"/o/{hub.dialogue_id}")
+    gateway, organiser = caller(request, hub)
+    if last(values, "action") == STANDARD_LINKS:
+        await _standard_links(request, organiser)
+        return RedirectResponse(back, status_code=303)
+    data = command_data(values)
+    if data.get("action") == "issue_link":
+        data["link_id"] = new_link_id()
+    result: Any = None
+    if data.get("action") == "set_programme":
+        result = data["items"] = programme_items(str(data.get("items", "")))
+    if not isinstance(result, Refusal):
+        result = await gateway.attempt(organiser, data, form=True)
+    if isinstance(result, Refusal):
+        page = links_page if back.split("#")[0].split("?")[0].endswith("/links") else setup_page
+        return page(request, hub, cookie, flash=result.error.message(request.state.lang),
+                    status=result.error.status, draft=Draft.of(values))
+    return RedirectResponse(back, status_code=303)

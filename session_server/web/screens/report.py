@@ -1,0 +1,61 @@
+"""The public report of a dialogue (``/r/{dialogue_id}``): no sign-in, no
+personal data, printable; live and closed dialogues only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from session_server.core.errors import NotFound
+from session_server.core.model import Origin, Phase, Role
+from session_server.export.conclusion import default_opening, figures_paragraphs, summary_line
+from session_server.export.record import (
+    ORIGIN_LABELS,
+    RecordEntry,
+    build_record,
+    follow_up_status,
+    vn_date,
+)
+from session_server.export.record import Record as NoticeRecord
+from session_server.web.registry import Registry
+from session_server.web.screens.base import Audience, ScreenContext, today
+
+__all__ = ["PUBLIC_PHASES", "ReportPage", "public_report"]
+
+PUBLIC_PHASES = frozenset({Phase.LIVE, Phase.CLOSED})
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    page_url: str
+    record: NoticeRecord
+    summary: str
+    opening: str
+    figures: list[str]
+    origin_labels: dict[Origin, str]
+    today: date
+    status_of: Callable[[RecordEntry, date], str]
+    day: str
+
+
+async def public_report(request: Request) -> Response:
+    registry: Registry = request.app.state.registry
+    hub = await registry.get(request.path_params["dialogue_id"])
+    state = hub.session.state
+    if not state.created or state.dialogue.phase not in PUBLIC_PHASES:
+        raise NotFound("dialogue.not_found")
+    record = build_record(state, named=False)
+    values = ReportPage(
+        page_url=f"/r/{hub.dialogue_id}", record=record, summary=summary_line(record),
+        opening=record.draft.opening or default_opening(record),
+        figures=figures_paragraphs(record), origin_labels=ORIGIN_LABELS, today=today(),
+        status_of=follow_up_status, day=vn_date(record.day) if record.day else "",
+    )
+    view = ScreenContext(state, Audience(Role.DISPLAY, lang=request.state.lang))
+    html = registry.renderer.page("report.html", view, values)
+    return HTMLResponse(html, headers={"Cache-Control": "public, max-age=60",
+                                       "Referrer-Policy": "no-referrer"})
