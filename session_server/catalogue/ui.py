@@ -142,6 +142,7 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "floor.give": ("Trao quyền phát biểu", "Give the floor"),
     "timer.question": ("Thời gian hỏi", "Question time"),
     "timer.answer": ("Thời gian trả lời", "Answer time"),
+    "timer.extend": ("Thêm một phút", "One more minute"),
     "timer.start": ("Bắt đầu", "Start"),
     "timer.stop": ("Dừng", "Stop"),
     "outcome.answered": ("Đã trả lời", "Answered"),
@@ -204,6 +205,7 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "secretary.what": ("Nội dung cam kết", "What"),
     "secretary.who": ("Đơn vị thực hiện", "Who"),
     "secretary.by": ("hạn", "by"),
+    "secretary.remove": ("Bỏ cam kết này", "Remove this commitment"),
     "secretary.add": ("Thêm cam kết", "Add commitment"),
     # bridge console
     "bridge.enter": ("Nhập câu hỏi tại điểm cầu", "Enter a question from the room"),

@@ -8,6 +8,7 @@ import unicodedata
 from session_server.core.errors import InvalidInput
 
 __all__ = [
+    "IDENTIFIER_MAX_CHARS",
     "clean_line",
     "clean_text",
     "fold_text",
@@ -22,7 +23,9 @@ _BIDI_CONTROLS = frozenset(
 _JOINERS = frozenset("\u200c\u200d")  # needed by emoji and some scripts
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[^\S\n]+")
-_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
+IDENTIFIER_MAX_CHARS = 48
+"""The longest id of a bridge point, topic, speaker or programme item."""
+_IDENTIFIER = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{IDENTIFIER_MAX_CHARS - 1}}}")
 _KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from session_server.core.errors import SessionError
 from session_server.core.model import Limits, Origin, Phase, QuestionStatus, Role
+from session_server.core.text import IDENTIFIER_MAX_CHARS
 from session_server.web.screens.base import ScreenContext
 
 __all__ = ["ROOT", "TEMPLATES", "Renderer"]
@@ -42,7 +43,8 @@ class Renderer:
             auto_reload=auto_reload,
         )
         self.env.globals.update(Role=Role, QuestionStatus=QuestionStatus, Phase=Phase,
-                                Origin=Origin, limits=limits or Limits())
+                                Origin=Origin, limits=limits or Limits(),
+                                identifier_max_chars=IDENTIFIER_MAX_CHARS)
 
     def fragment(self, name: str, view: ScreenContext) -> str:
         """A fragment pushed live to a whole audience."""
