@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from session_server.core.errors import Forbidden, NotFound
-from session_server.core.model import Role
+from session_server.core.model import Question, Role
 from session_server.media.manager import recording_path
 from session_server.web.access import DEVICE_COOKIE
 from session_server.web.gateway import Gateway, LinkCaller
@@ -30,6 +31,7 @@ from session_server.web.screens.base import LinkPage
 from session_server.web.screens.phone import PhoneContext
 
 __all__ = [
+    "FoundPage",
     "camera_page",
     "link_page",
     "phone_page",
@@ -40,6 +42,19 @@ __all__ = [
 ]
 
 YEAR = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class FoundPage:
+    """A phone's search or "more": the questions found, a snapshot."""
+
+    found: list[Question]
+    total: int
+    offset: int
+    query: str
+    now: datetime
+    post_url: str
+    csrf: str
 
 
 def _gateway(request: Request) -> Gateway:
@@ -132,12 +147,11 @@ async def phone_questions(request: Request) -> Response:
     view = caller.hub.context(screen.audience(caller.actor, request.state.lang), device)
     assert isinstance(view, PhoneContext)
     found = view.public_list(query)
-    html = registry.renderer.env.get_template("_phone_found.html").render(
-        v=view, s=view.s, found=found[offset: offset + PhoneContext.PUBLIC_TOP],
-        total=len(found), offset=offset, query=query, now=datetime.now(UTC),
-        post_url=f"/j/{token}/act", csrf=registry.access.csrf_token(f"{token}:{device}"),
-    )
-    return HTMLResponse(html)
+    values = FoundPage(found=found[offset: offset + PhoneContext.PUBLIC_TOP], total=len(found),
+                       offset=offset, query=query, now=datetime.now(UTC),
+                       post_url=f"/j/{token}/act",
+                       csrf=registry.access.csrf_token(f"{token}:{device}"))
+    return HTMLResponse(registry.renderer.page("_phone_found.html", view, values))
 
 
 async def recording_file(request: Request) -> Response:

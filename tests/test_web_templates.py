@@ -1,0 +1,165 @@
+"""Every template reads only what its declarations give it.
+
+A template is rendered with ``v`` (its screen's context class), ``s`` (the
+state), the globals of the environment, and on a whole page the fields of
+its page-values dataclass. These tests read each template's syntax tree
+(no rendering) and check that:
+
+- every ``v.name`` a template uses exists on the context class of every
+  screen that renders it (a fragment shared by several screens must work
+  for each);
+- every other name a page uses is a field of its page-values dataclass (or
+  set by the template itself, or handed down by the template including it).
+
+Rendering them in every phase is the job of the screens' tests; this one
+catches a template asking for something its screen does not have before a
+user does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import jinja2
+import pytest
+from jinja2 import meta, nodes
+
+from session_server.core.model import Role
+from session_server.web.render import LIVE, TEMPLATES, Renderer
+from session_server.web.screens import SCREENS
+from session_server.web.screens.agency import AgencyPage
+from session_server.web.screens.base import LinkPage, ScreenContext
+from session_server.web.screens.organiser.auth import LoginPage
+from session_server.web.screens.organiser.common import OrganiserContext
+from session_server.web.screens.organiser.dialogues import DialoguesPage, SetupPage
+from session_server.web.screens.organiser.followup import FollowupPage
+from session_server.web.screens.organiser.links import LinksPage, QrPage
+from session_server.web.screens.organiser.record import ConclusionPage, ImportPage
+from session_server.web.screens.pages import FoundPage
+from session_server.web.screens.report import ReportPage
+
+ENV = Renderer().env
+
+PAGES: dict[str, tuple[type[ScreenContext], type]] = {
+    **{screen.page: (screen.context, LinkPage) for screen in SCREENS.values()},
+    "camera.html": (SCREENS[Role.BRIDGE_OPERATOR].context, LinkPage),
+    "organiser_login.html": (OrganiserContext, LoginPage),
+    "organiser_list.html": (OrganiserContext, DialoguesPage),
+    "organiser.html": (OrganiserContext, SetupPage),
+    "organiser_links.html": (OrganiserContext, LinksPage),
+    "organiser_qr.html": (OrganiserContext, QrPage),
+    "organiser_conclusion.html": (OrganiserContext, ConclusionPage),
+    "organiser_import.html": (OrganiserContext, ImportPage),
+    "organiser_followup.html": (OrganiserContext, FollowupPage),
+    "agency_answer.html": (ScreenContext, AgencyPage),
+    "report.html": (ScreenContext, ReportPage),
+    "_phone_found.html": (SCREENS[Role.ATTENDEE].context, FoundPage),
+}
+"""Each whole page: the context class of ``v`` and its page values."""
+
+HANDED_DOWN = {
+    "_answer_editor.html": {"q"},
+    "_floor_card.html": {"q"},
+    "_mod_floor.html": {"q"},
+    "_phone_item.html": {"q", "prefix"},
+    "_phone_public.html": {"top"},
+    "_media_panel.html": {"media_mode"},
+    "_media_health.html": {"showing"},
+    "base.html": {"ws_url", "page_url", "flash", "epoch", "seq"},
+    "organiser_base.html": {"page_url", "signed_in", "dialogue_id"},
+    "_org_form.html": {"back", "draft", "flash"},
+}
+"""Names a partial gets from the template that includes it (a loop's
+variable, a ``{% set %}`` before the include), checked where they are set."""
+
+
+def _source(name: str) -> nodes.Template:
+    source = ENV.loader.get_source(ENV, name)[0]  # type: ignore[union-attr]
+    return ENV.parse(source)
+
+
+def _includes(name: str) -> set[str]:
+    """Every template ``name`` includes, extends or imports, transitively."""
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        for ref in meta.find_referenced_templates(_source(current)):
+            if ref and ref not in found:
+                found.add(ref)
+                todo.append(ref)
+    return found
+
+
+def _uses_of_v(name: str) -> set[str]:
+    return {
+        node.attr
+        for node in _source(name).find_all(nodes.Getattr)
+        if isinstance(node.node, nodes.Name) and node.node.name == "v"
+    }
+
+
+def _contexts_of() -> dict[str, set[type[ScreenContext]]]:
+    """Each template → the context classes it is rendered with."""
+    out: dict[str, set[type[ScreenContext]]] = {}
+    for screen in SCREENS.values():
+        for fragment in screen.fragments:
+            for name in {fragment.template, *_includes(fragment.template)}:
+                out.setdefault(name, set()).add(screen.context)
+    for page, (context, _values) in PAGES.items():
+        for name in {page, *_includes(page)}:
+            out.setdefault(name, set()).add(context)
+    return out
+
+
+CONTEXTS = _contexts_of()
+
+
+def test_every_template_is_rendered_by_some_declaration() -> None:
+    on_disk = {p.name for p in Path(TEMPLATES).glob("*.html")}
+    unused = on_disk - set(CONTEXTS) - {"error.html", "_org_style.html"}
+    assert not unused, f"templates nothing renders: {sorted(unused)}"
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS))
+def test_v_is_asked_only_what_its_screens_have(name: str) -> None:
+    for context in CONTEXTS[name]:
+        missing = {attr for attr in _uses_of_v(name) if not hasattr(context, attr)}
+        # attributes set in __init__ are not on the class: check an instance's names
+        missing -= {"s", "aud", "lang", "device_id", "store_ok", "media"}
+        assert not missing, f"{name} asks v.{sorted(missing)} of {context.__name__}"
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_a_page_reads_only_its_page_values(page: str) -> None:
+    _context, values = PAGES[page]
+    fields = {f.name for f in dataclasses.fields(values)}
+    given = {"v", "s", *ENV.globals, *LIVE}
+    for name in {page, *_includes(page)}:
+        names = meta.find_undeclared_variables(_source(name))
+        names -= _imported_macros(name)
+        stray = names - given - fields - HANDED_DOWN.get(name, set())
+        assert not stray, f"{name} (in {page}) reads {sorted(stray)}, not in {values.__name__}"
+
+
+def _imported_macros(name: str) -> set[str]:
+    found: set[str] = set()
+    for node in _source(name).find_all(nodes.FromImport):
+        for entry in node.names:
+            found.add(entry[1] if isinstance(entry, tuple) else entry)
+    return found
+
+
+def test_fragments_pushed_live_need_no_page_values() -> None:
+    for screen in SCREENS.values():
+        for fragment in screen.fragments:
+            for name in {fragment.template, *_includes(fragment.template)}:
+                names = meta.find_undeclared_variables(_source(name)) - _imported_macros(name)
+                stray = names - {"v", "s", *ENV.globals, *LIVE} - HANDED_DOWN.get(name, set())
+                assert not stray, f"{fragment.template} → {name} needs {sorted(stray)}"
+
+
+def test_the_environment_does_not_reload_templates_by_default() -> None:
+    assert Renderer().env.auto_reload is False
+    assert isinstance(ENV.undefined, type) and issubclass(ENV.undefined, jinja2.StrictUndefined)
