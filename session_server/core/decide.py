@@ -26,7 +26,11 @@ from datetime import datetime
 from session_server.core import commands as c
 from session_server.core import events as e
 from session_server.core.deciders import SLICES
-from session_server.core.deciders.lifecycle import LEGAL_TRANSITIONS
+from session_server.core.deciders.lifecycle import (
+    COMMAND_TRANSITIONS,
+    LEGAL_TRANSITIONS,
+    RETURN_TO_QUEUE,
+)
 from session_server.core.deciders.record import MAX_AUTHORITY_LINES, MAX_RECIPIENTS
 from session_server.core.deciders.registry import merged
 from session_server.core.errors import Forbidden, InvalidInput, NotFound
@@ -34,10 +38,12 @@ from session_server.core.model import NO_CONDITIONS, Actor, Conditions, Role, St
 from session_server.core.text import require_command_id
 
 __all__ = [
+    "COMMAND_TRANSITIONS",
     "LEGAL_TRANSITIONS",
     "MAX_AUTHORITY_LINES",
     "MAX_RECIPIENTS",
     "PERMISSIONS",
+    "RETURN_TO_QUEUE",
     "authorise",
     "decide",
 ]

@@ -26,7 +26,7 @@ from session_server.core.deciders.common import (
     timer_seconds,
     unqueue,
 )
-from session_server.core.deciders.lifecycle import transition
+from session_server.core.deciders.lifecycle import floor_taken_back, transition
 from session_server.core.deciders.registry import MOD, OPR, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, NotFound
 from session_server.core.model import (
@@ -178,7 +178,7 @@ def _set_floor_question(state: State, cmd: c.SetFloorQuestion, now: datetime) ->
 def _release(state: State, cmd: c.ReleaseFloor, now: datetime) -> list[e.Event]:
     if state.floor.holder is None:
         raise IllegalTransition("floor.free")
-    return [e.FloorReleased(at=now, returned_question_id=state.floor.question_id)]
+    return [floor_taken_back(state, now)]
 
 
 def _timer_base(state: State) -> None:
@@ -344,6 +344,8 @@ def _floor_question_set(state: State, ev: e.FloorQuestionSet) -> None:
 
 @fold(e.FloorReleased)
 def _floor_released(state: State, ev: e.FloorReleased) -> None:
+    """The floor's return (``lifecycle.RETURN_TO_QUEUE``): a question still
+    on the floor goes back to the head of the queue."""
     if ev.returned_question_id is not None:
         question = state.questions[ev.returned_question_id]
         question.status = QuestionStatus.APPROVED

@@ -108,13 +108,6 @@ def _approve(state: State, cmd: c.ApproveQuestion, now: datetime) -> list[e.Even
     check_not_closed(state)
     question = get_question(state, cmd.question_id)
     transition(question, QuestionStatus.APPROVED)
-    if question.status is not QuestionStatus.SUBMITTED:
-        raise IllegalTransition(
-            "question.illegal_transition",
-            question=question.question_id,
-            status=question.status.value,
-            to=QuestionStatus.APPROVED.value,
-        )
     return [e.QuestionApproved(at=now, question_id=question.question_id)]
 
 

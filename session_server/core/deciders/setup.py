@@ -21,6 +21,7 @@ from session_server.core.deciders.common import (
     check_topic,
     clean_label,
 )
+from session_server.core.deciders.lifecycle import floor_taken_back
 from session_server.core.deciders.registry import MOD, ORG, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, NotFound
 from session_server.core.model import (
@@ -129,7 +130,7 @@ def _phase(state: State, cmd: c.ChangePhase, now: datetime) -> list[e.Event]:
         raise IllegalTransition("phase.needs_main_bridge")
     events: list[e.Event] = []
     if cmd.phase is Phase.CLOSED and state.floor.holder is not None:
-        events.append(e.FloorReleased(at=now, returned_question_id=state.floor.question_id))
+        events.append(floor_taken_back(state, now))
     events.append(e.PhaseChanged(at=now, phase=cmd.phase))
     return events
 
