@@ -3,7 +3,7 @@ queue helper for folds."""
 
 from __future__ import annotations
 
-from session_server.core.errors import Forbidden, InvalidInput, NotFound, PhaseRefused
+from session_server.core.errors import Forbidden, NotFound, PhaseRefused
 from session_server.core.model import Actor, Phase, Question, Role, State
 from session_server.core.text import clean_line
 
@@ -16,7 +16,6 @@ __all__ = [
     "check_topic",
     "clean_label",
     "get_question",
-    "timer_seconds",
     "unqueue",
 ]
 
@@ -56,12 +55,6 @@ def check_not_closed(state: State) -> None:
 def check_live(state: State) -> None:
     if state.dialogue.phase is not Phase.LIVE:
         raise PhaseRefused("dialogue.not_live", phase=state.dialogue.phase.value)
-
-
-def timer_seconds(state: State, value: int) -> int:
-    if not 1 <= value <= state.limits.timer_max_seconds:
-        raise InvalidInput("timer.bad_seconds", limit=state.limits.timer_max_seconds)
-    return value
 
 
 def clean_label(state: State, value: str, field: str, required: bool = True) -> str:

@@ -23,7 +23,6 @@ from session_server.core.deciders.common import (
     check_speaker,
     clean_label,
     get_question,
-    timer_seconds,
     unqueue,
 )
 from session_server.core.deciders.lifecycle import floor_taken_back, transition
@@ -71,6 +70,12 @@ rule, fold = FLOOR.rule, FLOOR.fold
 # --- rules: what this slice's commands do ----------------------------------
 
 
+def _seconds(state: State, seconds: int) -> int:
+    if not 1 <= seconds <= state.limits.timer_max_seconds:
+        raise InvalidInput("timer.bad_seconds", limit=state.limits.timer_max_seconds)
+    return seconds
+
+
 def _floor_events(
     state: State,
     now: datetime,
@@ -88,7 +93,7 @@ def _floor_events(
         raise IllegalTransition("floor.busy", holder=state.floor.holder)
     ends_at = None
     if question_seconds:
-        ends_at = now + timedelta(seconds=timer_seconds(state, question_seconds))
+        ends_at = now + timedelta(seconds=_seconds(state, question_seconds))
     events: list[e.Event] = [
         e.FloorGiven(at=now, bridge_id=bridge_id, request_id=request_id,
                      question_ends_at=ends_at, without_feed=without_feed)
@@ -192,7 +197,7 @@ def _start_timer(state: State, cmd: c.StartTimer, now: datetime) -> list[e.Event
     _timer_base(state)
     if cmd.kind is TimerKind.ANSWER and state.floor.question_id is None:
         raise IllegalTransition("floor.no_question")
-    ends_at = now + timedelta(seconds=timer_seconds(state, cmd.seconds))
+    ends_at = now + timedelta(seconds=_seconds(state, cmd.seconds))
     return [e.TimerStarted(at=now, kind=cmd.kind, ends_at=ends_at)]
 
 
@@ -202,7 +207,7 @@ def _extend_timer(state: State, cmd: c.ExtendTimer, now: datetime) -> list[e.Eve
     ends_at = state.floor.ends_at(cmd.kind)
     if ends_at is None:
         raise IllegalTransition("timer.not_running", kind=cmd.kind.value)
-    seconds = timer_seconds(state, cmd.seconds)
+    seconds = _seconds(state, cmd.seconds)
     base = max(ends_at, now)
     new_end = base + timedelta(seconds=seconds)
     if new_end - now > timedelta(seconds=state.limits.timer_max_seconds):
