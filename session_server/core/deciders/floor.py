@@ -2,11 +2,6 @@
 and taking it back, the question on it, its timers, and marking a question
 answered, forwarded or deferred; the picture rule (a remote bridge point
 takes the floor only while its picture is live).
-
-Commands: ``GiveFloor``, ``GrantFloorRequest``, ``SetFloorQuestion``,
-``ReleaseFloor``, ``StartTimer``, ``ExtendTimer``, ``StopTimer``,
-``MarkAnswered``, ``ForwardQuestion``, ``DeferQuestion``, ``RequestFloor``,
-``CancelFloorRequest``, ``DeclineFloorRequest``.
 """
 
 from __future__ import annotations

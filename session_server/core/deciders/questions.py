@@ -1,9 +1,5 @@
 """Questions: submitting, screening (approve, reject, merge), the queue's
 order, a question's topic and speaker, the public list and votes.
-
-Commands: ``SubmitQuestion``, ``ApproveQuestion``, ``RejectQuestion``,
-``MergeQuestion``, ``MoveQuestion``, ``SetQuestionTopic``, ``AssignSpeaker``,
-``SetPublicList``, ``Vote``.
 """
 
 from __future__ import annotations

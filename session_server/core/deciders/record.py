@@ -1,9 +1,6 @@
 """The record: the secretary's answer summary (with revisions) and
 commitments, the conclusion notice's draft, agencies' written answers, and
 the recordings of floor segments.
-
-Commands: ``RecordAnswerSummary``, ``AddCommitment``, ``RemoveCommitment``,
-``SetConclusionDraft``, ``RecordWrittenAnswer``, ``SaveRecording``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
 """Setting up: the dialogue and its phases, bridge points, topics, speakers,
 the programme and role links.
-
-Commands: ``CreateDialogue``, ``UpdateDialogue``, ``SetIntakeDeadline``,
-``ChangePhase``, ``SetBridgePoint``, ``RemoveBridgePoint``, ``SetTopic``,
-``SetSpeaker``, ``SetProgramme``, ``SetCurrentItem``, ``IssueLink``,
-``RevokeLink``.
 """
 
 from __future__ import annotations
