@@ -61,9 +61,6 @@ class SessionError(Exception):
         """Both languages, Vietnamese first."""
         return {"vi": self.message("vi"), "en": self.message("en")}
 
-    def bilingual(self) -> str:
-        return f"{self.message('vi')} / {self.message('en')}"
-
     def to_dict(self) -> dict[str, object]:
         return {"error": self.code, "message": self.messages()}
 

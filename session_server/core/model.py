@@ -1,8 +1,9 @@
 """The domain of a dialogue day, as plain dataclasses.
 
 Everything here is data: no I/O, no clock. ``State`` is the whole of one
-dialogue as rebuilt from its event log; ``apply`` (``core/apply.py``) is the
-only code that changes it.
+dialogue as rebuilt from its event log; ``apply`` (``core/apply.py``, with
+the folds of the slices in ``core/deciders/``) is the only code that changes
+it.
 """
 
 from __future__ import annotations

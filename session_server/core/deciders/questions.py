@@ -1,0 +1,266 @@
+"""Questions: submitting, screening (approve, reject, merge), the queue's
+order, a question's topic and speaker, the public list and votes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from session_server.core import commands as c
+from session_server.core import events as e
+from session_server.core.deciders.common import (
+    check_bridge,
+    check_not_closed,
+    check_own_bridge,
+    check_speaker,
+    check_topic,
+    get_question,
+    unqueue,
+)
+from session_server.core.deciders.lifecycle import transition
+from session_server.core.deciders.registry import ATT, MOD, OPR, ORG, Decider
+from session_server.core.errors import IllegalTransition, InvalidInput, PhaseRefused
+from session_server.core.model import Asker, Origin, Phase, Question, QuestionStatus, Role, State
+from session_server.core.text import clean_line, clean_text, require_key
+
+__all__ = ["QUESTIONS"]
+
+QUESTIONS = Decider(
+    "questions",
+    {
+        c.SubmitQuestion: frozenset({ORG, OPR, ATT}),
+        c.ApproveQuestion: frozenset({MOD}),
+        c.RejectQuestion: frozenset({MOD}),
+        c.MergeQuestion: frozenset({MOD}),
+        c.MoveQuestion: frozenset({MOD}),
+        c.SetQuestionTopic: frozenset({MOD}),
+        c.AssignSpeaker: frozenset({MOD}),
+        c.SetPublicList: frozenset({MOD}),
+        c.Vote: frozenset({ATT}),
+    },
+)
+rule, fold = QUESTIONS.rule, QUESTIONS.fold
+
+_OPEN_QUESTION = frozenset({QuestionStatus.SUBMITTED, QuestionStatus.APPROVED})
+
+
+# --- rules: what this slice's commands do ----------------------------------
+
+
+@rule(c.SubmitQuestion)
+def _submit(state: State, cmd: c.SubmitQuestion, now: datetime) -> list[e.Event]:
+    actor = cmd.actor
+    key = require_key(cmd.idempotency_key)
+    if f"{actor.scope()}:{key}" in state.idempotency:
+        return []
+    check_own_bridge(actor, cmd.bridge_id)
+    phase = state.dialogue.phase
+    if phase is Phase.CLOSED:
+        raise PhaseRefused("dialogue.closed")
+    if actor.role is Role.ATTENDEE:
+        if phase is Phase.DRAFT:
+            raise PhaseRefused("dialogue.not_open")
+        deadline = state.dialogue.intake_deadline
+        if phase is Phase.INTAKE and deadline is not None and now > deadline:
+            raise PhaseRefused("intake.deadline_passed")
+        origin = Origin.PHONE
+    elif actor.role is Role.BRIDGE_OPERATOR:
+        if phase is Phase.DRAFT:
+            raise PhaseRefused("dialogue.not_open")
+        origin = Origin.BRIDGE
+    else:
+        if cmd.origin not in (Origin.PRE_COLLECTED, Origin.IMPORTED):
+            raise InvalidInput("question.bad_origin")
+        origin = cmd.origin
+    check_bridge(state, cmd.bridge_id)
+    check_topic(state, cmd.topic_id)
+    if len(state.questions) >= state.limits.max_questions:
+        raise PhaseRefused("question.too_many")
+    limits = state.limits
+    text = clean_text(cmd.text, field="question", max_chars=limits.question_max_chars)
+    asker = Asker(
+        name=clean_line(cmd.asker_name, field="asker_name", max_chars=limits.name_max_chars),
+        unit=clean_line(cmd.asker_unit, field="asker_unit", max_chars=limits.unit_max_chars),
+        age_group=clean_line(cmd.asker_age_group, field="asker_age_group", max_chars=20),
+        public=cmd.asker_public,
+    )
+    return [
+        e.QuestionSubmitted(
+            at=now,
+            question_id=state.next_question_id,
+            text=text,
+            asker=asker,
+            origin=origin,
+            bridge_id=cmd.bridge_id,
+            topic_id=cmd.topic_id,
+            submitted_by=actor.scope(),
+            idempotency_key=key,
+        )
+    ]
+
+
+@rule(c.ApproveQuestion)
+def _approve(state: State, cmd: c.ApproveQuestion, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    question = get_question(state, cmd.question_id)
+    transition(question, QuestionStatus.APPROVED)
+    return [e.QuestionApproved(at=now, question_id=question.question_id)]
+
+
+@rule(c.RejectQuestion)
+def _reject(state: State, cmd: c.RejectQuestion, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    question = get_question(state, cmd.question_id)
+    transition(question, QuestionStatus.REJECTED)
+    reason = clean_text(cmd.reason, field="reason", max_chars=state.limits.reason_max_chars)
+    return [e.QuestionRejected(at=now, question_id=question.question_id, reason=reason)]
+
+
+@rule(c.MergeQuestion)
+def _merge(state: State, cmd: c.MergeQuestion, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    source = get_question(state, cmd.question_id)
+    target = get_question(state, cmd.into_id)
+    if source.question_id == target.question_id:
+        raise InvalidInput("question.merge_self")
+    transition(source, QuestionStatus.MERGED)
+    if target.status not in (*_OPEN_QUESTION, QuestionStatus.ON_FLOOR):
+        raise IllegalTransition(
+            "question.merge_target_closed",
+            question=target.question_id,
+            status=target.status.value,
+        )
+    return [e.QuestionMerged(at=now, question_id=source.question_id, into_id=target.question_id)]
+
+
+@rule(c.MoveQuestion)
+def _move(state: State, cmd: c.MoveQuestion, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    question = get_question(state, cmd.question_id)
+    if question.question_id not in state.queue:
+        raise IllegalTransition("queue.not_queued", question=question.question_id)
+    position = max(0, min(cmd.position, len(state.queue) - 1))
+    return [e.QuestionMoved(at=now, question_id=question.question_id, position=position)]
+
+
+@rule(c.SetQuestionTopic)
+def _set_question_topic(state: State, cmd: c.SetQuestionTopic, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    question = get_question(state, cmd.question_id)
+    check_topic(state, cmd.topic_id)
+    return [e.QuestionTopicSet(at=now, question_id=question.question_id, topic_id=cmd.topic_id)]
+
+
+@rule(c.AssignSpeaker)
+def _assign(state: State, cmd: c.AssignSpeaker, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    question = get_question(state, cmd.question_id)
+    check_speaker(state, cmd.speaker_id)
+    if question.status not in (*_OPEN_QUESTION, QuestionStatus.ON_FLOOR):
+        raise IllegalTransition(
+            "question.closed", question=question.question_id, status=question.status.value
+        )
+    return [e.SpeakerAssigned(at=now, question_id=question.question_id, speaker_id=cmd.speaker_id)]
+
+
+@rule(c.SetPublicList)
+def _public_list(state: State, cmd: c.SetPublicList, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    return [e.PublicListSet(at=now, open=cmd.open)]
+
+
+@rule(c.Vote)
+def _vote(state: State, cmd: c.Vote, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    if not state.public_list_open:
+        raise PhaseRefused("vote.list_closed")
+    question = get_question(state, cmd.question_id)
+    while question.merged_into is not None:
+        question = get_question(state, question.merged_into)
+    if question.status not in (QuestionStatus.APPROVED, QuestionStatus.ON_FLOOR):
+        raise IllegalTransition("vote.not_open", question=question.question_id)
+    device = cmd.actor.device_id or ""
+    if device in question.voters:
+        raise IllegalTransition("vote.already", question=question.question_id)
+    return [e.VoteCast(at=now, question_id=question.question_id, device_id=device)]
+
+
+# --- folds: how this slice's events change the state -------------------------
+
+
+@fold(e.QuestionSubmitted)
+def _question_submitted(state: State, ev: e.QuestionSubmitted) -> None:
+    state.questions[ev.question_id] = Question(
+        question_id=ev.question_id,
+        text=ev.text,
+        asker=ev.asker,
+        origin=ev.origin,
+        bridge_id=ev.bridge_id,
+        topic_id=ev.topic_id,
+        submitted_at=ev.at,
+        submitted_by=ev.submitted_by,
+    )
+    state.idempotency[f"{ev.submitted_by}:{ev.idempotency_key}"] = ev.question_id
+    state.next_question_id = max(state.next_question_id, ev.question_id + 1)
+
+
+@fold(e.QuestionApproved)
+def _question_approved(state: State, ev: e.QuestionApproved) -> None:
+    question = state.questions[ev.question_id]
+    question.status = QuestionStatus.APPROVED
+    question.approved_at = ev.at
+    state.queue.append(ev.question_id)
+
+
+@fold(e.QuestionRejected)
+def _question_rejected(state: State, ev: e.QuestionRejected) -> None:
+    question = state.questions[ev.question_id]
+    question.status = QuestionStatus.REJECTED
+    question.rejection_reason = ev.reason
+    question.closed_at = ev.at
+
+
+@fold(e.QuestionMerged)
+def _question_merged(state: State, ev: e.QuestionMerged) -> None:
+    source = state.questions[ev.question_id]
+    target = state.questions[ev.into_id]
+    source.status = QuestionStatus.MERGED
+    source.merged_into = target.question_id
+    source.closed_at = ev.at
+    target.merged_from.append(source.question_id)
+    target.extra_askers.extend(source.askers())
+    target.extra_origins.extend(source.origins())
+    target.voters |= source.voters
+    unqueue(state, source.question_id)
+
+
+@fold(e.QuestionMoved)
+def _question_moved(state: State, ev: e.QuestionMoved) -> None:
+    state.queue.remove(ev.question_id)
+    state.queue.insert(ev.position, ev.question_id)
+
+
+@fold(e.QuestionTopicSet)
+def _question_topic_set(state: State, ev: e.QuestionTopicSet) -> None:
+    state.questions[ev.question_id].topic_id = ev.topic_id
+
+
+@fold(e.SpeakerAssigned)
+def _speaker_assigned(state: State, ev: e.SpeakerAssigned) -> None:
+    state.questions[ev.question_id].speaker_id = ev.speaker_id
+    if state.floor.question_id == ev.question_id:
+        state.floor.speaker_id = ev.speaker_id
+        record = state.answers.get(ev.question_id)
+        if record is not None:
+            record.speaker_id = ev.speaker_id
+
+
+@fold(e.PublicListSet)
+def _public_list_set(state: State, ev: e.PublicListSet) -> None:
+    state.public_list_open = ev.open
+
+
+@fold(e.VoteCast)
+def _vote_cast(state: State, ev: e.VoteCast) -> None:
+    state.questions[ev.question_id].voters.add(ev.device_id)
+
