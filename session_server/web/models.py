@@ -136,7 +136,9 @@ def _struct(cls: type, limits: Limits) -> type[msgspec.Struct]:
             fields.append((field.name, tp, msgspec.field(default_factory=field.default_factory)))
         else:
             fields.append((field.name, tp))
-    doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+    if doc.startswith(f"{cls.__name__}("):
+        doc = ""  # the signature dataclasses write when a class has no docstring
     return msgspec.defstruct(
         cls.__name__, fields, kw_only=True, module=__name__,
         namespace={"__doc__": doc} if doc else None,
