@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,9 +24,9 @@ from session_server.core.model import Actor, Role
 from session_server.demo import DEMO_DIALOGUE_ID, DEMO_QUESTIONS, demo_commands
 from session_server.runtime.session import DialogueSession
 from session_server.store.memory import MemoryEventLog
-from session_server.web import api
 from session_server.web.access import DEVICE_COOKIE, ORGANISER_COOKIE
 from session_server.web.app import create_app
+from session_server.web.transport import api, openapi
 
 ORGANISER = Actor(Role.ORGANISER)
 BRIDGE_A = "chau-doc"
@@ -154,8 +155,14 @@ def check_schema(value: Any, schema: dict[str, Any], doc: dict[str, Any], where:
             check_schema(item, schema["items"], doc, f"{where}[{i}]")
 
 
+@functools.cache
+def document() -> dict[str, Any]:
+    """The OpenAPI document of the test app's settings (the default limits)."""
+    return openapi.openapi_document(load_settings(None).limits)
+
+
 def check_response(response: Any, path: str, method: str = "get") -> None:
-    doc = api.openapi_document()
+    doc = document()
     operation = doc["paths"][path][method]
     spec = operation["responses"][str(response.status_code)]
     if "$ref" in spec:
@@ -258,7 +265,7 @@ def test_too_long_question_is_refused_in_both_languages(
     seq = state_of(app).seq
     response = client.post("/api/v1/questions", headers=headers,
                            json={"text": "a" * 1001, "idempotency_key": "toolongkey01"})
-    body = assert_refused(response, 422, "input.schema.too_long")
+    body = assert_refused(response, 422, "input.schema.too_long")  # the model's bound
     check_response(response, "/api/v1/questions", "post")
     assert "1000" in body["message"]["vi"] and "1000" in body["message"]["en"]
     assert "Câu hỏi" in body["message"]["vi"]
@@ -445,8 +452,12 @@ def test_a_stale_summary_save_is_refused_not_truncated(client: TestClient, app: 
 
     assert answer()["revision"] == 0
     save = {"action": "record_answer_summary", "question_id": 1}
-    assert command(client, app, "apiseclink01", **save, summary="Sở trả lời.",
-                   base_revision=0).status_code == 200
+    saved = command(client, app, "apiseclink01", **save, summary="Sở trả lời.",
+                    base_revision=0)
+    assert saved.status_code == 200
+    check_response(saved, "/api/v1/commands", "post")
+    assert saved.json()["revision"] == 1  # the next save's base_revision
+    assert "question_id" not in saved.json()
     assert command(client, app, "apiseclink01", **save, summary="Sở trả lời. Cam kết thêm.",
                    base_revision=1).status_code == 200
     body = assert_refused(command(client, app, "apiseclink01", **save, summary="Sở trả lời?",
@@ -478,6 +489,48 @@ def test_vote_once(client: TestClient, app: Starlette) -> None:
     # only phones vote
     assert_refused(client.post("/api/v1/votes", headers=bearer(app, "apimodlink01"),
                                json={"question_id": 4}), 403, "role.forbidden")
+
+
+def test_a_vote_sent_again_with_its_command_id_is_counted_once(
+    client: TestClient, app: Starlette
+) -> None:
+    headers = phone(client, app)
+    command(client, app, "apimodlink01", action="set_public_list", open=True)
+    body = {"question_id": 1, "command_id": "vote-q1-00001"}
+    first = client.post("/api/v1/votes", headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/v1/votes", headers=headers, json=body)  # the answer was lost
+    assert again.status_code == 200, again.text
+    check_response(again, "/api/v1/votes", "post")
+    assert again.json() == first.json()
+    assert state_of(app).state.questions[1].votes == 1
+    # a new vote for the same question is still refused
+    assert_refused(client.post("/api/v1/votes", headers=headers, json={"question_id": 1}),
+                   409, "vote.already")
+    # a vote whose question was merged meanwhile: its retry names the one it joined
+    body = {"question_id": 4, "command_id": "vote-q4-00001"}
+    assert client.post("/api/v1/votes", headers=headers, json=body).status_code == 201
+    merged = command(client, app, "apimodlink01", action="merge_question", question_id=4,
+                     into_id=5)
+    assert merged.status_code == 200, merged.text
+    again = client.post("/api/v1/votes", headers=headers, json=body)
+    assert again.status_code == 200, again.text
+    assert again.json()["question_id"] == 5
+    assert again.json()["votes"] == state_of(app).state.questions[5].votes >= 1
+
+
+def test_a_submission_sent_again_with_its_command_id_makes_one_question(
+    client: TestClient, app: Starlette
+) -> None:
+    headers = phone(client, app)
+    body = {"text": "Hỏi một lần thôi?", "idempotency_key": "once-key-0001",
+            "command_id": "once-cmd-0001"}
+    first = client.post("/api/v1/questions", headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/v1/questions", headers=headers, json=body)
+    assert again.status_code == 200, again.text
+    assert again.json()["question_id"] == first.json()["question_id"]
+    assert len(state_of(app).state.questions) == N_DEMO + 1
 
 
 # --- authentication and the request itself ---
@@ -668,11 +721,11 @@ def test_token_of_one_dialogue_cannot_read_another(client: TestClient, app: Star
 # --- the OpenAPI document ---
 
 
-def test_openapi_document_covers_every_route(client: TestClient) -> None:
+def test_openapi_document_covers_every_route(client: TestClient, app: Starlette) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
     doc = response.json()
-    assert doc == api.openapi_document()
+    assert doc == openapi.openapi_document(app.state.registry.settings.limits)
     assert re.fullmatch(r"3\.1\.\d+", doc["openapi"])
     assert doc["info"]["title"] and doc["info"]["version"]
     served = {
@@ -691,8 +744,10 @@ def test_openapi_document_covers_every_route(client: TestClient) -> None:
     assert doc["components"]["securitySchemes"]["roleToken"] == {
         **doc["components"]["securitySchemes"]["roleToken"], "type": "http", "scheme": "bearer",
     }
-    error = doc["components"]["schemas"]["Error"]
-    assert error["properties"]["message"]["required"] == ["vi", "en"]
+    schemas = doc["components"]["schemas"]
+    message = schemas["Error"]["properties"]["message"]
+    message = schemas[message["$ref"].rsplit("/", 1)[1]] if "$ref" in message else message
+    assert message["required"] == ["vi", "en"]
     for path, operations in doc["paths"].items():
         names = set(re.findall(r"{(\w+)}", path))
         for operation in operations.values():
@@ -703,9 +758,12 @@ def test_openapi_document_covers_every_route(client: TestClient) -> None:
                 ref = response_spec.get("$ref")
                 if ref:
                     assert ref.rsplit("/", 1)[1] in doc["components"]["responses"]
-    refs = set(re.findall(r'"\$ref": "#/components/schemas/(\w+)"', response.text))
+    refs = set(re.findall(r'"\$ref":\s*"#/components/schemas/(\w+)"', response.text))
+    assert {"PublicState", "FullState", "CommandDone", "Error", "Command"} <= refs
     assert refs <= set(doc["components"]["schemas"])
     assert doc["components"]["responses"]["Refused429"]["headers"]["Retry-After"]
+    for path, method in served - {(p, "get") for p, _ in served}:
+        assert "422" in doc["paths"][path][method]["responses"]  # every POST has a model
     assert set(doc["components"]["schemas"]["Command"]["properties"]["action"]["enum"]) >= {
         "approve_question", "request_floor", "give_floor", "vote", "submit_question",
     }

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from session_server.config import Settings
 from session_server.store.base import EventLog
-from session_server.web import api, tls_routes
+from session_server.web import tls_routes
 from session_server.web.errors import handlers
 from session_server.web.gateway import Gateway
 from session_server.web.live.frames import KeepRawSend
@@ -34,6 +34,7 @@ from session_server.web.screens.pages import (
     recording_file,
 )
 from session_server.web.screens.report import public_report
+from session_server.web.transport import api, openapi
 from session_server.web.transport.forms import link_post, phone_post
 from session_server.web.transport.socket import live_socket
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/a/{token}", agency_answer, methods=["GET", "POST"]),
         *organiser.routes,
         *api.routes,
+        *openapi.routes,
         *tls_routes.routes,
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]
