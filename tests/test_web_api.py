@@ -406,6 +406,31 @@ def test_secretary_records_through_commands(client: TestClient, app: Starlette) 
                        by_when="2099-06-30")
     assert response.status_code == 200
     assert response.json()["events"] == ["CommitmentAdded"]
+    # what was recorded, as the full state and the bridge point's own list show it
+    assert command(client, app, "apimodlink01", action="forward_question", question_id=1,
+                   agency="Sở Nội vụ", deadline="2099-07-15", note="Ngoài thẩm quyền"
+                   ).status_code == 200
+    assert command(client, app, "apimodlink01", action="merge_question", question_id=5,
+                   into_id=4).status_code == 200
+    assert command(client, app, "apibridgeA01", action="request_floor",
+                   note="Xin phát biểu").status_code == 200
+    response = client.get(f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state",
+                          headers=bearer(app, "apiseclink01"))
+    check_response(response, "/api/v1/dialogues/{dialogue_id}/state")
+    body = response.json()
+    q1 = next(q for q in body["questions"] if q["question_id"] == 1)
+    assert q1["status"] == "forwarded"
+    assert q1["forwarding"] == {"agency": "Sở Nội vụ", "deadline": "2099-07-15",
+                                "note": "Ngoài thẩm quyền"}
+    assert q1["answer"]["commitments"] == [{"commitment_id": 1,
+                                            "what": "Tổ chức ngày hội việc làm",
+                                            "who": "Sở LĐTBXH", "by_when": "2099-06-30"}]
+    q4 = next(q for q in body["questions"] if q["question_id"] == 4)
+    assert q4["merged_from"] == [5] and len(q4["origins"]) == 2
+    assert [(r["bridge_id"], r["status"], r["note"]) for r in body["floor_requests"]] == [
+        (BRIDGE_A, "pending", "Xin phát biểu")]
+    assert {b["bridge_id"] for b in body["bridges"]} >= {BRIDGE_A, BRIDGE_B}
+    assert all(isinstance(t["speaker_ids"], list) for t in body["topics"])
 
 
 def test_a_command_sent_again_with_its_command_id_is_done_once(

@@ -1,22 +1,18 @@
 """What the JSON API answers: one msgspec model per response shape, built
 from the dialogue's state.
 
-The models are the contract: ``transport/api.py`` encodes them with
-``msgspec.json`` and ``transport/openapi.py`` describes them with
-``msgspec.json.schema_components``, so a field added here is served and
-documented at once. Every field is always present (``null`` when empty)
-except where a model says otherwise (``CommandDone``'s ``question_id`` and
-``revision``); a response never carries a member its model does not name.
-
-What is never in a response: a device id (``submitted_by``, ``voters``),
-who submitted what, or on public answers an asker who did not agree to be
-named.
+``transport/api.py`` encodes them (``msgspec.json``) and
+``transport/openapi.py`` describes them (``schema_components``): a field
+added here is served and documented at once. Every field is always present
+(``null`` when empty) unless its model says otherwise; no response carries a
+member its model does not name, nor a device id, who submitted what, or (on
+public answers) an asker who did not agree to be named.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -24,18 +20,8 @@ from session_server.core import model as m
 from session_server.core.views import proposed_speaker, visible_questions
 
 __all__ = [
-    "RESPONSE_MODELS",
-    "CommandDone",
-    "DeviceIssued",
-    "Error",
-    "FullState",
-    "OwnQuestions",
-    "PublicState",
-    "QuestionAccepted",
-    "VoteCast",
-    "full_state",
-    "own_questions",
-    "public_state",
+    "RESPONSE_MODELS", "CommandDone", "DeviceIssued", "Error", "FullState", "OwnQuestions",
+    "PublicState", "QuestionAccepted", "VoteCast", "full_state", "own_questions", "public_state",
 ]
 
 Time = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -365,6 +351,16 @@ PUBLIC_VIEWER = m.Actor(m.Role.DISPLAY)
 
 # --- built from the state ---------------------------------------------------------------
 
+M = TypeVar("M", bound=Model)
+
+
+def _copy(model: type[M], source: object, **given: Any) -> M:
+    """``model`` with each field not ``given`` read off ``source`` by its name
+    (the models call things as the state does); a sequence is copied as a list."""
+    values = {name: given[name] if name in given else getattr(source, name)
+              for name in model.__struct_fields__}
+    return model(**{k: list(v) if isinstance(v, tuple | list) else v for k, v in values.items()})
+
 
 def _bridge_ref(state: m.State, bridge_id: str) -> BridgeRef:
     bridge = state.bridges.get(bridge_id)
@@ -380,22 +376,13 @@ def _topic_ref(state: m.State, topic_id: str | None) -> TopicRef | None:
 
 def _speaker_ref(state: m.State, speaker_id: str | None) -> SpeakerRef | None:
     speaker = state.speakers.get(speaker_id or "")
-    if speaker is None:
-        return None
-    return SpeakerRef(speaker_id=speaker.speaker_id, name=speaker.name,
-                      position=speaker.position, agency=speaker.agency)
-
-
-def _programme_item(item: m.ProgrammeItem) -> ProgrammeItem:
-    return ProgrammeItem(item_id=item.item_id, title=item.title, kind=item.kind,
-                         planned_minutes=item.planned_minutes)
+    return _copy(SpeakerRef, speaker) if speaker is not None else None
 
 
 def _public_question(state: m.State, question: m.Question) -> PublicQuestion:
-    return PublicQuestion(
-        question_id=question.question_id, text=question.text, status=question.status,
-        bridge=_bridge_ref(state, question.bridge_id),
-        topic=_topic_ref(state, question.topic_id), votes=question.votes,
+    return _copy(
+        PublicQuestion, question, bridge=_bridge_ref(state, question.bridge_id),
+        topic=_topic_ref(state, question.topic_id),
         askers=[PublicAsker(name=a.name, unit=a.unit) for a in question.askers()
                 if a.public and (a.name or a.unit)],
     )
@@ -404,47 +391,24 @@ def _public_question(state: m.State, question: m.Question) -> PublicQuestion:
 def public_state(state: m.State, dialogue_id: str, *, epoch: str, seq: int) -> PublicState:
     """What anybody may know of the dialogue right now: never a device id,
     never who submitted what, never a name the asker did not agree to show."""
-    dialogue, floor = state.dialogue, state.floor
+    floor = state.floor
     public = {q.question_id: q for q in visible_questions(state, PUBLIC_VIEWER)}
     on_floor = public.get(floor.question_id) if floor.question_id is not None else None
     current = state.current_item()
     return PublicState(
-        dialogue=PublicDialogue(
-            dialogue_id=dialogue_id, title=dialogue.title, theme=dialogue.theme,
-            host_body=dialogue.host_body, place=dialogue.place, starts_at=dialogue.starts_at,
-            phase=dialogue.phase, intake_deadline=dialogue.intake_deadline,
-        ),
-        programme=[_programme_item(item) for item in state.programme],
-        current_item=_programme_item(current) if current is not None else None,
-        floor=PublicFloor(
+        dialogue=_copy(PublicDialogue, state.dialogue, dialogue_id=dialogue_id),
+        programme=[_copy(ProgrammeItem, item) for item in state.programme],
+        current_item=_copy(ProgrammeItem, current) if current is not None else None,
+        floor=_copy(
+            PublicFloor, floor,
             holder=_bridge_ref(state, floor.holder) if floor.holder is not None else None,
-            since=floor.since,
             question=_public_question(state, on_floor) if on_floor is not None else None,
             speaker=_speaker_ref(state, floor.speaker_id),
-            question_ends_at=floor.question_ends_at, answer_ends_at=floor.answer_ends_at,
         ),
         public_list_open=state.public_list_open,
         queue=[_public_question(state, public[q]) for q in state.queue if q in public]
         if state.public_list_open else [],
         epoch=epoch, seq=seq,
-    )
-
-
-def _asker(asker: m.Asker) -> Asker:
-    return Asker(name=asker.name, unit=asker.unit, age_group=asker.age_group,
-                 public=asker.public)
-
-
-def _own_question(question: m.Question) -> OwnQuestion:
-    forwarding = question.forwarding
-    return OwnQuestion(
-        question_id=question.question_id, text=question.text, status=question.status,
-        bridge_id=question.bridge_id, topic_id=question.topic_id, votes=question.votes,
-        submitted_at=question.submitted_at, asker=_asker(question.asker),
-        rejection_reason=question.rejection_reason, merged_into=question.merged_into,
-        forwarding=OwnForwarding(agency=forwarding.agency, deadline=forwarding.deadline)
-        if forwarding is not None else None,
-        deferral_note=question.deferral_note,
     )
 
 
@@ -457,69 +421,43 @@ def own_questions(state: m.State, actor: m.Actor, *, epoch: str, seq: int) -> Ow
         mine = [q for q in visible if q.submitted_by == scope]
     else:
         mine = [q for q in visible if q.bridge_id == actor.bridge_id]
-    return OwnQuestions(questions=[_own_question(q) for q in mine], epoch=epoch, seq=seq)
+    return OwnQuestions(questions=[
+        _copy(OwnQuestion, q, asker=_copy(Asker, q.asker),
+              forwarding=_copy(OwnForwarding, q.forwarding) if q.forwarding else None)
+        for q in mine
+    ], epoch=epoch, seq=seq)
 
 
 def _answer(record: m.AnswerRecord | None) -> Answer | None:
     if record is None:
         return None
-    return Answer(
-        speaker_id=record.speaker_id, started_at=record.started_at, ended_at=record.ended_at,
-        summary=record.summary, revision=record.revision,
-        commitments=[Commitment(commitment_id=c.commitment_id, what=c.what, who=c.who,
-                                by_when=c.by_when) for c in record.commitments],
-    )
+    return _copy(Answer, record,
+                 commitments=[_copy(Commitment, c) for c in record.commitments])
 
 
 def _full_question(state: m.State, question: m.Question) -> FullQuestion:
     forwarding = question.forwarding
-    return FullQuestion(
-        question_id=question.question_id, text=question.text, status=question.status,
-        origin=question.origin, bridge_id=question.bridge_id, topic_id=question.topic_id,
-        speaker_id=question.speaker_id, proposed_speaker_id=proposed_speaker(state, question),
-        votes=question.votes, askers=[_asker(a) for a in question.askers()],
+    return _copy(
+        FullQuestion, question, proposed_speaker_id=proposed_speaker(state, question),
+        askers=[_copy(Asker, a) for a in question.askers()],
         origins=[QuestionOrigin(origin=origin, bridge_id=bridge_id)
                  for origin, bridge_id in question.origins()],
-        merged_from=list(question.merged_from), merged_into=question.merged_into,
-        rejection_reason=question.rejection_reason,
-        forwarding=Forwarding(agency=forwarding.agency, deadline=forwarding.deadline,
-                              note=forwarding.note) if forwarding is not None else None,
-        deferral_note=question.deferral_note, submitted_at=question.submitted_at,
-        approved_at=question.approved_at, floor_at=question.floor_at,
-        closed_at=question.closed_at, answer=_answer(state.answers.get(question.question_id)),
+        forwarding=_copy(Forwarding, forwarding) if forwarding is not None else None,
+        answer=_answer(state.answers.get(question.question_id)),
     )
 
 
 def full_state(state: m.State, dialogue_id: str, *, epoch: str, seq: int) -> FullState:
     """The whole dialogue for the control roles and integrations."""
-    dialogue, floor = state.dialogue, state.floor
-    return FullState(
-        dialogue=FullDialogue(
-            dialogue_id=dialogue_id, title=dialogue.title, theme=dialogue.theme,
-            host_body=dialogue.host_body, parent_body=dialogue.parent_body,
-            place=dialogue.place, starts_at=dialogue.starts_at,
-            legal_basis=list(dialogue.legal_basis), phase=dialogue.phase,
-            intake_deadline=dialogue.intake_deadline,
-        ),
-        bridges=[Bridge(bridge_id=b.bridge_id, name=b.name, kind=b.kind, operator=b.operator,
-                        capacity=b.capacity) for b in state.bridges.values()],
-        topics=[Topic(topic_id=t.topic_id, name=t.name, speaker_ids=list(t.speaker_ids))
-                for t in state.topics.values()],
-        speakers=[Speaker(speaker_id=s.speaker_id, name=s.name, position=s.position,
-                          agency=s.agency, topic_ids=list(s.topic_ids))
-                  for s in state.speakers.values()],
-        programme=[_programme_item(item) for item in state.programme],
-        current_item_id=state.current_item_id,
-        public_list_open=state.public_list_open,
-        queue=list(state.queue),
-        floor=Floor(holder=floor.holder, question_id=floor.question_id,
-                    speaker_id=floor.speaker_id, since=floor.since,
-                    question_ends_at=floor.question_ends_at,
-                    answer_ends_at=floor.answer_ends_at),
-        floor_requests=[FloorRequest(request_id=r.request_id, bridge_id=r.bridge_id,
-                                     note=r.note, requested_at=r.requested_at,
-                                     status=r.status, reason=r.reason)
-                        for r in state.floor_requests.values()],
+    return _copy(
+        FullState, state,
+        dialogue=_copy(FullDialogue, state.dialogue, dialogue_id=dialogue_id),
+        bridges=[_copy(Bridge, b) for b in state.bridges.values()],
+        topics=[_copy(Topic, t) for t in state.topics.values()],
+        speakers=[_copy(Speaker, s) for s in state.speakers.values()],
+        programme=[_copy(ProgrammeItem, item) for item in state.programme],
+        floor=_copy(Floor, state.floor),
+        floor_requests=[_copy(FloorRequest, r) for r in state.floor_requests.values()],
         questions=[_full_question(state, q) for q in state.questions.values()],
         epoch=epoch, seq=seq,
     )
