@@ -76,6 +76,8 @@ class RunningServer:
     links: list[ScreenLink] = field(default_factory=list)
     password: str = ""
     scheme: str = "http"
+    pump: threading.Thread | None = None
+    """Reads what the server prints, until it ends."""
 
     @property
     def base_url(self) -> str:
@@ -103,6 +105,10 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
+        if self.pump is not None:
+            self.pump.join(timeout)  # the last lines read, then the pipe closed
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.process.returncode
 
 
@@ -175,7 +181,8 @@ def start_server(
         for line in process.stdout:
             server.output.append(line.rstrip("\n"))
 
-    threading.Thread(target=pump, name="session-server-output", daemon=True).start()
+    server.pump = threading.Thread(target=pump, name="session-server-output", daemon=True)
+    server.pump.start()
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -80,7 +80,9 @@ def _write_until_killed(path: Path, stderr: Path, deadline: float, delay: float)
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    reader.join(timeout=10)
+        reader.join(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
     while (line := lines.get(timeout=1)) is not None:
         if line.endswith("\n"):  # a line cut by the kill was never acknowledged
             acks.append(int(line))

@@ -5,8 +5,8 @@ terms, screens, organiser); lookups go through this module only.
 ``message(code, lang, **params)`` formats an error; parameters named
 ``field``, ``status``, ``to``, ``phase``, ``role`` and ``kind`` are themselves
 translated, so an error reads "Câu hỏi quá dài" rather than "question too
-long" in Vietnamese. ``ui(key, lang)`` is screen text. Standard library only:
-the core uses it too.
+long" in Vietnamese. ``UI`` holds the screens' text, read through each
+screen's context. Standard library only: the core uses it too.
 """
 
 from __future__ import annotations
@@ -19,21 +19,13 @@ from session_server.catalogue.ui import UI_SCREENS
 from session_server.catalogue.ui_organiser import UI_ORGANISER
 from session_server.catalogue.ui_record import UI_RECORD
 
-__all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term", "ui"]
+__all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term"]
 
 LANGUAGES = ("vi", "en")
 
 UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD}
 if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
-
-
-def ui(key: str, lang: str = "vi", /, **params: object) -> str:
-    pair = UI.get(key)
-    if pair is None:
-        return key
-    text = pair[0] if lang == "vi" else pair[1]
-    return text.format(**params) if params else text
 
 
 _TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})

@@ -129,7 +129,6 @@ class MediaManager:
         self._bridges: dict[str, BridgeKind] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._health_task: asyncio.Task[None] | None = None
-        self.saved = 0
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -228,7 +227,6 @@ class MediaManager:
         if self._execute is not None:
             try:
                 await self._execute(command)
-                self.saved += 1
             except Exception:
                 logger.exception("recording %s saved but not logged", segment.recording_id)
 

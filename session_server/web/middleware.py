@@ -112,32 +112,40 @@ class Language:
 
 
 class SecurityHeaders:
-    """Headers every HTTP response carries unless its route set its own."""
+    """The headers every HTTP response carries, by the kind of its path:
 
-    DEFAULTS = (
-        ("referrer-policy", "same-origin"),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-    )
+    - everything: no MIME sniffing, not framed;
+    - static files: cached as the browser likes;
+    - public pages (the report, ``/r/…``): no referrer at all, cached a minute;
+    - every other page (signed links, live state): not cached, the referrer
+      only to this site (``same-origin``: form posts keep a real ``Origin``)."""
 
-    def __init__(self, app: ASGIApp, cached_prefixes: tuple[str, ...] = ("/static/",)) -> None:
+    def __init__(self, app: ASGIApp, static: tuple[str, ...] = ("/static/",),
+                 public: tuple[str, ...] = ("/r/",)) -> None:
         self.app = app
-        self.cached_prefixes = cached_prefixes
+        self.static = static
+        self.public = public
+
+    def headers_for(self, path: str) -> list[tuple[str, str]]:
+        headers = [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")]
+        if path.startswith(self.static):
+            return headers
+        if path.startswith(self.public):
+            return [*headers, ("referrer-policy", "no-referrer"),
+                    ("cache-control", "public, max-age=60")]
+        return [*headers, ("referrer-policy", "same-origin"), ("cache-control", "no-store")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cacheable = scope["path"].startswith(self.cached_prefixes)
+        wanted = self.headers_for(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.DEFAULTS:
-                    if name not in headers:
-                        headers[name] = value
-                if not cacheable and "cache-control" not in headers:
-                    headers["cache-control"] = "no-store"
+                for name, value in wanted:
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from session_server.web.registry import Registry
@@ -39,11 +40,9 @@ async def ca_certificate(request: Request) -> Response:
                 media_type=CA_MEDIA_TYPE,
                 headers={
                     "Content-Disposition": 'attachment; filename="session-server-ca.crt"',
-                    "Cache-Control": "no-cache",
-                    "X-Content-Type-Options": "nosniff",
                 },
             )
-    return PlainTextResponse("Not Found", status_code=404)
+    raise HTTPException(404)
 
 
 routes: list[BaseRoute] = [Route("/ca.crt", ca_certificate, methods=["GET"])]

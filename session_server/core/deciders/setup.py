@@ -33,7 +33,7 @@ from session_server.core.model import (
 )
 from session_server.core.text import clean_line, clean_text, require_identifier
 
-__all__ = ["SETUP"]
+__all__ = ["NEXT_PHASE", "SETUP"]
 
 SETUP = Decider(
     "setup",
@@ -113,13 +113,18 @@ def _deadline(state: State, cmd: c.SetIntakeDeadline, now: datetime) -> list[e.E
     return [e.IntakeDeadlineSet(at=now, deadline=cmd.deadline)]
 
 
-_NEXT_PHASE = {Phase.DRAFT: Phase.INTAKE, Phase.INTAKE: Phase.LIVE, Phase.LIVE: Phase.CLOSED}
+NEXT_PHASE: dict[Phase, Phase] = {
+    Phase.DRAFT: Phase.INTAKE,
+    Phase.INTAKE: Phase.LIVE,
+    Phase.LIVE: Phase.CLOSED,
+}
+"""The one order of a dialogue's phases."""
 
 
 @rule(c.ChangePhase)
 def _phase(state: State, cmd: c.ChangePhase, now: datetime) -> list[e.Event]:
     current = state.dialogue.phase
-    if _NEXT_PHASE.get(current) is not cmd.phase:
+    if NEXT_PHASE.get(current) is not cmd.phase:
         raise IllegalTransition("phase.illegal", phase=current.value, to=cmd.phase.value)
     if cmd.phase is Phase.LIVE and state.main_bridge() is None:
         raise IllegalTransition("phase.needs_main_bridge")

@@ -57,5 +57,4 @@ async def public_report(request: Request) -> Response:
     )
     view = ScreenContext(state, Audience(Role.DISPLAY, lang=request.state.lang))
     html = registry.renderer.page("report.html", view, values)
-    return HTMLResponse(html, headers={"Cache-Control": "public, max-age=60",
-                                       "Referrer-Policy": "no-referrer"})
+    return HTMLResponse(html)  # public: cached a minute, no referrer (web/middleware.py)

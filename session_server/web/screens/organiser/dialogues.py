@@ -19,6 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from session_server.core.deciders.setup import NEXT_PHASE
 from session_server.core.errors import IllegalTransition, InvalidInput, SessionError
 from session_server.core.links import standard_links
 from session_server.core.model import LOCAL_TZ, BridgeKind, Phase, ProgrammeKind, State
@@ -48,12 +49,6 @@ from session_server.web.screens.organiser.links import links_page
 __all__ = ["DialoguesPage", "SetupPage", "act", "dialogues", "setup"]
 
 logger = logging.getLogger(__name__)
-
-NEXT_PHASE: dict[Phase, Phase] = {
-    Phase.DRAFT: Phase.INTAKE,
-    Phase.INTAKE: Phase.LIVE,
-    Phase.LIVE: Phase.CLOSED,
-}
 
 LIST_FIELDS = frozenset({"speaker_ids", "topic_ids"})
 """Fields sent as checkboxes (several values) or as comma-separated ids."""
