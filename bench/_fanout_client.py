@@ -117,9 +117,7 @@ class Phone(asyncio.Protocol):
                     if not self.opened.done():
                         self.opened.set_result(None)
                 elif not self.opened.done():
-                    self.opened.set_exception(
-                        ConnectionError(f"handshake {event.status_code}")
-                    )
+                    self.opened.set_exception(ConnectionError(f"handshake {event.status_code}"))
         self._flush()
 
     def _frames(self, data: bytes, now: float) -> None:
@@ -198,7 +196,8 @@ class Phone(asyncio.Protocol):
                 owner.errors += 1
                 if len(owner.error_samples) < 5:
                     owner.error_samples.append(
-                        bytes(buf[start : min(end, start + 300)]).decode(errors="replace"))
+                        bytes(buf[start : min(end, start + 300)]).decode(errors="replace")
+                    )
 
     def _flush(self) -> None:
         transport = self.transport
@@ -255,9 +254,13 @@ async def connect(owner: Phones, cmd: dict[str, Any]) -> dict[str, Any]:
     owner.phones.extend(ready)
     gc.collect()
     gc.freeze()  # thousands of long-lived phones: keep them out of the collector's scans
-    return {"ok": len(ready), "failed": sum(failures.values()),
-            "failures": dict(failures.most_common(5)), "seconds": NOW() - start,
-            "open": sum(1 for p in owner.phones if not p.closed)}
+    return {
+        "ok": len(ready),
+        "failed": sum(failures.values()),
+        "failures": dict(failures.most_common(5)),
+        "seconds": NOW() - start,
+        "open": sum(1 for p in owner.phones if not p.closed),
+    }
 
 
 def arm(owner: Phones, seq: int) -> int:
@@ -281,9 +284,14 @@ async def wait(owner: Phones, timeout: float) -> dict[str, Any]:
     times = [p.hit for p in owner.phones if p.hit is not None]
     missing = sum(1 for p in owner.phones if p.hit is None)
     sample = owner.sample.decode(errors="replace")
-    return {"times": times, "missing": missing, "sample": sample,
-            "open": sum(1 for p in owner.phones if not p.closed),
-            "close_codes": dict(owner.close_codes), "cpu": time.process_time()}
+    return {
+        "times": times,
+        "missing": missing,
+        "sample": sample,
+        "open": sum(1 for p in owner.phones if not p.closed),
+        "close_codes": dict(owner.close_codes),
+        "cpu": time.process_time(),
+    }
 
 
 async def submit(owner: Phones, cmd: dict[str, Any]) -> dict[str, Any]:
@@ -305,10 +313,13 @@ async def submit(owner: Phones, cmd: dict[str, Any]) -> dict[str, Any]:
         while i < due:
             token = f"bq{i:06d}x"
             key = f"bench-{run}-{i:08d}-{secrets.token_hex(4)}"
-            text = (f"Câu hỏi thử tải {token}: xin hỏi lãnh đạo tỉnh về việc làm cho "
-                    f"thanh niên sau tốt nghiệp ({i}).")
-            message = json.dumps({"action": "submit_question", "text": text,
-                                  "idempotency_key": key, "topic_id": ""})
+            text = (
+                f"Câu hỏi thử tải {token}: xin hỏi lãnh đạo tỉnh về việc làm cho "
+                f"thanh niên sau tốt nghiệp ({i})."
+            )
+            message = json.dumps(
+                {"action": "submit_question", "text": text, "idempotency_key": key, "topic_id": ""}
+            )
             phone = phones[i % len(phones)]
             sent[token] = NOW()
             keys[key] = token
@@ -321,11 +332,18 @@ async def submit(owner: Phones, cmd: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(0.05)
     acks = {keys[k]: t for k, t in owner.acks.items() if k in keys}
     numbers = {keys[k]: n for k, n in owner.numbers.items() if k in keys}
-    return {"sent": sent, "acks": acks, "numbers": numbers, "send_seconds": send_seconds,
-            "ok": owner.ok,
-            "errors": owner.errors, "error_samples": owner.error_samples,
-            "submitters": len(phones), "open": sum(1 for p in owner.phones if not p.closed),
-            "close_codes": dict(owner.close_codes)}
+    return {
+        "sent": sent,
+        "acks": acks,
+        "numbers": numbers,
+        "send_seconds": send_seconds,
+        "ok": owner.ok,
+        "errors": owner.errors,
+        "error_samples": owner.error_samples,
+        "submitters": len(phones),
+        "open": sum(1 for p in owner.phones if not p.closed),
+        "close_codes": dict(owner.close_codes),
+    }
 
 
 async def close(owner: Phones) -> int:

@@ -174,8 +174,9 @@ def _packet_track_class() -> type:
         """Encoded packets, looped, paced on the wall clock; aiortc's sender
         only packetises them (``Encoder.pack``)."""
 
-        def __init__(self, kind: str, packets: list[bytes], period: float, step: int,
-                     time_base: Fraction) -> None:
+        def __init__(
+            self, kind: str, packets: list[bytes], period: float, step: int, time_base: Fraction
+        ) -> None:
             super().__init__()
             self.kind = kind
             self.packets = packets
@@ -207,8 +208,7 @@ def _prefer(pc: Any, kind: str) -> None:
     from aiortc import RTCRtpSender
 
     wanted = ("video/vp8", "video/rtx") if kind == "video" else ("audio/opus",)
-    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs
-              if c.mimeType.lower() in wanted]
+    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in wanted]
     for transceiver in pc.getTransceivers():
         if transceiver.kind == kind:
             transceiver.setCodecPreferences(codecs)
@@ -217,20 +217,35 @@ def _prefer(pc: Any, kind: str) -> None:
 # --- the client process -------------------------------------------------------------
 
 
-def client_main(ctl: Connection, sig: Connection, receivers: int, publisher_bridge: str,
-                viewer_bridges: list[str], video: list[bytes], audio: list[bytes],
-                loop_kind: str) -> None:
+def client_main(
+    ctl: Connection,
+    sig: Connection,
+    receivers: int,
+    publisher_bridge: str,
+    viewer_bridges: list[str],
+    video: list[bytes],
+    audio: list[bytes],
+    loop_kind: str,
+) -> None:
     """Process entry: publish the feed, open ``receivers`` receivers, then
     answer the parent's ``snap`` and ``close``."""
     loopback_only()
     install_counting_decoders()
-    run(lambda: _client(ctl, sig, receivers, publisher_bridge, viewer_bridges, video, audio),
-        loop_kind)
+    run(
+        lambda: _client(ctl, sig, receivers, publisher_bridge, viewer_bridges, video, audio),
+        loop_kind,
+    )
 
 
-async def _client(ctl_conn: Connection, sig_conn: Connection, receivers: int,
-                  publisher_bridge: str, viewer_bridges: list[str], video: list[bytes],
-                  audio: list[bytes]) -> None:
+async def _client(
+    ctl_conn: Connection,
+    sig_conn: Connection,
+    receivers: int,
+    publisher_bridge: str,
+    viewer_bridges: list[str],
+    video: list[bytes],
+    audio: list[bytes],
+) -> None:
     from aiortc import RTCSessionDescription
 
     ctl = Channel(ctl_conn)
@@ -314,7 +329,8 @@ async def _client(ctl_conn: Connection, sig_conn: Connection, receivers: int,
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"after {READY_TIMEOUT:.0f} s, {got[0]} of {receivers} receivers get "
-                    f"video and {got[1]} audio (publisher {publisher.connectionState})")
+                    f"video and {got[1]} audio (publisher {publisher.connectionState})"
+                )
             await asyncio.sleep(0.1)
         ctl.send(("ready", {"connected": sum(pc.connectionState == "connected" for pc in pcs)}))
 
@@ -323,13 +339,18 @@ async def _client(ctl_conn: Connection, sig_conn: Connection, receivers: int,
             if command is None or command[0] == "close":
                 break
             if command[0] == "snap":
-                ctl.send(("snap", {
-                    "t": time.monotonic(),
-                    "cpu": cpu_seconds(),
-                    "counts": CountingDecoder.counts(),
-                    "sent": [s.sent for s in sources],
-                    "pings": pings,
-                }))
+                ctl.send(
+                    (
+                        "snap",
+                        {
+                            "t": time.monotonic(),
+                            "cpu": cpu_seconds(),
+                            "counts": CountingDecoder.counts(),
+                            "sent": [s.sent for s in sources],
+                            "pings": pings,
+                        },
+                    )
+                )
     except Exception as error:  # tell the parent, which prints it and fails
         with contextlib.suppress(Exception):
             ctl.send(("error", f"client: {type(error).__name__}: {error}"))

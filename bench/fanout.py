@@ -177,8 +177,9 @@ class Child:
     """A subprocess whose output is drained (and kept, the last lines) so it
     never blocks on a full pipe."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, name: str,
-                 log: Path | None = None) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, name: str, log: Path | None = None
+    ) -> None:
         self.proc = proc
         self.name = name
         self.log = log.open("a", encoding="utf-8") if log else None
@@ -235,8 +236,11 @@ class PhoneClient:
     @classmethod
     async def start(cls) -> PhoneClient:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(CLIENT),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**26,
+            sys.executable,
+            str(CLIENT),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=2**26,
             preexec_fn=die_with_parent,
         )
         return cls(proc)
@@ -268,20 +272,43 @@ class Links:
     attendees: list[str]
 
 
-async def start_server(workdir: Path, port: int, secret: str, prefix: Sequence[str],
-                       log: Path | None, store: str | None = None,
-                       demo: bool = True) -> tuple[Child, Links, int]:
+async def start_server(
+    workdir: Path,
+    port: int,
+    secret: str,
+    prefix: Sequence[str],
+    log: Path | None,
+    store: str | None = None,
+    demo: bool = True,
+) -> tuple[Child, Links, int]:
     exe = Path(sys.executable).with_name("session-server")
     if not exe.exists():
         exe = ROOT / ".venv" / "bin" / "session-server"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PUBLIC_URL", "SESSION_STORE", "TRUSTED_ORIGINS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PUBLIC_URL", "SESSION_STORE", "TRUSTED_ORIGINS")
+    }
     env.update(RATE_ENV, SECRET_KEY=secret, LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
-    argv = [*prefix, str(exe), "--store", store or f"sqlite:///{workdir}/b.db", "serve",
-            *(["--demo"] if demo else []), "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        *prefix,
+        str(exe),
+        "--store",
+        store or f"sqlite:///{workdir}/b.db",
+        "serve",
+        *(["--demo"] if demo else []),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=workdir, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, limit=2**20,
+        *argv,
+        cwd=workdir,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        limit=2**20,
         preexec_fn=die_with_parent,
     )
     child = Child(proc, "session-server", log)
@@ -315,8 +342,12 @@ async def start_server(workdir: Path, port: int, secret: str, prefix: Sequence[s
 
 async def start_baseline(port: int) -> Child:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__)), "--baseline-server", str(port),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        str(Path(__file__)),
+        "--baseline-server",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         preexec_fn=die_with_parent,
     )
     child = Child(proc, "baseline")
@@ -348,8 +379,14 @@ class Moderator:
     async def connect(cls, url: str, epoch: str | None) -> Moderator:
         from websockets.asyncio.client import connect
 
-        ws = await connect(url, compression=None, max_size=None, open_timeout=15,
-                           ping_interval=None, max_queue=None)
+        ws = await connect(
+            url,
+            compression=None,
+            max_size=None,
+            open_timeout=15,
+            ping_interval=None,
+            max_queue=None,
+        )
         await ws.send(json.dumps({"type": "hello", "epoch": epoch, "seq": 0}))
         first = await asyncio.wait_for(ws.recv(), 15)
         mod = cls(ws)
@@ -468,10 +505,19 @@ class Submissions:
     events: int = 0
 
 
-async def run_rounds(result: FanOut, client: PhoneClient, rounds: int, warmup: int,
-                     trigger: Any, head: Any, timeout: float, gap: float,
-                     mod: Moderator | None = None, verbose: bool = False,
-                     pids: Sequence[int] = ()) -> None:
+async def run_rounds(
+    result: FanOut,
+    client: PhoneClient,
+    rounds: int,
+    warmup: int,
+    trigger: Any,
+    head: Any,
+    timeout: float,
+    gap: float,
+    mod: Moderator | None = None,
+    verbose: bool = False,
+    pids: Sequence[int] = (),
+) -> None:
     """``trigger(open, seq)`` sends the command and returns its send time;
     ``head()`` is the position the next update will exceed; ``mod``, when
     given, is watched for its own copy of the update."""
@@ -501,22 +547,27 @@ async def run_rounds(result: FanOut, client: PhoneClient, rounds: int, warmup: i
         if number >= warmup:
             result.rounds.append(done)
         if verbose:
-            print(f"    round {number - warmup + 1:>3} {done.kind:<6} {done.size:>7,} B  "
-                  f"moderator {ms(done.moderator):>7}  first {ms(done.first):>7}  "
-                  f"last {ms(done.last):>7} ms  missing {done.missing}"
-                  + ("  (warm-up)" if number < warmup else ""), flush=True)
+            print(
+                f"    round {number - warmup + 1:>3} {done.kind:<6} {done.size:>7,} B  "
+                f"moderator {ms(done.moderator):>7}  first {ms(done.first):>7}  "
+                f"last {ms(done.last):>7} ms  missing {done.missing}"
+                + ("  (warm-up)" if number < warmup else ""),
+                flush=True,
+            )
         await asyncio.sleep(gap)
     result.other_load = other.cores()
 
 
-async def bench_real(n: int, args: argparse.Namespace, client: PhoneClient, workdir: Path,
-                     submit: bool) -> tuple[FanOut, Submissions | None]:
+async def bench_real(
+    n: int, args: argparse.Namespace, client: PhoneClient, workdir: Path, submit: bool
+) -> tuple[FanOut, Submissions | None]:
     port = free_port()
     secret = secrets.token_urlsafe(32)
     run_dir = Path(tempfile.mkdtemp(prefix=f"real{n}-", dir=workdir))
     log = Path(args.server_log) if args.server_log else None
-    child, links, pid = await start_server(run_dir, port, secret,
-                                           shlex.split(args.server_prefix), log)
+    child, links, pid = await start_server(
+        run_dir, port, secret, shlex.split(args.server_prefix), log
+    )
     result = FanOut("session-server", n)
     mod: Moderator | None = None
     try:
@@ -540,8 +591,16 @@ async def bench_real(n: int, args: argparse.Namespace, client: PhoneClient, work
         await mod.ws.send(json.dumps({"action": "set_public_list", "open": "false"}))
         await asyncio.sleep(1.0)
         result.rss_before = rss_kib(pid)
-        reply = await client.call(limit=600, cmd="connect", urls=ws_urls, cookies=cookies,
-                                  n=n, epoch=epoch, seq=0, concurrency=200)
+        reply = await client.call(
+            limit=600,
+            cmd="connect",
+            urls=ws_urls,
+            cookies=cookies,
+            n=n,
+            epoch=epoch,
+            seq=0,
+            concurrency=200,
+        )
         result.connected, result.connect_seconds = reply["ok"], reply["seconds"]
         if reply["failed"]:
             print(f"  {reply['failed']} phones failed to connect: {reply['failures']}")
@@ -554,13 +613,25 @@ async def bench_real(n: int, args: argparse.Namespace, client: PhoneClient, work
 
         async def trigger(is_open: bool, seq: int) -> float:
             sent_at = NOW()
-            await moderator.ws.send(json.dumps(
-                {"action": "set_public_list", "open": "true" if is_open else "false"}))
+            await moderator.ws.send(
+                json.dumps({"action": "set_public_list", "open": "true" if is_open else "false"})
+            )
             return sent_at
 
         cpu0 = cpu_seconds(pid)
-        await run_rounds(result, client, args.rounds, args.warmup, trigger, head,
-                         args.round_timeout, args.gap, mod, args.verbose, [pid])
+        await run_rounds(
+            result,
+            client,
+            args.rounds,
+            args.warmup,
+            trigger,
+            head,
+            args.round_timeout,
+            args.gap,
+            mod,
+            args.verbose,
+            [pid],
+        )
         result.cpu_per_round = (cpu_seconds(pid) - cpu0) / (args.rounds + args.warmup)
         result.lagging = child.lagging
 
@@ -568,8 +639,10 @@ async def bench_real(n: int, args: argparse.Namespace, client: PhoneClient, work
         if submit:
             submissions = await bench_submit(args, client, mod, pid, head)
             submissions.lagging = child.lagging - result.lagging
-        print(f"  phones: {result.connected} connected in {result.connect_seconds:.1f} s; "
-              f"server RSS {result.rss_before / 1024:.0f} → {result.rss_after / 1024:.0f} MiB")
+        print(
+            f"  phones: {result.connected} connected in {result.connect_seconds:.1f} s; "
+            f"server RSS {result.rss_before / 1024:.0f} → {result.rss_after / 1024:.0f} MiB"
+        )
         return result, submissions
     finally:
         with contextlib.suppress(Exception):
@@ -578,21 +651,27 @@ async def bench_real(n: int, args: argparse.Namespace, client: PhoneClient, work
             await mod.close()
         await child.stop()
         if child.proc.returncode not in (0, None, -signal.SIGINT):
-            print(f"  server exited {child.proc.returncode}:", *list(child.lines)[-10:],
-                  sep="\n    ")
+            print(
+                f"  server exited {child.proc.returncode}:", *list(child.lines)[-10:], sep="\n    "
+            )
 
 
-async def bench_submit(args: argparse.Namespace, client: PhoneClient, mod: Moderator, pid: int,
-                       head: Any) -> Submissions:
+async def bench_submit(
+    args: argparse.Namespace, client: PhoneClient, mod: Moderator, pid: int, head: Any
+) -> Submissions:
     result = Submissions(args.submit_rate, args.submit_seconds)
     seq0 = await head()
     mod.tokens = {}
     messages0, bytes0 = mod.messages, mod.bytes
     cpu0, wall0 = cpu_seconds(pid), NOW()
     other = OtherLoad([client.proc.pid, pid])
-    reply = await client.call(limit=args.submit_seconds + 120, cmd="submit",
-                              count=args.submit_phones, rate=args.submit_rate,
-                              seconds=args.submit_seconds)
+    reply = await client.call(
+        limit=args.submit_seconds + 120,
+        cmd="submit",
+        count=args.submit_phones,
+        rate=args.submit_rate,
+        seconds=args.submit_seconds,
+    )
     sent: dict[str, float] = reply["sent"]
     # let the moderator's screen catch up: until every question is seen or 10 s
     numbers: dict[str, int] = reply["numbers"]
@@ -613,9 +692,11 @@ async def bench_submit(args: argparse.Namespace, client: PhoneClient, mod: Moder
     # its text (while the inbox lists it) or the newest number reaching it.
     shown: dict[str, float] = {}
     for token in sent:
-        times = [t for t in (seen.get(token),
-                             mod.shown(numbers[token]) if token in numbers else None)
-                 if t is not None]
+        times = [
+            t
+            for t in (seen.get(token), mod.shown(numbers[token]) if token in numbers else None)
+            if t is not None
+        ]
         if times:
             shown[token] = min(times)
     result.latencies = [shown[t] - s for t, s in sent.items() if t in shown]
@@ -629,8 +710,9 @@ async def bench_submit(args: argparse.Namespace, client: PhoneClient, mod: Moder
     return result
 
 
-async def bench_baseline(n: int, args: argparse.Namespace, client: PhoneClient,
-                         samples: dict[bool, str]) -> FanOut:
+async def bench_baseline(
+    n: int, args: argparse.Namespace, client: PhoneClient, samples: dict[bool, str]
+) -> FanOut:
     from websockets.asyncio.client import connect
 
     port = free_port()
@@ -641,13 +723,22 @@ async def bench_baseline(n: int, args: argparse.Namespace, client: PhoneClient,
         url = f"ws://127.0.0.1:{port}/ws/phone"
         await asyncio.sleep(0.5)
         result.rss_before = rss_kib(child.proc.pid)
-        reply = await client.call(limit=600, cmd="connect", urls=[url], cookies=[], n=n,
-                                  epoch="baseline", seq=0, concurrency=200)
+        reply = await client.call(
+            limit=600,
+            cmd="connect",
+            urls=[url],
+            cookies=[],
+            n=n,
+            epoch="baseline",
+            seq=0,
+            concurrency=200,
+        )
         result.connected, result.connect_seconds = reply["ok"], reply["seconds"]
         await asyncio.sleep(2.0)
         result.rss_after = rss_kib(child.proc.pid)
-        control = await connect(f"ws://127.0.0.1:{port}/control", compression=None,
-                                max_size=None, ping_interval=None)
+        control = await connect(
+            f"ws://127.0.0.1:{port}/control", compression=None, max_size=None, ping_interval=None
+        )
         ws = control
         position = [0]
 
@@ -663,8 +754,19 @@ async def bench_baseline(n: int, args: argparse.Namespace, client: PhoneClient,
             return sent_at
 
         cpu0 = cpu_seconds(child.proc.pid)
-        await run_rounds(result, client, args.rounds, args.warmup, trigger, head,
-                         args.round_timeout, args.gap, None, args.verbose, [child.proc.pid])
+        await run_rounds(
+            result,
+            client,
+            args.rounds,
+            args.warmup,
+            trigger,
+            head,
+            args.round_timeout,
+            args.gap,
+            None,
+            args.verbose,
+            [child.proc.pid],
+        )
         result.cpu_per_round = (cpu_seconds(child.proc.pid) - cpu0) / (args.rounds + args.warmup)
         return result
     finally:
@@ -697,8 +799,9 @@ async def baseline_server(port: int) -> None:
         finally:
             phones.discard(ws)
 
-    async with serve(handler, "127.0.0.1", port, compression=None, max_size=2**20,
-                     backlog=2048) as server:
+    async with serve(
+        handler, "127.0.0.1", port, compression=None, max_size=2**20, backlog=2048
+    ) as server:
         print("ready", flush=True)
         await server.serve_forever()
 
@@ -720,14 +823,22 @@ def verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("MET" if ok else "MISSED")
 
 
-def report(fanouts: list[tuple[FanOut, FanOut | None]], subs: Submissions | None,
-           args: argparse.Namespace, nofile: int) -> None:
+def report(
+    fanouts: list[tuple[FanOut, FanOut | None]],
+    subs: Submissions | None,
+    args: argparse.Namespace,
+    nofile: int,
+) -> None:
     print()
-    print(f"fan-out: moderator's set_public_list toggled; {args.rounds} rounds after "
-          f"{args.warmup} warm-up; times from the moderator's send to each phone's receipt (ms)")
-    header = (f"{'phones':>7} {'server':<21}{'msg B':>7}{'mod p50':>9}{'first p50':>10}"
-              f"{'last p50':>10}{'last p99':>10}{'all p50':>9}{'all p99':>9}{'miss':>6}"
-              f"{'srv cpu':>9}{'cli cpu':>9}{'KiB/ph':>8}{'other':>7}")
+    print(
+        f"fan-out: moderator's set_public_list toggled; {args.rounds} rounds after "
+        f"{args.warmup} warm-up; times from the moderator's send to each phone's receipt (ms)"
+    )
+    header = (
+        f"{'phones':>7} {'server':<21}{'msg B':>7}{'mod p50':>9}{'first p50':>10}"
+        f"{'last p50':>10}{'last p99':>10}{'all p50':>9}{'all p99':>9}{'miss':>6}"
+        f"{'srv cpu':>9}{'cli cpu':>9}{'KiB/ph':>8}{'other':>7}"
+    )
     print(header)
     print("-" * len(header))
     for real, base in fanouts:
@@ -741,21 +852,25 @@ def report(fanouts: list[tuple[FanOut, FanOut | None]], subs: Submissions | None
                 every = [x for r in rounds for x in r.every]
                 size = f"{int(pct([r.size for r in rounds], 0.5)):,}"
                 mod = [r.moderator for r in rounds if not math.isnan(r.moderator)]
-                print(f"{row.phones:>7,} {row.server:<21}{size:>7}{ms(pct(mod, 0.5)):>9}"
-                      f"{ms(pct([r.first for r in rounds], 0.5)):>10}"
-                      f"{ms(row.last(0.5, kind)):>10}{ms(row.last(0.99, kind)):>10}"
-                      f"{ms(pct(every, 0.5)):>9}{ms(pct(every, 0.99)):>9}"
-                      f"{sum(r.missing for r in rounds):>6}{ms(row.cpu_per_round):>9}"
-                      f"{ms(pct([r.client_cpu for r in rounds], 0.5)):>9}"
-                      f"{row.kib_per_phone:>8.1f}{row.other_load:>7.2f}")
-    print("  msg B: a phone's update (public list closed: the status-bar-sized message; open: "
-          "the list); mod: the moderator's\n  own update; first/last: first and last phone of "
-          "a round; all: every phone's latency; miss: not received within "
-          f"{args.round_timeout:.0f} s;\n  srv cpu: server CPU ms per round (both kinds); "
-          "cli cpu: phone-client CPU ms per "
-          "round; KiB/ph: server RSS growth\n  per idle phone socket; other: cores kept busy by "
-          "processes not ours (the machine is shared).\n  p50/p99 are nearest-rank over the "
-          "rounds of that kind (p99 of 10 rounds = the slowest).")
+                print(
+                    f"{row.phones:>7,} {row.server:<21}{size:>7}{ms(pct(mod, 0.5)):>9}"
+                    f"{ms(pct([r.first for r in rounds], 0.5)):>10}"
+                    f"{ms(row.last(0.5, kind)):>10}{ms(row.last(0.99, kind)):>10}"
+                    f"{ms(pct(every, 0.5)):>9}{ms(pct(every, 0.99)):>9}"
+                    f"{sum(r.missing for r in rounds):>6}{ms(row.cpu_per_round):>9}"
+                    f"{ms(pct([r.client_cpu for r in rounds], 0.5)):>9}"
+                    f"{row.kib_per_phone:>8.1f}{row.other_load:>7.2f}"
+                )
+    print(
+        "  msg B: a phone's update (public list closed: the status-bar-sized message; open: "
+        "the list); mod: the moderator's\n  own update; first/last: first and last phone of "
+        "a round; all: every phone's latency; miss: not received within "
+        f"{args.round_timeout:.0f} s;\n  srv cpu: server CPU ms per round (both kinds); "
+        "cli cpu: phone-client CPU ms per "
+        "round; KiB/ph: server RSS growth\n  per idle phone socket; other: cores kept busy by "
+        "processes not ours (the machine is shared).\n  p50/p99 are nearest-rank over the "
+        "rounds of that kind (p99 of 10 rounds = the slowest)."
+    )
     for real, _ in fanouts:
         extra = []
         if real.lagging:
@@ -767,25 +882,35 @@ def report(fanouts: list[tuple[FanOut, FanOut | None]], subs: Submissions | None
 
     if subs is not None:
         print()
-        print(f"submissions: {subs.submitters} phones submit at {subs.rate:.0f}/s for "
-              f"{subs.seconds:.0f} s (server run with RATE_DEVICE=100000/1 "
-              "RATE_SOCKET=100000/1, so rate limits do not refuse them)")
+        print(
+            f"submissions: {subs.submitters} phones submit at {subs.rate:.0f}/s for "
+            f"{subs.seconds:.0f} s (server run with RATE_DEVICE=100000/1 "
+            "RATE_SOCKET=100000/1, so rate limits do not refuse them)"
+        )
         achieved = subs.sent / subs.send_seconds if subs.send_seconds else math.nan
         accepted = subs.ok / subs.send_seconds if subs.send_seconds else math.nan
-        print(f"  sent {subs.sent:,} in {subs.send_seconds:.1f} s = {achieved:,.1f}/s; "
-              f"acknowledged ok {subs.ok:,} ({accepted:,.1f}/s); refused {subs.errors}; "
-              f"not seen on the moderator's screen {subs.unseen}; events appended {subs.events:,}")
-        print(f"  phone ack (send → 'submitted #n' reply): p50 {ms(pct(subs.acks, 0.5))} ms, "
-              f"p99 {ms(pct(subs.acks, 0.99))} ms, max {ms(pct(subs.acks, 1.0))} ms")
-        print(f"  submit → moderator screen: p50 {ms(pct(subs.latencies, 0.5))} ms, "
-              f"p99 {ms(pct(subs.latencies, 0.99))} ms, max {ms(pct(subs.latencies, 1.0))} ms")
-        print(f"  moderator pushes {subs.moderator_messages:,}, "
-              f"{subs.moderator_bytes / 2**20:,.1f} MiB in all "
-              f"(mean {subs.moderator_bytes / max(1, subs.moderator_messages) / 1024:,.0f} KiB); "
-              f"server CPU {subs.cpu_share:.0%} of one core; other processes "
-              f"{subs.other_load:.2f} cores"
-              + (f"; moderator socket {subs.moderator_closed}" if subs.moderator_closed else "")
-              + (f"; {subs.lagging} sockets closed as lagging" if subs.lagging else ""))
+        print(
+            f"  sent {subs.sent:,} in {subs.send_seconds:.1f} s = {achieved:,.1f}/s; "
+            f"acknowledged ok {subs.ok:,} ({accepted:,.1f}/s); refused {subs.errors}; "
+            f"not seen on the moderator's screen {subs.unseen}; events appended {subs.events:,}"
+        )
+        print(
+            f"  phone ack (send → 'submitted #n' reply): p50 {ms(pct(subs.acks, 0.5))} ms, "
+            f"p99 {ms(pct(subs.acks, 0.99))} ms, max {ms(pct(subs.acks, 1.0))} ms"
+        )
+        print(
+            f"  submit → moderator screen: p50 {ms(pct(subs.latencies, 0.5))} ms, "
+            f"p99 {ms(pct(subs.latencies, 0.99))} ms, max {ms(pct(subs.latencies, 1.0))} ms"
+        )
+        print(
+            f"  moderator pushes {subs.moderator_messages:,}, "
+            f"{subs.moderator_bytes / 2**20:,.1f} MiB in all "
+            f"(mean {subs.moderator_bytes / max(1, subs.moderator_messages) / 1024:,.0f} KiB); "
+            f"server CPU {subs.cpu_share:.0%} of one core; other processes "
+            f"{subs.other_load:.2f} cores"
+            + (f"; moderator socket {subs.moderator_closed}" if subs.moderator_closed else "")
+            + (f"; {subs.lagging} sockets closed as lagging" if subs.lagging else "")
+        )
         for sample in subs.error_samples[:3]:
             print(f"  refusal: {sample[:160]}")
 
@@ -800,9 +925,13 @@ def report(fanouts: list[tuple[FanOut, FanOut | None]], subs: Submissions | None
                 continue
             ratio = real.last(0.5, kind) / base.last(0.5, kind)
             size = int(pct([r.size for r in real.of(kind)], 0.5))
-            rows.append((f"fan-out p50 ≤ 1.5× websockets.broadcast ({real.phones:,}, {size:,} B)",
-                         f"{ms(real.last(0.5, kind))} / {ms(base.last(0.5, kind))} ms "
-                         f"= {ratio:.2f}×", ratio <= 1.5))
+            rows.append(
+                (
+                    f"fan-out p50 ≤ 1.5× websockets.broadcast ({real.phones:,}, {size:,} B)",
+                    f"{ms(real.last(0.5, kind))} / {ms(base.last(0.5, kind))} ms = {ratio:.2f}×",
+                    ratio <= 1.5,
+                )
+            )
     for real, _ in fanouts:
         if real.phones >= 5000 or real is fanouts[-1][0]:
             p99 = real.last(0.99)
@@ -810,23 +939,32 @@ def report(fanouts: list[tuple[FanOut, FanOut | None]], subs: Submissions | None
             label = f"time-to-last-phone p99 < 300 ms at 5,000 ({real.phones:,}, all rounds)"
             rows.append((label, f"{ms(p99)} ms", ok))
     for real, _ in fanouts:
-        rows.append((f"< 40 KiB per idle phone connection ({real.phones:,})",
-                     f"{real.kib_per_phone:.1f} KiB", real.kib_per_phone < 40))
+        rows.append(
+            (
+                f"< 40 KiB per idle phone connection ({real.phones:,})",
+                f"{real.kib_per_phone:.1f} KiB",
+                real.kib_per_phone < 40,
+            )
+        )
     if subs is not None:
         p99 = pct(subs.latencies, 0.99)
-        full = (subs.rate >= 200 and subs.seconds >= 30 and subs.unseen == 0
-                and subs.errors == 0)
-        rows.append((f"submit→moderator p99 < 100 ms at 200/s for 30 s "
-                     f"({subs.rate:.0f}/s, {subs.seconds:.0f} s)",
-                     f"{ms(p99)} ms; {subs.unseen} unseen, {subs.errors} refused",
-                     (p99 < 0.1 and full) if subs.rate >= 200 and subs.seconds >= 30
-                     else None))
+        full = subs.rate >= 200 and subs.seconds >= 30 and subs.unseen == 0 and subs.errors == 0
+        rows.append(
+            (
+                f"submit→moderator p99 < 100 ms at 200/s for 30 s "
+                f"({subs.rate:.0f}/s, {subs.seconds:.0f} s)",
+                f"{ms(p99)} ms; {subs.unseen} unseen, {subs.errors} refused",
+                (p99 < 0.1 and full) if subs.rate >= 200 and subs.seconds >= 30 else None,
+            )
+        )
     width = max(len(r[0]) for r in rows) + 2
     for label, figure, ok in rows:
         print(f"  {label:<{width}}{figure:<40}{verdict(ok)}")
-    print(f"\n  machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-          f"RLIMIT_NOFILE {nofile}; server: uvicorn (uvloop, httptools, websockets-sansio), "
-          "ws_per_message_deflate=False; baseline: websockets asyncio server on uvloop")
+    print(
+        f"\n  machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"RLIMIT_NOFILE {nofile}; server: uvicorn (uvloop, httptools, websockets-sansio), "
+        "ws_per_message_deflate=False; baseline: websockets asyncio server on uvloop"
+    )
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -834,8 +972,9 @@ def report(fanouts: list[tuple[FanOut, FanOut | None]], subs: Submissions | None
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phones", default=None,
-                        help="phone counts, comma-separated (default 1000,5000)")
+    parser.add_argument(
+        "--phones", default=None, help="phone counts, comma-separated (default 1000,5000)"
+    )
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2, help="rounds not counted")
     parser.add_argument("--gap", type=float, default=0.3, help="seconds between rounds")
@@ -846,15 +985,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-submit", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run, about a minute: 500 phones, 5 rounds, 5 s of submissions")
-    parser.add_argument("--server-prefix", default="",
-                        help="command put before the server's, e.g. "
-                        "'py-spy record -r 250 -f raw -o prof.txt --'")
-    parser.add_argument("--server-log", default=None,
-                        help="append the server's output to this file (monotonic time first)")
-    parser.add_argument("--max-seconds", type=float, default=900,
-                        help="stop everything after this long, whatever is left")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run, about a minute: 500 phones, 5 rounds, 5 s of submissions",
+    )
+    parser.add_argument(
+        "--server-prefix",
+        default="",
+        help="command put before the server's, e.g. 'py-spy record -r 250 -f raw -o prof.txt --'",
+    )
+    parser.add_argument(
+        "--server-log",
+        default=None,
+        help="append the server's output to this file (monotonic time first)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=900,
+        help="stop everything after this long, whatever is left",
+    )
     parser.add_argument("--dir", default=None, help="where the temporary files go")
     parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -869,8 +1020,10 @@ async def amain(args: argparse.Namespace) -> None:
     nofile = raise_nofile()
     need = max(args.counts) + 200
     if nofile < need:
-        print(f"RLIMIT_NOFILE is {nofile}: fewer file descriptors than {need}; "
-              "expect failed connections")
+        print(
+            f"RLIMIT_NOFILE is {nofile}: fewer file descriptors than {need}; "
+            "expect failed connections"
+        )
     started = NOW()
     fanouts: list[tuple[FanOut, FanOut | None]] = []
     subs: Submissions | None = None
@@ -879,8 +1032,11 @@ async def amain(args: argparse.Namespace) -> None:
         try:
             for i, n in enumerate(args.counts):
                 submit = not args.no_submit and i == len(args.counts) - 1
-                print(f"[{NOW() - started:5.0f} s] real server, {n:,} phones"
-                      + (", then submissions" if submit else ""), flush=True)
+                print(
+                    f"[{NOW() - started:5.0f} s] real server, {n:,} phones"
+                    + (", then submissions" if submit else ""),
+                    flush=True,
+                )
                 real, got = await bench_real(n, args, client, Path(tmp), submit)
                 subs = got or subs
                 base = None

@@ -120,8 +120,12 @@ def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
     codec.framerate = Fraction(FPS, 1)
     codec.gop_size = 100_000
     codec.options = {
-        "deadline": "realtime", "cpu-used": "4", "lag-in-frames": "0",
-        "error-resilient": "1", "minrate": str(kbps * 1000), "maxrate": str(kbps * 1000),
+        "deadline": "realtime",
+        "cpu-used": "4",
+        "lag-in-frames": "0",
+        "error-resilient": "1",
+        "minrate": str(kbps * 1000),
+        "maxrate": str(kbps * 1000),
         "bufsize": str(kbps * 1000),
     }
     rng = np.random.default_rng(7)
@@ -136,8 +140,11 @@ def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
         luma = np.clip(40 + bars + gradient + rng.normal(0, 4, (HEIGHT, WIDTH)), 16, 235)
         u = (cx + cy + 3 * i) % 200 + 28
         v = 128 + (2 * cy + 2 * i + 0 * cx) % 60
-        planes = [luma.astype(np.uint8), u.astype(np.uint8).reshape(-1, WIDTH),
-                  v.astype(np.uint8).reshape(-1, WIDTH)]
+        planes = [
+            luma.astype(np.uint8),
+            u.astype(np.uint8).reshape(-1, WIDTH),
+            v.astype(np.uint8).reshape(-1, WIDTH),
+        ]
         frame = av.VideoFrame.from_ndarray(np.concatenate(planes), format="yuv420p")
         frame.pts = i
         frame.time_base = Fraction(1, FPS)
@@ -170,8 +177,9 @@ def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
 # --- the relay process ----------------------------------------------------------------
 
 
-def relay_main(ctl: Connection, sig: Connection, mode: str, loop_kind: str,
-               profile: str | None) -> None:
+def relay_main(
+    ctl: Connection, sig: Connection, mode: str, loop_kind: str, profile: str | None
+) -> None:
     loopback_only()
     run(lambda: _relay(ctl, sig, mode, profile), loop_kind)
 
@@ -208,10 +216,13 @@ class StockRelay:
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
         for transceiver in pc.getTransceivers():
             kind = transceiver.kind
-            transceiver.setCodecPreferences([
-                codec for codec in RTCRtpSender.getCapabilities(kind).codecs
-                if codec.mimeType.lower() in ("video/vp8", "video/rtx", "audio/opus")
-            ])
+            transceiver.setCodecPreferences(
+                [
+                    codec
+                    for codec in RTCRtpSender.getCapabilities(kind).codecs
+                    if codec.mimeType.lower() in ("video/vp8", "video/rtx", "audio/opus")
+                ]
+            )
             pc.addTrack(self.relay.subscribe(self.tracks[kind]))
         await pc.setLocalDescription(await pc.createAnswer())
         return str(pc.localDescription.sdp)
@@ -233,8 +244,9 @@ class OurRelay:
         from session_server.store.memory import MemoryEventLog
 
         self.session = DialogueSession(MemoryEventLog(), DEMO_DIALOGUE_ID)
-        self.manager = MediaManager(DEMO_DIALOGUE_ID, recordings_dir=recordings,
-                                    execute=self._execute, changed=lambda: None)
+        self.manager = MediaManager(
+            DEMO_DIALOGUE_ID, recordings_dir=recordings, execute=self._execute, changed=lambda: None
+        )
 
     async def _execute(self, command: Any) -> None:
         await self.session.execute(command, datetime.now(UTC))
@@ -247,7 +259,8 @@ class OurRelay:
         now = datetime.now(UTC)
         await session.execute_all(demo_commands(now), now)
         session.listeners.append(
-            lambda records, rebuilt: manager.on_records(records, rebuilt, session.state))
+            lambda records, rebuilt: manager.on_records(records, rebuilt, session.state)
+        )
         manager.start(session.state)
 
     async def publish(self, bridge: str, offer: str) -> str:
@@ -255,8 +268,10 @@ class OurRelay:
         from session_server.core.model import Actor, Role
 
         reply = await self.manager.signal(
-            Actor(Role.BRIDGE_OPERATOR, bridge_id=bridge), f"link-{bridge}",
-            {"type": "media", "op": "publish", "sdp": offer})
+            Actor(Role.BRIDGE_OPERATOR, bridge_id=bridge),
+            f"link-{bridge}",
+            {"type": "media", "op": "publish", "sdp": offer},
+        )
         give = c.GiveFloor(Actor(Role.MODERATOR), bridge, without_feed=True)
         self.manager.check_floor(give, self.session.state)
         await self._execute(give)
@@ -266,18 +281,22 @@ class OurRelay:
         from session_server.core.model import Actor, Role
 
         reply = await self.manager.signal(
-            Actor(Role.DISPLAY, bridge_id=bridge), f"display-{bridge}",
-            {"type": "media", "op": "view", "sdp": offer})
+            Actor(Role.DISPLAY, bridge_id=bridge),
+            f"display-{bridge}",
+            {"type": "media", "op": "view", "sdp": offer},
+        )
         return str(reply["sdp"])
 
     def stats(self) -> dict[str, Any]:
         program = self.manager.program
         if program is None:
             return {}
-        return {"encoded_frames": program.encoded_frames,
-                "encoded_audio": program.encoded_audio,
-                "showing": program.showing(),
-                "recording": self.manager.segment is not None}
+        return {
+            "encoded_frames": program.encoded_frames,
+            "encoded_audio": program.encoded_audio,
+            "showing": program.showing(),
+            "recording": self.manager.segment is not None,
+        }
 
     async def stop(self) -> None:
         await self.manager.stop()
@@ -289,8 +308,9 @@ async def _gather_closed(pcs: list[Any]) -> None:
     await asyncio.gather(*(pc.close() for pc in pcs), return_exceptions=True)
 
 
-async def _relay(ctl_conn: Connection, sig_conn: Connection, mode: str,
-                 profile: str | None) -> None:
+async def _relay(
+    ctl_conn: Connection, sig_conn: Connection, mode: str, profile: str | None
+) -> None:
     import asyncio
 
     ctl = Channel(ctl_conn)
@@ -334,8 +354,17 @@ async def _relay(ctl_conn: Connection, sig_conn: Connection, mode: str,
                     elif profiler is not None and command[1] == "end":
                         profiler.disable()
                         profiler.dump_stats(profile)
-                    ctl.send(("snap", {"t": time.monotonic(), "cpu": cpu_seconds(),
-                                       "threads": thread_cpu(), **relay.stats()}))
+                    ctl.send(
+                        (
+                            "snap",
+                            {
+                                "t": time.monotonic(),
+                                "cpu": cpu_seconds(),
+                                "threads": thread_cpu(),
+                                **relay.stats(),
+                            },
+                        )
+                    )
         finally:
             reader.cancel()
             await relay.stop()
@@ -376,8 +405,13 @@ def _machine_busy() -> tuple[float, float]:
     return (sum(ticks[:8]) - idle) / TICK, time.monotonic()
 
 
-def run_point(mode: str, receivers: int, args: argparse.Namespace,
-              feed: tuple[list[bytes], list[bytes]], viewers: list[str]) -> dict[str, Any]:
+def run_point(
+    mode: str,
+    receivers: int,
+    args: argparse.Namespace,
+    feed: tuple[list[bytes], list[bytes]],
+    viewers: list[str],
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     relay_ctl, relay_ctl_child = ctx.Pipe()
     client_ctl, client_ctl_child = ctx.Pipe()
@@ -386,11 +420,25 @@ def run_point(mode: str, receivers: int, args: argparse.Namespace,
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         profile = str(Path(args.profile) / f"{mode}-{receivers}.prof")
-    relay = ctx.Process(target=relay_main, name=f"relay-{mode}",
-                        args=(relay_ctl_child, sig_relay, mode, args.loop, profile))
-    client = ctx.Process(target=client_main, name="media-client",
-                         args=(client_ctl_child, sig_client, receivers, PUBLISHER, viewers,
-                               feed[0], feed[1], args.loop))
+    relay = ctx.Process(
+        target=relay_main,
+        name=f"relay-{mode}",
+        args=(relay_ctl_child, sig_relay, mode, args.loop, profile),
+    )
+    client = ctx.Process(
+        target=client_main,
+        name="media-client",
+        args=(
+            client_ctl_child,
+            sig_client,
+            receivers,
+            PUBLISHER,
+            viewers,
+            feed[0],
+            feed[1],
+            args.loop,
+        ),
+    )
     processes = [relay, client]
     try:
         relay.start()
@@ -427,8 +475,14 @@ def run_point(mode: str, receivers: int, args: argparse.Namespace,
             if process.is_alive():
                 process.kill()
                 process.join(5)
-        for conn in (relay_ctl, client_ctl, relay_ctl_child, client_ctl_child, sig_relay,
-                     sig_client):
+        for conn in (
+            relay_ctl,
+            client_ctl,
+            relay_ctl_child,
+            client_ctl_child,
+            sig_relay,
+            sig_client,
+        ):
             conn.close()
 
     wall = r1["t"] - r0["t"]
@@ -439,15 +493,18 @@ def run_point(mode: str, receivers: int, args: argparse.Namespace,
         rates = [(b - a) / cwall for a, b in zip(before, after, strict=True)]
         rates += [0.0] * (receivers - len(rates))
         per_receiver[kind] = rates
-    threads = {name: 100 * (r1["threads"].get(name, 0.0) - r0["threads"].get(name, 0.0)) / wall
-               for name in r1["threads"]}
+    threads = {
+        name: 100 * (r1["threads"].get(name, 0.0) - r0["threads"].get(name, 0.0)) / wall
+        for name in r1["threads"]
+    }
     result = {
         "mode": mode,
         "receivers": receivers,
         "window_s": round(wall, 3),
         "relay_cpu_pct": 100 * (r1["cpu"] - r0["cpu"]) / wall,
-        "relay_cpu_by_thread_pct": {k: round(v, 2) for k, v in
-                                    sorted(threads.items(), key=lambda kv: -kv[1])},
+        "relay_cpu_by_thread_pct": {
+            k: round(v, 2) for k, v in sorted(threads.items(), key=lambda kv: -kv[1])
+        },
         "client_cpu_pct": 100 * (c1["cpu"] - c0["cpu"]) / cwall,
         "machine_busy_pct": 100 * (m1[0] - m0[0]) / (m1[1] - m0[1]),
         "video_fps_min": min(per_receiver["video"]),
@@ -457,10 +514,12 @@ def run_point(mode: str, receivers: int, args: argparse.Namespace,
         "published_fps": (c1["sent"][0] - c0["sent"][0]) / cwall,
         "published_audio_pps": (c1["sent"][1] - c0["sent"][1]) / cwall,
     }
-    result["other_cpu_pct"] = max(0.0, result["machine_busy_pct"] - result["relay_cpu_pct"]
-                                  - result["client_cpu_pct"])
-    result["behind"] = (result["video_fps_min"] < KEEPS_UP_FPS
-                        or result["audio_pps_min"] < KEEPS_UP_AUDIO)
+    result["other_cpu_pct"] = max(
+        0.0, result["machine_busy_pct"] - result["relay_cpu_pct"] - result["client_cpu_pct"]
+    )
+    result["behind"] = (
+        result["video_fps_min"] < KEEPS_UP_FPS or result["audio_pps_min"] < KEEPS_UP_AUDIO
+    )
     if "encoded_frames" in r1:
         result["programme_fps"] = (r1["encoded_frames"] - r0["encoded_frames"]) / wall
         result["programme_opus_per_s"] = (r1["encoded_audio"] - r0["encoded_audio"]) / wall
@@ -486,61 +545,83 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str
     ]
     for n in args.receivers:
         stock, ours = by.get(("stock", n)), by.get(("ours", n))
-        ratio = (f"{stock['relay_cpu_pct'] / ours['relay_cpu_pct']:7.1f}×"
-                 if stock and ours and ours["relay_cpu_pct"] > 0 else "       -")
+        ratio = (
+            f"{stock['relay_cpu_pct'] / ours['relay_cpu_pct']:7.1f}×"
+            if stock and ours and ours["relay_cpu_pct"] > 0
+            else "       -"
+        )
         fps = " ".join(f"{r['video_fps_min']:5.1f}" if r else "    -" for r in (stock, ours))
         pps = " ".join(f"{r['audio_pps_min']:5.1f}" if r else "    -" for r in (stock, ours))
-        lines.append(f"{n:6d}    {_cpu(stock)} {_cpu(ours)}  {ratio}        "
-                     f"{fps}           {pps}")
+        lines.append(f"{n:6d}    {_cpu(stock)} {_cpu(ours)}  {ratio}        {fps}           {pps}")
     lines.append(f"(fps and pkt/s: the worst receiver; the feed sends {FPS} fps and 50 pkt/s)")
     if any(r["behind"] for r in results):
-        lines.append(f"! fell behind the feed (a receiver below {KEEPS_UP_FPS:g} fps or "
-                     f"{KEEPS_UP_AUDIO:g} pkt/s): the CPU figure is a lower bound")
-    client = ", ".join(f"{r['mode']} {r['receivers']}: {r['client_cpu_pct']:.0f}"
-                       for r in results)
+        lines.append(
+            f"! fell behind the feed (a receiver below {KEEPS_UP_FPS:g} fps or "
+            f"{KEEPS_UP_AUDIO:g} pkt/s): the CPU figure is a lower bound"
+        )
+    client = ", ".join(f"{r['mode']} {r['receivers']}: {r['client_cpu_pct']:.0f}" for r in results)
     lines.append(f"load generator's CPU, % of one core: {client}")
-    other = ", ".join(f"{r['mode']} {r['receivers']}: {r['other_cpu_pct']:.0f}"
-                      for r in results)
+    other = ", ".join(f"{r['mode']} {r['receivers']}: {r['other_cpu_pct']:.0f}" for r in results)
     lines.append(f"other processes' CPU meanwhile, % of one core: {other}")
     ours, stock = by.get(("ours", TARGET_RECEIVERS)), by.get(("stock", TARGET_RECEIVERS))
     verdict: bool | None = None
     if ours and stock:
         ratio_12 = stock["relay_cpu_pct"] / max(ours["relay_cpu_pct"], 1e-9)
-        verdict = (ours["relay_cpu_pct"] < TARGET_PCT and ratio_12 >= TARGET_RATIO
-                   and not ours["behind"])
+        verdict = (
+            ours["relay_cpu_pct"] < TARGET_PCT and ratio_12 >= TARGET_RATIO and not ours["behind"]
+        )
         at_least = "at least " if stock["behind"] else ""
         behind = ", but ours fell behind" if ours["behind"] else ""
         lines.append(
             f"target at {TARGET_RECEIVERS}: ours < {TARGET_PCT:g} % "
             f"({ours['relay_cpu_pct']:.1f} %) and >= {TARGET_RATIO:g}x cheaper "
-            f"({at_least}{ratio_12:.1f}x){behind}: {'PASS' if verdict else 'FAIL'}")
+            f"({at_least}{ratio_12:.1f}x){behind}: {'PASS' if verdict else 'FAIL'}"
+        )
     else:
-        lines.append(f"target at {TARGET_RECEIVERS}: not measured "
-                     f"(needs --receivers with {TARGET_RECEIVERS} and --modes stock,ours)")
+        lines.append(
+            f"target at {TARGET_RECEIVERS}: not measured "
+            f"(needs --receivers with {TARGET_RECEIVERS} and --modes stock,ours)"
+        )
     return "\n".join(lines), verdict
 
 
 def _threads_line(result: dict[str, Any]) -> str:
-    parts = ", ".join(f"{name} {pct:.1f}" for name, pct in
-                      result["relay_cpu_by_thread_pct"].items() if pct >= 0.05)
+    parts = ", ".join(
+        f"{name} {pct:.1f}"
+        for name, pct in result["relay_cpu_by_thread_pct"].items()
+        if pct >= 0.05
+    )
     return f"  {result['mode']:5} {result['receivers']:3d}: {parts}"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--receivers", default="1,4,12",
-                        help="numbers of receivers, comma-separated (default 1,4,12)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--receivers",
+        default="1,4,12",
+        help="numbers of receivers, comma-separated (default 1,4,12)",
+    )
     parser.add_argument("--modes", default="stock,ours", help="stock, ours or both")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window")
-    parser.add_argument("--warmup", type=float, default=3.0,
-                        help="seconds after every receiver gets media, before the window")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=3.0,
+        help="seconds after every receiver gets media, before the window",
+    )
     parser.add_argument("--kbps", type=int, default=800, help="the published video's bitrate")
-    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default=None,
-                        help="the processes' event loop (default uvloop when installed)")
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default=None,
+        help="the processes' event loop (default uvloop when installed)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write every figure to PATH")
-    parser.add_argument("--profile", metavar="DIR",
-                        help="cProfile the relay's event-loop thread over each window")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="cProfile the relay's event-loop thread over each window"
+    )
     parser.add_argument("--verbose", action="store_true", help="CPU by thread, every point")
     args = parser.parse_args(argv)
     args.receivers = [int(n) for n in args.receivers.split(",") if n.strip()]
@@ -567,8 +648,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     feed = make_feed(args.kbps)
     kbps = sum(len(p) for p in feed[0]) * 8 / (LOOP_FRAMES / FPS) / 1000
-    print(f"feed: {len(feed[0])} VP8 frames looped ({kbps:.0f} kbit/s), "
-          f"{len(feed[1])} Opus packets looped; publisher {PUBLISHER}", flush=True)
+    print(
+        f"feed: {len(feed[0])} VP8 frames looped ({kbps:.0f} kbit/s), "
+        f"{len(feed[1])} Opus packets looped; publisher {PUBLISHER}",
+        flush=True,
+    )
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     for n in args.receivers:
@@ -582,35 +666,58 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             extra = ""
             if "programme_fps" in result:
-                extra = (f", programme {result['programme_fps']:.1f} fps "
-                         f"{result['programme_opus_per_s']:.0f} opus/s")
-            print(f"  {mode:5} {n:3d} receivers: relay {result['relay_cpu_pct']:5.1f} %, "
-                  f"client {result['client_cpu_pct']:5.1f} %, video "
-                  f"{result['video_fps_min']:.1f}-{result['video_fps_mean']:.1f} fps, audio "
-                  f"{result['audio_pps_min']:.1f} pkt/s{extra}", flush=True)
+                extra = (
+                    f", programme {result['programme_fps']:.1f} fps "
+                    f"{result['programme_opus_per_s']:.0f} opus/s"
+                )
+            print(
+                f"  {mode:5} {n:3d} receivers: relay {result['relay_cpu_pct']:5.1f} %, "
+                f"client {result['client_cpu_pct']:5.1f} %, video "
+                f"{result['video_fps_min']:.1f}-{result['video_fps_mean']:.1f} fps, audio "
+                f"{result['audio_pps_min']:.1f} pkt/s{extra}",
+                flush=True,
+            )
             if result["video_fps_min"] < MIN_FPS or result["audio_pps_min"] < MIN_AUDIO:
                 failures.append(
                     f"{mode} with {n} receivers: a receiver got "
                     f"{result['video_fps_min']:.1f} fps and {result['audio_pps_min']:.1f} "
-                    f"audio pkt/s (at least {MIN_FPS:g} and {MIN_AUDIO:g} needed)")
+                    f"audio pkt/s (at least {MIN_FPS:g} and {MIN_AUDIO:g} needed)"
+                )
     print()
     table, verdict = report(results, args)
     print(table)
-    shown = results if args.verbose else [r for r in results
-                                          if r["receivers"] == max(args.receivers)]
+    shown = (
+        results if args.verbose else [r for r in results if r["receivers"] == max(args.receivers)]
+    )
     if shown:
         print("relay CPU by thread, % of one core:")
         for result in shown:
             print(_threads_line(result))
     print(f"({time.monotonic() - started:.0f} s)")
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "width": WIDTH, "height": HEIGHT, "fps": FPS, "feed_kbps": round(kbps),
-            "seconds": args.seconds, "warmup": args.warmup, "loop": args.loop,
-            "target": {"receivers": TARGET_RECEIVERS, "ours_below_pct": TARGET_PCT,
-                       "stock_over_ours_at_least": TARGET_RATIO, "pass": verdict},
-            "results": results, "failures": failures,
-        }, indent=2) + "\n")
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "width": WIDTH,
+                    "height": HEIGHT,
+                    "fps": FPS,
+                    "feed_kbps": round(kbps),
+                    "seconds": args.seconds,
+                    "warmup": args.warmup,
+                    "loop": args.loop,
+                    "target": {
+                        "receivers": TARGET_RECEIVERS,
+                        "ours_below_pct": TARGET_PCT,
+                        "stock_over_ours_at_least": TARGET_RATIO,
+                        "pass": verdict,
+                    },
+                    "results": results,
+                    "failures": failures,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     if failures:
         print("\nFAILED, the figures above are not valid:", file=sys.stderr)
         for failure in failures:

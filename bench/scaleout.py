@@ -85,9 +85,23 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-         "yes", "--appendfsync", "always", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     import socket
@@ -117,8 +131,9 @@ async def append_p50(url: str, n: int = 300) -> float:
     return pct(times, 0.5)
 
 
-async def run_setup(setup: Setup, args: argparse.Namespace, client: PhoneClient,
-                    workdir: Path) -> None:
+async def run_setup(
+    setup: Setup, args: argparse.Namespace, client: PhoneClient, workdir: Path
+) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"{setup.name}-", dir=workdir))
     secret = secrets.token_urlsafe(32)
     redis_proc = None
@@ -137,8 +152,9 @@ async def run_setup(setup: Setup, args: argparse.Namespace, client: PhoneClient,
         ports = [free_port() for _ in range(setup.processes)]
         links = None
         for i, port in enumerate(ports):
-            child, got, pid = await start_server(folder, port, secret, (), None, store=store,
-                                                 demo=i == 0)
+            child, got, pid = await start_server(
+                folder, port, secret, (), None, store=store, demo=i == 0
+            )
             children.append(child)
             pids.append(pid)
             links = links or got
@@ -151,9 +167,12 @@ async def run_setup(setup: Setup, args: argparse.Namespace, client: PhoneClient,
         access = Access(secret)
         first = f"127.0.0.1:{ports[0]}"
         # phone i goes to process i % processes (22 urls for 11 links and 2 processes)
-        ws_urls = [u.replace("http://", "ws://").replace("/j/", "/ws/").replace(
-                   first, f"127.0.0.1:{ports[i % len(ports)]}")
-                   for i, u in enumerate(links.attendees * len(ports))]
+        ws_urls = [
+            u.replace("http://", "ws://")
+            .replace("/j/", "/ws/")
+            .replace(first, f"127.0.0.1:{ports[i % len(ports)]}")
+            for i, u in enumerate(links.attendees * len(ports))
+        ]
         mod_url = links.moderator.replace("http://", "ws://").replace("/s/", "/ws/")
         mod = moderator = await Moderator.connect(mod_url, epoch)
         await mod.ws.send(json.dumps({"action": "set_public_list", "open": "false"}))
@@ -165,32 +184,58 @@ async def run_setup(setup: Setup, args: argparse.Namespace, client: PhoneClient,
 
         async def trigger(is_open: bool, seq: int) -> float:
             sent_at = NOW()
-            await moderator.ws.send(json.dumps(
-                {"action": "set_public_list", "open": "true" if is_open else "false"}))
+            await moderator.ws.send(
+                json.dumps({"action": "set_public_list", "open": "true" if is_open else "false"})
+            )
             return sent_at
 
         connected = 0
         for n in args.phones:
             cookies = [access.new_device()[1] for _ in range(n - connected)]
             # phones already connected keep their place: add the rest
-            urls = ws_urls[connected % len(ws_urls):] + ws_urls[:connected % len(ws_urls)]
-            reply = await client.call(limit=600, cmd="connect", urls=urls, cookies=cookies,
-                                      n=n - connected, epoch=epoch, seq=0, concurrency=200)
+            urls = ws_urls[connected % len(ws_urls) :] + ws_urls[: connected % len(ws_urls)]
+            reply = await client.call(
+                limit=600,
+                cmd="connect",
+                urls=urls,
+                cookies=cookies,
+                n=n - connected,
+                epoch=epoch,
+                seq=0,
+                concurrency=200,
+            )
             connected += reply["ok"]
             if reply["failed"]:
                 print(f"  {reply['failed']} phones failed to connect: {reply['failures']}")
             await asyncio.sleep(2.0)
             result = FanOut(setup.name, n, connected=connected)
-            await run_rounds(result, client, args.rounds, args.warmup, trigger, head,
-                             args.round_timeout, args.gap, mod, args.verbose, pids)
+            await run_rounds(
+                result,
+                client,
+                args.rounds,
+                args.warmup,
+                trigger,
+                head,
+                args.round_timeout,
+                args.gap,
+                mod,
+                args.verbose,
+                pids,
+            )
             setup.fanouts.append(result)
-            print(f"  {setup.name}: {connected:,} phones, time to last phone "
-                  f"p50 {ms(result.last(0.5))} ms, p99 {ms(result.last(0.99))} ms", flush=True)
+            print(
+                f"  {setup.name}: {connected:,} phones, time to last phone "
+                f"p50 {ms(result.last(0.5))} ms, p99 {ms(result.last(0.99))} ms",
+                flush=True,
+            )
         if not args.no_submit:
             setup.submissions = await bench_submit(args, client, mod, pids[0], head)
             sub = setup.submissions
-            print(f"  {setup.name}: {sub.ok:,} submissions acknowledged, "
-                  f"p99 to the moderator {ms(pct(sub.latencies, 0.99))} ms", flush=True)
+            print(
+                f"  {setup.name}: {sub.ok:,} submissions acknowledged, "
+                f"p99 to the moderator {ms(pct(sub.latencies, 0.99))} ms",
+                flush=True,
+            )
     finally:
         with contextlib.suppress(Exception):
             await client.call(limit=60, cmd="close")
@@ -216,29 +261,40 @@ def table(setups: list[Setup], args: argparse.Namespace) -> str:
     for i, n in enumerate(args.phones):
         for q, label in ((0.5, "p50"), (0.99, "p99")):
             target = "< 500 ms (10,000, 2 procs)" if q == 0.99 and n >= 10_000 else ""
-            row(f"fan-out to {n:,} phones, last phone {label} (ms)",
+            row(
+                f"fan-out to {n:,} phones, last phone {label} (ms)",
                 [ms(s.fanouts[i].last(q)) if i < len(s.fanouts) else "-" for s in setups],
-                target)
+                target,
+            )
     if not args.no_submit:
         subs = [s.submissions for s in setups]
-        row("submissions acknowledged / s",
-            [f"{x.ok / max(x.send_seconds, 1e-9):,.0f}" if x else "-" for x in subs])
-        row("submissions refused / unseen",
-            [f"{x.errors} / {x.unseen}" if x else "-" for x in subs])
-        row("submit → moderator screen p50 (ms)",
-            [ms(pct(x.latencies, 0.5)) if x else "-" for x in subs])
-        row("submit → moderator screen p99 (ms)",
-            [ms(pct(x.latencies, 0.99)) if x else "-" for x in subs])
-        row("submit → acknowledgement p50 (ms)",
-            [ms(pct(x.acks, 0.5)) if x else "-" for x in subs])
+        row(
+            "submissions acknowledged / s",
+            [f"{x.ok / max(x.send_seconds, 1e-9):,.0f}" if x else "-" for x in subs],
+        )
+        row(
+            "submissions refused / unseen", [f"{x.errors} / {x.unseen}" if x else "-" for x in subs]
+        )
+        row(
+            "submit → moderator screen p50 (ms)",
+            [ms(pct(x.latencies, 0.5)) if x else "-" for x in subs],
+        )
+        row(
+            "submit → moderator screen p99 (ms)",
+            [ms(pct(x.latencies, 0.99)) if x else "-" for x in subs],
+        )
+        row("submit → acknowledgement p50 (ms)", [ms(pct(x.acks, 0.5)) if x else "-" for x in subs])
     row("one append p50, in-process (ms)", [ms(s.append_p50) for s in setups])
     if len(setups) == 2:
         added = setups[1].append_p50 - setups[0].append_p50
         row("Redis adds to one append, p50 (ms)", ["", ms(added)], "< 5 ms")
         a, b = setups[0].submissions, setups[1].submissions
         if a and b:
-            row("Redis adds to submit → ack, p50 (ms)",
-                ["", ms(pct(b.acks, 0.5) - pct(a.acks, 0.5))], "< 5 ms")
+            row(
+                "Redis adds to submit → ack, p50 (ms)",
+                ["", ms(pct(b.acks, 0.5) - pct(a.acks, 0.5))],
+                "< 5 ms",
+            )
     return "\n".join(rows)
 
 
@@ -257,17 +313,20 @@ async def run(args: argparse.Namespace) -> int:
         if not args.dir:
             shutil.rmtree(workdir, ignore_errors=True)
     print()
-    print(f"scale-out on {os.cpu_count()} cores, {NOW() - started:.0f} s "
-          f"({args.rounds} rounds per size; submissions {args.submit_rate:g}/s for "
-          f"{args.submit_seconds:g} s from {args.submit_phones} phones)")
+    print(
+        f"scale-out on {os.cpu_count()} cores, {NOW() - started:.0f} s "
+        f"({args.rounds} rounds per size; submissions {args.submit_rate:g}/s for "
+        f"{args.submit_seconds:g} s from {args.submit_phones} phones)"
+    )
     print(table(setups, args))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--phones", default="5000,10000",
-                        help="comma-separated phone counts, ascending")
+    parser.add_argument(
+        "--phones", default="5000,10000", help="comma-separated phone counts, ascending"
+    )
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--gap", type=float, default=0.3)
@@ -288,4 +347,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -130,8 +130,14 @@ async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tu
         await session.load()
         state = session.state
         screens.append((f"organiser · {dialogue_id}", f"/o/{dialogue_id}"))
-        order = [Role.MODERATOR, Role.SECRETARY, Role.DISPLAY, Role.BRIDGE_OPERATOR,
-                 Role.ATTENDEE, Role.SPEAKER]
+        order = [
+            Role.MODERATOR,
+            Role.SECRETARY,
+            Role.DISPLAY,
+            Role.BRIDGE_OPERATOR,
+            Role.ATTENDEE,
+            Role.SPEAKER,
+        ]
         links = sorted(
             (link for link in state.links.values() if link.active),
             key=lambda link: (order.index(link.role), link.bridge_id or "", link.speaker_id or ""),
@@ -163,9 +169,7 @@ class _Tls:
 _ANY_HOST = ("0.0.0.0", "::", "")
 
 
-def _tls_choice(
-    args: argparse.Namespace, settings: Settings, store_url: str
-) -> _Tls | None:
+def _tls_choice(args: argparse.Namespace, settings: Settings, store_url: str) -> _Tls | None:
     """The certificate the ``serve`` options ask for, made if need be.
 
     ``--cert``/``--key`` (or ``TLS_CERT``/``TLS_KEY``): that certificate.
@@ -272,18 +276,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=settings.port)
     serve.add_argument("--demo", action="store_true", help="create the demo dialogue if absent")
     serve.add_argument(
-        "--https", action=argparse.BooleanOptionalAction, default=settings.https,
+        "--https",
+        action=argparse.BooleanOptionalAction,
+        default=settings.https,
         help="serve HTTPS with a certificate made for the LAN, kept in <data folder>/tls/ "
-             "(HTTPS=1); tablets trust its CA once, from /ca.crt",
+        "(HTTPS=1); tablets trust its CA once, from /ca.crt",
     )
-    serve.add_argument("--cert", metavar="PATH", default=settings.tls_cert or None,
-                       help="serve HTTPS with this PEM certificate (chain) (TLS_CERT)")
-    serve.add_argument("--key", metavar="PATH", default=settings.tls_key or None,
-                       help="the PEM private key of --cert (TLS_KEY)")
     serve.add_argument(
-        "--tls-name", metavar="NAME", action="append", default=[],
+        "--cert",
+        metavar="PATH",
+        default=settings.tls_cert or None,
+        help="serve HTTPS with this PEM certificate (chain) (TLS_CERT)",
+    )
+    serve.add_argument(
+        "--key",
+        metavar="PATH",
+        default=settings.tls_key or None,
+        help="the PEM private key of --cert (TLS_KEY)",
+    )
+    serve.add_argument(
+        "--tls-name",
+        metavar="NAME",
+        action="append",
+        default=[],
         help="another name or address for the generated certificate, e.g. a public IP "
-             "or DNS name (repeatable; implies --https)",
+        "or DNS name (repeatable; implies --https)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")

@@ -51,8 +51,9 @@ def parse_ice_servers(text: str) -> tuple[IceServer, ...]:
                 raise ValueError("ICE_SERVERS: every entry needs 'urls'")
             urls = item["urls"]
             urls = (urls,) if isinstance(urls, str) else tuple(str(u) for u in urls)
-            servers.append(IceServer(urls, str(item.get("username", "")),
-                                     str(item.get("credential", ""))))
+            servers.append(
+                IceServer(urls, str(item.get("username", "")), str(item.get("credential", "")))
+            )
     else:
         for raw in text.split(","):
             url = raw.strip()

@@ -136,9 +136,13 @@ def first_lan_ipv4(names: Sequence[str] | None = None) -> str | None:
     another machine on the LAN can use: not loopback, not link-local."""
     for name in lan_names() if names is None else names:
         address = _as_ip(name)
-        if (address is not None and address.version == 4
-                and not address.is_loopback and not address.is_link_local
-                and not address.is_unspecified):
+        if (
+            address is not None
+            and address.version == 4
+            and not address.is_loopback
+            and not address.is_link_local
+            and not address.is_unspecified
+        ):
             return str(address)
     return None
 
@@ -198,7 +202,7 @@ def fingerprint(cert: Path) -> str:
     form phones and browsers show)."""
     loaded = x509.load_pem_x509_certificate(cert.read_bytes())
     digest = hashlib.sha256(loaded.public_bytes(serialization.Encoding.DER)).hexdigest()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2)).upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2)).upper()
 
 
 # --- certificates ------------------------------------------------------------
@@ -239,10 +243,12 @@ def _dns_name(name: str) -> str:
 def _new_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     host = socket.gethostname() or "localhost"
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, f"session-server LAN CA {host}"[:64]),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "session-server"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"session-server LAN CA {host}"[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "session-server"),
+        ]
+    )
     now = _now()
     cert = (
         x509.CertificateBuilder()
@@ -255,14 +261,19 @@ def _new_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
     _write(folder / "ca.key", _key_pem(key), 0o600)
@@ -280,10 +291,14 @@ def _issue_server(
     ca_ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([
-            x509.NameAttribute(NameOID.COMMON_NAME, str(first_dns)[:64]),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "session-server"),
-        ]))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, str(first_dns)[:64]),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "session-server"),
+                ]
+            )
+        )
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -293,9 +308,15 @@ def _issue_server(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -304,8 +325,7 @@ def _issue_server(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
             critical=False,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     _write(folder / "server.key", _key_pem(key), 0o600)
@@ -366,8 +386,9 @@ def ensure_lan_certificate(folder: Path, names: Sequence[str]) -> TlsFiles:
         ok = _server_ok(folder, ca[0], names)
     if not ok:
         _issue_server(folder, ca[0], ca[1], names)
-    return TlsFiles(ca_cert=folder / "ca.crt", cert=folder / "server.crt",
-                    key=folder / "server.key")
+    return TlsFiles(
+        ca_cert=folder / "ca.crt", cert=folder / "server.crt", key=folder / "server.key"
+    )
 
 
 def check_certificate_pair(cert: Path, key: Path) -> None:

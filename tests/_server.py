@@ -154,8 +154,16 @@ def start_server(
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     store = store or f"sqlite:///{folder / 'e2e.db'}"
-    command = [*server_command(), "--store", store, "serve",
-               "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        *server_command(),
+        "--store",
+        store,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     if demo:
         command.append("--demo")
     if https:

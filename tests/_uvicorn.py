@@ -39,8 +39,15 @@ async def serving(**changes: object) -> AsyncIterator[tuple[Starlette, int]]:
     """The demo app (settings changed by ``changes``) on a real uvicorn server."""
     app = await asyncio.to_thread(build_app, **changes)  # it seeds the log with asyncio.run
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws_per_message_deflate=False,
-                            log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        ws_per_message_deflate=False,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
     server = uvicorn.Server(config)
     serving_task = asyncio.create_task(server.serve())
     for _ in range(250):
@@ -73,8 +80,14 @@ def masked(opcode: int, payload: bytes) -> bytes:
     return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-async def raw_socket(port: int, path: str, *, cookie: str = "", receive_buffer: int = 0,
-                     hello: dict[str, Any] | None = None) -> socket.socket:
+async def raw_socket(
+    port: int,
+    path: str,
+    *,
+    cookie: str = "",
+    receive_buffer: int = 0,
+    hello: dict[str, Any] | None = None,
+) -> socket.socket:
     """A WebSocket opened by hand: handshake, then ``hello`` (default: a
     position the server cannot vouch for, so it sends every fragment).
     ``receive_buffer``: SO_RCVBUF set before connecting (a slow reader)."""
@@ -86,10 +99,14 @@ async def raw_socket(port: int, path: str, *, cookie: str = "", receive_buffer: 
     await loop.sock_connect(raw, ("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
-    await loop.sock_sendall(raw, (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        f"{cookie_line}\r\n").encode())
+    await loop.sock_sendall(
+        raw,
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"{cookie_line}\r\n"
+        ).encode(),
+    )
     response = b""
     while b"\r\n\r\n" not in response:
         chunk = await loop.sock_recv(raw, 1)
@@ -118,8 +135,9 @@ class Frame:
         return code
 
 
-async def read_frames(raw: socket.socket, until_close: bool = True,
-                      timeout: float = 5.0) -> list[Frame]:
+async def read_frames(
+    raw: socket.socket, until_close: bool = True, timeout: float = 5.0
+) -> list[Frame]:
     """Read the server's (unmasked) frames until a close frame, the end of
     the stream or ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
@@ -128,8 +146,9 @@ async def read_frames(raw: socket.socket, until_close: bool = True,
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         try:
-            chunk = await asyncio.wait_for(loop.sock_recv(raw, 1 << 16),
-                                           max(0.01, deadline - loop.time()))
+            chunk = await asyncio.wait_for(
+                loop.sock_recv(raw, 1 << 16), max(0.01, deadline - loop.time())
+            )
         except (TimeoutError, ConnectionError):
             break
         if not chunk:
@@ -148,8 +167,8 @@ async def read_frames(raw: socket.socket, until_close: bool = True,
                 length, offset = struct.unpack("!Q", buffer[2:10])[0], 10
             if len(buffer) < offset + length:
                 break
-            frames.append(Frame(opcode, buffer[offset:offset + length]))
-            buffer = buffer[offset + length:]
+            frames.append(Frame(opcode, buffer[offset : offset + length]))
+            buffer = buffer[offset + length :]
             if until_close and opcode == 0x8:
                 return frames
     return frames

@@ -146,8 +146,9 @@ class Display:
                 return
             if isinstance(frame, VideoFrame):
                 luma = np.frombuffer(frame.planes[0], np.uint8).mean()
-                self.frames.append((time.monotonic(), float(luma), frame.width,
-                                    int(frame.pts or 0)))
+                self.frames.append(
+                    (time.monotonic(), float(luma), frame.width, int(frame.pts or 0))
+                )
             elif isinstance(frame, AudioFrame):
                 self.audio += bytes(frame.planes[0])[: frame.samples * 4]
 
@@ -157,7 +158,7 @@ class Display:
     def audio_power(self, hz: float, seconds: float = 1.0) -> float:
         """Relative power at ``hz`` in the last ``seconds`` of sound."""
         samples = np.frombuffer(bytes(self.audio), np.int16)[::2].astype(np.float64)
-        samples = samples[-int(48000 * seconds):]
+        samples = samples[-int(48000 * seconds) :]
         if len(samples) < 4800:
             return 0.0
         spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))

@@ -17,8 +17,23 @@ __all__ = ["Screen", "top_level"]
 
 _TOKEN = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][\w-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
 _ATTR = re.compile(r'([\w:-]+)(?:="([^"]*)")?')
-_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                   "source", "track", "wbr"})
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 _OOB = re.compile(r' hx-swap-oob="[^"]*"')
 
 
@@ -44,8 +59,11 @@ def top_level(html: str) -> list[Element]:
         if closing:
             depth -= 1
             if depth == 0:
-                out.append(Element(tag, attrs, html[start:token.end()],
-                                   html[inner_start:token.start()]))
+                out.append(
+                    Element(
+                        tag, attrs, html[start : token.end()], html[inner_start : token.start()]
+                    )
+                )
             continue
         self_closing = name in _VOID or rest.rstrip().endswith("/")
         if depth == 0:
@@ -89,7 +107,9 @@ class Screen:
         if want.frame is None:
             return _bare(mine.html) == want.html
         return (mine.frame, [(i, _bare(h)) for i, h in mine.items]) == (
-            want.frame, [(i, _bare(h)) for i, h in want.items])
+            want.frame,
+            [(i, _bare(h)) for i, h in want.items],
+        )
 
     # --- swaps --------------------------------------------------------------------
 
@@ -123,8 +143,13 @@ class Screen:
             self._items(root, [(i, items[i]) for i in order])
         elif oob == "true":
             root = self._holder(lambda f: ident in dict(f.items))
-            self._items(root, [(i, _bare(element.outer) if i == ident else h)
-                               for i, h in self.fragments[root].items])
+            self._items(
+                root,
+                [
+                    (i, _bare(element.outer) if i == ident else h)
+                    for i, h in self.fragments[root].items
+                ],
+            )
         elif oob == "delete":
             root = self._holder(lambda f: ident in dict(f.items))
             self._items(root, [(i, h) for i, h in self.fragments[root].items if i != ident])
@@ -140,5 +165,6 @@ class Screen:
 
     def _items(self, root: str, items: list[tuple[str, str]]) -> None:
         fragment = self.fragments[root]
-        self.fragments[root] = Rendered(fragment.name, "", fragment.frame, fragment.container,
-                                        tuple(items))
+        self.fragments[root] = Rendered(
+            fragment.name, "", fragment.frame, fragment.container, tuple(items)
+        )

@@ -33,8 +33,15 @@ def record_commands(now: datetime = DAY) -> list[c.Command]:
             c.MarkAnswered(MODERATOR, qid),
             c.RecordAnswerSummary(SECRETARY, qid, f"Tóm tắt trả lời câu hỏi số {qid}."),
         ]
-    commands.append(c.AddCommitment(SECRETARY, 1, "Tổ chức ngày hội việc làm mỗi quý",
-                                    "Sở Lao động, Thương binh và Xã hội", date(2024, 6, 30)))
+    commands.append(
+        c.AddCommitment(
+            SECRETARY,
+            1,
+            "Tổ chức ngày hội việc làm mỗi quý",
+            "Sở Lao động, Thương binh và Xã hội",
+            date(2024, 6, 30),
+        )
+    )
     for qid, (agency, deadline) in FORWARDED.items():
         commands.append(c.ForwardQuestion(MODERATOR, qid, agency, deadline))
     for qid in DEFERRED:

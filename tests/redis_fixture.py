@@ -67,8 +67,14 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     @classmethod
-    def start(cls, folder: Path, *, appendonly: bool = False, port: int | None = None,
-              extra: list[str] | None = None) -> RedisServer:
+    def start(
+        cls,
+        folder: Path,
+        *,
+        appendonly: bool = False,
+        port: int | None = None,
+        extra: list[str] | None = None,
+    ) -> RedisServer:
         server = cls(folder, port or _free_port(), appendonly, extra=extra or [])
         server.launch()
         return server
@@ -76,17 +82,30 @@ class RedisServer:
     def launch(self, timeout: float = 10.0) -> None:
         binary = require_redis_server()
         self.folder.mkdir(parents=True, exist_ok=True)
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--dir", str(self.folder), "--protected-mode", "no",
-                   "--maxmemory-policy", "noeviction"]
+        command = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(self.folder),
+            "--protected-mode",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+        ]
         if self.appendonly:
             command += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
             command += ["--appendonly", "no"]
         command += self.extra
         log = (self.folder / "redis.log").open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while not _ping(self.port):

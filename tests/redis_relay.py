@@ -46,8 +46,7 @@ class RedisRelay:
         self.held = 0
         """How many requests had their answers held back so far."""
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._accept_loop, name="redis-relay",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._accept_loop, name="redis-relay", daemon=True)
         self._thread.start()
 
     @property

@@ -50,7 +50,8 @@ def test_inner_folders_do_not_reach_outwards(folder: str) -> None:
     for path in sorted((PACKAGE / folder).rglob("*.py")):
         for module, _names in _imports(path):
             assert not module.startswith(("session_server.web", "session_server.media")), (
-                f"{_name(path)} imports {module}")
+                f"{_name(path)} imports {module}"
+            )
 
 
 def test_the_core_needs_only_the_standard_library_and_the_catalogue() -> None:
@@ -58,8 +59,9 @@ def test_the_core_needs_only_the_standard_library_and_the_catalogue() -> None:
     for path in sorted((PACKAGE / "core").rglob("*.py")):
         for module, _names in _imports(path):
             top = module.split(".")[0]
-            allowed = (top in stdlib or module.startswith(("session_server.core",
-                                                           "session_server.catalogue")))
+            allowed = top in stdlib or module.startswith(
+                ("session_server.core", "session_server.catalogue")
+            )
             assert allowed, f"{_name(path)} imports {module}"
 
 
@@ -87,10 +89,12 @@ def test_the_origin_check_and_the_security_headers_are_written_once() -> None:
     web = _source_of_web()
     origin = [p for p, text in web.items() if '"request.origin"' in text]
     assert [p.name for p in origin] == ["middleware.py"]
-    for header in ("referrer-policy", "x-frame-options", "x-content-type-options",
-                   "cache-control"):
-        setters = [p.name for p, text in web.items() if header in text.lower()
-                   and p.name != "middleware.py"]
+    for header in ("referrer-policy", "x-frame-options", "x-content-type-options", "cache-control"):
+        setters = [
+            p.name
+            for p, text in web.items()
+            if header in text.lower() and p.name != "middleware.py"
+        ]
         assert not setters, f"{header} set outside the middleware: {setters}"
 
 

@@ -115,7 +115,11 @@ def test_docker_compose_config() -> None:
         pytest.skip("no Docker engine answers here (`docker info` fails)")
     done = subprocess.run(
         ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
-        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
         env={**os.environ, "SECRET_KEY": "k" * 32, "ORGANISER_PASSWORD": "p"},
     )
     assert done.returncode == 0, done.stderr

@@ -18,9 +18,16 @@ def round_trip(event: e.Event) -> e.Event:
 
 def submitted(**changes: object) -> e.QuestionSubmitted:
     return e.QuestionSubmitted(
-        at=NOW, question_id=7, text="Câu hỏi?", asker=Asker(name="Lan", public=True),
-        origin=Origin.PHONE, bridge_id="tinh", topic_id=None, submitted_by="device:p1",
-        idempotency_key="k-00000001", **changes,  # type: ignore[arg-type]
+        at=NOW,
+        question_id=7,
+        text="Câu hỏi?",
+        asker=Asker(name="Lan", public=True),
+        origin=Origin.PHONE,
+        bridge_id="tinh",
+        topic_id=None,
+        submitted_by="device:p1",
+        idempotency_key="k-00000001",
+        **changes,  # type: ignore[arg-type]
     )
 
 
@@ -37,11 +44,16 @@ def test_an_event_without_a_command_id_keeps_the_old_shape() -> None:
     body = event_to_dict(event)
     assert "command_id" not in body
     assert body == {
-        "name": "QuestionSubmitted", "at": NOW.isoformat(), "question_id": 7,
-        "text": "Câu hỏi?", "asker": {"name": "Lan", "unit": "", "age_group": "",
-                                      "public": True},
-        "origin": "phone", "bridge_id": "tinh", "topic_id": None,
-        "submitted_by": "device:p1", "idempotency_key": "k-00000001",
+        "name": "QuestionSubmitted",
+        "at": NOW.isoformat(),
+        "question_id": 7,
+        "text": "Câu hỏi?",
+        "asker": {"name": "Lan", "unit": "", "age_group": "", "public": True},
+        "origin": "phone",
+        "bridge_id": "tinh",
+        "topic_id": None,
+        "submitted_by": "device:p1",
+        "idempotency_key": "k-00000001",
     }
     assert round_trip(event) == event
 

@@ -79,8 +79,10 @@ def test_phone_question_goes_through_the_floor_to_answered(live_demo: State) -> 
     run(live_demo, c.StartTimer(MODERATOR, TimerKind.ANSWER, 180))
     assert live_demo.floor.answer_ends_at == NOW + timedelta(seconds=180)
     run(live_demo, c.RecordAnswerSummary(SECRETARY, qid, "Sở sẽ tổ chức ngày hội việc làm."))
-    run(live_demo, c.AddCommitment(SECRETARY, qid, "Ngày hội việc làm", "Sở LĐTBXH",
-                                   date(2024, 5, 1)))
+    run(
+        live_demo,
+        c.AddCommitment(SECRETARY, qid, "Ngày hội việc làm", "Sở LĐTBXH", date(2024, 5, 1)),
+    )
     run(live_demo, c.MarkAnswered(MODERATOR, qid))
     assert question.status is QuestionStatus.ANSWERED
     assert live_demo.floor.holder is None, "marking the question ends the floor segment"
@@ -103,15 +105,22 @@ def test_forwarded_and_deferred_carry_their_details(live_demo: State) -> None:
 
 def test_illegal_transitions_are_refused_specifically(live_demo: State) -> None:
     run(live_demo, c.RejectQuestion(MODERATOR, 3, "Ngoài chủ đề"))
-    refused(live_demo, c.ApproveQuestion(MODERATOR, 3), IllegalTransition,
-            "question.illegal_transition")
-    refused(live_demo, c.MarkAnswered(MODERATOR, 1), IllegalTransition,
-            "question.illegal_transition")
-    refused(live_demo, c.ApproveQuestion(MODERATOR, 1), IllegalTransition,
-            "question.illegal_transition")
+    refused(
+        live_demo, c.ApproveQuestion(MODERATOR, 3), IllegalTransition, "question.illegal_transition"
+    )
+    refused(
+        live_demo, c.MarkAnswered(MODERATOR, 1), IllegalTransition, "question.illegal_transition"
+    )
+    refused(
+        live_demo, c.ApproveQuestion(MODERATOR, 1), IllegalTransition, "question.illegal_transition"
+    )
     refused(live_demo, c.ApproveQuestion(MODERATOR, 999), NotFound, "question.not_found")
-    refused(live_demo, c.RejectQuestion(MODERATOR, 3, "again"), IllegalTransition,
-            "question.illegal_transition")
+    refused(
+        live_demo,
+        c.RejectQuestion(MODERATOR, 3, "again"),
+        IllegalTransition,
+        "question.illegal_transition",
+    )
 
 
 def test_released_floor_returns_the_question_to_the_head_of_the_queue(live_demo: State) -> None:
@@ -127,8 +136,14 @@ def test_released_floor_returns_the_question_to_the_head_of_the_queue(live_demo:
 
 def test_merge_keeps_every_asker_origin_and_vote(live_demo: State) -> None:
     a = submit(live_demo, phone("p1"), "k-00000001", "chau-doc", asker_name="Lan")
-    b = submit(live_demo, operator("tri-ton"), "k-00000002", "tri-ton", asker_name="Sơn",
-               asker_unit="Đoàn xã")
+    b = submit(
+        live_demo,
+        operator("tri-ton"),
+        "k-00000002",
+        "tri-ton",
+        asker_name="Sơn",
+        asker_unit="Đoàn xã",
+    )
     run(live_demo, c.ApproveQuestion(MODERATOR, a))
     run(live_demo, c.ApproveQuestion(MODERATOR, b))
     run(live_demo, c.SetPublicList(MODERATOR, True))
@@ -163,8 +178,12 @@ def test_votes_need_the_public_list_and_count_once(live_demo: State) -> None:
 def test_merge_into_itself_or_a_closed_question_is_refused(live_demo: State) -> None:
     refused(live_demo, c.MergeQuestion(MODERATOR, 1, 1), InvalidInput, "question.merge_self")
     run(live_demo, c.RejectQuestion(MODERATOR, 3, "Trùng"))
-    refused(live_demo, c.MergeQuestion(MODERATOR, 1, 3), IllegalTransition,
-            "question.merge_target_closed")
+    refused(
+        live_demo,
+        c.MergeQuestion(MODERATOR, 1, 3),
+        IllegalTransition,
+        "question.merge_target_closed",
+    )
 
 
 # --- roles ----------------------------------------------------------------------------
@@ -172,8 +191,14 @@ def test_merge_into_itself_or_a_closed_question_is_refused(live_demo: State) -> 
 
 @pytest.mark.parametrize(
     "actor",
-    [phone(), operator("long-xuyen"), SECRETARY, DISPLAY, Actor(Role.SPEAKER, speaker_id="khdt"),
-     ORGANISER],
+    [
+        phone(),
+        operator("long-xuyen"),
+        SECRETARY,
+        DISPLAY,
+        Actor(Role.SPEAKER, speaker_id="khdt"),
+        ORGANISER,
+    ],
 )
 def test_only_the_moderator_runs_the_floor(live_demo: State, actor: Actor) -> None:
     refused(live_demo, c.GiveFloor(actor, "tinh", 1), Forbidden, "role.forbidden")
@@ -196,8 +221,12 @@ def test_a_phone_replaying_a_moderator_command_is_refused(live_demo: State) -> N
 
 def test_a_bridge_operator_acts_only_for_its_own_bridge(live_demo: State) -> None:
     op = operator("chau-doc")
-    refused(live_demo, c.SubmitQuestion(op, Q, "k-00000001", "long-xuyen"), Forbidden,
-            "role.other_bridge")
+    refused(
+        live_demo,
+        c.SubmitQuestion(op, Q, "k-00000001", "long-xuyen"),
+        Forbidden,
+        "role.other_bridge",
+    )
     refused(live_demo, c.RequestFloor(op, "long-xuyen"), Forbidden, "role.other_bridge")
     run(live_demo, c.RequestFloor(operator("long-xuyen"), "long-xuyen"))
     refused(live_demo, c.CancelFloorRequest(op, 1), Forbidden, "role.other_bridge")
@@ -207,17 +236,26 @@ def test_a_bridge_operator_acts_only_for_its_own_bridge(live_demo: State) -> Non
 
 def test_an_actor_without_identity_is_refused() -> None:
     state = State()
-    refused(state, c.SubmitQuestion(Actor(Role.ATTENDEE), Q, "k-00000001", "x"), Forbidden,
-            "role.device_missing")
-    refused(state, c.RequestFloor(Actor(Role.BRIDGE_OPERATOR), "x"), Forbidden,
-            "role.bridge_missing")
+    refused(
+        state,
+        c.SubmitQuestion(Actor(Role.ATTENDEE), Q, "k-00000001", "x"),
+        Forbidden,
+        "role.device_missing",
+    )
+    refused(
+        state, c.RequestFloor(Actor(Role.BRIDGE_OPERATOR), "x"), Forbidden, "role.bridge_missing"
+    )
 
 
 def test_only_the_organiser_imports_pre_collected_questions(live_demo: State) -> None:
     qid = submit(live_demo, ORGANISER, "import-0001", "an-phu", origin=Origin.IMPORTED)
     assert live_demo.questions[qid].origin is Origin.IMPORTED
-    refused(live_demo, c.SubmitQuestion(ORGANISER, Q, "import-0002", "an-phu"), InvalidInput,
-            "question.bad_origin")
+    refused(
+        live_demo,
+        c.SubmitQuestion(ORGANISER, Q, "import-0002", "an-phu"),
+        InvalidInput,
+        "question.bad_origin",
+    )
     # a phone cannot claim another origin: whatever it says, it is a phone
     qid = submit(live_demo, phone(), "k-00000009", origin=Origin.PRE_COLLECTED)
     assert live_demo.questions[qid].origin is Origin.PHONE
@@ -249,21 +287,37 @@ def test_question_length_limit_comes_from_configuration() -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "\u202e\u200f"])
 def test_empty_question_is_refused(live_demo: State, text: str) -> None:
-    refused(live_demo, c.SubmitQuestion(phone(), text, "k-00000001", "tinh"), InvalidInput,
-            "input.empty")
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), text, "k-00000001", "tinh"),
+        InvalidInput,
+        "input.empty",
+    )
 
 
 def test_asker_fields_are_bounded(live_demo: State) -> None:
-    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", asker_name="N" * 81),
-            InvalidInput, "input.too_long")
-    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", asker_unit="U" * 121),
-            InvalidInput, "input.too_long")
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", asker_name="N" * 81),
+        InvalidInput,
+        "input.too_long",
+    )
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", asker_unit="U" * 121),
+        InvalidInput,
+        "input.too_long",
+    )
 
 
 @pytest.mark.parametrize("key", ["", "short", "has space!", "x" * 65, "ключ-ключ-ключ"])
 def test_bad_idempotency_keys_are_refused(live_demo: State, key: str) -> None:
-    refused(live_demo, c.SubmitQuestion(phone(), Q, key, "tinh"), InvalidInput,
-            "input.bad_idempotency_key")
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), Q, key, "tinh"),
+        InvalidInput,
+        "input.bad_idempotency_key",
+    )
 
 
 def test_a_retried_submission_is_accepted_once(live_demo: State) -> None:
@@ -294,8 +348,12 @@ def test_a_repeated_command_id_is_accepted_and_changes_nothing(live_demo: State)
     assert decide(live_demo, approve, NOW + timedelta(seconds=30)) == []
     assert live_demo == before
     # without the id it is a new command, and an illegal one
-    refused(live_demo, c.ApproveQuestion(MODERATOR, qid), IllegalTransition,
-            "question.illegal_transition")
+    refused(
+        live_demo,
+        c.ApproveQuestion(MODERATOR, qid),
+        IllegalTransition,
+        "question.illegal_transition",
+    )
 
 
 def test_every_event_of_a_command_carries_its_scoped_id(live_demo: State) -> None:
@@ -322,15 +380,24 @@ def test_another_actors_same_command_id_is_not_a_repeat(live_demo: State) -> Non
 def test_the_role_is_checked_before_the_repeat(live_demo: State) -> None:
     qid = submit(live_demo, phone(), "k-00000001")
     run(live_demo, c.ApproveQuestion(MODERATOR, qid, command_id="cmd-approve-0001"))
-    refused(live_demo, c.ApproveQuestion(phone(), qid, command_id="cmd-approve-0001"),
-            Forbidden, "role.forbidden")
+    refused(
+        live_demo,
+        c.ApproveQuestion(phone(), qid, command_id="cmd-approve-0001"),
+        Forbidden,
+        "role.forbidden",
+    )
 
 
-@pytest.mark.parametrize("command_id", ["short", "has space!", "x" * 65, "ключ-ключ-ключ",
-                                        "a:b:c:d:e:f"])
+@pytest.mark.parametrize(
+    "command_id", ["short", "has space!", "x" * 65, "ключ-ключ-ключ", "a:b:c:d:e:f"]
+)
 def test_malformed_command_ids_are_refused(live_demo: State, command_id: str) -> None:
-    refused(live_demo, c.ApproveQuestion(MODERATOR, 1, command_id=command_id), InvalidInput,
-            "input.bad_command_id")
+    refused(
+        live_demo,
+        c.ApproveQuestion(MODERATOR, 1, command_id=command_id),
+        InvalidInput,
+        "input.bad_command_id",
+    )
 
 
 def test_a_submission_may_carry_a_command_id_beside_its_key(live_demo: State) -> None:
@@ -346,10 +413,18 @@ def test_a_submission_may_carry_a_command_id_beside_its_key(live_demo: State) ->
 
 
 def test_unknown_bridge_and_topic_are_refused(live_demo: State) -> None:
-    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "nowhere"), NotFound,
-            "bridge.not_found")
-    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", topic_id="nope"),
-            NotFound, "topic.not_found")
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), Q, "k-00000001", "nowhere"),
+        NotFound,
+        "bridge.not_found",
+    )
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), Q, "k-00000001", "tinh", topic_id="nope"),
+        NotFound,
+        "topic.not_found",
+    )
 
 
 # --- phases ----------------------------------------------------------------------------------
@@ -370,10 +445,18 @@ def test_phones_may_not_submit_after_the_intake_deadline(intake_demo: State) -> 
 
 def test_nothing_is_submitted_once_closed(live_demo: State) -> None:
     run(live_demo, c.ChangePhase(MODERATOR, Phase.CLOSED))
-    refused(live_demo, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), PhaseRefused,
-            "dialogue.closed")
-    refused(live_demo, c.SubmitQuestion(operator("tinh"), Q, "k-00000001", "tinh"), PhaseRefused,
-            "dialogue.closed")
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"),
+        PhaseRefused,
+        "dialogue.closed",
+    )
+    refused(
+        live_demo,
+        c.SubmitQuestion(operator("tinh"), Q, "k-00000001", "tinh"),
+        PhaseRefused,
+        "dialogue.closed",
+    )
     refused(live_demo, c.ApproveQuestion(MODERATOR, 3), PhaseRefused, "dialogue.closed")
     # the secretary may still complete the record of an answered question
     assert live_demo.dialogue.phase is Phase.CLOSED
@@ -394,13 +477,15 @@ def test_phones_cannot_submit_to_a_draft() -> None:
     state = State()
     run(state, c.CreateDialogue(ORGANISER, "Thử"))
     run(state, c.SetBridgePoint(ORGANISER, "tinh", "Tỉnh"))
-    refused(state, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), PhaseRefused,
-            "dialogue.not_open")
+    refused(
+        state, c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), PhaseRefused, "dialogue.not_open"
+    )
 
 
 def test_commands_before_the_dialogue_exists_are_refused() -> None:
-    refused(State(), c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), NotFound,
-            "dialogue.not_found")
+    refused(
+        State(), c.SubmitQuestion(phone(), Q, "k-00000001", "tinh"), NotFound, "dialogue.not_found"
+    )
 
 
 # --- the floor ---------------------------------------------------------------------------------
@@ -417,40 +502,63 @@ def test_the_floor_needs_a_live_dialogue(intake_demo: State) -> None:
 
 
 def test_timers_are_deadlines(live_demo: State) -> None:
-    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 60), IllegalTransition,
-            "floor.free")
+    refused(
+        live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 60), IllegalTransition, "floor.free"
+    )
     run(live_demo, c.GiveFloor(MODERATOR, "tinh"))
-    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.ANSWER, 60), IllegalTransition,
-            "floor.no_question")
+    refused(
+        live_demo,
+        c.StartTimer(MODERATOR, TimerKind.ANSWER, 60),
+        IllegalTransition,
+        "floor.no_question",
+    )
     run(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 60))
     assert live_demo.floor.question_ends_at == NOW + timedelta(seconds=60)
     run(live_demo, c.ExtendTimer(MODERATOR, TimerKind.QUESTION, 30))
     assert live_demo.floor.question_ends_at == NOW + timedelta(seconds=90)
     run(live_demo, c.StopTimer(MODERATOR, TimerKind.QUESTION))
     assert live_demo.floor.question_ends_at is None
-    refused(live_demo, c.ExtendTimer(MODERATOR, TimerKind.QUESTION, 30), IllegalTransition,
-            "timer.not_running")
-    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 0), InvalidInput,
-            "timer.bad_seconds")
-    refused(live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 3601), InvalidInput,
-            "timer.bad_seconds")
+    refused(
+        live_demo,
+        c.ExtendTimer(MODERATOR, TimerKind.QUESTION, 30),
+        IllegalTransition,
+        "timer.not_running",
+    )
+    refused(
+        live_demo, c.StartTimer(MODERATOR, TimerKind.QUESTION, 0), InvalidInput, "timer.bad_seconds"
+    )
+    refused(
+        live_demo,
+        c.StartTimer(MODERATOR, TimerKind.QUESTION, 3601),
+        InvalidInput,
+        "timer.bad_seconds",
+    )
 
 
 def test_floor_requests_form_a_queue(live_demo: State) -> None:
     run(live_demo, c.RequestFloor(operator("an-phu"), "an-phu", "Có bạn muốn hỏi"))
     run(live_demo, c.RequestFloor(operator("tri-ton"), "tri-ton"))
-    refused(live_demo, c.RequestFloor(operator("an-phu"), "an-phu"), IllegalTransition,
-            "floor_request.already_pending")
+    refused(
+        live_demo,
+        c.RequestFloor(operator("an-phu"), "an-phu"),
+        IllegalTransition,
+        "floor_request.already_pending",
+    )
     assert [r.bridge_id for r in live_demo.pending_floor_requests()] == ["an-phu", "tri-ton"]
     run(live_demo, c.GrantFloorRequest(MODERATOR, 1, question_id=5))
     assert live_demo.floor.holder == "an-phu"
     assert live_demo.floor.question_id == 5
     assert live_demo.floor_requests[1].status.value == "granted"
     run(live_demo, c.DeclineFloorRequest(MODERATOR, 2, "Hết thời gian"))
-    refused(live_demo, c.GrantFloorRequest(MODERATOR, 2), IllegalTransition,
-            "floor_request.not_pending")
-    refused(live_demo, c.RequestFloor(operator("an-phu"), "an-phu"), IllegalTransition,
-            "floor_request.already_holds")
+    refused(
+        live_demo, c.GrantFloorRequest(MODERATOR, 2), IllegalTransition, "floor_request.not_pending"
+    )
+    refused(
+        live_demo,
+        c.RequestFloor(operator("an-phu"), "an-phu"),
+        IllegalTransition,
+        "floor_request.already_holds",
+    )
 
 
 def test_giving_the_floor_to_a_requesting_bridge_grants_its_request(live_demo: State) -> None:
@@ -461,13 +569,21 @@ def test_giving_the_floor_to_a_requesting_bridge_grants_its_request(live_demo: S
 
 
 def test_forward_deadline_cannot_be_in_the_past(live_demo: State) -> None:
-    refused(live_demo, c.ForwardQuestion(MODERATOR, 1, "Sở Y tế", date(2020, 1, 1)),
-            InvalidInput, "forward.deadline_past")
+    refused(
+        live_demo,
+        c.ForwardQuestion(MODERATOR, 1, "Sở Y tế", date(2020, 1, 1)),
+        InvalidInput,
+        "forward.deadline_past",
+    )
 
 
 def test_the_secretary_records_only_what_reached_the_floor(live_demo: State) -> None:
-    refused(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "x"), IllegalTransition,
-            "answer.not_recordable")
+    refused(
+        live_demo,
+        c.RecordAnswerSummary(SECRETARY, 1, "x"),
+        IllegalTransition,
+        "answer.not_recordable",
+    )
     run(live_demo, c.GiveFloor(MODERATOR, "tinh", 1))
     run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Tóm tắt"))
     # saving the same text again (a reconnecting screen) adds nothing to the log
@@ -487,13 +603,20 @@ def test_each_recorded_summary_is_a_new_revision(live_demo: State) -> None:
     assert live_demo.answers[1].revision == 0
     run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời."))
     assert live_demo.answers[1].revision == 1
-    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời: sẽ mở lớp.",
-                                         base_revision=1))
+    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời: sẽ mở lớp.", base_revision=1))
     assert (live_demo.answers[1].summary, live_demo.answers[1].revision) == (
-        "Sở trả lời: sẽ mở lớp.", 2)
+        "Sở trả lời: sẽ mở lớp.",
+        2,
+    )
     # the same text again adds no revision
-    assert decide(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời: sẽ mở lớp.",
-                                                   base_revision=2), NOW) == []
+    assert (
+        decide(
+            live_demo,
+            c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời: sẽ mở lớp.", base_revision=2),
+            NOW,
+        )
+        == []
+    )
 
 
 def test_a_save_without_a_base_revision_is_the_last_write(live_demo: State) -> None:
@@ -508,21 +631,34 @@ def test_a_stale_save_that_keeps_the_stored_text_is_merged(live_demo: State) -> 
     on_the_floor(live_demo)
     run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở LĐTBXH trả lời.", base_revision=0))
     # a second laptop, still on revision 0, saves a text that extends what is stored
-    (event,) = run(live_demo, c.RecordAnswerSummary(
-        SECRETARY, 1, "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề.", base_revision=0))
+    (event,) = run(
+        live_demo,
+        c.RecordAnswerSummary(
+            SECRETARY, 1, "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề.", base_revision=0
+        ),
+    )
     assert isinstance(event, e.AnswerSummaryRecorded)
     assert live_demo.answers[1].summary == "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề."
     assert live_demo.answers[1].revision == 2
     # a stale save of exactly what is stored changes nothing
-    assert decide(live_demo, c.RecordAnswerSummary(
-        SECRETARY, 1, "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề.", base_revision=1), NOW) == []
+    assert (
+        decide(
+            live_demo,
+            c.RecordAnswerSummary(
+                SECRETARY, 1, "Sở LĐTBXH trả lời. Cam kết mở 3 lớp nghề.", base_revision=1
+            ),
+            NOW,
+        )
+        == []
+    )
 
 
 def test_a_stale_save_that_would_lose_text_is_refused(live_demo: State) -> None:
     on_the_floor(live_demo)
     run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời."))
-    run(live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời. Thêm cam kết.",
-                                         base_revision=1))
+    run(
+        live_demo, c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời. Thêm cam kết.", base_revision=1)
+    )
     # a save based on revision 1 that would truncate revision 2
     stale = c.RecordAnswerSummary(SECRETARY, 1, "Sở trả lời. Ý khác.", base_revision=1)
     refused(live_demo, stale, IllegalTransition, "summary.stale")
@@ -626,7 +762,15 @@ def test_a_floor_request_is_granted_under_the_same_picture_rule(live_demo: State
     run(live, c.RequestFloor(operator("chau-doc"), "chau-doc"))
     (request,) = live.pending_floor_requests()
     with pytest.raises(IllegalTransition):
-        decide(live, c.GrantFloorRequest(MODERATOR, request.request_id), NOW,
-               Conditions(feeds={"chau-doc": "failed"}))
-    assert decide(live, c.GrantFloorRequest(MODERATOR, request.request_id, without_feed=True),
-                  NOW, Conditions(feeds={"chau-doc": "failed"}))
+        decide(
+            live,
+            c.GrantFloorRequest(MODERATOR, request.request_id),
+            NOW,
+            Conditions(feeds={"chau-doc": "failed"}),
+        )
+    assert decide(
+        live,
+        c.GrantFloorRequest(MODERATOR, request.request_id, without_feed=True),
+        NOW,
+        Conditions(feeds={"chau-doc": "failed"}),
+    )

@@ -67,14 +67,22 @@ def lifecycle_command(data: st.DataObject, state: State) -> c.Command:
     if state.floor.question_id is not None and data.draw(st.booleans()):
         q = state.floor.question_id
     choices: list[c.Command] = [
-        c.SubmitQuestion(ORGANISER, "Câu hỏi?", f"key-{len(state.questions):08d}", "north",
-                         origin=Origin.PRE_COLLECTED),
+        c.SubmitQuestion(
+            ORGANISER,
+            "Câu hỏi?",
+            f"key-{len(state.questions):08d}",
+            "north",
+            origin=Origin.PRE_COLLECTED,
+        ),
         c.ApproveQuestion(MODERATOR, q),
         c.ApproveQuestion(MODERATOR, q),
         c.RejectQuestion(MODERATOR, q, "Trùng"),
         c.MergeQuestion(MODERATOR, q, data.draw(st.sampled_from(ids))),
-        c.GiveFloor(MODERATOR, data.draw(st.sampled_from(["main", "north"])),
-                    data.draw(st.sampled_from([None, q]))),
+        c.GiveFloor(
+            MODERATOR,
+            data.draw(st.sampled_from(["main", "north"])),
+            data.draw(st.sampled_from([None, q])),
+        ),
         c.SetFloorQuestion(MODERATOR, q),
         c.SetFloorQuestion(MODERATOR, q),
         *[c.ReleaseFloor(MODERATOR)] * 4,

@@ -93,8 +93,9 @@ texts = st.one_of(
     st.text(max_size=40),
 )
 keys = st.sampled_from(["key-aaaaaaaa", "key-bbbbbbbb", "key-cccccccc", "key-dddddddd", "bad"])
-command_ids = st.sampled_from(["", "", "", "cmd-aaaaaaaa", "cmd-bbbbbbbb", "cmd-cccccccc",
-                               "no id!"])
+command_ids = st.sampled_from(
+    ["", "", "", "cmd-aaaaaaaa", "cmd-bbbbbbbb", "cmd-cccccccc", "no id!"]
+)
 """Mostly none; a few ids that repeat (a retried command) and a malformed one."""
 bridges = st.sampled_from(BRIDGES)
 speakers = st.sampled_from((*SPEAKERS, None))
@@ -107,25 +108,40 @@ Builder = Callable[[st.DataObject, Actor, int, int], c.Command]
 # command → (the actors who would naturally issue it, how to build it from
 # drawn data, an actor, a question id and a floor-request id)
 BUILDERS: list[tuple[tuple[Actor, ...], Builder]] = [
-    ((*PHONES, *OPERATORS, ORGANISER), lambda d, a, q, r: c.SubmitQuestion(
-        a, d.draw(texts), d.draw(keys),
-        a.bridge_id if a.bridge_id and d.draw(st.booleans()) else d.draw(bridges),
-        origin=Origin.PRE_COLLECTED,
-        topic_id=d.draw(st.sampled_from((*TOPICS, None))),
-        asker_name=d.draw(st.sampled_from(["", "Lan", "Minh"])))),
+    (
+        (*PHONES, *OPERATORS, ORGANISER),
+        lambda d, a, q, r: c.SubmitQuestion(
+            a,
+            d.draw(texts),
+            d.draw(keys),
+            a.bridge_id if a.bridge_id and d.draw(st.booleans()) else d.draw(bridges),
+            origin=Origin.PRE_COLLECTED,
+            topic_id=d.draw(st.sampled_from((*TOPICS, None))),
+            asker_name=d.draw(st.sampled_from(["", "Lan", "Minh"])),
+        ),
+    ),
     ((MODERATOR,), lambda d, a, q, r: c.ApproveQuestion(a, q)),
     ((MODERATOR,), lambda d, a, q, r: c.ApproveQuestion(a, q)),
-    ((MODERATOR,), lambda d, a, q, r: c.RejectQuestion(a, q, d.draw(st.sampled_from(
-        ["", "Trùng lặp"])))),
+    (
+        (MODERATOR,),
+        lambda d, a, q, r: c.RejectQuestion(a, q, d.draw(st.sampled_from(["", "Trùng lặp"]))),
+    ),
     ((MODERATOR,), lambda d, a, q, r: c.MergeQuestion(a, q, d.draw(st.integers(1, q + 1)))),
     ((MODERATOR,), lambda d, a, q, r: c.MoveQuestion(a, q, d.draw(st.integers(-1, 5)))),
     ((MODERATOR,), lambda d, a, q, r: c.AssignSpeaker(a, q, d.draw(speakers))),
     ((MODERATOR,), lambda d, a, q, r: c.SetPublicList(a, d.draw(st.booleans()))),
     (PHONES, lambda d, a, q, r: c.Vote(a, q)),
     (PHONES, lambda d, a, q, r: c.Vote(a, q)),
-    ((MODERATOR,), lambda d, a, q, r: c.GiveFloor(
-        a, d.draw(bridges), d.draw(st.one_of(st.none(), st.just(q))), d.draw(speakers),
-        d.draw(seconds))),
+    (
+        (MODERATOR,),
+        lambda d, a, q, r: c.GiveFloor(
+            a,
+            d.draw(bridges),
+            d.draw(st.one_of(st.none(), st.just(q))),
+            d.draw(speakers),
+            d.draw(seconds),
+        ),
+    ),
     ((MODERATOR,), lambda d, a, q, r: c.SetFloorQuestion(a, q, d.draw(speakers))),
     ((MODERATOR,), lambda d, a, q, r: c.ReleaseFloor(a)),
     ((MODERATOR,), lambda d, a, q, r: c.StartTimer(a, d.draw(kinds), d.draw(seconds))),
@@ -133,25 +149,48 @@ BUILDERS: list[tuple[tuple[Actor, ...], Builder]] = [
     ((MODERATOR,), lambda d, a, q, r: c.StopTimer(a, d.draw(kinds))),
     ((MODERATOR,), lambda d, a, q, r: c.MarkAnswered(a, q)),
     ((MODERATOR,), lambda d, a, q, r: c.MarkAnswered(a, q)),
-    ((MODERATOR,), lambda d, a, q, r: c.ForwardQuestion(
-        a, q, d.draw(st.sampled_from(["Sở Xây dựng", ""])),
-        d.draw(st.sampled_from([None, date(2024, 4, 5), date(2020, 1, 1)])))),
+    (
+        (MODERATOR,),
+        lambda d, a, q, r: c.ForwardQuestion(
+            a,
+            q,
+            d.draw(st.sampled_from(["Sở Xây dựng", ""])),
+            d.draw(st.sampled_from([None, date(2024, 4, 5), date(2020, 1, 1)])),
+        ),
+    ),
     ((MODERATOR,), lambda d, a, q, r: c.DeferQuestion(a, q)),
-    (OPERATORS, lambda d, a, q, r: c.RequestFloor(
-        a, a.bridge_id if a.bridge_id and d.draw(st.booleans()) else d.draw(bridges))),
+    (
+        OPERATORS,
+        lambda d, a, q, r: c.RequestFloor(
+            a, a.bridge_id if a.bridge_id and d.draw(st.booleans()) else d.draw(bridges)
+        ),
+    ),
     ((*OPERATORS, MODERATOR), lambda d, a, q, r: c.CancelFloorRequest(a, r)),
-    ((MODERATOR,), lambda d, a, q, r: c.GrantFloorRequest(
-        a, r, d.draw(st.one_of(st.none(), st.just(q))))),
+    (
+        (MODERATOR,),
+        lambda d, a, q, r: c.GrantFloorRequest(a, r, d.draw(st.one_of(st.none(), st.just(q)))),
+    ),
     ((MODERATOR,), lambda d, a, q, r: c.DeclineFloorRequest(a, r)),
-    ((SECRETARY,), lambda d, a, q, r: c.RecordAnswerSummary(
-        a, q, d.draw(st.sampled_from(["Sẽ mở thêm lớp.", "", "Sẽ mở thêm lớp. Cam kết.",
-                                      "Ý khác."])),
-        base_revision=d.draw(st.sampled_from([None, 0, 1, 2, 3])))),
-    ((SECRETARY,), lambda d, a, q, r: c.AddCommitment(
-        a, q, "Mở lớp nghề", "Sở LĐTBXH", d.draw(st.sampled_from([None, date(2024, 6, 30)])))),
+    (
+        (SECRETARY,),
+        lambda d, a, q, r: c.RecordAnswerSummary(
+            a,
+            q,
+            d.draw(st.sampled_from(["Sẽ mở thêm lớp.", "", "Sẽ mở thêm lớp. Cam kết.", "Ý khác."])),
+            base_revision=d.draw(st.sampled_from([None, 0, 1, 2, 3])),
+        ),
+    ),
+    (
+        (SECRETARY,),
+        lambda d, a, q, r: c.AddCommitment(
+            a, q, "Mở lớp nghề", "Sở LĐTBXH", d.draw(st.sampled_from([None, date(2024, 6, 30)]))
+        ),
+    ),
     ((SECRETARY,), lambda d, a, q, r: c.RemoveCommitment(a, q, d.draw(st.integers(1, 3)))),
-    ((ORGANISER, MODERATOR), lambda d, a, q, r: c.ChangePhase(
-        a, d.draw(st.sampled_from(list(Phase))))),
+    (
+        (ORGANISER, MODERATOR),
+        lambda d, a, q, r: c.ChangePhase(a, d.draw(st.sampled_from(list(Phase)))),
+    ),
 ]
 
 
@@ -195,8 +234,9 @@ def check_invariants(state: State, submitted: set[int], votes: dict[int, set[str
             target = state.questions[_final(state, question.question_id)]
             for asker in question.askers():
                 assert asker in target.askers(), "a merged asker was lost"
-    approved = {q.question_id for q in state.questions.values()
-                if q.status is QuestionStatus.APPROVED}
+    approved = {
+        q.question_id for q in state.questions.values() if q.status is QuestionStatus.APPROVED
+    }
     assert len(state.queue) == len(set(state.queue))
     assert set(state.queue) == approved
 

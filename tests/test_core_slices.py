@@ -32,7 +32,8 @@ def command_classes() -> set[type[c.Command]]:
 def test_every_command_has_exactly_one_rule_and_one_permission_in_one_slice() -> None:
     commands = command_classes()
     assert commands == {
-        cls for name in c.__all__
+        cls
+        for name in c.__all__
         if isinstance(cls := getattr(c, name), type) and issubclass(cls, c.Command)
     } - {c.Command}
     for cls in commands:

@@ -58,8 +58,12 @@ ARTIFACTS = ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
@@ -83,8 +87,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
     finally:
         code = running.stop()
-        print(f"\nsession-server stopped (exit {code}); last lines:\n"
-              + "\n".join(running.output[-15:]))
+        print(
+            f"\nsession-server stopped (exit {code}); last lines:\n"
+            + "\n".join(running.output[-15:])
+        )
 
 
 @pytest.fixture(scope="module")
@@ -173,14 +179,18 @@ class Screens:
         for who, page in self.pages.items():
             print(f"--- {who}: {page.url}")
             with contextlib.suppress(Exception):
-                print("    link:", page.evaluate(
-                    "document.body && document.body.getAttribute('data-link')"))
-                print("    flash:", page.evaluate(
-                    "(document.getElementById('flash') || {}).textContent"))
-                print("    outbox:", page.evaluate(
-                    "JSON.stringify(Object.entries(localStorage))"))
-                page.screenshot(path=str(failures / f"{self.name}-{_slug(who)}.png"),
-                                full_page=True)
+                print(
+                    "    link:",
+                    page.evaluate("document.body && document.body.getAttribute('data-link')"),
+                )
+                print(
+                    "    flash:",
+                    page.evaluate("(document.getElementById('flash') || {}).textContent"),
+                )
+                print("    outbox:", page.evaluate("JSON.stringify(Object.entries(localStorage))"))
+                page.screenshot(
+                    path=str(failures / f"{self.name}-{_slug(who)}.png"), full_page=True
+                )
 
     def close(self) -> None:
         for context in self.contexts:
@@ -301,8 +311,11 @@ def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
         top = ARTIFACTS / "docs-cut" / f"{name}.png"
         top.parent.mkdir(parents=True, exist_ok=True)
         width = page.evaluate("document.documentElement.clientWidth")
-        page.screenshot(path=str(top), full_page=True,
-                        clip={"x": 0, "y": 0, "width": width, "height": DOCS_MAX_HEIGHT})
+        page.screenshot(
+            path=str(top),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": width, "height": DOCS_MAX_HEIGHT},
+        )
         return top
     return path
 
@@ -319,7 +332,8 @@ def publish_shots(paths: list[Path]) -> None:
 
 def outbox_items(page: Any) -> list[Any]:
     result: list[Any] = page.evaluate(
-        "JSON.parse(localStorage.getItem('outbox:' + location.pathname) || '[]')")
+        "JSON.parse(localStorage.getItem('outbox:' + location.pathname) || '[]')"
+    )
     return result
 
 
@@ -352,8 +366,10 @@ def test_main_path(browser: Any, server: RunningServer, screens: Screens) -> Non
     bridge_name = "TP. Châu Đốc"
     speaker_link = server.links_of("speaker")[0]
     stamp = time.strftime("%H%M%S")
-    question = (f"E2E {stamp}: Tỉnh có hỗ trợ vốn vay khởi nghiệp cho thanh niên nông thôn "
-                f"không? {XSS} Xin cảm ơn.")
+    question = (
+        f"E2E {stamp}: Tỉnh có hỗ trợ vốn vay khởi nghiệp cho thanh niên nông thôn "
+        f"không? {XSS} Xin cảm ơn."
+    )
     summary = "Sở Lao động sẽ mở lớp đào tạo nghề miễn phí và hỗ trợ vay vốn ưu đãi."
     commitment_what = "Mở 3 lớp đào tạo nghề tại Châu Đốc"
     commitment_who = "Sở LĐ-TB&XH"
@@ -363,8 +379,7 @@ def test_main_path(browser: Any, server: RunningServer, screens: Screens) -> Non
         moderator = screens.open("moderator", server.link("moderator").url, **DESKTOP)
         display = screens.open("display", main_hall_display(server).url, **PROJECTOR)
         secretary = screens.open("secretary", server.link("secretary").url, **LAPTOP)
-        bridge = screens.open("bridge", server.link("bridge operator", bridge_name).url,
-                              **LAPTOP)
+        bridge = screens.open("bridge", server.link("bridge operator", bridge_name).url, **LAPTOP)
         speaker = screens.open("speaker", speaker_link.url, **TABLET)
         phone = screens.open("phone", server.link("attendee", bridge_name).url, **PHONE)
         for page in screens.pages.values():
@@ -412,8 +427,11 @@ def test_main_path(browser: Any, server: RunningServer, screens: Screens) -> Non
         # the moderator assigns the speaker
         assign = action_form(moderator.locator("#mod-floor"), "assign_speaker")
         options = assign.locator("select[name=speaker_id] option")
-        values = [o.get_attribute("value") for o in options.all()
-                  if speaker_link.label in (o.text_content() or "")]
+        values = [
+            o.get_attribute("value")
+            for o in options.all()
+            if speaker_link.label in (o.text_content() or "")
+        ]
         assert values, f"no speaker option for {speaker_link.label!r}"
         assign.locator("select[name=speaker_id]").select_option(value=values[0])
         assign.locator("button[type=submit]").click()
@@ -433,7 +451,8 @@ def test_main_path(browser: Any, server: RunningServer, screens: Screens) -> Non
         for part in ("#display .display-question", "#display .countdown"):
             box = display.locator(part).first.bounding_box()
             assert box and box["y"] + box["height"] <= PROJECTOR["viewport"]["height"], (
-                f"{part} is below the bottom of the 1920x1080 display: {box}")
+                f"{part} is below the bottom of the 1920x1080 display: {box}"
+            )
         height = display.evaluate("document.documentElement.scrollHeight")
         if height > PROJECTOR["viewport"]["height"]:
             print(f"hall display content is {height}px tall: below 1080px it is never seen")
@@ -456,28 +475,35 @@ def test_main_path(browser: Any, server: RunningServer, screens: Screens) -> Non
         add.locator("input[name=what]").fill(commitment_what)
         add.locator("input[name=who]").fill(commitment_who)
         add.locator("button[type=submit]").click()
-        expect(secretary.locator(f'#sec-floor article[data-question="{qid}"] .commitments li')
-               ).to_contain_text(commitment_what)
+        expect(
+            secretary.locator(f'#sec-floor article[data-question="{qid}"] .commitments li')
+        ).to_contain_text(commitment_what)
         # the summary is on the server: a second secretary screen sees it
-        second_secretary = screens.add_page("secretary-2", secretary.context,
-                                            server.link("secretary").url)
-        expect(second_secretary.locator(
-            f'#sec-floor article[data-question="{qid}"] textarea[name=summary]'
-        )).to_have_value(summary)
+        second_secretary = screens.add_page(
+            "secretary-2", secretary.context, server.link("secretary").url
+        )
+        expect(
+            second_secretary.locator(
+                f'#sec-floor article[data-question="{qid}"] textarea[name=summary]'
+            )
+        ).to_have_value(summary)
         second_secretary.close()
         del screens.pages["secretary-2"]
 
-        for name, page, full in (("moderator", moderator, True), ("secretary", secretary, True),
-                                 ("bridge-console", bridge, True), ("speaker", speaker, True),
-                                 ("hall-display", display, False)):
+        for name, page, full in (
+            ("moderator", moderator, True),
+            ("secretary", secretary, True),
+            ("bridge-console", bridge, True),
+            ("speaker", speaker, True),
+            ("hall-display", display, False),
+        ):
             paths.append(shot(page, name, full_page=full))
         paths.append(shot(phone, "phone-on-floor", full_page=True))
 
         # the moderator marks it answered; the phone sees it without reload
         phone.evaluate("window.__loadedOnce = true")
         action_form(moderator.locator("#mod-floor"), "mark_answered").locator("button").click()
-        expect(phone.locator(f'#mine li[data-question="{qid}"] .status')
-               ).to_have_text(ANSWERED_VI)
+        expect(phone.locator(f'#mine li[data-question="{qid}"] .status')).to_have_text(ANSWERED_VI)
         assert phone.evaluate("window.__loadedOnce") is True, "the phone page was reloaded"
         record = secretary.locator(f'#sec-record article[data-question="{qid}"]')
         expect(record).to_be_visible()
@@ -485,7 +511,8 @@ def test_main_path(browser: Any, server: RunningServer, screens: Screens) -> Non
         expect(record.locator("textarea[name=summary]")).to_have_value(summary)
         paths.append(shot(phone, "phone", full_page=True))
         assert not horizontal_overflow(phone), (
-            f"the 360 px phone scrolls sideways: {horizontal_overflow(phone)}")
+            f"the 360 px phone scrolls sideways: {horizontal_overflow(phone)}"
+        )
         paths.append(shot(secretary, "secretary-record", full_page=True))
 
         for page in screens.pages.values():
@@ -516,8 +543,10 @@ def organiser_screens(page: Any, server: RunningServer, paths: list[Path]) -> li
     if urlsplit(page.url).path != dashboard:
         flash = page.locator(".flash").all_inner_texts()
         code = answer.status if answer else "no response"
-        return [f"organiser sign-in with the printed password did not reach {dashboard}: "
-                f"the browser is on {page.url} (HTTP {code}), showing {flash}"]
+        return [
+            f"organiser sign-in with the printed password did not reach {dashboard}: "
+            f"the browser is on {page.url} (HTTP {code}), showing {flash}"
+        ]
     paths.append(shot(page, "organiser-dashboard"))
     return []
 
@@ -525,12 +554,15 @@ def organiser_screens(page: Any, server: RunningServer, paths: list[Path]) -> li
 # --- tests 2 and 3: a link drops -----------------------------------------------------
 
 
-def test_phone_link_drop(browser: Any, server: RunningServer, proxy: LinkProxy,
-                         screens: Screens) -> None:
+def test_phone_link_drop(
+    browser: Any, server: RunningServer, proxy: LinkProxy, screens: Screens
+) -> None:
     attendee = server.link("attendee", "Huyện Chợ Mới")
     stamp = time.strftime("%H%M%S")
-    texts = [f"Offline {stamp} A: thư viện xã mở cửa buổi tối được không?",
-             f"Offline {stamp} B: xin thêm sân bóng cho thanh niên ấp Long Điền."]
+    texts = [
+        f"Offline {stamp} A: thư viện xã mở cửa buổi tối được không?",
+        f"Offline {stamp} B: xin thêm sân bóng cho thanh niên ấp Long Điền.",
+    ]
     later = f"Offline {stamp} C: gửi sau khi tải lại trang."
 
     with evidence(screens, server):
@@ -599,8 +631,9 @@ def test_phone_link_drop(browser: Any, server: RunningServer, proxy: LinkProxy,
         assert not screens.errors, screens.errors
 
 
-def test_bridge_link_drop(browser: Any, server: RunningServer, proxy: LinkProxy,
-                          screens: Screens) -> None:
+def test_bridge_link_drop(
+    browser: Any, server: RunningServer, proxy: LinkProxy, screens: Screens
+) -> None:
     bridge_name = "Huyện An Phú"
     stamp = time.strftime("%H%M%S")
     entries = [
@@ -610,8 +643,9 @@ def test_bridge_link_drop(browser: Any, server: RunningServer, proxy: LinkProxy,
 
     with evidence(screens, server):
         moderator = screens.open("moderator", server.link("moderator").url, **DESKTOP)
-        bridge = screens.open("bridge", proxy.url(server.link("bridge operator", bridge_name).url),
-                              **LAPTOP)
+        bridge = screens.open(
+            "bridge", proxy.url(server.link("bridge operator", bridge_name).url), **LAPTOP
+        )
         wait_online(moderator)
         wait_online(bridge)
 
@@ -655,8 +689,9 @@ def test_bridge_link_drop(browser: Any, server: RunningServer, proxy: LinkProxy,
 FAST_HEARTBEAT = "window.SESSION_LINK_TIMING = {ping: 500, silence: 2000};"
 
 
-def test_a_silent_link_is_noticed_and_reopened(browser: Any, server: RunningServer,
-                                               proxy: LinkProxy, screens: Screens) -> None:
+def test_a_silent_link_is_noticed_and_reopened(
+    browser: Any, server: RunningServer, proxy: LinkProxy, screens: Screens
+) -> None:
     """A link that stops carrying anything without closing (a NAT forgetting
     the connection, a cable pulled upstream) shows as lost within seconds;
     what is typed meanwhile waits in the outbox and is sent once."""
@@ -667,7 +702,8 @@ def test_a_silent_link_is_noticed_and_reopened(browser: Any, server: RunningServ
         screens.contexts.append(context)
         context.add_init_script(FAST_HEARTBEAT)
         bridge = screens.add_page(
-            "bridge", context, proxy.url(server.link("bridge operator", "Huyện Tri Tôn").url))
+            "bridge", context, proxy.url(server.link("bridge operator", "Huyện Tri Tôn").url)
+        )
         wait_online(moderator)
         wait_online(bridge)
         proxy.freeze()
@@ -709,9 +745,14 @@ def test_the_secretary_keeps_the_summary_across_a_lost_link_and_a_reload(
         drop_link(secretary.context, proxy)
         wait_not_online(secretary)
         box.fill(summary)
-        eventually(lambda: any(item.get("slot") == f"summary-{question_id}"
-                               for item in outbox_items(secretary)), 5, "the draft to be kept")
-        proxy.block_sockets()                   # the page loads, its socket cannot open yet
+        eventually(
+            lambda: any(
+                item.get("slot") == f"summary-{question_id}" for item in outbox_items(secretary)
+            ),
+            5,
+            "the draft to be kept",
+        )
+        proxy.block_sockets()  # the page loads, its socket cannot open yet
         secretary.context.set_offline(False)
         secretary.reload()
         expect(secretary.locator(f"#summary-{question_id}")).to_have_value(summary)
@@ -729,8 +770,7 @@ def test_the_secretary_keeps_the_summary_across_a_lost_link_and_a_reload(
 # --- plain form posts: the no-JavaScript path and the organiser's sign-in ------------
 
 
-def test_phone_without_javascript(browser: Any, server: RunningServer,
-                                  screens: Screens) -> None:
+def test_phone_without_javascript(browser: Any, server: RunningServer, screens: Screens) -> None:
     """DESIGN §3: every action also works as a plain form post."""
     attendee = server.link("attendee", "Huyện Phú Tân")
     text = f"Không JavaScript {time.strftime('%H%M%S')}: xin lắp wifi miễn phí ở chợ Phú Mỹ."
@@ -743,7 +783,8 @@ def test_phone_without_javascript(browser: Any, server: RunningServer,
         flash = phone.locator("#flash").inner_text()
         assert urlsplit(phone.url).path == attendee.path, (
             f"the post ended on {phone.url} (HTTP {answer.status if answer else '-'}); "
-            f"the page says {flash!r}")
+            f"the page says {flash!r}"
+        )
         expect(question_item(phone, "#mine", text)).to_have_count(1)
 
 

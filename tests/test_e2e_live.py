@@ -78,14 +78,14 @@ def link_token(link: ScreenLink) -> str:
     return link.path.split("/")[2]
 
 
-def api(server: RunningServer, link: ScreenLink, path: str, body: dict[str, Any] | None = None
-        ) -> Any:
+def api(
+    server: RunningServer, link: ScreenLink, path: str, body: dict[str, Any] | None = None
+) -> Any:
     """GET (or POST ``body`` to) ``/api/v1/…`` with ``link`` as the Bearer token."""
     request = urllib.request.Request(
         f"{server.base_url}/api/v1{path}",
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {link_token(link)}",
-                 "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {link_token(link)}", "Content-Type": "application/json"},
         method="POST" if body is not None else "GET",
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -159,7 +159,8 @@ def test_the_summary_being_typed_survives_mark_answered(
         mark = action_form(moderator.locator("#mod-floor"), "mark_answered")
         expect(mark).to_be_visible()
         # count the keystrokes, and note how many had landed when the box moved
-        secretary.evaluate("""(id) => {
+        secretary.evaluate(
+            """(id) => {
             window.__inputs = 0; window.__movedAt = null;
             document.addEventListener('input', () => { window.__inputs += 1; }, true);
             new MutationObserver(() => {
@@ -168,19 +169,21 @@ def test_the_summary_being_typed_survives_mark_answered(
                     window.__movedAt = window.__inputs;
                 }
             }).observe(document.body, {subtree: true, childList: true});
-        }""", box_id)
+        }""",
+            box_id,
+        )
 
         box.click()
         secretary.keyboard.type(saved, delay=20)
         # a pause: this much is saved (a first revision) before the question moves
         eventually(lambda: summary_of(server, qid) == saved, 10, "the first save")
-        secretary.keyboard.type(first[len(saved):], delay=20)
-        mark.locator("button").click()            # the moderator, mid-sentence
-        secretary.keyboard.type(rest, delay=35)   # the secretary goes on typing
+        secretary.keyboard.type(first[len(saved) :], delay=20)
+        mark.locator("button").click()  # the moderator, mid-sentence
+        secretary.keyboard.type(rest, delay=35)  # the secretary goes on typing
 
         moved_at, inputs = secretary.evaluate("[window.__movedAt, window.__inputs]")
         print(f"\nthe summary box moved to the record after {moved_at} of {inputs} keystrokes")
-        expect(box).to_have_value(first + rest)   # not a character lost
+        expect(box).to_have_value(first + rest)  # not a character lost
         assert moved_at is not None, "the editor did not move to the record"
         assert len(first) <= moved_at < inputs, "the move happened while typing"
         expect(secretary.locator("[data-editor-conflict]:visible")).to_have_count(0)
@@ -197,8 +200,11 @@ def test_the_summary_being_typed_survives_mark_answered(
             expect(page.locator("#preserve-stash:visible")).to_have_count(0)
 
         # saved a moment after the last keystroke, whole
-        eventually(lambda: summary_of(server, qid) == first + rest, 10,
-                   "the server to hold the whole summary")
+        eventually(
+            lambda: summary_of(server, qid) == first + rest,
+            10,
+            "the server to hold the whole summary",
+        )
         assert question_by_id(server, qid)["status"] == "answered"
         eventually(lambda: outbox_items(secretary) == [], 10, "the save to be acknowledged")
         expect(secretary.locator(".editor-note-error")).to_have_count(0)
@@ -219,13 +225,14 @@ def test_consent_is_not_carried_over_to_the_next_question(
     mark = stamp()
     named = (f"Phiếu {mark} 1: xin mở thêm điểm tư vấn việc làm ở Tân Châu.", "Trần Thị Mai")
     unnamed = (f"Phiếu {mark} 2: có hỗ trợ học phí cho con hộ nghèo không?", "Lý Văn Hai")
-    phone_named = (f"Điện thoại {mark} 1: bao giờ có sân chơi ở phường Long Thạnh?",
-                   "Phạm Minh Khoa")
+    phone_named = (
+        f"Điện thoại {mark} 1: bao giờ có sân chơi ở phường Long Thạnh?",
+        "Phạm Minh Khoa",
+    )
     phone_unnamed = (f"Điện thoại {mark} 2: xin thêm chuyến xe buýt buổi tối.", "Võ Thị Ngọc")
     with evidence(screens, server):
         free_the_floor(server)
-        bridge = screens.open("bridge", server.link("bridge operator", bridge_name).url,
-                              **LAPTOP)
+        bridge = screens.open("bridge", server.link("bridge operator", bridge_name).url, **LAPTOP)
         phone = screens.open("phone", server.link("attendee", bridge_name).url, **PHONE)
         display = screens.open("display", main_hall_display(server).url, **PROJECTOR)
         for page in (bridge, phone, display):
@@ -241,7 +248,7 @@ def test_consent_is_not_carried_over_to_the_next_question(
             expect(consent).to_be_checked(checked=public)
             form.locator("button[type=submit]").click()
             expect(form.locator("textarea[name=text]")).to_have_value("")
-            expect(consent).not_to_be_checked()   # the next asker starts unnamed
+            expect(consent).not_to_be_checked()  # the next asker starts unnamed
             expect(form.locator("input[name=asker_name]")).to_have_value("")
             expect(question_item(bridge, "#bridge-queue", text)).to_have_count(1)
 
@@ -257,10 +264,17 @@ def test_consent_is_not_carried_over_to_the_next_question(
             expect(ask.locator("textarea[name=text]")).to_have_value("")
             expect(phone_consent).not_to_be_checked()
 
-        eventually(lambda: outbox_items(bridge) == [] and outbox_items(phone) == [], 10,
-                   "both outboxes to empty")
-        for (text, name), public in ((named, True), (unnamed, False),
-                                     (phone_named, True), (phone_unnamed, False)):
+        eventually(
+            lambda: outbox_items(bridge) == [] and outbox_items(phone) == [],
+            10,
+            "both outboxes to empty",
+        )
+        for (text, name), public in (
+            (named, True),
+            (unnamed, False),
+            (phone_named, True),
+            (phone_unnamed, False),
+        ):
             asker = question_by_text(server, text)["askers"][0]
             assert asker["name"] == name
             assert asker["public"] is public, f"{name}: public={asker['public']}, not {public}"
@@ -269,8 +283,9 @@ def test_consent_is_not_carried_over_to_the_next_question(
         for (text, name), public in ((unnamed, False), (named, True)):
             qid = question_by_text(server, text)["question_id"]
             command(server, "approve_question", question_id=qid)
-            command(server, "give_floor", bridge_id="tan-chau", question_id=qid,
-                    question_seconds=90)
+            command(
+                server, "give_floor", bridge_id="tan-chau", question_id=qid, question_seconds=90
+            )
             expect(display.locator("#display .display-question")).to_have_text(text)
             asker = display.locator("#display .display-asker")
             if public:
@@ -305,11 +320,14 @@ def test_a_vote_changes_one_item_of_the_public_list(
         # more than 20 approved questions, one findable only by search
         operator = server.link("bridge operator", bridge_name)
         queue = full_state(server)["queue"]
-        extra = [f"Câu {word} {n}: đề nghị tỉnh hỗ trợ thanh niên học ngoại ngữ." for n in
-                 range(max(0, 27 - len(queue)) + 1)]
+        extra = [
+            f"Câu {word} {n}: đề nghị tỉnh hỗ trợ thanh niên học ngoại ngữ."
+            for n in range(max(0, 27 - len(queue)) + 1)
+        ]
         for n, text in enumerate(extra):
-            made = api(server, operator, "/questions",
-                       {"text": text, "idempotency_key": f"{word}-{n}"})
+            made = api(
+                server, operator, "/questions", {"text": text, "idempotency_key": f"{word}-{n}"}
+            )
             command(server, "approve_question", question_id=made["question_id"])
         command(server, "set_public_list", open=True)
         total = len(full_state(server)["queue"])
@@ -326,7 +344,7 @@ def test_a_vote_changes_one_item_of_the_public_list(
             socket.on("framereceived", on_frame)
 
         first.on("websocket", on_socket)
-        first.reload()                     # its socket now opens under the capture
+        first.reload()  # its socket now opens under the capture
         second = screens.open("phone-2", server.link("attendee", "Huyện Tri Tôn").url, **PHONE)
         wait_online(first)
         wait_online(second)
@@ -350,13 +368,16 @@ def test_a_vote_changes_one_item_of_the_public_list(
         # the vote's broadcast is the message that brings its position
         update = [(size, text) for size, text in frames[mark:] if f'data-seq="{seq}"' in text]
         update_bytes = sum(size for size, _ in update)
-        print(f"\na vote cost the other phone {update_bytes} bytes in {len(update)} message(s); "
-              f"its whole public list is {whole_list} bytes")
+        print(
+            f"\na vote cost the other phone {update_bytes} bytes in {len(update)} message(s); "
+            f"its whole public list is {whole_list} bytes"
+        )
         assert len(update) == 1, "the vote reached the first phone in one message"
         assert update_bytes < VOTE_BYTES_MAX, update[0][1][:400]
         assert f'id="{target}"' in update[0][1]
         assert not any('id="public-list"' in text for _, text in frames[mark:]), (
-            "the whole list was sent again")
+            "the whole list was sent again"
+        )
 
         # an approval (its question too new for the top 20) costs a phone the count alone
         late = f"Câu {word} muộn: xin mở lớp kỹ năng số cho thanh niên."
@@ -384,9 +405,13 @@ def test_a_vote_changes_one_item_of_the_public_list(
         expect(first.locator("#pq-found")).to_contain_text(f"Từ câu thứ 21 trong {total}")
         expect(found).to_have_count(min(20, total - 20))
         shown = set(list_ids(first))
-        assert not {f"pq-{li.removeprefix('pf-')}" for li in
-                    first.eval_on_selector_all("#pq-found li", "els => els.map(e => e.id)")
-                    } & shown, "'more' starts after the 20 shown"
+        assert (
+            not {
+                f"pq-{li.removeprefix('pf-')}"
+                for li in first.eval_on_selector_all("#pq-found li", "els => els.map(e => e.id)")
+            }
+            & shown
+        ), "'more' starts after the 20 shown"
         expect(first.locator("#pq-list > li")).to_have_count(20)
 
         # a question found by "more" can be upvoted from there
@@ -395,8 +420,11 @@ def test_a_vote_changes_one_item_of_the_public_list(
         had = question_by_id(server, picked)["votes"]
         pick.locator("button[type=submit]").click()
         expect(first.locator("#flash.flash-ok")).to_be_visible()
-        eventually(lambda: question_by_id(server, picked)["votes"] == had + 1, 5,
-                   "the vote from the found list to count")
+        eventually(
+            lambda: question_by_id(server, picked)["votes"] == had + 1,
+            5,
+            "the vote from the found list to count",
+        )
 
         # the moderator closes the list: it goes, search results and all, and
         # nothing is left over in the holding box
@@ -437,8 +465,9 @@ def test_hall_displays_follow_the_floor_while_one_reconnects(
     links = server.links_of("hall display")
     with evidence(screens, server):
         free_the_floor(server)
-        steady = [screens.open(f"display-{n}", link.url, **PROJECTOR)
-                  for n, link in enumerate(links[:2])]
+        steady = [
+            screens.open(f"display-{n}", link.url, **PROJECTOR) for n, link in enumerate(links[:2])
+        ]
         flapping = screens.open("display-flapping", proxy.url(links[2].url), **PROJECTOR)
         for page in (*steady, flapping):
             wait_online(page)
@@ -454,23 +483,32 @@ def test_hall_displays_follow_the_floor_while_one_reconnects(
                 assert proxy.cut() > 0
                 cuts += 1
             bridge = bridges[n % len(bridges)]
-            command(server, "give_floor", bridge_id=bridge, question_id=queue[n % 5],
-                    question_seconds=90)
+            command(
+                server,
+                "give_floor",
+                bridge_id=bridge,
+                question_id=queue[n % 5],
+                question_seconds=90,
+            )
             for page in steady:
                 expect(page.locator("#display .display-holder")).to_contain_text(names[bridge])
             command(server, "release_floor")
             for page in steady:
                 expect(page.locator("#display .display-holder")).to_have_count(0)
-        command(server, "give_floor", bridge_id="chau-doc", question_id=queue[0],
-                question_seconds=90)
+        command(
+            server, "give_floor", bridge_id="chau-doc", question_id=queue[0], question_seconds=90
+        )
         wait_online(flapping, timeout=RECONNECT_MS)
         truth = screens.open("display-fresh", links[3].url, **PROJECTOR)
         wait_online(truth)
         want = floor_shown(truth)
         assert want["holder"] and names["chau-doc"] in want["holder"]
         for page in (*steady, flapping):
-            eventually(lambda p=page: floor_shown(p) == want, LIVE_MS / 1000,
-                       f"{page.url} to show the floor a fresh page shows")
+            eventually(
+                lambda p=page: floor_shown(p) == want,
+                LIVE_MS / 1000,
+                f"{page.url} to show the floor a fresh page shows",
+            )
         print(f"\n{cuts} link drops of the third display over 25 floor moves")
         command(server, "release_floor")
         assert not screens.errors, screens.errors

@@ -60,8 +60,9 @@ def browser() -> Iterator[Any]:
     from playwright import sync_api
 
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=[*CHROMIUM_ARGS, *MEDIA_ARGS])
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
+        )
         try:
             yield chromium
         finally:
@@ -119,7 +120,9 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
         display.goto(server.base_url + server.link("hall display", ELSEWHERE).path)
         display.wait_for_function(
             "() => { const v = document.getElementById('program');"
-            " return v && v.videoWidth > 0 && v.currentTime > 0; }", timeout=20_000)
+            " return v && v.videoWidth > 0 && v.currentTime > 0; }",
+            timeout=20_000,
+        )
         first = display.evaluate(PLAYING)
         time.sleep(1.5)
         later = display.evaluate(PLAYING)
@@ -130,7 +133,8 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
         moderator = moderator_ctx.new_page()
         moderator.goto(server.base_url + server.link("moderator").path)
         moderator.wait_for_selector(
-            '#media-health tr[data-bridge="long-xuyen"][data-state="live"]', timeout=10_000)
+            '#media-health tr[data-bridge="long-xuyen"][data-state="live"]', timeout=10_000
+        )
         moderator.select_option("#mod-floor select[name=bridge_id]", "long-xuyen")
         moderator.click("#mod-floor button.primary")
         moderator.wait_for_selector("#mod-floor.floor-held", timeout=10_000)

@@ -36,8 +36,7 @@ DRAFT = c.SetConclusionDraft(
     authority_lines=("TM. Ủy ban nhân dân", "KT. Chủ tịch"),
     signer_position="Phó Chủ tịch",
     signer_name="Trần Quang Vinh",
-    recipients=("Bộ Nội vụ", "TT: Tỉnh ủy, HĐND tỉnh", "Các sở, ban, ngành tỉnh",
-                "Lưu: VT, KGVX"),
+    recipients=("Bộ Nội vụ", "TT: Tỉnh ủy, HĐND tỉnh", "Các sở, ban, ngành tỉnh", "Lưu: VT, KGVX"),
 )
 
 
@@ -57,7 +56,9 @@ def _text(document: Document) -> str:
 def _runs(paragraphs: list[Paragraph]) -> list[tuple[str, float | None, bool | None, bool | None]]:
     return [
         (r.text, r.font.size.pt if r.font.size else None, r.bold, r.italic)
-        for p in paragraphs for r in p.runs if r.text.strip()
+        for p in paragraphs
+        for r in p.runs
+        if r.text.strip()
     ]
 
 
@@ -77,8 +78,10 @@ def test_the_page_is_a4_with_the_decree_margins(doc: Document) -> None:
     assert abs(section.page_width.mm - 210) < 0.5
     assert abs(section.page_height.mm - 297) < 0.5
     margins = {
-        "top": section.top_margin, "bottom": section.bottom_margin,
-        "left": section.left_margin, "right": section.right_margin,
+        "top": section.top_margin,
+        "bottom": section.bottom_margin,
+        "left": section.left_margin,
+        "right": section.right_margin,
     }
     ranges = {"top": (20, 25), "bottom": (20, 25), "left": (30, 35), "right": (15, 20)}
     for side, (low, high) in ranges.items():
@@ -105,7 +108,7 @@ def test_every_run_is_times_new_roman_and_the_body_is_13_to_14_pt(doc: Document)
 def test_the_header_table(doc: Document) -> None:
     header: Table = doc.tables[0]
     assert len(header.rows) == 2 and len(header.columns) == 2
-    assert "w:val=\"nil\"" in header._tbl.xml  # borderless
+    assert 'w:val="nil"' in header._tbl.xml  # borderless
     issuer = header.cell(0, 0)
     lines = [p.text for p in issuer.paragraphs if p.text]
     assert lines == ["ỦY BAN NHÂN DÂN", "TỈNH AN GIANG"]
@@ -183,10 +186,17 @@ def test_signature_block_and_recipients(doc: Document) -> None:
     assert heading.text == "Nơi nhận:" and heading.bold and heading.italic
     assert heading.font.size is not None and heading.font.size.pt == 12
     lines = [p.text for p in left.paragraphs[1:]]
-    assert lines == ["- Bộ Nội vụ;", "- TT: Tỉnh ủy, HĐND tỉnh;", "- Các sở, ban, ngành tỉnh;",
-                     "- Lưu: VT, KGVX."]
-    assert all(r.font.size is not None and r.font.size.pt == 11
-               for p in left.paragraphs[1:] for r in p.runs)
+    assert lines == [
+        "- Bộ Nội vụ;",
+        "- TT: Tỉnh ủy, HĐND tỉnh;",
+        "- Các sở, ban, ngành tỉnh;",
+        "- Lưu: VT, KGVX.",
+    ]
+    assert all(
+        r.font.size is not None and r.font.size.pt == 11
+        for p in left.paragraphs[1:]
+        for r in p.runs
+    )
     signed = [p.text for p in right.paragraphs if p.text]
     assert signed == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Quang Vinh"]
     assert all(r.bold for p in right.paragraphs for r in p.runs)
@@ -268,7 +278,9 @@ def test_sample_docx_and_pdf(state: State) -> None:
         pytest.skip("LibreOffice (soffice) is not installed")
     subprocess.run(
         [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(ARTIFACTS), str(target)],
-        check=True, capture_output=True, timeout=180,
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     pdf = ARTIFACTS / "conclusion-sample.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")

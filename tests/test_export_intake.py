@@ -17,8 +17,15 @@ from session_server.export.intake import MAX_CELL, plan_import, read_table
 from tests.conftest import NOW
 
 ORGANISER = Actor(Role.ORGANISER)
-HEADER = ["Cơ quan, đơn vị", "Người hỏi", "Điểm cầu", "Nhóm vấn đề", "Câu hỏi", "Ghi chú",
-          "Đồng ý nêu tên"]
+HEADER = [
+    "Cơ quan, đơn vị",
+    "Người hỏi",
+    "Điểm cầu",
+    "Nhóm vấn đề",
+    "Câu hỏi",
+    "Ghi chú",
+    "Đồng ý nêu tên",
+]
 
 AWKWARD = (
     "Vốn vay, lãi suất và thời hạn?",
@@ -37,11 +44,11 @@ AWKWARD = (
     "'Dấu nháy đơn' và \\ dấu gạch chéo ngược",
 )
 PEOPLE = (
-    ("Nguyễn Văn \"Tèo\", A", "Đoàn xã Mỹ Hòa; ấp 3"),
+    ('Nguyễn Văn "Tèo", A', "Đoàn xã Mỹ Hòa; ấp 3"),
     ("Lê Thị Ánh", "=Chi đoàn B"),
     ("@Trần Quốc Bảo", "Đoàn trường THPT Thoại Ngọc Hầu\tlớp 12A1"),
     ("", ""),
-    ("Néang Sa Rết", "Hội LHTN \"Việt Nam\", huyện Tri Tôn"),
+    ("Néang Sa Rết", 'Hội LHTN "Việt Nam", huyện Tri Tôn'),
 )
 
 
@@ -51,15 +58,33 @@ def _rows() -> list[list[str]]:
     and topics (some with commas)."""
     rows: list[list[str]] = []
     for n in range(60):
-        rows.append([f"Đoàn xã {n}", f"Người hỏi {n}", "tinh", "viec-lam",
-                     f"Câu hỏi bình thường số {n} về việc làm", "", ""])
+        rows.append(
+            [
+                f"Đoàn xã {n}",
+                f"Người hỏi {n}",
+                "tinh",
+                "viec-lam",
+                f"Câu hỏi bình thường số {n} về việc làm",
+                "",
+                "",
+            ]
+        )
     for n, text in enumerate(AWKWARD * 3):
         name, unit = PEOPLE[n % len(PEOPLE)]
         bridge_id, bridge_name = DEMO_BRIDGES[n % len(DEMO_BRIDGES)][:2]
         topic_id, topic_name = DEMO_TOPICS[n % len(DEMO_TOPICS)]
         note = AWKWARD[(n + 5) % len(AWKWARD)]
-        rows.append([unit, name, bridge_name if n % 2 else bridge_id,
-                     topic_id if n % 3 else topic_name, text, note, "x" if n % 2 else ""])
+        rows.append(
+            [
+                unit,
+                name,
+                bridge_name if n % 2 else bridge_id,
+                topic_id if n % 3 else topic_name,
+                text,
+                note,
+                "x" if n % 2 else "",
+            ]
+        )
     long_question = ('Dài "quá", phải không;\t' * 50)[:1000].strip()
     long_note = ('Ghi chú, "dài";\tcó\nhai hàng ' * 1000)[:MAX_CELL]  # cp1258 as it is
     assert len(long_note) == MAX_CELL
@@ -109,8 +134,7 @@ FILES = [
 
 
 @pytest.mark.parametrize(("encoding", "delimiter"), FILES)
-def test_every_cell_comes_back_as_written(live_demo: State, encoding: str,
-                                          delimiter: str) -> None:
+def test_every_cell_comes_back_as_written(live_demo: State, encoding: str, delimiter: str) -> None:
     rows = [HEADER, *_rows()]
     if encoding == "cp1258":
         rows = [[_cp1258_text(cell) for cell in row] for row in rows]
@@ -122,8 +146,8 @@ def test_every_cell_comes_back_as_written(live_demo: State, encoding: str,
     header, body, warnings = read_table(data, filename)
     table = [header, *body]
     if encoding == "xlsx":  # a read-only sheet pads every row with empty cells
-        assert all(not any(row[len(HEADER):]) for row in table)
-        table = [row[:len(HEADER)] for row in table]
+        assert all(not any(row[len(HEADER) :]) for row in table)
+        table = [row[: len(HEADER)] for row in table]
     assert table == rows  # every cell, no column shifted
     assert bool(warnings) == (encoding == "cp1258")
 
@@ -134,21 +158,38 @@ def test_every_cell_comes_back_as_written(live_demo: State, encoding: str,
     if encoding == "cp1258":
         bridges = {_cp1258_text(name): key for name, key in bridges.items()}
         topics = {_cp1258_text(name): key for name, key in topics.items()}
-    got = [(c.text, c.asker_name, c.asker_unit, c.bridge_id, c.topic_id, c.asker_public)
-           for _, c in plan.commands]
-    want = [(row[4], row[1], row[0], bridges.get(row[2], row[2] or "tinh"),
-             topics.get(row[3], row[3] or None), row[6] != "")
-            for row in rows[1:]]
+    got = [
+        (c.text, c.asker_name, c.asker_unit, c.bridge_id, c.topic_id, c.asker_public)
+        for _, c in plan.commands
+    ]
+    want = [
+        (
+            row[4],
+            row[1],
+            row[0],
+            bridges.get(row[2], row[2] or "tinh"),
+            topics.get(row[3], row[3] or None),
+            row[6] != "",
+        )
+        for row in rows[1:]
+    ]
     assert got == want
-    formulas = [number for number, row in enumerate(rows[1:], start=2)
-                if any(cell[:1] in "=+-@" and cell[:2] != "- " for cell in row if cell)]
+    formulas = [
+        number
+        for number, row in enumerate(rows[1:], start=2)
+        if any(cell[:1] in "=+-@" and cell[:2] != "- " for cell in row if cell)
+    ]
     assert plan.formula_rows == formulas
 
 
-@pytest.mark.parametrize("line", [
-    'A,B,tinh,viec-lam,"Câu hỏi chưa đóng ngoặc\r\nA,B,tinh,viec-lam,Câu hỏi sau\r\n',
-    'A,B,tinh,viec-lam,"Câu hỏi" có chữ sau dấu ngoặc\r\n',
-], ids=["open", "out-of-place"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        'A,B,tinh,viec-lam,"Câu hỏi chưa đóng ngoặc\r\nA,B,tinh,viec-lam,Câu hỏi sau\r\n',
+        'A,B,tinh,viec-lam,"Câu hỏi" có chữ sau dấu ngoặc\r\n',
+    ],
+    ids=["open", "out-of-place"],
+)
 def test_a_quote_open_or_out_of_place_refuses_the_file_at_its_row(line: str) -> None:
     rows = 'Đơn vị,Người hỏi,Điểm cầu,Nhóm vấn đề,Câu hỏi\r\nA,B,tinh,viec-lam,"Hai\r\ndòng"\r\n'
     with pytest.raises(InvalidInput) as refused:
@@ -163,6 +204,9 @@ def test_a_row_with_more_cells_than_the_header_is_refused(live_demo: State) -> N
     plan = plan_import(live_demo, content.encode(), "cau-hoi.csv", ORGANISER, NOW)
     assert [command.text for _, command in plan.commands] == ["Vốn vay; lãi suất?"]
     assert [(error.row, error.en) for error in plan.errors] == [
-        (3, "This row has cells past the header's last column (column 1): a delimiter or a "
-            "double quote may be wrong."),
+        (
+            3,
+            "This row has cells past the header's last column (column 1): a delimiter or a "
+            "double quote may be wrong.",
+        ),
     ]

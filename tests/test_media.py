@@ -55,14 +55,18 @@ class Day:
     def signal(self, actor: Actor) -> Any:
         async def send(message: dict[str, Any]) -> dict[str, Any]:
             return await self.media.signal(actor, None, message)
+
         return send
 
     async def publish(self, bridge: str, luma: int, hz: float) -> Publisher:
         peer = Publisher(luma, hz)
         self.peers.append(peer)
         await peer.start(self.signal(operator(bridge)))
-        await wait_for(lambda: self.media.health.get(bridge) is not None
-                       and self.media.health[bridge].live, 10, f"{bridge} live")
+        await wait_for(
+            lambda: self.media.health.get(bridge) is not None and self.media.health[bridge].live,
+            10,
+            f"{bridge} live",
+        )
         return peer
 
     async def view(self, bridge: str) -> Display:
@@ -89,10 +93,12 @@ async def day(tmp_path: Path) -> AsyncIterator[Day]:
         if "day" in holder:
             holder["day"].changes += 1
 
-    manager = MediaManager(DEMO_DIALOGUE_ID, recordings_dir=tmp_path, execute=execute,
-                           changed=changed)
+    manager = MediaManager(
+        DEMO_DIALOGUE_ID, recordings_dir=tmp_path, execute=execute, changed=changed
+    )
     session.listeners.append(
-        lambda records, rebuilt: manager.on_records(records, rebuilt, session.state))
+        lambda records, rebuilt: manager.on_records(records, rebuilt, session.state)
+    )
     manager.start(session.state)
     the_day = holder["day"] = Day(session, manager)
     try:
@@ -113,14 +119,18 @@ async def test_the_floor_switches_every_display_to_its_holder(day: Day) -> None:
     await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
     screen = await day.view(OTHER)
     # nobody holds the floor: the displays show the main venue
-    await wait_for(lambda: mostly(screen.brightness_since(time.monotonic() - 0.5), 40, 80),
-                   5, "the main venue's picture")
+    await wait_for(
+        lambda: mostly(screen.brightness_since(time.monotonic() - 0.5), 40, 80),
+        5,
+        "the main venue's picture",
+    )
 
     question = day.session.state.queue[0]
     given = time.monotonic()
     await day.run(c.GiveFloor(MODERATOR, DISTRICT, question_id=question))
-    await wait_for(lambda: any(v > 180 for v in screen.brightness_since(given)), 5,
-                   "the district's picture")
+    await wait_for(
+        lambda: any(v > 180 for v in screen.brightness_since(given)), 5, "the district's picture"
+    )
     first_bright = next(at for at, luma, _, _ in screen.frames if at >= given and luma > 180)
     assert first_bright - given < 1.0, "the switch took a second or more"
     await asyncio.sleep(1.0)
@@ -129,8 +139,11 @@ async def test_the_floor_switches_every_display_to_its_holder(day: Day) -> None:
     back = time.monotonic()
     await day.run(c.MarkAnswered(MODERATOR, question))  # the floor comes back with it
     await day.run(c.GiveFloor(MODERATOR, MAIN_BRIDGE))
-    await wait_for(lambda: any(v < 80 for v in screen.brightness_since(back)), 5,
-                   "the main venue's picture again")
+    await wait_for(
+        lambda: any(v < 80 for v in screen.brightness_since(back)),
+        5,
+        "the main venue's picture again",
+    )
     first_dark = next(at for at, luma, _, _ in screen.frames if at >= back and luma < 80)
     assert first_dark - back < 1.0
 
@@ -169,8 +182,8 @@ async def test_each_floor_segment_is_recorded_and_linked_to_its_question(
     first, second = state.queue[0], state.queue[1]
     await day.run(c.GiveFloor(MODERATOR, DISTRICT, question_id=first))
     await asyncio.sleep(2.0)
-    await day.run(c.MarkAnswered(MODERATOR, first))    # segment 1 ends, the floor is free
-    await day.run(c.GiveFloor(MODERATOR, DISTRICT))     # segment 2: no question yet…
+    await day.run(c.MarkAnswered(MODERATOR, first))  # segment 1 ends, the floor is free
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT))  # segment 2: no question yet…
     await day.run(c.SetFloorQuestion(MODERATOR, second))  # …segment 3: the second question
     await asyncio.sleep(3.0)
     await day.run(c.ReleaseFloor(MODERATOR))
@@ -228,8 +241,14 @@ async def test_floor_not_given_to_a_bridge_without_a_live_feed_unless_confirmed(
 
 async def test_link_health_is_measured(day: Day) -> None:
     publisher = await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
-    await wait_for(lambda: day.media.health[DISTRICT].rtt_ms is not None
-                   and day.media.health[DISTRICT].kbps is not None, 6, "measured health")
+    await wait_for(
+        lambda: (
+            day.media.health[DISTRICT].rtt_ms is not None
+            and day.media.health[DISTRICT].kbps is not None
+        ),
+        6,
+        "measured health",
+    )
     health = day.media.health[DISTRICT]
     assert 0 <= (health.rtt_ms or 0) < 200, health
     assert (health.kbps or 0) > 50, health
@@ -246,8 +265,13 @@ async def test_media_signaling_checks_the_role_and_the_offer(day: Day) -> None:
         await day.media.signal(operator(OTHER), None, {**offer, "op": "view"})
     with pytest.raises(Forbidden):
         await day.media.signal(Actor(Role.ATTENDEE, OTHER, device_id="d"), None, offer)
-    for bad in ({**offer, "sdp": ""}, {**offer, "sdp": "x" * 20_000}, {**offer, "sdp": 5},
-                {**offer, "op": "hack"}, {**offer, "sdp": "not an sdp at all"}):
+    for bad in (
+        {**offer, "sdp": ""},
+        {**offer, "sdp": "x" * 20_000},
+        {**offer, "sdp": 5},
+        {**offer, "op": "hack"},
+        {**offer, "sdp": "not an sdp at all"},
+    ):
         with pytest.raises(InvalidInput):
             await day.media.signal(operator(OTHER), None, bad)
     assert day.media.publishers == {}

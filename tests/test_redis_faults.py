@@ -154,8 +154,9 @@ async def test_a_process_remembering_lost_history_cannot_append_over_the_new_one
         await b.load()
         await b.execute_all(demo_commands(NOW, live=False), NOW)
         while b.seq < old_seq:
-            await b.execute(c.SubmitQuestion(phone(f"p{b.seq}"), f"Câu {b.seq}?",
-                                             f"k-{b.seq:08d}", "tinh"), NOW)
+            await b.execute(
+                c.SubmitQuestion(phone(f"p{b.seq}"), f"Câu {b.seq}?", f"k-{b.seq:08d}", "tinh"), NOW
+            )
         assert b.seq == old_seq and b.epoch != old_epoch
         # A still believes the old history, at the same position as B's log
         outcome = await a.execute(
@@ -260,8 +261,9 @@ UVLOOP_RESET = RuntimeError(
 
 TRANSPORT_ERRORS = [
     pytest.param(UVLOOP_RESET, id="uvloop-handler-closed"),
-    pytest.param(AttributeError("'NoneType' object has no attribute 'writelines'"),
-                 id="writer-gone"),
+    pytest.param(
+        AttributeError("'NoneType' object has no attribute 'writelines'"), id="writer-gone"
+    ),
     pytest.param(asyncio.IncompleteReadError(b"", 1), id="incomplete-read"),
     pytest.param(ConnectionResetError(104, "Connection reset by peer"), id="reset-by-peer"),
 ]
@@ -288,8 +290,11 @@ def redis_app(url: str, timeout: float = 1.0) -> Starlette:
 
 
 def post_command(client: TestClient, app: Starlette, **body: Any) -> Any:
-    return client.post("/api/v1/commands", json=body,
-                       headers={"Authorization": f"Bearer {token(app, 'moderator01')}"})
+    return client.post(
+        "/api/v1/commands",
+        json=body,
+        headers={"Authorization": f"Bearer {token(app, 'moderator01')}"},
+    )
 
 
 def append_sha(app: Starlette) -> bytes:
@@ -338,8 +343,10 @@ def test_a_reset_connection_is_503_with_the_bilingual_body_never_500(
     app = redis_app(volatile_server.url)
     faults = ResetOnWrite(monkeypatch, volatile_server)
     with TestClient(app, raise_server_exceptions=False) as client:
-        assert post_command(client, app, action="move_question", question_id=1,
-                            position=0).status_code == 200
+        assert (
+            post_command(client, app, action="move_question", question_id=1, position=0).status_code
+            == 200
+        )
         faults.arm(error, append_sha(app))
         refused = post_command(client, app, action="move_question", question_id=1, position=1)
         assert faults.raised == 1
@@ -363,17 +370,25 @@ def test_a_reset_connection_is_503_with_the_bilingual_body_never_500(
         (redis.TimeoutError("Timeout reading from 127.0.0.1:6379"), True),
         (redis.exceptions.InvalidResponse("Protocol Error: b'\\x00'"), True),
         (reply("OOM command not allowed when used memory > 'maxmemory'."), True),
-        (reply("MISCONF Redis is configured to save RDB snapshots, but it's currently unable "
-               "to persist to disk."), True),
+        (
+            reply(
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable "
+                "to persist to disk."
+            ),
+            True,
+        ),
         (reply("READONLY You can't write against a read only replica."), True),
         (reply("LOADING Redis is loading the dataset in memory"), True),
-        (reply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
-               "'no'."), True),
+        (
+            reply(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+            ),
+            True,
+        ),
         (reply("NOREPLICAS Not enough good replicas to write."), True),
         (reply("BUSY Redis is busy running a script."), True),
         (reply("WRONGTYPE Operation against a key holding the wrong kind of value"), False),
-        (reply("ERR user_script:3: Script attempted to access nonexistent global variable"),
-         False),
+        (reply("ERR user_script:3: Script attempted to access nonexistent global variable"), False),
         (reply("NOPERM this user has no permissions to run the 'evalsha' command"), False),
         (redis.DataError("Invalid input of type: 'dict'."), False),
     ],
@@ -426,8 +441,11 @@ def stored_events(url: str) -> list[Record]:
 
 
 def approvals_of(url: str, question_id: int) -> list[Record]:
-    return [r for r in stored_events(url)
-            if isinstance(r.event, QuestionApproved) and r.event.question_id == question_id]
+    return [
+        r
+        for r in stored_events(url)
+        if isinstance(r.event, QuestionApproved) and r.event.question_id == question_id
+    ]
 
 
 @pytest.fixture
@@ -454,8 +472,10 @@ def test_an_approval_stored_before_a_hang_is_answered_as_done_once(
         assert relay.held == lost
         assert answer.status_code == 200, answer.text
         assert answer.json()["events"] == ["QuestionApproved"]
-        state = client.get(f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state",
-                           headers={"Authorization": f"Bearer {token(app, 'moderator01')}"})
+        state = client.get(
+            f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state",
+            headers={"Authorization": f"Bearer {token(app, 'moderator01')}"},
+        )
         (q3,) = [q for q in state.json()["questions"] if q["question_id"] == 3]
         assert q3["status"] == "approved"
     assert len(approvals_of(volatile_server.url, 3)) == 1
@@ -479,9 +499,11 @@ def test_a_submission_stored_before_a_hang_is_answered_created_once(
         assert relay.held == lost
         assert answer.status_code == 201, answer.text
         question_id = answer.json()["question_id"]
-    submitted = [r.event for r in stored_events(volatile_server.url)
-                 if isinstance(r.event, QuestionSubmitted)
-                 and r.event.idempotency_key == "k-hang-000001"]
+    submitted = [
+        r.event
+        for r in stored_events(volatile_server.url)
+        if isinstance(r.event, QuestionSubmitted) and r.event.idempotency_key == "k-hang-000001"
+    ]
     assert [q.question_id for q in submitted] == [question_id]
 
 
@@ -499,8 +521,10 @@ def test_a_retry_of_the_same_command_id_after_a_503_succeeds_without_a_second_ap
     with TestClient(app, raise_server_exceptions=False) as client:
         # a pooled connection, ready: a command on a new one never gets past
         # the handshake to a stopped Redis, and so is never stored
-        assert post_command(client, app, action="move_question", question_id=1,
-                            position=0).status_code == 200
+        assert (
+            post_command(client, app, action="move_question", question_id=1, position=0).status_code
+            == 200
+        )
         os.kill(pid, signal.SIGSTOP)
         try:
             refused = post_command(client, app, **body)

@@ -119,8 +119,14 @@ def test_a_full_sqlite_disk_shows_on_the_status_bar_and_clears_by_itself(
         assert hub.store_ok and 'class="store-down"' not in client.get(moderator_page).text
         fill_disk(log)
         for n in range(50):
-            answer = client.post("/api/v1/questions", headers=operator, json={
-                "text": f"Câu hỏi dài số {n}: " + "x" * 900, "idempotency_key": f"k-full-{n:06d}"})
+            answer = client.post(
+                "/api/v1/questions",
+                headers=operator,
+                json={
+                    "text": f"Câu hỏi dài số {n}: " + "x" * 900,
+                    "idempotency_key": f"k-full-{n:06d}",
+                },
+            )
             if answer.status_code != 201:
                 break
         assert answer.status_code == 503, answer.text
@@ -135,6 +141,9 @@ def test_a_full_sqlite_disk_shows_on_the_status_bar_and_clears_by_itself(
             assert time.monotonic() < deadline, "the log never came back by itself"
             time.sleep(0.05)
         assert 'class="store-down"' not in client.get(moderator_page).text
-        again = client.post("/api/v1/questions", headers=operator, json={
-            "text": "Câu hỏi sau khi có chỗ?", "idempotency_key": "k-full-after-1"})
+        again = client.post(
+            "/api/v1/questions",
+            headers=operator,
+            json={"text": "Câu hỏi sau khi có chỗ?", "idempotency_key": "k-full-after-1"},
+        )
         assert again.status_code == 201, again.text

@@ -132,8 +132,11 @@ class LostAnswers(MemoryEventLog):
 
 
 def approvals(records: Sequence[Record], question_id: int) -> list[Record]:
-    return [r for r in records
-            if isinstance(r.event, e.QuestionApproved) and r.event.question_id == question_id]
+    return [
+        r
+        for r in records
+        if isinstance(r.event, e.QuestionApproved) and r.event.question_id == question_id
+    ]
 
 
 async def test_a_command_without_an_id_gets_one_made_here() -> None:
@@ -144,8 +147,7 @@ async def test_a_command_without_an_id_gets_one_made_here() -> None:
     assert re.fullmatch(r"role:moderator:[0-9a-f]{32}", record.event.command_id)
     assert record.event.command_id in session.state.applied_commands
     # a client's own id is kept
-    outcome = await session.execute(c.ApproveQuestion(MODERATOR, 6, command_id="mine-0000001"),
-                                    NOW)
+    outcome = await session.execute(c.ApproveQuestion(MODERATOR, 6, command_id="mine-0000001"), NOW)
     assert outcome.records[0].event.command_id == "role:moderator:mine-0000001"
 
 
@@ -200,8 +202,7 @@ async def test_an_unavailable_append_not_found_in_the_log_stays_unavailable() ->
     assert session.state.questions[3].status is QuestionStatus.SUBMITTED
 
 
-async def test_a_retry_with_the_same_id_after_unavailable_is_a_success_without_a_second_append(
-) -> None:
+async def test_a_retry_after_unavailable_succeeds_without_a_second_append() -> None:
     log = LostAnswers()
     session = await seeded(log)
     approve = c.ApproveQuestion(MODERATOR, 3, command_id="approve-3-0001")

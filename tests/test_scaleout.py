@@ -26,7 +26,7 @@ from websockets.asyncio.client import connect
 from session_server.demo import DEMO_DIALOGUE_ID
 from session_server.runtime.session import DialogueSession
 from session_server.store import open_log
-from session_server.web.transport.api_models import full_state
+from session_server.web.transport.api_views import full_state
 from tests._server import RunningServer, start_server
 from tests.redis_fixture import RedisServer
 
@@ -88,10 +88,12 @@ async def state_of(client: httpx.AsyncClient, server: RunningServer, token: str)
     return body
 
 
-async def command(client: httpx.AsyncClient, server: RunningServer, token: str,
-                  **body: Any) -> tuple[int, str]:
+async def command(
+    client: httpx.AsyncClient, server: RunningServer, token: str, **body: Any
+) -> tuple[int, str]:
     response = await client.post(
-        f"{server.base_url}/api/v1/commands", json=body,
+        f"{server.base_url}/api/v1/commands",
+        json=body,
         headers={"Authorization": f"Bearer {token}"},
     )
     data = response.json()
@@ -117,15 +119,22 @@ async def test_a_phone_on_one_process_reaches_the_moderator_on_the_other(
         await moderator.send(json.dumps({"type": "hello", "epoch": None, "seq": 0}))
         await asyncio.wait_for(moderator.recv(), 10)  # the first render
         async with connect(
-            ws_url(one, token_of(one, "attendee")), compression=None,
+            ws_url(one, token_of(one, "attendee")),
+            compression=None,
             additional_headers={"Cookie": f"ssd={cookie}"},
         ) as phone:
             await phone.send(json.dumps({"type": "hello", "epoch": None, "seq": 0}))
             await asyncio.wait_for(phone.recv(), 10)
-            await phone.send(json.dumps({
-                "action": "submit_question", "text": f"Câu hỏi từ điện thoại {mark}?",
-                "idempotency_key": f"k-{mark}", "topic_id": "",
-            }))
+            await phone.send(
+                json.dumps(
+                    {
+                        "action": "submit_question",
+                        "text": f"Câu hỏi từ điện thoại {mark}?",
+                        "idempotency_key": f"k-{mark}",
+                        "topic_id": "",
+                    }
+                )
+            )
 
             async def seen() -> None:
                 while True:
@@ -147,9 +156,15 @@ async def test_racing_moderators_on_two_processes_account_for_every_command(
         operator = one.links_of("bridge operator")[0].path.rsplit("/", 1)[1]
         for n in range(20):
             server = (one, two)[n % 2]
-            status, code = await command(client, server, operator,
-                                         action="submit_question", text=f"Câu hỏi đua số {n}?",
-                                         idempotency_key=f"race-{n:04d}", topic_id="")
+            status, code = await command(
+                client,
+                server,
+                operator,
+                action="submit_question",
+                text=f"Câu hỏi đua số {n}?",
+                idempotency_key=f"race-{n:04d}",
+                topic_id="",
+            )
             assert status == 200, code
         state = await state_of(client, one, mod_one)
         waiting = [q["question_id"] for q in state["questions"] if q["status"] == "submitted"]
@@ -158,14 +173,36 @@ async def test_racing_moderators_on_two_processes_account_for_every_command(
 
         jobs: list[tuple[str, int | str, Any]] = []
         for qid in waiting:
-            jobs.append(("approve", qid, command(client, one, mod_one,
-                                                 action="approve_question", question_id=qid)))
-            jobs.append(("reject", qid, command(client, two, mod_two, action="reject_question",
-                                                question_id=qid, reason="Trùng lặp")))
+            jobs.append(
+                (
+                    "approve",
+                    qid,
+                    command(client, one, mod_one, action="approve_question", question_id=qid),
+                )
+            )
+            jobs.append(
+                (
+                    "reject",
+                    qid,
+                    command(
+                        client,
+                        two,
+                        mod_two,
+                        action="reject_question",
+                        question_id=qid,
+                        reason="Trùng lặp",
+                    ),
+                )
+            )
         for i, bridge in enumerate(bridges[:6]):
             server, token = ((one, mod_one), (two, mod_two))[i % 2]
-            jobs.append(("floor", bridge, command(client, server, token,
-                                                  action="give_floor", bridge_id=bridge)))
+            jobs.append(
+                (
+                    "floor",
+                    bridge,
+                    command(client, server, token, action="give_floor", bridge_id=bridge),
+                )
+            )
         results = await asyncio.gather(*(job for _, _, job in jobs))
 
         outcomes: Counter[str] = Counter()
@@ -181,8 +218,11 @@ async def test_racing_moderators_on_two_processes_account_for_every_command(
                 assert isinstance(subject, int)
                 winners[subject] += 1
         assert all(winners[qid] == 1 for qid in waiting), winners  # exactly one decision each
-        given = [subject for (kind, subject, _j), (st, _c) in zip(jobs, results, strict=True)
-                 if kind == "floor" and st == 200]
+        given = [
+            subject
+            for (kind, subject, _j), (st, _c) in zip(jobs, results, strict=True)
+            if kind == "floor" and st == 200
+        ]
         assert len(given) == 1  # one floor: the others were refused as busy
 
         # both processes converge on the log
@@ -204,8 +244,11 @@ async def test_racing_moderators_on_two_processes_account_for_every_command(
         fresh = DialogueSession(log, DEMO_DIALOGUE_ID)
         await fresh.load()
         assert fresh.seq == a["seq"] and fresh.epoch == a["epoch"]
-        replayed = msgspec.json.decode(msgspec.json.encode(
-            full_state(fresh.state, DEMO_DIALOGUE_ID, epoch=fresh.epoch, seq=fresh.seq)))
+        replayed = msgspec.json.decode(
+            msgspec.json.encode(
+                full_state(fresh.state, DEMO_DIALOGUE_ID, epoch=fresh.epoch, seq=fresh.seq)
+            )
+        )
         assert a == replayed
     finally:
         await log.close()

@@ -280,7 +280,11 @@ def test_serve_https_with_a_generated_certificate(tmp_path: Path) -> None:
         "PUBLIC_URL": "",
     }
     server = start_server(
-        tmp_path, env=env, demo=False, https=True, timeout=60.0,
+        tmp_path,
+        env=env,
+        demo=False,
+        https=True,
+        timeout=60.0,
         store=f"sqlite:///{tmp_path / 's.db'}",
     )
     try:

@@ -54,8 +54,9 @@ def seed_commands(now: datetime) -> list[Command]:
 
 @pytest.fixture
 def app() -> Starlette:
-    settings = dataclasses.replace(load_settings(None), organiser_password=Secret("pw"),
-                                   media=False)
+    settings = dataclasses.replace(
+        load_settings(None), organiser_password=Secret("pw"), media=False
+    )
     log = MemoryEventLog()
     session = DialogueSession(log, DEMO_DIALOGUE_ID)
 
@@ -133,8 +134,12 @@ def check_schema(value: Any, schema: dict[str, Any], doc: dict[str, Any], where:
     if types is not None:
         names = types if isinstance(types, list) else [types]
         kinds = {
-            "string": str, "integer": int, "boolean": bool, "null": type(None),
-            "object": dict, "array": list,
+            "string": str,
+            "integer": int,
+            "boolean": bool,
+            "null": type(None),
+            "object": dict,
+            "array": list,
         }
         ok = any(
             isinstance(value, kinds[n]) and not (n == "integer" and isinstance(value, bool))
@@ -178,9 +183,15 @@ def test_public_state_shows_the_floor_and_nothing_private(
 ) -> None:
     headers = phone(client, app)
     secret_text = "Câu hỏi riêng chưa duyệt từ điện thoại"
-    response = client.post("/api/v1/questions", headers=headers, json={
-        "text": secret_text, "idempotency_key": "privatekey01", "asker_name": "Ẩn Danh",
-    })
+    response = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={
+            "text": secret_text,
+            "idempotency_key": "privatekey01",
+            "asker_name": "Ẩn Danh",
+        },
+    )
     assert response.status_code == 201
     # the public list is closed: no queue yet
     public = client.get(f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/public")
@@ -190,8 +201,19 @@ def test_public_state_shows_the_floor_and_nothing_private(
     check_response(public, "/api/v1/dialogues/{dialogue_id}/public")
 
     assert command(client, app, "apimodlink01", action="set_public_list", open=True).json()["ok"]
-    assert command(client, app, "apimodlink01", action="give_floor", bridge_id=BRIDGE_A,
-                   question_id=2, speaker_id="ldtbxh", question_seconds=120).status_code == 200
+    assert (
+        command(
+            client,
+            app,
+            "apimodlink01",
+            action="give_floor",
+            bridge_id=BRIDGE_A,
+            question_id=2,
+            speaker_id="ldtbxh",
+            question_seconds=120,
+        ).status_code
+        == 200
+    )
     public = client.get(f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/public")
     body = public.json()
     check_response(public, "/api/v1/dialogues/{dialogue_id}/public")
@@ -200,7 +222,8 @@ def test_public_state_shows_the_floor_and_nothing_private(
     assert body["current_item"]["item_id"] == "doi-thoai"
     floor = body["floor"]
     assert floor["holder"] == {
-        "bridge_id": BRIDGE_A, "name": state_of(app).state.bridges[BRIDGE_A].name,
+        "bridge_id": BRIDGE_A,
+        "name": state_of(app).state.bridges[BRIDGE_A].name,
     }
     assert floor["question"]["question_id"] == 2
     assert floor["speaker"]["name"] == "Mai Đức Trí"
@@ -239,8 +262,12 @@ def test_public_state_of_an_unknown_dialogue(client: TestClient) -> None:
 
 def test_phone_submits_and_a_retry_makes_no_duplicate(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
-    body = {"text": "Xin hỏi về học bổng?", "idempotency_key": "retrykey0001",
-            "asker_name": "Lan", "asker_public": True}
+    body = {
+        "text": "Xin hỏi về học bổng?",
+        "idempotency_key": "retrykey0001",
+        "asker_name": "Lan",
+        "asker_public": True,
+    }
     first = client.post("/api/v1/questions", headers=headers, json=body)
     assert first.status_code == 201
     check_response(first, "/api/v1/questions", "post")
@@ -258,13 +285,14 @@ def test_phone_submits_and_a_retry_makes_no_duplicate(client: TestClient, app: S
     assert question.bridge_id == BRIDGE_A and question.origin.value == "phone"
 
 
-def test_too_long_question_is_refused_in_both_languages(
-    client: TestClient, app: Starlette
-) -> None:
+def test_too_long_question_is_refused_in_both_languages(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
     seq = state_of(app).seq
-    response = client.post("/api/v1/questions", headers=headers,
-                           json={"text": "a" * 1001, "idempotency_key": "toolongkey01"})
+    response = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={"text": "a" * 1001, "idempotency_key": "toolongkey01"},
+    )
     body = assert_refused(response, 422, "input.schema.too_long")  # the model's bound
     check_response(response, "/api/v1/questions", "post")
     assert "1000" in body["message"]["vi"] and "1000" in body["message"]["en"]
@@ -276,8 +304,9 @@ def test_too_long_question_is_refused_in_both_languages(
 def test_markup_is_stored_and_returned_as_text(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
     text = "<script>alert('x')</script> & <b>đậm</b>"
-    response = client.post("/api/v1/questions", headers=headers,
-                           json={"text": text, "idempotency_key": "markupkey001"})
+    response = client.post(
+        "/api/v1/questions", headers=headers, json={"text": text, "idempotency_key": "markupkey001"}
+    )
     assert response.status_code == 201
     assert response.headers["content-type"].startswith("application/json")
     question_id = response.json()["question_id"]
@@ -293,10 +322,17 @@ def test_markup_is_stored_and_returned_as_text(client: TestClient, app: Starlett
 
 
 def test_bridge_point_comes_from_the_link(client: TestClient, app: Starlette) -> None:
-    response = client.post("/api/v1/questions", headers=bearer(app, "apibridgeA01"), json={
-        "text": "Câu hỏi từ hội trường huyện", "idempotency_key": "bridgekey001",
-        "bridge_id": BRIDGE_B, "origin": "imported", "asker_name": "Ông Bảy",
-    })
+    response = client.post(
+        "/api/v1/questions",
+        headers=bearer(app, "apibridgeA01"),
+        json={
+            "text": "Câu hỏi từ hội trường huyện",
+            "idempotency_key": "bridgekey001",
+            "bridge_id": BRIDGE_B,
+            "origin": "imported",
+            "asker_name": "Ông Bảy",
+        },
+    )
     assert response.status_code == 201
     question = state_of(app).state.questions[response.json()["question_id"]]
     assert question.bridge_id == BRIDGE_A
@@ -333,12 +369,24 @@ def test_operator_cannot_request_the_floor_for_another_bridge(
 def test_operator_cannot_submit_for_another_bridge_through_commands(
     client: TestClient, app: Starlette
 ) -> None:
-    response = command(client, app, "apibridgeA01", action="submit_question",
-                       text="Hỏi hộ huyện khác", idempotency_key="otherbridge1",
-                       bridge_id=BRIDGE_B)
+    response = command(
+        client,
+        app,
+        "apibridgeA01",
+        action="submit_question",
+        text="Hỏi hộ huyện khác",
+        idempotency_key="otherbridge1",
+        bridge_id=BRIDGE_B,
+    )
     assert_refused(response, 403, "role.other_bridge")
-    done = command(client, app, "apibridgeA01", action="submit_question",
-                   text="Hỏi cho huyện mình", idempotency_key="ownbridge001")
+    done = command(
+        client,
+        app,
+        "apibridgeA01",
+        action="submit_question",
+        text="Hỏi cho huyện mình",
+        idempotency_key="ownbridge001",
+    )
     assert done.status_code == 200
     assert done.json()["question_id"] == N_DEMO + 1
     assert done.json()["events"] == ["QuestionSubmitted"]
@@ -350,8 +398,9 @@ def test_operator_cannot_submit_for_another_bridge_through_commands(
 def test_phone_cannot_replay_a_moderator_command(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
     seq = state_of(app).seq
-    response = client.post("/api/v1/commands", headers=headers,
-                           json={"action": "approve_question", "question_id": 3})
+    response = client.post(
+        "/api/v1/commands", headers=headers, json={"action": "approve_question", "question_id": 3}
+    )
     body = assert_refused(response, 403, "role.forbidden")
     check_response(response, "/api/v1/commands", "post")
     assert "người tham dự" in body["message"]["vi"]
@@ -360,16 +409,18 @@ def test_phone_cannot_replay_a_moderator_command(client: TestClient, app: Starle
 
 def test_moderator_approves_and_the_phone_sees_it(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
-    made = client.post("/api/v1/questions", headers=headers,
-                       json={"text": "Khi nào có kết quả?", "idempotency_key": "approvekey01"})
+    made = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={"text": "Khi nào có kết quả?", "idempotency_key": "approvekey01"},
+    )
     question_id = made.json()["question_id"]
     mine = client.get("/api/v1/questions/mine", headers=headers)
     check_response(mine, "/api/v1/questions/mine")
     assert [(q["question_id"], q["status"]) for q in mine.json()["questions"]] == [
         (question_id, "submitted")
     ]
-    done = command(client, app, "apimodlink01", action="approve_question",
-                   question_id=question_id)
+    done = command(client, app, "apimodlink01", action="approve_question", question_id=question_id)
     assert done.status_code == 200
     check_response(done, "/api/v1/commands", "post")
     assert done.json()["ok"] is True
@@ -381,54 +432,97 @@ def test_moderator_approves_and_the_phone_sees_it(client: TestClient, app: Starl
     ]
     assert mine["seq"] == state_of(app).seq
     # approving twice is an illegal transition
-    assert_refused(command(client, app, "apimodlink01", action="approve_question",
-                           question_id=question_id), 409, "question.illegal_transition")
+    assert_refused(
+        command(client, app, "apimodlink01", action="approve_question", question_id=question_id),
+        409,
+        "question.illegal_transition",
+    )
 
 
-def test_commands_refuse_unknown_actions_and_bad_fields(
-    client: TestClient, app: Starlette
-) -> None:
-    assert_refused(command(client, app, "apimodlink01", action="drop_tables"),
-                   400, "command.unknown")
-    assert_refused(command(client, app, "apimodlink01", action="approve_question",
-                           question_id="seven"), 422, "input.schema.type")
-    assert_refused(command(client, app, "apimodlink01", action="approve_question",
-                           question_id=9999), 404, "question.not_found")
-    assert_refused(command(client, app, "apidisplay01", action="release_floor"),
-                   403, "role.forbidden")
+def test_commands_refuse_unknown_actions_and_bad_fields(client: TestClient, app: Starlette) -> None:
+    assert_refused(
+        command(client, app, "apimodlink01", action="drop_tables"), 400, "command.unknown"
+    )
+    assert_refused(
+        command(client, app, "apimodlink01", action="approve_question", question_id="seven"),
+        422,
+        "input.schema.type",
+    )
+    assert_refused(
+        command(client, app, "apimodlink01", action="approve_question", question_id=9999),
+        404,
+        "question.not_found",
+    )
+    assert_refused(
+        command(client, app, "apidisplay01", action="release_floor"), 403, "role.forbidden"
+    )
 
 
 def test_secretary_records_through_commands(client: TestClient, app: Starlette) -> None:
-    command(client, app, "apimodlink01", action="give_floor", bridge_id="long-xuyen",
-            question_id=1)
-    response = command(client, app, "apiseclink01", action="add_commitment", question_id=1,
-                       what="Tổ chức ngày hội việc làm", who="Sở LĐTBXH",
-                       by_when="2099-06-30")
+    command(client, app, "apimodlink01", action="give_floor", bridge_id="long-xuyen", question_id=1)
+    response = command(
+        client,
+        app,
+        "apiseclink01",
+        action="add_commitment",
+        question_id=1,
+        what="Tổ chức ngày hội việc làm",
+        who="Sở LĐTBXH",
+        by_when="2099-06-30",
+    )
     assert response.status_code == 200
     assert response.json()["events"] == ["CommitmentAdded"]
     # what was recorded, as the full state and the bridge point's own list show it
-    assert command(client, app, "apimodlink01", action="forward_question", question_id=1,
-                   agency="Sở Nội vụ", deadline="2099-07-15", note="Ngoài thẩm quyền"
-                   ).status_code == 200
-    assert command(client, app, "apimodlink01", action="merge_question", question_id=5,
-                   into_id=4).status_code == 200
-    assert command(client, app, "apibridgeA01", action="request_floor",
-                   note="Xin phát biểu").status_code == 200
-    response = client.get(f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state",
-                          headers=bearer(app, "apiseclink01"))
+    assert (
+        command(
+            client,
+            app,
+            "apimodlink01",
+            action="forward_question",
+            question_id=1,
+            agency="Sở Nội vụ",
+            deadline="2099-07-15",
+            note="Ngoài thẩm quyền",
+        ).status_code
+        == 200
+    )
+    assert (
+        command(
+            client, app, "apimodlink01", action="merge_question", question_id=5, into_id=4
+        ).status_code
+        == 200
+    )
+    assert (
+        command(
+            client, app, "apibridgeA01", action="request_floor", note="Xin phát biểu"
+        ).status_code
+        == 200
+    )
+    response = client.get(
+        f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state", headers=bearer(app, "apiseclink01")
+    )
     check_response(response, "/api/v1/dialogues/{dialogue_id}/state")
     body = response.json()
     q1 = next(q for q in body["questions"] if q["question_id"] == 1)
     assert q1["status"] == "forwarded"
-    assert q1["forwarding"] == {"agency": "Sở Nội vụ", "deadline": "2099-07-15",
-                                "note": "Ngoài thẩm quyền"}
-    assert q1["answer"]["commitments"] == [{"commitment_id": 1,
-                                            "what": "Tổ chức ngày hội việc làm",
-                                            "who": "Sở LĐTBXH", "by_when": "2099-06-30"}]
+    assert q1["forwarding"] == {
+        "agency": "Sở Nội vụ",
+        "deadline": "2099-07-15",
+        "note": "Ngoài thẩm quyền",
+    }
+    assert q1["answer"]["commitments"] == [
+        {
+            "commitment_id": 1,
+            "what": "Tổ chức ngày hội việc làm",
+            "who": "Sở LĐTBXH",
+            "by_when": "2099-06-30",
+        }
+    ]
     q4 = next(q for q in body["questions"] if q["question_id"] == 4)
     assert q4["merged_from"] == [5] and len(q4["origins"]) == 2
     assert [(r["bridge_id"], r["status"], r["note"]) for r in body["floor_requests"]] == [
-        (BRIDGE_A, "pending", "Xin phát biểu")]
+        (BRIDGE_A, "pending", "Xin phát biểu")
+    ]
     assert {b["bridge_id"] for b in body["bridges"]} >= {BRIDGE_A, BRIDGE_B}
     assert all(isinstance(t["speaker_ids"], list) for t in body["topics"])
 
@@ -442,10 +536,24 @@ def test_a_command_sent_again_with_its_command_id_is_done_once(
     again = command(client, app, "apimodlink01", **body)  # the first answer was lost
     assert again.status_code == 200, again.text
     assert again.json()["events"] == [] and again.json()["seq"] == first.json()["seq"]
-    assert_refused(command(client, app, "apimodlink01", action="approve_question",
-                           question_id=3), 409, "question.illegal_transition")
-    assert_refused(command(client, app, "apimodlink01", action="move_question", question_id=3,
-                           position=0, command_id="no good"), 400, "input.bad_command_id")
+    assert_refused(
+        command(client, app, "apimodlink01", action="approve_question", question_id=3),
+        409,
+        "question.illegal_transition",
+    )
+    assert_refused(
+        command(
+            client,
+            app,
+            "apimodlink01",
+            action="move_question",
+            question_id=3,
+            position=0,
+            command_id="no good",
+        ),
+        400,
+        "input.bad_command_id",
+    )
 
 
 def test_a_retried_command_id_is_not_charged_to_the_rate_limit(
@@ -453,20 +561,29 @@ def test_a_retried_command_id_is_not_charged_to_the_rate_limit(
 ) -> None:
     headers = phone(client, app)
     body = {"text": "Câu hỏi gửi lại nhiều lần?", "idempotency_key": "k-limit-00001"}
-    first = client.post("/api/v1/commands", headers=headers,
-                        json={"action": "submit_question", **body, "command_id": "limit-cmd-1"})
+    first = client.post(
+        "/api/v1/commands",
+        headers=headers,
+        json={"action": "submit_question", **body, "command_id": "limit-cmd-1"},
+    )
     assert first.status_code == 200, first.text
     for n in range(8):  # a flaky link resends it (with a new key even): not "too fast"
-        again = client.post("/api/v1/commands", headers=headers, json={
-            "action": "submit_question", **body, "idempotency_key": f"k-limit-1{n:04d}",
-            "command_id": "limit-cmd-1"})
+        again = client.post(
+            "/api/v1/commands",
+            headers=headers,
+            json={
+                "action": "submit_question",
+                **body,
+                "idempotency_key": f"k-limit-1{n:04d}",
+                "command_id": "limit-cmd-1",
+            },
+        )
         assert again.status_code == 200, again.text
         assert again.json()["events"] == []
 
 
 def test_a_stale_summary_save_is_refused_not_truncated(client: TestClient, app: Starlette) -> None:
-    command(client, app, "apimodlink01", action="give_floor", bridge_id="long-xuyen",
-            question_id=1)
+    command(client, app, "apimodlink01", action="give_floor", bridge_id="long-xuyen", question_id=1)
     path = f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state"
 
     def answer() -> Any:
@@ -477,16 +594,27 @@ def test_a_stale_summary_save_is_refused_not_truncated(client: TestClient, app: 
 
     assert answer()["revision"] == 0
     save = {"action": "record_answer_summary", "question_id": 1}
-    saved = command(client, app, "apiseclink01", **save, summary="Sở trả lời.",
-                    base_revision=0)
+    saved = command(client, app, "apiseclink01", **save, summary="Sở trả lời.", base_revision=0)
     assert saved.status_code == 200
     check_response(saved, "/api/v1/commands", "post")
     assert saved.json()["revision"] == 1  # the next save's base_revision
     assert "question_id" not in saved.json()
-    assert command(client, app, "apiseclink01", **save, summary="Sở trả lời. Cam kết thêm.",
-                   base_revision=1).status_code == 200
-    body = assert_refused(command(client, app, "apiseclink01", **save, summary="Sở trả lời?",
-                                  base_revision=1), 409, "summary.stale")
+    assert (
+        command(
+            client,
+            app,
+            "apiseclink01",
+            **save,
+            summary="Sở trả lời. Cam kết thêm.",
+            base_revision=1,
+        ).status_code
+        == 200
+    )
+    body = assert_refused(
+        command(client, app, "apiseclink01", **save, summary="Sở trả lời?", base_revision=1),
+        409,
+        "summary.stale",
+    )
     assert "question 1" in body["message"]["en"]
     assert answer()["summary"] == "Sở trả lời. Cam kết thêm." and answer()["revision"] == 2
     # a save that leaves base_revision out is the last write, as before
@@ -509,11 +637,15 @@ def test_vote_once(client: TestClient, app: Starlette) -> None:
     second = client.post("/api/v1/votes", headers=headers, json={"question_id": 1})
     assert_refused(second, 409, "vote.already")
     assert state_of(app).state.questions[1].votes == 1
-    assert_refused(client.post("/api/v1/votes", headers=headers, json={}), 422,
-                   "input.schema.missing")
+    assert_refused(
+        client.post("/api/v1/votes", headers=headers, json={}), 422, "input.schema.missing"
+    )
     # only phones vote
-    assert_refused(client.post("/api/v1/votes", headers=bearer(app, "apimodlink01"),
-                               json={"question_id": 4}), 403, "role.forbidden")
+    assert_refused(
+        client.post("/api/v1/votes", headers=bearer(app, "apimodlink01"), json={"question_id": 4}),
+        403,
+        "role.forbidden",
+    )
 
 
 def test_a_vote_sent_again_with_its_command_id_is_counted_once(
@@ -530,13 +662,13 @@ def test_a_vote_sent_again_with_its_command_id_is_counted_once(
     assert again.json() == first.json()
     assert state_of(app).state.questions[1].votes == 1
     # a new vote for the same question is still refused
-    assert_refused(client.post("/api/v1/votes", headers=headers, json={"question_id": 1}),
-                   409, "vote.already")
+    assert_refused(
+        client.post("/api/v1/votes", headers=headers, json={"question_id": 1}), 409, "vote.already"
+    )
     # a vote whose question was merged meanwhile: its retry names the one it joined
     body = {"question_id": 4, "command_id": "vote-q4-00001"}
     assert client.post("/api/v1/votes", headers=headers, json=body).status_code == 201
-    merged = command(client, app, "apimodlink01", action="merge_question", question_id=4,
-                     into_id=5)
+    merged = command(client, app, "apimodlink01", action="merge_question", question_id=4, into_id=5)
     assert merged.status_code == 200, merged.text
     again = client.post("/api/v1/votes", headers=headers, json=body)
     assert again.status_code == 200, again.text
@@ -548,8 +680,11 @@ def test_a_submission_sent_again_with_its_command_id_makes_one_question(
     client: TestClient, app: Starlette
 ) -> None:
     headers = phone(client, app)
-    body = {"text": "Hỏi một lần thôi?", "idempotency_key": "once-key-0001",
-            "command_id": "once-cmd-0001"}
+    body = {
+        "text": "Hỏi một lần thôi?",
+        "idempotency_key": "once-key-0001",
+        "command_id": "once-cmd-0001",
+    }
     first = client.post("/api/v1/questions", headers=headers, json=body)
     assert first.status_code == 201, first.text
     again = client.post("/api/v1/questions", headers=headers, json=body)
@@ -564,19 +699,26 @@ def test_a_submission_sent_again_with_its_command_id_makes_one_question(
 def test_wrong_content_type_is_refused(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
     seq = state_of(app).seq
-    form = client.post("/api/v1/questions", headers=headers,
-                       data={"text": "form post", "idempotency_key": "formpost0001"})
+    form = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        data={"text": "form post", "idempotency_key": "formpost0001"},
+    )
     body = assert_refused(form, 415, "request.content_type")
     assert "application/json" in body["message"]["en"]
-    plain = client.post("/api/v1/commands", headers={**bearer(app, "apimodlink01"),
-                                                     "Content-Type": "text/plain"},
-                        content='{"action": "release_floor"}')
+    plain = client.post(
+        "/api/v1/commands",
+        headers={**bearer(app, "apimodlink01"), "Content-Type": "text/plain"},
+        content='{"action": "release_floor"}',
+    )
     assert_refused(plain, 415, "request.content_type")
     assert state_of(app).seq == seq
     # a charset parameter is fine
-    ok = client.post("/api/v1/questions",
-                     headers={**headers, "Content-Type": "application/json; charset=utf-8"},
-                     content='{"text": "có charset", "idempotency_key": "charset00001"}')
+    ok = client.post(
+        "/api/v1/questions",
+        headers={**headers, "Content-Type": "application/json; charset=utf-8"},
+        content='{"text": "có charset", "idempotency_key": "charset00001"}',
+    )
     assert ok.status_code == 201
 
 
@@ -588,16 +730,23 @@ def test_bad_json_is_refused(client: TestClient, app: Starlette) -> None:
     deep = "[" * 100_000 + "]" * 100_000
     assert client.post("/api/v1/commands", headers=headers, content=deep).status_code == 413
     nested = "[" * 20_000 + "]" * 20_000
-    assert_refused(client.post("/api/v1/commands", headers=headers, content=nested),
-                   400, "request.bad_json")
-    assert_refused(client.post("/api/v1/commands", headers=headers, content="[1, 2]"),
-                   400, "request.json_object")
+    assert_refused(
+        client.post("/api/v1/commands", headers=headers, content=nested), 400, "request.bad_json"
+    )
+    assert_refused(
+        client.post("/api/v1/commands", headers=headers, content="[1, 2]"),
+        400,
+        "request.json_object",
+    )
 
 
 def test_body_size_limit(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
-    response = client.post("/api/v1/questions", headers=headers,
-                           json={"text": "x" * (70 * 1024), "idempotency_key": "bigbody00001"})
+    response = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={"text": "x" * (70 * 1024), "idempotency_key": "bigbody00001"},
+    )
     body = assert_refused(response, 413, "request.too_large")
     assert str(api.MAX_BODY) in body["message"]["en"]
 
@@ -605,15 +754,19 @@ def test_body_size_limit(client: TestClient, app: Starlette) -> None:
 def test_no_token_is_401(client: TestClient, app: Starlette) -> None:
     phone(client, app)  # the device cookie alone is not enough
     for response in (
-        client.post("/api/v1/questions",
-                    json={"text": "không có mã", "idempotency_key": "notoken00001"}),
+        client.post(
+            "/api/v1/questions", json={"text": "không có mã", "idempotency_key": "notoken00001"}
+        ),
         client.post("/api/v1/votes", json={"question_id": 1}),
         client.post("/api/v1/commands", json={"action": "release_floor"}),
         client.get("/api/v1/questions/mine"),
         client.get("/api/v1/device"),
         client.get(f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state"),
-        client.post("/api/v1/commands", json={"action": "release_floor"},
-                    headers={"Authorization": "Basic dXNlcjpwdw=="}),
+        client.post(
+            "/api/v1/commands",
+            json={"action": "release_floor"},
+            headers={"Authorization": "Basic dXNlcjpwdw=="},
+        ),
     ):
         assert_refused(response, 401, "request.unauthorised")
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -624,8 +777,11 @@ def test_invalid_and_revoked_tokens_are_403(client: TestClient, app: Starlette) 
     revoked = command(client, app, "apirevoked01", action="release_floor")
     assert_refused(revoked, 403, "link.revoked")
     forged = token(app, "apimodlink01")[:-2] + "xx"
-    response = client.post("/api/v1/commands", json={"action": "set_public_list", "open": True},
-                           headers={"Authorization": f"Bearer {forged}"})
+    response = client.post(
+        "/api/v1/commands",
+        json={"action": "set_public_list", "open": True},
+        headers={"Authorization": f"Bearer {forged}"},
+    )
     assert_refused(response, 403, "link.invalid")
     other = app.state.registry.access.link_token(DEMO_DIALOGUE_ID, "nosuchlink01")
     response = client.get("/api/v1/questions/mine", headers={"Authorization": f"Bearer {other}"})
@@ -635,8 +791,11 @@ def test_invalid_and_revoked_tokens_are_403(client: TestClient, app: Starlette) 
 
 def test_phone_needs_its_device_cookie(client: TestClient, app: Starlette) -> None:
     headers = bearer(app, "apiphonelnk1")
-    response = client.post("/api/v1/questions", headers=headers,
-                           json={"text": "không có cookie", "idempotency_key": "nocookie0001"})
+    response = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={"text": "không có cookie", "idempotency_key": "nocookie0001"},
+    )
     assert_refused(response, 403, "role.device_missing")
     client.cookies.set(DEVICE_COOKIE, "forged.cookie")
     response = client.post("/api/v1/votes", headers=headers, json={"question_id": 1})
@@ -656,22 +815,28 @@ def test_api_client_gets_a_device_cookie(app: Starlette) -> None:
         again = client.get("/api/v1/device", headers=headers)
         assert again.json() == {"ok": True, "issued": False}
         assert "set-cookie" not in again.headers
-        made = client.post("/api/v1/questions", headers=headers,
-                           json={"text": "Từ ứng dụng", "idempotency_key": "apiclient001"})
+        made = client.post(
+            "/api/v1/questions",
+            headers=headers,
+            json={"text": "Từ ứng dụng", "idempotency_key": "apiclient001"},
+        )
         assert made.status_code == 201
         # only attendee links get a device
-        assert_refused(client.get("/api/v1/device", headers=bearer(app, "apimodlink01")),
-                       403, "role.forbidden")
+        assert_refused(
+            client.get("/api/v1/device", headers=bearer(app, "apimodlink01")), 403, "role.forbidden"
+        )
 
 
 def test_other_site_origin_is_refused(client: TestClient, app: Starlette) -> None:
     headers = {**bearer(app, "apimodlink01"), "Origin": "https://evil.example"}
-    response = client.post("/api/v1/commands", headers=headers,
-                           json={"action": "set_public_list", "open": True})
+    response = client.post(
+        "/api/v1/commands", headers=headers, json={"action": "set_public_list", "open": True}
+    )
     assert_refused(response, 403, "request.origin")
     same = {**bearer(app, "apimodlink01"), "Origin": "http://testserver"}
-    response = client.post("/api/v1/commands", headers=same,
-                           json={"action": "set_public_list", "open": True})
+    response = client.post(
+        "/api/v1/commands", headers=same, json={"action": "set_public_list", "open": True}
+    )
     assert response.status_code == 200
 
 
@@ -679,18 +844,27 @@ def test_rate_limit_answers_429_with_retry_after(client: TestClient, app: Starle
     headers = phone(client, app)
     limit = int(app.state.registry.settings.rate_device.split("/")[0])
     for n in range(limit):
-        response = client.post("/api/v1/questions", headers=headers,
-                               json={"text": f"Câu hỏi {n}", "idempotency_key": f"ratekey{n:05d}"})
+        response = client.post(
+            "/api/v1/questions",
+            headers=headers,
+            json={"text": f"Câu hỏi {n}", "idempotency_key": f"ratekey{n:05d}"},
+        )
         assert response.status_code == 201
-    response = client.post("/api/v1/questions", headers=headers,
-                           json={"text": "một câu nữa", "idempotency_key": "ratekeyextra"})
+    response = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={"text": "một câu nữa", "idempotency_key": "ratekeyextra"},
+    )
     assert_refused(response, 429, "rate.limited")
     check_response(response, "/api/v1/questions", "post")
     assert int(response.headers["Retry-After"]) >= 1
     assert len(state_of(app).state.questions) == N_DEMO + limit
     # a retry of a question already recorded still tells the phone its id
-    retry = client.post("/api/v1/questions", headers=headers,
-                        json={"text": "Câu hỏi 0", "idempotency_key": "ratekey00000"})
+    retry = client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={"text": "Câu hỏi 0", "idempotency_key": "ratekey00000"},
+    )
     assert retry.status_code == 200
     assert retry.json()["question_id"] == N_DEMO + 1
 
@@ -700,9 +874,11 @@ def test_rate_limit_answers_429_with_retry_after(client: TestClient, app: Starle
 
 def test_full_state_for_control_roles_only(client: TestClient, app: Starlette) -> None:
     headers = phone(client, app)
-    client.post("/api/v1/questions", headers=headers,
-                json={"text": "Câu hỏi của tôi", "idempotency_key": "fullstate001",
-                      "asker_name": "Bình"})
+    client.post(
+        "/api/v1/questions",
+        headers=headers,
+        json={"text": "Câu hỏi của tôi", "idempotency_key": "fullstate001", "asker_name": "Bình"},
+    )
     path = f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state"
     for link_id in ("apimodlink01", "apiseclink01"):
         response = client.get(path, headers=bearer(app, link_id))
@@ -733,13 +909,17 @@ def test_full_state_for_the_organiser_cookie(client: TestClient, app: Starlette)
     assert response.headers["Cache-Control"] == "no-store"
     check_response(response, "/api/v1/dialogues/{dialogue_id}/state")
     # but the organiser cookie changes nothing by itself
-    assert_refused(client.post("/api/v1/commands", json={"action": "release_floor"}),
-                   401, "request.unauthorised")
+    assert_refused(
+        client.post("/api/v1/commands", json={"action": "release_floor"}),
+        401,
+        "request.unauthorised",
+    )
 
 
 def test_token_of_one_dialogue_cannot_read_another(client: TestClient, app: Starlette) -> None:
-    response = client.get("/api/v1/dialogues/another-day/state",
-                          headers=bearer(app, "apimodlink01"))
+    response = client.get(
+        "/api/v1/dialogues/another-day/state", headers=bearer(app, "apimodlink01")
+    )
     assert_refused(response, 403, "request.other_dialogue")
 
 
@@ -757,17 +937,18 @@ def test_openapi_document_covers_every_route(client: TestClient, app: Starlette)
         (route.path, method.lower())
         for route in api.routes
         if isinstance(route, Route) and route.path.startswith("/api/v1")
-        for method in (route.methods or ()) if method != "HEAD"
+        for method in (route.methods or ())
+        if method != "HEAD"
     }
     documented = {
-        (path, method)
-        for path, operations in doc["paths"].items()
-        for method in operations
+        (path, method) for path, operations in doc["paths"].items() for method in operations
     }
     assert served == documented
     assert len(served) == 7
     assert doc["components"]["securitySchemes"]["roleToken"] == {
-        **doc["components"]["securitySchemes"]["roleToken"], "type": "http", "scheme": "bearer",
+        **doc["components"]["securitySchemes"]["roleToken"],
+        "type": "http",
+        "scheme": "bearer",
     }
     schemas = doc["components"]["schemas"]
     message = schemas["Error"]["properties"]["message"]
@@ -790,14 +971,25 @@ def test_openapi_document_covers_every_route(client: TestClient, app: Starlette)
     for path, method in served - {(p, "get") for p, _ in served}:
         assert "422" in doc["paths"][path][method]["responses"]  # every POST has a model
     assert set(doc["components"]["schemas"]["Command"]["properties"]["action"]["enum"]) >= {
-        "approve_question", "request_floor", "give_floor", "vote", "submit_question",
+        "approve_question",
+        "request_floor",
+        "give_floor",
+        "vote",
+        "submit_question",
     }
 
 
 def test_every_error_code_of_the_api_is_in_the_catalogue() -> None:
     source = Path(api.__file__).read_text(encoding="utf-8")
-    codes = set(re.findall(r'(?:Error|Forbidden|Input|Unauthorised|Large|Type)\("([a-z_.]+)"',
-                           source))
-    assert {"request.content_type", "request.too_large", "request.unauthorised",
-            "request.bad_json", "request.json_object", "request.other_dialogue"} <= codes
+    codes = set(
+        re.findall(r'(?:Error|Forbidden|Input|Unauthorised|Large|Type)\("([a-z_.]+)"', source)
+    )
+    assert {
+        "request.content_type",
+        "request.too_large",
+        "request.unauthorised",
+        "request.bad_json",
+        "request.json_object",
+        "request.other_dialogue",
+    } <= codes
     assert codes <= MESSAGES.keys()

@@ -44,11 +44,14 @@ class Toy:
 
 
 def render(audience: str, toy: Toy) -> list[Rendered]:
-    items = "".join(f'<!--k:it-{audience}-{i}--><li id="it-{audience}-{i}">{i}·{v}</li>'
-                    for i, v in toy.items)
-    keyed = (f'<section id="list-{audience}"><ol id="ol-{audience}"><!--keyed:ol-{audience}-->'
-             f'{items}<!--/keyed--></ol><div id="ol-{audience}-order" hidden></div>'
-             f'<p>{len(toy.items)}</p></section>')
+    items = "".join(
+        f'<!--k:it-{audience}-{i}--><li id="it-{audience}-{i}">{i}·{v}</li>' for i, v in toy.items
+    )
+    keyed = (
+        f'<section id="list-{audience}"><ol id="ol-{audience}"><!--keyed:ol-{audience}-->'
+        f'{items}<!--/keyed--></ol><div id="ol-{audience}-order" hidden></div>'
+        f"<p>{len(toy.items)}</p></section>"
+    )
     return [
         Rendered.parse(f"word-{audience}", f'<div id="word-{audience}">{audience}{toy.word}</div>'),
         Rendered.parse(f"list-{audience}", keyed),
@@ -86,10 +89,15 @@ class Screen:
             assert match, part.html
             self.shown[match.group(1)] = Rendered.parse(match.group(1), part.html)
             return
-        holder = next(name for name, f in self.shown.items()
-                      if f.container and (
-                          (isinstance(part, ItemSet | Order) and f.container == part.container)
-                          or (isinstance(part, ItemDrop) and part.item_id in dict(f.items))))
+        holder = next(
+            name
+            for name, f in self.shown.items()
+            if f.container
+            and (
+                (isinstance(part, ItemSet | Order) and f.container == part.container)
+                or (isinstance(part, ItemDrop) and part.item_id in dict(f.items))
+            )
+        )
         fragment = self.shown[holder]
         items = list(fragment.items)
         ids = [i for i, _ in items]
@@ -106,8 +114,9 @@ class Screen:
             assert sorted(part.item_ids) == sorted(ids), "an order of other items"
             by_id = dict(items)
             items = [(i, by_id[i]) for i in part.item_ids]
-        self.shown[holder] = Rendered(fragment.name, "", fragment.frame, fragment.container,
-                                      tuple(items))
+        self.shown[holder] = Rendered(
+            fragment.name, "", fragment.frame, fragment.container, tuple(items)
+        )
 
 
 def same(a: Rendered, b: Rendered) -> bool:
@@ -144,7 +153,8 @@ class Day:
         self.toy = Toy()
         self.history: dict[tuple[str, int], Toy] = {("e0", 0): Toy()}
         self.plan: FanoutPlan[str, int] = FanoutPlan(
-            lambda a: 0 if a == "B" else 1, {volatile("A"), volatile("B")})
+            lambda a: 0 if a == "B" else 1, {volatile("A"), volatile("B")}
+        )
         self.screens: list[Screen] = []
         self.sockets: dict[int, Screen] = {}
         self.next_socket = 0
@@ -153,8 +163,9 @@ class Day:
     # the log
     def event(self, change: object) -> None:
         self.seq += 1
-        self.history[(self.epoch, self.seq)] = Toy(self.toy.word, list(self.toy.items),
-                                                   self.toy.outside)
+        self.history[(self.epoch, self.seq)] = Toy(
+            self.toy.word, list(self.toy.items), self.toy.outside
+        )
 
     def render(self, audience: str) -> list[Rendered]:
         return render(audience, self.toy)
@@ -180,7 +191,8 @@ class Day:
             if fragment.name == volatile(screen.audience):
                 continue
             assert same(screen.shown[fragment.name], fragment), (
-                f"{fragment.name} at {screen.position} differs from what the log said")
+                f"{fragment.name} at {screen.position} differs from what the log said"
+            )
 
     # the screens
     def connect(self, screen: Screen) -> None:
@@ -192,8 +204,9 @@ class Day:
         self.plan.open(socket, screen.audience)
 
     def page(self, audience: str) -> None:
-        screen = Screen(audience, {f.name: f for f in self.render(audience)},
-                        (self.epoch, self.seq))
+        screen = Screen(
+            audience, {f.name: f for f in self.render(audience)}, (self.epoch, self.seq)
+        )
         self.screens.append(screen)
         self.connect(screen)
 
@@ -223,8 +236,13 @@ class Day:
     def play(self, op: tuple[object, ...]) -> None:
         kind = op[0]
         toy = self.toy
-        pick = self.screens[op[1] % len(self.screens)] if self.screens and isinstance(
-            op[-1], int) and kind in ("hello", "cut", "reconnect", "lagging", "ping") else None
+        pick = (
+            self.screens[op[1] % len(self.screens)]
+            if self.screens
+            and isinstance(op[-1], int)
+            and kind in ("hello", "cut", "reconnect", "lagging", "ping")
+            else None
+        )
         if kind == "word":
             toy.word += 1
             self.event(kind)
@@ -266,8 +284,9 @@ class Day:
 
 @settings(max_examples=400, deadline=None)
 @given(OPS, st.lists(st.sampled_from("AAB"), min_size=1, max_size=4))
-def test_every_screen_ends_on_what_the_log_says(ops: list[tuple[object, ...]],
-                                                 first: list[str]) -> None:
+def test_every_screen_ends_on_what_the_log_says(
+    ops: list[tuple[object, ...]], first: list[str]
+) -> None:
     day = Day()
     for audience in first:
         day.page(audience)

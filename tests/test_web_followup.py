@@ -70,8 +70,9 @@ def test_deadlines_default_to_follow_up_days_and_go_overdue() -> None:
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    settings = dataclasses.replace(load_settings(None), organiser_password=Secret(PASSWORD),
-                                   media=False)
+    settings = dataclasses.replace(
+        load_settings(None), organiser_password=Secret(PASSWORD), media=False
+    )
     with TestClient(create_app(settings, record_log(), SECRET)) as client:
         yield client
 
@@ -91,8 +92,9 @@ def _state(client: TestClient) -> State:
 def _links(client: TestClient) -> dict[int, str]:
     page = client.get(BOARD)
     assert page.status_code == 200
-    found = re.findall(r'<tr class="fu-\w+" id="fu-(\d+)">.*?href="https?://[^/]+(/a/[^"]+)"',
-                       page.text, re.S)
+    found = re.findall(
+        r'<tr class="fu-\w+" id="fu-(\d+)">.*?href="https?://[^/]+(/a/[^"]+)"', page.text, re.S
+    )
     return {int(qid): path for qid, path in found}
 
 
@@ -119,9 +121,15 @@ def test_an_agency_answers_through_its_link(client: TestClient) -> None:
     assert refused.status_code == 422 and "Nội dung" in refused.text
     forged = client.post(links[13], data={"csrf": "0" * 32, "text": "x"})
     assert forged.status_code == 403
-    sent = client.post(links[13], data={"csrf": token.group(1), "agency": "Sở Y tế",
-                                        "text": "Sở Y tế sẽ bố trí nhà công vụ <b>từ 2025</b>."},
-                       follow_redirects=False)
+    sent = client.post(
+        links[13],
+        data={
+            "csrf": token.group(1),
+            "agency": "Sở Y tế",
+            "text": "Sở Y tế sẽ bố trí nhà công vụ <b>từ 2025</b>.",
+        },
+        follow_redirects=False,
+    )
     assert sent.status_code == 303
     answer = _state(client).questions[13].written_answer
     assert answer is not None and answer.text.endswith("<b>từ 2025</b>.")
@@ -155,9 +163,12 @@ def test_the_agency_form_keeps_its_origin(client: TestClient) -> None:
     assert page.headers["Referrer-Policy"] == "same-origin"
     token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
     assert token
-    null = client.post(link, data={"csrf": token.group(1), "text": "x"},
-                       headers={"origin": "null"})
+    null = client.post(link, data={"csrf": token.group(1), "text": "x"}, headers={"origin": "null"})
     assert null.status_code == 403
-    sent = client.post(link, data={"csrf": token.group(1), "text": "Đã có văn bản trả lời."},
-                       headers={"origin": "http://testserver"}, follow_redirects=False)
+    sent = client.post(
+        link,
+        data={"csrf": token.group(1), "text": "Đã có văn bản trả lời."},
+        headers={"origin": "http://testserver"},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303

@@ -77,8 +77,13 @@ async def make_hub() -> tuple[Hub, CountingRenderer]:
     return hub, renderer
 
 
-def connect(hub: Hub, audience: Audience, log: list[tuple[int, str]], stalled: bool = False,
-            device: str | None = None) -> tuple[Connection, FakeSocket]:
+def connect(
+    hub: Hub,
+    audience: Audience,
+    log: list[tuple[int, str]],
+    stalled: bool = False,
+    device: str | None = None,
+) -> tuple[Connection, FakeSocket]:
     """A screen whose page shows the log's head opens its socket and says so."""
     socket = FakeSocket(log, stalled)
     conn = Connection(socket, audience, device)  # type: ignore[arg-type]
@@ -294,21 +299,25 @@ class Tab:
 
 PHONE_VI = Audience(Role.ATTENDEE)
 DISPLAY = Audience(Role.DISPLAY)
-HUB_OPS = st.lists(st.one_of(
-    st.tuples(st.just("approve"), st.integers(1, 40)),
-    st.tuples(st.just("vote"), st.integers(1, 40), st.integers(0, 5)),
-    st.tuples(st.just("public"), st.booleans()),
-    st.tuples(st.just("floor"), st.sampled_from(["tinh", "chau-doc", "an-phu"]),
-              st.integers(1, 40)),
-    st.tuples(st.just("release")),
-    st.tuples(st.just("store"), st.booleans()),
-    st.tuples(st.just("submit"), st.integers(0, 5)),
-    st.tuples(st.just("broadcast")),
-    st.tuples(st.just("page"), st.sampled_from(["display", "display", "phone", "moderator"])),
-    st.tuples(st.just("hello"), st.integers(0, 9)),
-    st.tuples(st.just("cut"), st.integers(0, 9)),
-    st.tuples(st.just("reconnect"), st.integers(0, 9)),
-), max_size=40)
+HUB_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("approve"), st.integers(1, 40)),
+        st.tuples(st.just("vote"), st.integers(1, 40), st.integers(0, 5)),
+        st.tuples(st.just("public"), st.booleans()),
+        st.tuples(
+            st.just("floor"), st.sampled_from(["tinh", "chau-doc", "an-phu"]), st.integers(1, 40)
+        ),
+        st.tuples(st.just("release")),
+        st.tuples(st.just("store"), st.booleans()),
+        st.tuples(st.just("submit"), st.integers(0, 5)),
+        st.tuples(st.just("broadcast")),
+        st.tuples(st.just("page"), st.sampled_from(["display", "display", "phone", "moderator"])),
+        st.tuples(st.just("hello"), st.integers(0, 9)),
+        st.tuples(st.just("cut"), st.integers(0, 9)),
+        st.tuples(st.just("reconnect"), st.integers(0, 9)),
+    ),
+    max_size=40,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -321,8 +330,9 @@ async def test_every_screen_of_an_audience_ends_on_what_the_log_says(
     await session.load()
     now = datetime.now(UTC)
     await session.execute_all(demo_commands(now), now)
-    await session.execute(c.ChangePhase(Actor(Role.ORGANISER), Phase.LIVE), now) \
-        if session.state.dialogue.phase is not Phase.LIVE else None
+    await session.execute(
+        c.ChangePhase(Actor(Role.ORGANISER), Phase.LIVE), now
+    ) if session.state.dialogue.phase is not Phase.LIVE else None
     hub = Hub(session, Renderer())  # not started: broadcasts happen when the test says
     audiences = {"display": DISPLAY, "phone": PHONE_VI, "moderator": Audience(Role.MODERATOR)}
     tabs = [Tab(hub, DISPLAY, None), Tab(hub, DISPLAY, None), Tab(hub, PHONE_VI, "dev0")]

@@ -77,8 +77,16 @@ async def test_a_phone_that_stops_reading_is_closed_and_others_go_on(
         healthy.close()
 
 
-TCP_STATES = {"01": "ESTABLISHED", "04": "FIN_WAIT1", "05": "FIN_WAIT2", "06": "TIME_WAIT",
-              "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0B": "CLOSING"}
+TCP_STATES = {
+    "01": "ESTABLISHED",
+    "04": "FIN_WAIT1",
+    "05": "FIN_WAIT2",
+    "06": "TIME_WAIT",
+    "07": "CLOSE",
+    "08": "CLOSE_WAIT",
+    "09": "LAST_ACK",
+    "0B": "CLOSING",
+}
 
 
 def tcp_state(local_port: int, remote_port: int) -> tuple[str, int] | None:
@@ -90,7 +98,9 @@ def tcp_state(local_port: int, remote_port: int) -> tuple[str, int] | None:
             fields = line.split()
             local, remote, state = fields[1], fields[2], fields[3]
             if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) == (
-                    local_port, remote_port):
+                local_port,
+                remote_port,
+            ):
                 return TCP_STATES.get(state, state), int(fields[4].split(":")[0], 16)
     return None
 
@@ -136,8 +146,10 @@ async def test_a_socket_that_stops_reading_is_closed_within_seconds_and_its_desc
             while chunk := await loop.sock_recv(raw, 1 << 16):
                 received[who] += len(chunk)
 
-    readers = [asyncio.create_task(drain(healthy, "moderator")),
-               asyncio.create_task(drain(display, "display"))]
+    readers = [
+        asyncio.create_task(drain(healthy, "moderator")),
+        asyncio.create_task(drain(display, "display")),
+    ]
     try:
         for _ in range(100):
             if hub.connection_count() == 4:
@@ -165,20 +177,27 @@ async def test_a_socket_that_stops_reading_is_closed_within_seconds_and_its_desc
         submitted = 0
         while len(fell_behind) < 2 and submitted < 400:
             submitted += 1
-            await hub.execute(c.SubmitQuestion(phone, f"#{submitted} {filler}",
-                                               f"laggard-{submitted:04d}", "chau-doc"))
+            await hub.execute(
+                c.SubmitQuestion(
+                    phone, f"#{submitted} {filler}", f"laggard-{submitted:04d}", "chau-doc"
+                )
+            )
             await asyncio.sleep(COALESCE_SECONDS * 1.5)  # one render, one frame per question
         assert set(fell_behind) == {stalled_port, late_port}, (
-            f"after {submitted} questions the hub found behind: {sorted(fell_behind)}")
+            f"after {submitted} questions the hub found behind: {sorted(fell_behind)}"
+        )
         queued = tcp_state(port, stalled_port)
-        print(f"\n{submitted} questions in {loop.time() - started:.1f}s overfilled the slow "
-              f"sockets; the kernel held {queued} for the stalled one")
+        print(
+            f"\n{submitted} questions in {loop.time() - started:.1f}s overfilled the slow "
+            f"sockets; the kernel held {queued} for the stalled one"
+        )
 
         # the late reader reads again: everything queued, then 1013
         frames = await read_frames(late, timeout=CLOSE_GRACE_SECONDS + 3)
         closing = frames[-1] if frames else None
         assert closing is not None and closing.close_code == CLOSE_LAGGING, (
-            f"the slow screen that reads again gets 1013, got {frames[-1:]}")
+            f"the slow screen that reads again gets 1013, got {frames[-1:]}"
+        )
         got_close = loop.time() - fell_behind[late_port]
         await loop.sock_sendall(late, masked(0x8, closing.payload[:2]))
 
@@ -186,16 +205,20 @@ async def test_a_socket_that_stops_reading_is_closed_within_seconds_and_its_desc
         await asyncio.wait({watcher}, timeout=max(0.1, fell_behind[stalled_port] + 6 - loop.time()))
         assert freed_at is not None, (
             f"the server still holds {stalled_inode} 6 s after the socket fell behind; "
-            f"the kernel shows {tcp_state(port, stalled_port)}")
+            f"the kernel shows {tcp_state(port, stalled_port)}"
+        )
         freed_after = freed_at - fell_behind[stalled_port]
         assert freed_after < min(5.0, CLOSE_GRACE_SECONDS + 1.0), (
             f"the server held {stalled_inode} for {freed_after:.1f}s after the socket fell "
-            f"behind (grace {CLOSE_GRACE_SECONDS}s)")
+            f"behind (grace {CLOSE_GRACE_SECONDS}s)"
+        )
         after = tcp_state(port, stalled_port)
         assert after is None or after[0] != "ESTABLISHED", after
-        print(f"1013 reached the screen that read again {got_close:.2f}s after it fell behind; "
-              f"the stalled socket's descriptor was released after {freed_after:.2f}s "
-              f"(grace {CLOSE_GRACE_SECONDS}s); the kernel now shows {after}")
+        print(
+            f"1013 reached the screen that read again {got_close:.2f}s after it fell behind; "
+            f"the stalled socket's descriptor was released after {freed_after:.2f}s "
+            f"(grace {CLOSE_GRACE_SECONDS}s); the kernel now shows {after}"
+        )
 
         # the others go on
         for _ in range(100):

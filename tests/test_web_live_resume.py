@@ -59,7 +59,7 @@ def element(html: str, ident: str) -> str:
     for tag in re.finditer(r"<(/?)div\b[^>]*>", html[start:]):
         depth += -1 if tag.group(1) else 1
         if depth == 0:
-            return html[start:start + tag.end()]
+            return html[start : start + tag.end()]
     raise AssertionError(f"#{ident} is not closed")
 
 
@@ -90,13 +90,19 @@ class Display:
         pos = re.search(r'<div id="pos" data-epoch="([^"]*)" data-seq="(\d+)"', page.text)
         assert pos, "the page carries its position"
         self.screen = oob.Screen()
-        self.screen.load([Rendered("_display.html", element(page.text, "display"))],
-                         (pos.group(1), int(pos.group(2))))
+        self.screen.load(
+            [Rendered("_display.html", element(page.text, "display"))],
+            (pos.group(1), int(pos.group(2))),
+        )
 
     async def open(self) -> None:
         """Open the socket (nothing is sent to it before its hello)."""
-        self.socket = await connect(f"ws://127.0.0.1:{self.port}/ws/{self.token}",
-                                    compression=None, max_size=None, open_timeout=5)
+        self.socket = await connect(
+            f"ws://127.0.0.1:{self.port}/ws/{self.token}",
+            compression=None,
+            max_size=None,
+            open_timeout=5,
+        )
         self.reader = asyncio.create_task(self._read(self.socket))
 
     async def hello(self) -> None:
@@ -205,8 +211,11 @@ async def test_a_reconnecting_display_never_silences_the_other_displays(
         moves.insert(0, ("release_floor", None, None))
 
     main, other = token(app, "display0001"), token(app, "display0002")
-    steady = [Display("main hall", port, main), Display("main hall, 2nd", port, main),
-              Display("An Phú", port, other)]
+    steady = [
+        Display("main hall", port, main),
+        Display("main hall, 2nd", port, main),
+        Display("An Phú", port, other),
+    ]
     flapping = Display("reconnecting", port, main)
     moderator = Moderator(port, token(app, "moderator01"))
     rng = random.Random(20240305)
@@ -247,20 +256,25 @@ async def test_a_reconnecting_display_never_silences_the_other_displays(
                         fields["question_id"] = question
                 await moderator.send(action, **fields)
                 moved.set()  # the flapping display says hello now, racing the broadcast
-                want = (None if bridge is None else
-                        f"Đang phát biểu: {escape(state.bridges[bridge].name)}")
+                want = (
+                    None
+                    if bridge is None
+                    else f"Đang phát biểu: {escape(state.bridges[bridge].name)}"
+                )
                 for display in steady:
                     shown = await wait_for(lambda d=display, w=want: d.holder() == w, MOVE_SECONDS)
                     assert shown, (
                         f"move {number} ({action} {bridge or ''}): the {display.name} display "
                         f"still shows {display.holder()!r} after {MOVE_SECONDS}s, not {want!r} "
-                        f"({cycles} reconnections so far)")
+                        f"({cycles} reconnections so far)"
+                    )
         finally:
             stop.set()
             await flapper
         assert not moderator.refusals, moderator.refusals
         assert await wait_for(lambda: len(moderator.acks) == len(moves), 5), (
-            f"{len(moderator.acks)} of {len(moves)} moves acknowledged")
+            f"{len(moderator.acks)} of {len(moves)} moves acknowledged"
+        )
         assert state.floor.holder is None
 
         # the flapping display comes back once more and settles
@@ -275,13 +289,17 @@ async def test_a_reconnecting_display_never_silences_the_other_displays(
             settled = await wait_for(lambda d=display: d.screen.position == head, MOVE_SECONDS)
             assert settled, f"{display.name} shows {display.screen.position}, the log is at {head}"
             assert all(display.screen.shows(f) for f in truth), (
-                f"{display.name} does not show the floor the log says:\n{display.fragment()}")
+                f"{display.name} does not show the floor the log says:\n{display.fragment()}"
+            )
             assert display.fragment() == page.fragments["display"].html, (
-                f"{display.name} differs from a fresh page load")
+                f"{display.name} differs from a fresh page load"
+            )
             assert display.holder() is None
             assert not display.odd, display.odd[:3]
-        print(f"\n{len(moves)} floor moves, {cycles} reconnections of one display, "
-              f"{sum(d.messages for d in steady)} messages to the steady displays")
+        print(
+            f"\n{len(moves)} floor moves, {cycles} reconnections of one display, "
+            f"{sum(d.messages for d in steady)} messages to the steady displays"
+        )
         assert cycles >= len(moves), "the display reconnected at least once per move"
         for display in (*steady, flapping):
             await display.close()

@@ -29,8 +29,12 @@ pytestmark = pytest.mark.slow
 
 DISTRICT = "TP. Long Xuyên"
 ELSEWHERE = "TP. Châu Đốc"
-ENV = {"MEDIA": "1", "MEDIA_ADDRESSES": "127.0.0.1", "LOG_LEVEL": "WARNING",
-       "RATE_SOCKET": "1000/1"}
+ENV = {
+    "MEDIA": "1",
+    "MEDIA_ADDRESSES": "127.0.0.1",
+    "LOG_LEVEL": "WARNING",
+    "RATE_SOCKET": "1000/1",
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +69,7 @@ class Screen:
         seen = len(self.messages)
         deadline = time.monotonic() + timeout
         while True:
-            for message in self.messages[seen - 1 if seen else 0:]:
+            for message in self.messages[seen - 1 if seen else 0 :]:
                 if re.search(pattern, message):
                     return message
             if time.monotonic() > deadline:
@@ -97,8 +101,10 @@ async def screens(server: RunningServer) -> AsyncIterator[Any]:
     peers: list[Any] = []
 
     async def open_screen(link_token: str) -> Screen:
-        ws = await connect(f"ws://127.0.0.1:{server.port}/ws/{link_token}",
-                           origin=f"http://127.0.0.1:{server.port}")  # type: ignore[arg-type]
+        ws = await connect(
+            f"ws://127.0.0.1:{server.port}/ws/{link_token}",
+            origin=f"http://127.0.0.1:{server.port}",
+        )  # type: ignore[arg-type]
         screen = Screen(ws)
         await screen.send(type="hello", epoch=None, seq=None)
         opened.append(screen)
@@ -142,13 +148,19 @@ async def test_publish_view_floor_and_recording_over_the_sockets(
     await display.start(wall.signal)
     await wait_for(lambda: len(display.frames) > 3, 15, "pictures on the display")
 
-    queue = re.findall(r'name="question_id">\s*<option value="">[^<]*</option>\s*'
-                       r'<option value="(\d+)"', "".join(moderator.messages))
+    queue = re.findall(
+        r'name="question_id">\s*<option value="">[^<]*</option>\s*'
+        r'<option value="(\d+)"',
+        "".join(moderator.messages),
+    )
     question = queue[0] if queue else "1"
     given = time.monotonic()
     await moderator.send(action="give_floor", bridge_id="long-xuyen", question_id=question)
-    await wait_for(lambda: any(v > 180 for v in display.brightness_since(given)), 5,
-                   "the district's picture on the display")
+    await wait_for(
+        lambda: any(v > 180 for v in display.brightness_since(given)),
+        5,
+        "the district's picture on the display",
+    )
     await asyncio.sleep(1.5)
     await moderator.send(action="mark_answered", question_id=question)
 
@@ -185,8 +197,9 @@ async def test_publish_view_floor_and_recording_over_the_sockets(
     # the organiser: the links' health (polled by the setup page) and the archive
     async with httpx.AsyncClient(base_url=server.base_url) as client:
         assert (await client.get(f"/o/{DEMO_DIALOGUE_ID}/media")).status_code == 401
-        signed = await client.post("/o/login", data={"password": server.password},
-                                   headers={"Origin": server.base_url})
+        signed = await client.post(
+            "/o/login", data={"password": server.password}, headers={"Origin": server.base_url}
+        )
         assert signed.status_code in (200, 303)
         health = await client.get(f"/o/{DEMO_DIALOGUE_ID}/media")
         assert 'data-bridge="long-xuyen" data-state="live"' in health.text

@@ -76,8 +76,7 @@ def test_every_bound_follows_the_configured_limits(monkeypatch: pytest.MonkeyPat
     other = openapi_document(limits_of(monkeypatch, OTHERS))
     schemas = one["components"]["schemas"]
     for schema, prop, keyword, setting in BOUNDS:
-        assert schemas[schema]["properties"][prop][keyword] == CONFIGURED[setting], (
-            schema, prop)
+        assert schemas[schema]["properties"][prop][keyword] == CONFIGURED[setting], (schema, prop)
     # anywhere a bound moves with the settings, it is one setting's value, the same one
     first, second = bounds(one), bounds(other)
     assert first.keys() == second.keys()
@@ -112,11 +111,15 @@ def test_the_served_document_and_the_api_follow_the_app_settings(
     app, client = limited
     doc = client.get("/openapi.json").json()
     assert doc == openapi_document(app.state.registry.settings.limits)
-    assert doc["components"]["schemas"]["QuestionSubmission"]["properties"]["text"][
-        "maxLength"] == 50
+    assert (
+        doc["components"]["schemas"]["QuestionSubmission"]["properties"]["text"]["maxLength"] == 50
+    )
     phone = bearer(app, "phchaudoc01")
-    refused = client.post("/api/v1/questions", headers=phone,
-                          json={"text": "a" * 51, "idempotency_key": "fifty-one-01"})
+    refused = client.post(
+        "/api/v1/questions",
+        headers=phone,
+        json={"text": "a" * 51, "idempotency_key": "fifty-one-01"},
+    )
     assert refused.status_code == 422
     body = refused.json()
     assert body["error"] == "input.schema.too_long"
@@ -124,44 +127,107 @@ def test_the_served_document_and_the_api_follow_the_app_settings(
     assert body["message"]["vi"] != body["message"]["en"]
     for lang in ("vi", "en"):
         assert "50" in body["message"][lang] and term("question", lang) in body["message"][lang]
-    accepted = client.post("/api/v1/questions", headers=phone,
-                           json={"text": "a" * 50, "idempotency_key": "fifty-00001"})
+    accepted = client.post(
+        "/api/v1/questions",
+        headers=phone,
+        json={"text": "a" * 50, "idempotency_key": "fifty-00001"},
+    )
     assert accepted.status_code == 201, accepted.text
 
 
 VIOLATIONS: list[tuple[str, str, dict[str, Any], str, str]] = [
     # (link, path, body, code, the field as the message names it)
-    ("phchaudoc01", "questions", {"text": "a" * 51, "idempotency_key": "violation01"},
-     "input.schema.too_long", "question"),
-    ("phchaudoc01", "questions", {"text": 5, "idempotency_key": "violation02"},
-     "input.schema.type", "question"),
-    ("phchaudoc01", "questions", {"text": "Thiếu mã gửi?"},
-     "input.schema.missing", "idempotency_key"),
-    ("phchaudoc01", "questions", {"text": "Mã dài?", "idempotency_key": "k" * 65},
-     "input.schema.too_long", "idempotency_key"),
-    ("phchaudoc01", "questions", {"text": "Tên dài?", "idempotency_key": "violation05",
-                                  "asker_name": "n" * 18}, "input.schema.too_long", "asker_name"),
-    ("phchaudoc01", "questions", {"text": "Mã lệnh?", "idempotency_key": "violation06",
-                                  "command_id": 7}, "input.schema.type", "command_id"),
+    (
+        "phchaudoc01",
+        "questions",
+        {"text": "a" * 51, "idempotency_key": "violation01"},
+        "input.schema.too_long",
+        "question",
+    ),
+    (
+        "phchaudoc01",
+        "questions",
+        {"text": 5, "idempotency_key": "violation02"},
+        "input.schema.type",
+        "question",
+    ),
+    (
+        "phchaudoc01",
+        "questions",
+        {"text": "Thiếu mã gửi?"},
+        "input.schema.missing",
+        "idempotency_key",
+    ),
+    (
+        "phchaudoc01",
+        "questions",
+        {"text": "Mã dài?", "idempotency_key": "k" * 65},
+        "input.schema.too_long",
+        "idempotency_key",
+    ),
+    (
+        "phchaudoc01",
+        "questions",
+        {"text": "Tên dài?", "idempotency_key": "violation05", "asker_name": "n" * 18},
+        "input.schema.too_long",
+        "asker_name",
+    ),
+    (
+        "phchaudoc01",
+        "questions",
+        {"text": "Mã lệnh?", "idempotency_key": "violation06", "command_id": 7},
+        "input.schema.type",
+        "command_id",
+    ),
     ("phchaudoc01", "votes", {"question_id": 0}, "input.schema.too_small", "question_id"),
     ("phchaudoc01", "votes", {"question_id": "1"}, "input.schema.type", "question_id"),
-    ("moderator01", "commands", {"action": "reject_question", "question_id": 3,
-                                 "reason": "r" * 32}, "input.schema.too_long", "reason"),
-    ("moderator01", "commands", {"action": "start_timer", "kind": "answer", "seconds": 100},
-     "input.schema.too_large", "seconds"),
-    ("moderator01", "commands", {"action": "start_timer", "kind": "forever", "seconds": 10},
-     "input.schema.choice", "kind"),
-    ("moderator01", "commands", {"action": "give_floor", "bridge_id": "b" * 65},
-     "input.schema.too_long", "bridge_id"),
-    ("secretary01", "commands", {"action": "record_answer_summary", "question_id": 1,
-                                 "summary": "s" * 78}, "input.schema.too_long", "summary"),
+    (
+        "moderator01",
+        "commands",
+        {"action": "reject_question", "question_id": 3, "reason": "r" * 32},
+        "input.schema.too_long",
+        "reason",
+    ),
+    (
+        "moderator01",
+        "commands",
+        {"action": "start_timer", "kind": "answer", "seconds": 100},
+        "input.schema.too_large",
+        "seconds",
+    ),
+    (
+        "moderator01",
+        "commands",
+        {"action": "start_timer", "kind": "forever", "seconds": 10},
+        "input.schema.choice",
+        "kind",
+    ),
+    (
+        "moderator01",
+        "commands",
+        {"action": "give_floor", "bridge_id": "b" * 65},
+        "input.schema.too_long",
+        "bridge_id",
+    ),
+    (
+        "secretary01",
+        "commands",
+        {"action": "record_answer_summary", "question_id": 1, "summary": "s" * 78},
+        "input.schema.too_long",
+        "summary",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("link", "path", "body", "code", "field"), VIOLATIONS)
 def test_a_message_that_breaks_its_model_never_reaches_the_core(
-    limited: tuple[Starlette, TestClient], monkeypatch: pytest.MonkeyPatch,
-    link: str, path: str, body: dict[str, Any], code: str, field: str,
+    limited: tuple[Starlette, TestClient],
+    monkeypatch: pytest.MonkeyPatch,
+    link: str,
+    path: str,
+    body: dict[str, Any],
+    code: str,
+    field: str,
 ) -> None:
     app, client = limited
     hub = app.state.registry.hubs[DEMO_DIALOGUE_ID]

@@ -37,8 +37,9 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def _app() -> TestClient:
-    settings = dataclasses.replace(load_settings(None), organiser_password=Secret(PASSWORD),
-                                   media=False)
+    settings = dataclasses.replace(
+        load_settings(None), organiser_password=Secret(PASSWORD), media=False
+    )
     log = MemoryEventLog()
 
     async def seed() -> None:
@@ -84,12 +85,15 @@ def csrf(client: TestClient, path: str = SETUP) -> str:
     return match.group(1)
 
 
-def act(client: TestClient, data: dict[str, Any], back: str = SETUP,
-        headers: dict[str, str] | None = None) -> httpx.Response:
+def act(
+    client: TestClient,
+    data: dict[str, Any],
+    back: str = SETUP,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     """Post an organiser form the way the setup page does."""
     body = {"csrf": csrf(client), "back": back, **data}
-    response: httpx.Response = client.post(ACT, data=body, headers=headers,
-                                           follow_redirects=False)
+    response: httpx.Response = client.post(ACT, data=body, headers=headers, follow_redirects=False)
     return response
 
 
@@ -113,8 +117,9 @@ def test_home_leads_to_the_sign_in(anonymous: TestClient) -> None:
 
 def test_posts_and_qr_need_the_organiser(anonymous: TestClient) -> None:
     before = len(state(anonymous).bridges)
-    response = anonymous.post(ACT, data={"action": "set_bridge_point", "bridge_id": "x",
-                                         "name": "X"})
+    response = anonymous.post(
+        ACT, data={"action": "set_bridge_point", "bridge_id": "x", "name": "X"}
+    )
     assert response.status_code == 401
     assert "Cần đăng nhập ban tổ chức" in response.text
     assert len(state(anonymous).bridges) == before
@@ -196,8 +201,12 @@ def test_create_a_dialogue(client: TestClient) -> None:
     token = csrf(client, "/o/")
     response = client.post(
         "/o/",
-        data={"csrf": token, "action": "create_dialogue", "dialogue_id": "can-tho-2025",
-              "title": "Đối thoại với thanh niên Cần Thơ"},
+        data={
+            "csrf": token,
+            "action": "create_dialogue",
+            "dialogue_id": "can-tho-2025",
+            "title": "Đối thoại với thanh niên Cần Thơ",
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -218,13 +227,20 @@ def test_create_a_dialogue(client: TestClient) -> None:
         ("login", "Tiêu đề", 400, "Không dùng được mã"),
     ],
 )
-def test_create_refusals(client: TestClient, dialogue_id: str, title: str, status: int,
-                         vi: str) -> None:
+def test_create_refusals(
+    client: TestClient, dialogue_id: str, title: str, status: int, vi: str
+) -> None:
     known = set(registry(client).known)
     token = csrf(client, "/o/")
     response = client.post(
-        "/o/", data={"csrf": token, "action": "create_dialogue", "form": "create",
-                     "dialogue_id": dialogue_id, "title": title},
+        "/o/",
+        data={
+            "csrf": token,
+            "action": "create_dialogue",
+            "form": "create",
+            "dialogue_id": dialogue_id,
+            "title": title,
+        },
     )
     assert response.status_code == status
     assert vi in response.text
@@ -233,8 +249,9 @@ def test_create_refusals(client: TestClient, dialogue_id: str, title: str, statu
 
 
 def test_create_needs_csrf(client: TestClient) -> None:
-    response = client.post("/o/", data={"action": "create_dialogue", "dialogue_id": "abc",
-                                        "title": "T"})
+    response = client.post(
+        "/o/", data={"action": "create_dialogue", "dialogue_id": "abc", "title": "T"}
+    )
     assert response.status_code == 403
     assert "abc" not in registry(client).hubs
 
@@ -252,8 +269,12 @@ def test_setup_page_shows_everything(client: TestClient) -> None:
     page = client.get(SETUP)
     assert page.status_code == 200
     text = page.text
-    for name in ("TP. Long Xuyên", "Việc làm, thị trường lao động", "Mai Đức Trí",
-                 "doi-thoai | Thảo luận, đối thoại | discussion | 120"):
+    for name in (
+        "TP. Long Xuyên",
+        "Việc làm, thị trường lao động",
+        "Mai Đức Trí",
+        "doi-thoai | Thảo luận, đối thoại | discussion | 120",
+    ):
         assert name in text
     assert 'id="fairness"' in text and 'id="status"' in text
     assert "Chuyển sang giai đoạn: đã kết thúc" in text
@@ -263,17 +284,37 @@ def test_setup_page_shows_everything(client: TestClient) -> None:
 
 
 def test_edit_and_add_bridge_points(client: TestClient) -> None:
-    response = act(client, {"action": "set_bridge_point", "bridge_id": "long-xuyen",
-                            "name": "Thành phố Long Xuyên", "kind": "remote",
-                            "operator": "Người mới", "capacity": "150"},
-                   back=f"{SETUP}#org-bridges")
+    response = act(
+        client,
+        {
+            "action": "set_bridge_point",
+            "bridge_id": "long-xuyen",
+            "name": "Thành phố Long Xuyên",
+            "kind": "remote",
+            "operator": "Người mới",
+            "capacity": "150",
+        },
+        back=f"{SETUP}#org-bridges",
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"{SETUP}#org-bridges"
     bridge = state(client).bridges["long-xuyen"]
-    assert (bridge.name, bridge.operator, bridge.capacity) == ("Thành phố Long Xuyên",
-                                                               "Người mới", 150)
-    act(client, {"action": "set_bridge_point", "bridge_id": "an-phu-2", "name": "Xã mới",
-                 "kind": "remote", "operator": "", "capacity": ""})
+    assert (bridge.name, bridge.operator, bridge.capacity) == (
+        "Thành phố Long Xuyên",
+        "Người mới",
+        150,
+    )
+    act(
+        client,
+        {
+            "action": "set_bridge_point",
+            "bridge_id": "an-phu-2",
+            "name": "Xã mới",
+            "kind": "remote",
+            "operator": "",
+            "capacity": "",
+        },
+    )
     assert state(client).bridges["an-phu-2"].kind is BridgeKind.REMOTE
     assert "Xã mới" in client.get(SETUP).text
 
@@ -290,35 +331,63 @@ def test_remove_a_bridge_point(client: TestClient) -> None:
 
 
 def test_topics_with_default_speakers(client: TestClient) -> None:
-    client.post(ACT, data={"csrf": csrf(client), "back": SETUP, "action": "set_topic",
-                           "topic_id": "moi-truong", "name": "Môi trường",
-                           "speaker_ids": ["nnptnt", "khcn"]})
+    client.post(
+        ACT,
+        data={
+            "csrf": csrf(client),
+            "back": SETUP,
+            "action": "set_topic",
+            "topic_id": "moi-truong",
+            "name": "Môi trường",
+            "speaker_ids": ["nnptnt", "khcn"],
+        },
+    )
     topic = state(client).topics["moi-truong"]
     assert topic.name == "Môi trường"
     assert topic.speaker_ids == ("nnptnt", "khcn")
     # comma-separated ids work too; no box ticked clears them
-    act(client, {"action": "set_topic", "topic_id": "moi-truong", "name": "Môi trường",
-                 "speaker_ids": "khcn, ubnd"})
+    act(
+        client,
+        {
+            "action": "set_topic",
+            "topic_id": "moi-truong",
+            "name": "Môi trường",
+            "speaker_ids": "khcn, ubnd",
+        },
+    )
     assert state(client).topics["moi-truong"].speaker_ids == ("khcn", "ubnd")
     act(client, {"action": "set_topic", "topic_id": "moi-truong", "name": "Môi trường"})
     assert state(client).topics["moi-truong"].speaker_ids == ()
 
 
 def test_speakers_with_topics(client: TestClient) -> None:
-    client.post(ACT, data={"csrf": csrf(client), "back": SETUP, "action": "set_speaker",
-                           "speaker_id": "tnmt", "name": "Nguyễn Văn Mới",
-                           "position": "Giám đốc", "agency": "Sở Tài nguyên và Môi trường",
-                           "topic_ids": ["khac", "viec-lam"]})
+    client.post(
+        ACT,
+        data={
+            "csrf": csrf(client),
+            "back": SETUP,
+            "action": "set_speaker",
+            "speaker_id": "tnmt",
+            "name": "Nguyễn Văn Mới",
+            "position": "Giám đốc",
+            "agency": "Sở Tài nguyên và Môi trường",
+            "topic_ids": ["khac", "viec-lam"],
+        },
+    )
     speaker = state(client).speakers["tnmt"]
     assert (speaker.name, speaker.position, speaker.agency) == (
-        "Nguyễn Văn Mới", "Giám đốc", "Sở Tài nguyên và Môi trường")
+        "Nguyễn Văn Mới",
+        "Giám đốc",
+        "Sở Tài nguyên và Môi trường",
+    )
     assert speaker.topic_ids == ("khac", "viec-lam")
     assert "Nguyễn Văn Mới" in client.get(SETUP).text
 
 
 def test_unknown_speaker_for_a_topic_is_refused(client: TestClient) -> None:
-    response = act(client, {"action": "set_topic", "topic_id": "x-topic", "name": "X",
-                            "speaker_ids": "nobody"})
+    response = act(
+        client, {"action": "set_topic", "topic_id": "x-topic", "name": "X", "speaker_ids": "nobody"}
+    )
     assert response.status_code == 404
     assert "x-topic" not in state(client).topics
 
@@ -335,10 +404,19 @@ def test_programme_from_lines(client: TestClient) -> None:
 
 
 def test_dialogue_fields_and_legal_basis_lines(client: TestClient) -> None:
-    act(client, {"action": "update_dialogue", "title": "Tiêu đề mới", "theme": "Chủ đề",
-                 "host_body": "UBND tỉnh", "parent_body": "", "place": "Hội trường",
-                 "starts_at": "2025-03-26T08:00",
-                 "legal_basis": "Căn cứ Luật Thanh niên, năm 2020;\r\n\r\nCăn cứ Nghị định 13;"})
+    act(
+        client,
+        {
+            "action": "update_dialogue",
+            "title": "Tiêu đề mới",
+            "theme": "Chủ đề",
+            "host_body": "UBND tỉnh",
+            "parent_body": "",
+            "place": "Hội trường",
+            "starts_at": "2025-03-26T08:00",
+            "legal_basis": "Căn cứ Luật Thanh niên, năm 2020;\r\n\r\nCăn cứ Nghị định 13;",
+        },
+    )
     dialogue = state(client).dialogue
     assert dialogue.title == "Tiêu đề mới"
     assert dialogue.legal_basis == ("Căn cứ Luật Thanh niên, năm 2020;", "Căn cứ Nghị định 13;")
@@ -374,31 +452,46 @@ def test_organiser_may_not_act_as_moderator(client: TestClient) -> None:
 
 
 def test_post_without_csrf_changes_nothing(client: TestClient) -> None:
-    response = client.post(ACT, data={"action": "set_bridge_point", "bridge_id": "x-new",
-                                      "name": "X"})
+    response = client.post(
+        ACT, data={"action": "set_bridge_point", "bridge_id": "x-new", "name": "X"}
+    )
     assert response.status_code == 403
     assert "Phiên làm việc đã hết hạn" in response.text
-    bad = client.post(ACT, data={"csrf": "0" * 32, "action": "set_bridge_point",
-                                 "bridge_id": "x-new", "name": "X"})
+    bad = client.post(
+        ACT,
+        data={"csrf": "0" * 32, "action": "set_bridge_point", "bridge_id": "x-new", "name": "X"},
+    )
     assert bad.status_code == 403
     assert "x-new" not in state(client).bridges
 
 
 def test_post_from_another_site_changes_nothing(client: TestClient) -> None:
-    response = act(client, {"action": "set_bridge_point", "bridge_id": "x-new", "name": "X"},
-                   headers={"origin": "https://evil.example"})
+    response = act(
+        client,
+        {"action": "set_bridge_point", "bridge_id": "x-new", "name": "X"},
+        headers={"origin": "https://evil.example"},
+    )
     assert response.status_code == 403
     assert "Yêu cầu đến từ trang khác" in response.text
     assert "x-new" not in state(client).bridges
-    same = act(client, {"action": "set_bridge_point", "bridge_id": "x-new", "name": "X"},
-               headers={"origin": "http://testserver"})
+    same = act(
+        client,
+        {"action": "set_bridge_point", "bridge_id": "x-new", "name": "X"},
+        headers={"origin": "http://testserver"},
+    )
     assert same.status_code == 303
 
 
 def test_invalid_bridge_id_is_explained_in_both_languages(client: TestClient) -> None:
     before = dict(state(client).bridges)
-    data = {"action": "set_bridge_point", "form": "add-bridge", "bridge_id": "Bad Id!",
-            "name": "Điểm cầu thử", "kind": "remote", "capacity": "10"}
+    data = {
+        "action": "set_bridge_point",
+        "form": "add-bridge",
+        "bridge_id": "Bad Id!",
+        "name": "Điểm cầu thử",
+        "kind": "remote",
+        "capacity": "10",
+    }
     response = act(client, data, back=f"{SETUP}#org-bridges")
     assert response.status_code == 400
     text = response.text
@@ -413,8 +506,11 @@ def test_invalid_bridge_id_is_explained_in_both_languages(client: TestClient) ->
 def test_malformed_programme_is_refused_and_kept(client: TestClient) -> None:
     before = list(state(client).programme)
     bad = "mo-dau | Khai mạc | opening | 5\nthis line has no fields"
-    response = act(client, {"action": "set_programme", "form": "programme", "items": bad},
-                   back=f"{SETUP}#org-programme")
+    response = act(
+        client,
+        {"action": "set_programme", "form": "programme", "items": bad},
+        back=f"{SETUP}#org-programme",
+    )
     assert response.status_code == 400
     text = response.text
     assert "Chương trình không hợp lệ." in text
@@ -460,15 +556,26 @@ def test_issue_standard_links_once(client: TestClient) -> None:
 
 
 def test_issue_one_link_with_a_server_made_id(client: TestClient) -> None:
-    act(client, {"action": "issue_link", "role": "attendee", "bridge_id": "cho-moi",
-                 "label": "Bàn lễ tân", "link_id": "chosen-by-client"}, back=LINKS)
+    act(
+        client,
+        {
+            "action": "issue_link",
+            "role": "attendee",
+            "bridge_id": "cho-moi",
+            "label": "Bàn lễ tân",
+            "link_id": "chosen-by-client",
+        },
+        back=LINKS,
+    )
     links = list(state(client).links.values())
     assert len(links) == 1
     assert links[0].link_id != "chosen-by-client"
-    assert (links[0].role, links[0].bridge_id, links[0].label) == (Role.ATTENDEE, "cho-moi",
-                                                                   "Bàn lễ tân")
-    refused = act(client, {"action": "issue_link", "role": "bridge", "form": "issue"},
-                  back=LINKS)
+    assert (links[0].role, links[0].bridge_id, links[0].label) == (
+        Role.ATTENDEE,
+        "cho-moi",
+        "Bàn lễ tân",
+    )
+    refused = act(client, {"action": "issue_link", "role": "bridge", "form": "issue"}, back=LINKS)
     assert refused.status_code == 400
     assert "cần chọn điểm cầu" in refused.text
     assert len(state(client).links) == 1
@@ -476,12 +583,12 @@ def test_issue_one_link_with_a_server_made_id(client: TestClient) -> None:
 
 def test_revoked_link_stops_working_at_once(client: TestClient) -> None:
     _issue_standard(client)
-    moderator = next(link for link in state(client).links.values()
-                     if link.role is Role.MODERATOR)
+    moderator = next(link for link in state(client).links.values() if link.role is Role.MODERATOR)
     token = _token(client, moderator.link_id)
     assert client.get(f"/s/{token}").status_code == 200
-    response = act(client, {"action": "revoke_link", "link_id": moderator.link_id},
-                   back=f"{LINKS}#org-links")
+    response = act(
+        client, {"action": "revoke_link", "link_id": moderator.link_id}, back=f"{LINKS}#org-links"
+    )
     assert response.status_code == 303
     assert not state(client).links[moderator.link_id].active
     page = client.get(f"/s/{token}")
@@ -534,11 +641,18 @@ def test_qr_sheet_lists_every_bridge_point(client: TestClient) -> None:
 
 def test_user_text_is_escaped_on_every_organiser_page(client: TestClient) -> None:
     act(client, {"action": "set_bridge_point", "bridge_id": "xss", "name": XSS})
-    act(client, {"action": "set_speaker", "speaker_id": "xss-speaker", "name": XSS,
-                 "position": XSS, "agency": XSS})
+    act(
+        client,
+        {
+            "action": "set_speaker",
+            "speaker_id": "xss-speaker",
+            "name": XSS,
+            "position": XSS,
+            "agency": XSS,
+        },
+    )
     act(client, {"action": "set_topic", "topic_id": "xss-topic", "name": XSS})
-    act(client, {"action": "update_dialogue", "title": XSS, "theme": XSS,
-                 "legal_basis": XSS})
+    act(client, {"action": "update_dialogue", "title": XSS, "theme": XSS, "legal_basis": XSS})
     _issue_standard(client)
     assert state(client).bridges["xss"].name == XSS
     for path in ("/o/", SETUP, LINKS, f"/o/{DEMO}/qr", f"{SETUP}?lang=en"):
@@ -546,6 +660,8 @@ def test_user_text_is_escaped_on_every_organiser_page(client: TestClient) -> Non
         assert page.status_code == 200, path
         assert XSS not in page.text, path
         assert ESCAPED in page.text, path
-    refused = act(client, {"action": "set_bridge_point", "form": "add-bridge",
-                           "bridge_id": "Bad Id!", "name": XSS})
+    refused = act(
+        client,
+        {"action": "set_bridge_point", "form": "add-bridge", "bridge_id": "Bad Id!", "name": XSS},
+    )
     assert XSS not in refused.text and ESCAPED in refused.text

@@ -38,8 +38,9 @@ HEADER = "Đơn vị,Người hỏi,Điểm cầu,Nhóm vấn đề,Câu hỏi\r
 
 
 def _client(log: MemoryEventLog) -> TestClient:
-    settings = dataclasses.replace(load_settings(None), organiser_password=Secret(PASSWORD),
-                                   media=False)
+    settings = dataclasses.replace(
+        load_settings(None), organiser_password=Secret(PASSWORD), media=False
+    )
     return TestClient(create_app(settings, log, SECRET))
 
 
@@ -90,8 +91,9 @@ def csrf(client: TestClient, path: str) -> str:
     return match.group(1)
 
 
-def upload(client: TestClient, content: bytes, filename: str = "cau-hoi.csv",
-           mode: str = "all") -> httpx.Response:
+def upload(
+    client: TestClient, content: bytes, filename: str = "cau-hoi.csv", mode: str = "all"
+) -> httpx.Response:
     response: httpx.Response = client.post(
         IMPORT,
         data={"csrf": csrf(client, IMPORT), "action": "import_questions", "mode": mode},
@@ -101,8 +103,7 @@ def upload(client: TestClient, content: bytes, filename: str = "cau-hoi.csv",
 
 
 def imported(client: TestClient) -> list[int]:
-    return [q.question_id for q in state(client).questions.values()
-            if q.origin is Origin.IMPORTED]
+    return [q.question_id for q in state(client).questions.values() if q.origin is Origin.IMPORTED]
 
 
 # --- the conclusion page ---------------------------------------------------------
@@ -114,8 +115,11 @@ def test_the_record_pages_need_the_organiser(closed: TestClient) -> None:
         response = closed.get(path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/o/login")
-    for path in (f"{CONCLUSION}.docx", f"/o/{DEMO}/export/questions.csv",
-                 f"/o/{DEMO}/export/events.json"):
+    for path in (
+        f"{CONCLUSION}.docx",
+        f"/o/{DEMO}/export/questions.csv",
+        f"/o/{DEMO}/export/events.json",
+    ):
         assert closed.get(path).status_code == 401
 
 
@@ -123,13 +127,21 @@ def test_the_conclusion_draft_is_saved_through_the_core(closed: TestClient) -> N
     page = closed.get(CONCLUSION)
     assert "Sở Y tế" in page.text  # the default recipients
     assert "Kết luận của lãnh đạo Ủy ban nhân dân tỉnh An Giang" in page.text
-    response = closed.post(CONCLUSION, data={
-        "csrf": csrf(closed, CONCLUSION), "action": "set_conclusion_draft",
-        "number": "25/TB-UBND", "signer_position": "Phó Chủ tịch",
-        "signer_name": "Trần Quang Vinh", "attendance": "850",
-        "recipients": "Bộ Nội vụ\nCác sở, ban, ngành tỉnh", "authority_lines": "",
-        "conclusions": "Giao <b>Sở Nội vụ</b> theo dõi.",
-    }, follow_redirects=False)
+    response = closed.post(
+        CONCLUSION,
+        data={
+            "csrf": csrf(closed, CONCLUSION),
+            "action": "set_conclusion_draft",
+            "number": "25/TB-UBND",
+            "signer_position": "Phó Chủ tịch",
+            "signer_name": "Trần Quang Vinh",
+            "attendance": "850",
+            "recipients": "Bộ Nội vụ\nCác sở, ban, ngành tỉnh",
+            "authority_lines": "",
+            "conclusions": "Giao <b>Sở Nội vụ</b> theo dõi.",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     draft = state(closed).conclusion
     assert draft is not None and draft.number == "25/TB-UBND" and draft.attendance == 850
@@ -139,7 +151,8 @@ def test_the_conclusion_draft_is_saved_through_the_core(closed: TestClient) -> N
     download = closed.get(f"{CONCLUSION}.docx")
     assert download.status_code == 200
     assert download.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.wordprocessingml")
+        "application/vnd.openxmlformats-officedocument.wordprocessingml"
+    )
     document = open_document(io.BytesIO(download.content))
     texts = [p.text for t in document.tables for row in t.rows for p in row.cells[1].paragraphs]
     assert "Trần Quang Vinh" in texts
@@ -147,11 +160,17 @@ def test_the_conclusion_draft_is_saved_through_the_core(closed: TestClient) -> N
 
 
 def test_a_bad_draft_is_refused_and_shown_again(closed: TestClient) -> None:
-    response = closed.post(CONCLUSION, data={
-        "csrf": csrf(closed, CONCLUSION), "action": "set_conclusion_draft",
-        "form": "conclusion", "back": CONCLUSION + "#rec-draft",
-        "attendance": "-5", "signer_name": "Người Thử",
-    })
+    response = closed.post(
+        CONCLUSION,
+        data={
+            "csrf": csrf(closed, CONCLUSION),
+            "action": "set_conclusion_draft",
+            "form": "conclusion",
+            "back": CONCLUSION + "#rec-draft",
+            "attendance": "-5",
+            "signer_name": "Người Thử",
+        },
+    )
     assert response.status_code == 422  # breaks the command's model: refused before the core
     assert "Số người tham dự phải từ 0 trở lên" in response.text
     assert 'value="Người Thử"' in response.text
@@ -165,24 +184,24 @@ def test_a_bad_draft_is_refused_and_shown_again(closed: TestClient) -> None:
 
 def test_questions_as_csv_xlsx_and_json(closed: TestClient) -> None:
     questions = state(closed).questions
-    questions[2].text = "=HYPERLINK(\"http://evil\",\"x\")"  # as if imported
+    questions[2].text = '=HYPERLINK("http://evil","x")'  # as if imported
     questions[3].asker = dataclasses.replace(questions[3].asker, name="@SUM(A1)")
     raw = closed.get(f"/o/{DEMO}/export/questions.csv")
     assert raw.status_code == 200 and raw.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Mã", "Trạng thái", "Nguồn"]
     assert len(rows) == len(questions) + 1
-    assert rows[2][7] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert rows[2][7] == '\'=HYPERLINK("http://evil","x")'
     assert rows[3][8] == "'@SUM(A1)"
     for row in rows:
         for value in row:
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
     book = load_workbook(io.BytesIO(closed.get(f"/o/{DEMO}/export/questions.xlsx").content))
     sheet = book.worksheets[0]
-    assert sheet.cell(row=3, column=8).value == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert sheet.cell(row=3, column=8).value == '\'=HYPERLINK("http://evil","x")'
     assert sheet.cell(row=3, column=8).data_type == "s"
     body = json.loads(closed.get(f"/o/{DEMO}/export/questions.json").content)
-    assert body["questions"][1]["text"] == "=HYPERLINK(\"http://evil\",\"x\")"
+    assert body["questions"][1]["text"] == '=HYPERLINK("http://evil","x")'
     statuses = {q["status"] for q in body["questions"]}
     assert {"answered", "forwarded", "deferred", "merged", "rejected"} <= statuses
 
@@ -243,9 +262,9 @@ GOOD = (
     HEADER
     + "Đoàn xã Mỹ Hòa,Nguyễn Văn A,tp. chau doc,viec-lam,Thanh niên cần thêm việc làm tại chỗ?\r\n"
     + "Chi đoàn B,,Huyện Tri Tôn,Khởi nghiệp; đổi mới sáng tạo; lập nghiệp,"
-      "Vốn khởi nghiệp cho thanh niên?\r\n"
+    "Vốn khởi nghiệp cho thanh niên?\r\n"
     + ",,,,\r\n"
-    + "Đoàn trường C,Lê Thị D,,,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n"
+    + 'Đoàn trường C,Lê Thị D,,,"=HYPERLINK(""http://x"",""y"")"\r\n'
 )
 
 
@@ -259,7 +278,7 @@ def test_a_good_file_is_imported_with_names_matched(live: TestClient) -> None:
     assert [q.bridge_id for q in new] == ["chau-doc", "tri-ton", "tinh"]
     assert new[0].topic_id == "viec-lam" and new[2].topic_id is None
     assert new[0].asker.name == "Nguyễn Văn A" and not new[0].asker.public
-    assert new[2].text == "=HYPERLINK(\"http://x\",\"y\")"  # kept as text
+    assert new[2].text == '=HYPERLINK("http://x","y")'  # kept as text
     assert "5" in response.text and "=, +, - hoặc @" in response.text  # flagged row 5
     again = upload(live, GOOD.encode("utf-8-sig"))
     assert "Đã nhập 0 câu hỏi." in again.text
@@ -280,7 +299,9 @@ def test_bad_rows_refuse_the_whole_file_with_row_numbers(live: TestClient) -> No
         HEADER
         + "A,B,tinh,viec-lam,Câu hỏi hợp lệ thứ nhất\r\n"
         + "A,B,tinh,viec-lam,\r\n"
-        + "A,B,tinh,viec-lam," + "x" * 5000 + "\r\n"
+        + "A,B,tinh,viec-lam,"
+        + "x" * 5000
+        + "\r\n"
         + "A,B,Huyện Không Có,viec-lam,Câu hỏi ở điểm cầu lạ\r\n"
         + "A,B,tinh,chu-de-la,Câu hỏi về chủ đề lạ\r\n"
         + "A,B,tinh,viec-lam,Câu hỏi hợp lệ thứ hai\r\n"
@@ -302,11 +323,23 @@ def test_bad_rows_refuse_the_whole_file_with_row_numbers(live: TestClient) -> No
 
 
 def test_a_quoted_cell_after_the_first_4_kb_is_kept_whole(live: TestClient) -> None:
-    plain = [["Đoàn xã Mỹ Hòa", f"Người hỏi {n}", "tinh", "viec-lam",
-              f"Câu hỏi bình thường số {n} về việc làm cho thanh niên"] for n in range(60)]
-    tricky = ['Chi đoàn "Tuổi trẻ", xã B', 'Lê Văn "Tư", em',
-              "Hội trường UBND tỉnh (điểm cầu chính)", "Việc làm, thị trường lao động",
-              'Vốn vay "ưu đãi", lãi suất ""bao nhiêu""?']
+    plain = [
+        [
+            "Đoàn xã Mỹ Hòa",
+            f"Người hỏi {n}",
+            "tinh",
+            "viec-lam",
+            f"Câu hỏi bình thường số {n} về việc làm cho thanh niên",
+        ]
+        for n in range(60)
+    ]
+    tricky = [
+        'Chi đoàn "Tuổi trẻ", xã B',
+        'Lê Văn "Tư", em',
+        "Hội trường UBND tỉnh (điểm cầu chính)",
+        "Việc làm, thị trường lao động",
+        'Vốn vay "ưu đãi", lãi suất ""bao nhiêu""?',
+    ]
     after = [["Đoàn trường C", "Lê Thị D", "chau-doc", "khoi-nghiep", "Câu hỏi sau dòng khó"]]
     head = HEADER + "".join(",".join(row) + "\r\n" for row in plain)
     assert len(head) > 4096
@@ -389,8 +422,15 @@ def test_an_xlsx_file_with_vietnamese_headers(live: TestClient) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.append(["Họ tên", "Đơn vị", "Điểm cầu", "Chủ đề", "Nội dung"])
-    sheet.append(["Võ Văn E", "Đoàn xã F", "TX. Tân Châu", "Đào tạo nghề, định hướng nghề nghiệp",
-                  "Có lớp dạy nghề dệt thổ cẩm không?"])
+    sheet.append(
+        [
+            "Võ Văn E",
+            "Đoàn xã F",
+            "TX. Tân Châu",
+            "Đào tạo nghề, định hướng nghề nghiệp",
+            "Có lớp dạy nghề dệt thổ cẩm không?",
+        ]
+    )
     sheet.append(["", "", "tan-chau", "dao-tao-nghe", "=1+1"])
     buffer = io.BytesIO()
     book.save(buffer)
@@ -407,7 +447,7 @@ def test_likely_duplicates_are_flagged(live: TestClient) -> None:
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).replace("Đ", "D")
     content = (
         HEADER
-        + f"A,B,tinh,viec-lam,\"{folded}!!\"\r\n"
+        + f'A,B,tinh,viec-lam,"{folded}!!"\r\n'
         + "A,B,tinh,viec-lam,Đề nghị tỉnh hỗ trợ vốn vay cho thanh niên nông thôn khởi nghiệp\r\n"
         + "A,B,tinh,viec-lam,Đề nghị tỉnh hỗ trợ vốn vay cho thanh niên nông thôn khởi nghiệp.\r\n"
     ).encode()
@@ -437,10 +477,10 @@ def test_a_batch_is_all_or_nothing() -> None:
         session = DialogueSession(log, DEMO)
         await session.load()
         before = session.seq
-        good = c.SubmitQuestion(organiser, "Câu hỏi tốt", "batch-key-0001", "tinh",
-                                Origin.IMPORTED)
-        bad = c.SubmitQuestion(organiser, "Câu hỏi xấu", "batch-key-0002", "khong-co",
-                               Origin.IMPORTED)
+        good = c.SubmitQuestion(organiser, "Câu hỏi tốt", "batch-key-0001", "tinh", Origin.IMPORTED)
+        bad = c.SubmitQuestion(
+            organiser, "Câu hỏi xấu", "batch-key-0002", "khong-co", Origin.IMPORTED
+        )
         with pytest.raises(NotFound):
             await session.execute_batch([good, bad], datetime.now(UTC))
         assert session.seq == before and (await log.head(DEMO)).seq == before
@@ -452,8 +492,10 @@ def test_a_batch_is_all_or_nothing() -> None:
 
 
 def test_five_thousand_rows_import_in_one_go(live: TestClient) -> None:
-    rows = "".join(f"Đơn vị {n},Người {n},tinh,viec-lam,Câu hỏi số {n} về việc làm {n * 7}\r\n"
-                   for n in range(5000))
+    rows = "".join(
+        f"Đơn vị {n},Người {n},tinh,viec-lam,Câu hỏi số {n} về việc làm {n * 7}\r\n"
+        for n in range(5000)
+    )
     response = upload(live, (HEADER + rows).encode())
     assert response.status_code == 200
     assert "Đã nhập 5000 câu hỏi." in response.text

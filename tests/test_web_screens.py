@@ -127,17 +127,16 @@ def test_a_phone_submits_with_a_plain_form(app: Starlette, client: TestClient) -
         "text": "Câu hỏi gửi không cần JavaScript?",
         "bridge_id": "tri-ton",  # ignored: the link says Châu Đốc
     }
-    response = client.post(f"/j/{token(app, 'phchaudoc01')}/act", data=form,
-                           follow_redirects=False)
+    response = client.post(f"/j/{token(app, 'phchaudoc01')}/act", data=form, follow_redirects=False)
     assert response.status_code == 303
     again = client.post(f"/j/{token(app, 'phchaudoc01')}/act", data=form, follow_redirects=False)
     assert again.status_code == 303
-    mine = [q for q in state(app).questions.values()
-            if q.text == "Câu hỏi gửi không cần JavaScript?"]
+    mine = [
+        q for q in state(app).questions.values() if q.text == "Câu hỏi gửi không cần JavaScript?"
+    ]
     assert len(mine) == 1, "a repeated post with the same key is not a second question"
     assert mine[0].bridge_id == "chau-doc"
-    assert "Câu hỏi gửi không cần JavaScript?" in client.get(
-        f"/j/{token(app, 'phchaudoc01')}").text
+    assert "Câu hỏi gửi không cần JavaScript?" in client.get(f"/j/{token(app, 'phchaudoc01')}").text
 
 
 def test_a_form_post_without_csrf_or_from_another_site_changes_nothing(
@@ -157,8 +156,12 @@ def test_a_form_post_without_csrf_or_from_another_site_changes_nothing(
     )
     assert response.status_code == 403
     assert state(app) == before
-    ok = client.post(f"/s/{moderator}/act", data={**form, "csrf": csrf(page)},
-                     headers={"origin": "http://testserver"}, follow_redirects=False)
+    ok = client.post(
+        f"/s/{moderator}/act",
+        data={**form, "csrf": csrf(page)},
+        headers={"origin": "http://testserver"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     assert state(app).questions[3].status is QuestionStatus.APPROVED
 
@@ -167,10 +170,15 @@ def test_an_invalid_form_gets_a_bilingual_message(app: Starlette, client: TestCl
     phone = token(app, "phchaudoc01")
     page = client.get(f"/j/{phone}").text
     before = len(state(app).questions)
-    response = client.post(f"/j/{phone}/act", data={
-        "action": "submit_question", "csrf": csrf(page), "idempotency_key": "toolong-0001",
-        "text": "x" * 1001,
-    })
+    response = client.post(
+        f"/j/{phone}/act",
+        data={
+            "action": "submit_question",
+            "csrf": csrf(page),
+            "idempotency_key": "toolong-0001",
+            "text": "x" * 1001,
+        },
+    )
     assert response.status_code == 422
     assert "quá dài" in response.text
     assert len(state(app).questions) == before
@@ -180,8 +188,10 @@ def test_the_phone_form_cannot_issue_moderator_commands(app: Starlette, client: 
     phone = token(app, "phchaudoc01")
     page = client.get(f"/j/{phone}").text
     before = copy.deepcopy(state(app))
-    response = client.post(f"/j/{phone}/act", data={
-        "action": "approve_question", "csrf": csrf(page), "question_id": "3"})
+    response = client.post(
+        f"/j/{phone}/act",
+        data={"action": "approve_question", "csrf": csrf(page), "question_id": "3"},
+    )
     assert response.status_code == 403
     assert state(app) == before
 
@@ -212,8 +222,10 @@ def test_a_phone_socket_replaying_moderator_commands_is_refused(
 def test_a_bridge_operator_cannot_act_for_another_bridge(
     app: Starlette, client: TestClient
 ) -> None:
-    with client.websocket_connect(f"/ws/{token(app, 'optriton001')}") as tri_ton, \
-            client.websocket_connect(f"/ws/{token(app, 'opchaudoc01')}") as chau_doc:
+    with (
+        client.websocket_connect(f"/ws/{token(app, 'optriton001')}") as tri_ton,
+        client.websocket_connect(f"/ws/{token(app, 'opchaudoc01')}") as chau_doc,
+    ):
         hello(tri_ton)
         hello(chau_doc)
         moderator = app.state.registry.hubs[DEMO_DIALOGUE_ID]
@@ -225,16 +237,31 @@ def test_a_bridge_operator_cannot_act_for_another_bridge(
         assert "flash-ok" in ws_send(tri_ton, {"action": "request_floor"})
         (request,) = state(app).pending_floor_requests()
         assert request.bridge_id == "tri-ton"
-        reply = ws_send(chau_doc, {"action": "cancel_floor_request",
-                                   "request_id": request.request_id})
+        reply = ws_send(
+            chau_doc, {"action": "cancel_floor_request", "request_id": request.request_id}
+        )
         assert "flash-error" in reply and "điểm cầu của mình" in reply
         assert state(app).pending_floor_requests() == [request]
         # a question for another bridge is refused; without a bridge it is its own
-        reply = ws_send(chau_doc, {"action": "submit_question", "text": "Hỏi từ phòng họp",
-                                   "idempotency_key": "bridge-key-0001", "bridge_id": "tri-ton"})
+        reply = ws_send(
+            chau_doc,
+            {
+                "action": "submit_question",
+                "text": "Hỏi từ phòng họp",
+                "idempotency_key": "bridge-key-0001",
+                "bridge_id": "tri-ton",
+            },
+        )
         assert "flash-error" in reply
-        ws_send(chau_doc, {"action": "submit_question", "text": "Hỏi từ phòng họp",
-                           "idempotency_key": "bridge-key-0001", "asker_name": "Hòa"})
+        ws_send(
+            chau_doc,
+            {
+                "action": "submit_question",
+                "text": "Hỏi từ phòng họp",
+                "idempotency_key": "bridge-key-0001",
+                "asker_name": "Hòa",
+            },
+        )
     question = max(state(app).questions.values(), key=lambda q: q.question_id)
     assert question.bridge_id == "chau-doc"
     assert question.origin.value == "bridge"
@@ -251,16 +278,20 @@ def test_display_and_speaker_sockets_have_no_commands(app: Starlette, client: Te
 
 
 def test_a_socket_from_another_origin_is_refused(app: Starlette, client: TestClient) -> None:
-    with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect(
-        f"/ws/{token(app, 'moderator01')}", headers={"origin": "https://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        client.websocket_connect(
+            f"/ws/{token(app, 'moderator01')}", headers={"origin": "https://evil.example"}
+        ),
     ):
         pass
     assert info.value.code == 1008
 
 
 def test_a_phone_socket_needs_its_device_cookie(app: Starlette, client: TestClient) -> None:
-    with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect(
-        f"/ws/{token(app, 'phchaudoc01')}"
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        client.websocket_connect(f"/ws/{token(app, 'phchaudoc01')}"),
     ):
         pass
     assert info.value.code == 1008
@@ -284,9 +315,13 @@ def test_revoking_a_link_closes_its_socket_at_the_next_command(
 def test_malformed_messages_are_refused_with_a_message(app: Starlette, client: TestClient) -> None:
     with client.websocket_connect(f"/ws/{token(app, 'moderator01')}") as ws:
         hello(ws)
-        for raw in ("not json", "[1, 2]", '{"action": "no_such_thing"}',
-                    '{"action": "approve_question", "question_id": "three"}',
-                    '{"action": "approve_question"}'):
+        for raw in (
+            "not json",
+            "[1, 2]",
+            '{"action": "no_such_thing"}',
+            '{"action": "approve_question", "question_id": "three"}',
+            '{"action": "approve_question"}',
+        ):
             ws.send_text(raw)
             reply = ws.receive_text()
             assert "flash-error" in reply
@@ -296,13 +331,20 @@ def test_a_phone_submission_reaches_the_moderator_escaped(
     app: Starlette, client: TestClient
 ) -> None:
     client.get(f"/j/{token(app, 'phchaudoc01')}")
-    with client.websocket_connect(f"/ws/{token(app, 'moderator01')}") as moderator, \
-            client.websocket_connect(f"/ws/{token(app, 'phchaudoc01')}") as phone:
+    with (
+        client.websocket_connect(f"/ws/{token(app, 'moderator01')}") as moderator,
+        client.websocket_connect(f"/ws/{token(app, 'phchaudoc01')}") as phone,
+    ):
         hello(moderator)
         hello(phone)
-        reply = ws_send(phone, {"action": "submit_question",
-                                "text": "<script>alert(1)</script> Việc làm?",
-                                "idempotency_key": "escape-test-01"})
+        reply = ws_send(
+            phone,
+            {
+                "action": "submit_question",
+                "text": "<script>alert(1)</script> Việc làm?",
+                "idempotency_key": "escape-test-01",
+            },
+        )
         assert "flash-ok" in reply
         ack = phone.receive_json()
         assert ack == {"type": "ack", "key": "escape-test-01", "question_id": 37}

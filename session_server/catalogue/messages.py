@@ -24,15 +24,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "input.bad_value": ("{field} không hợp lệ.", "{field} is not valid."),
     "input.schema.missing": ("Thiếu trường {field}.", "The field {field} is missing."),
     "input.schema.too_long": (
-        "{field} quá dài: tối đa {limit}.", "{field} is too long: at most {limit}."),
+        "{field} quá dài: tối đa {limit}.",
+        "{field} is too long: at most {limit}.",
+    ),
     "input.schema.too_short": (
-        "{field} quá ngắn: tối thiểu {limit}.", "{field} is too short: at least {limit}."),
+        "{field} quá ngắn: tối thiểu {limit}.",
+        "{field} is too short: at least {limit}.",
+    ),
     "input.schema.too_small": (
-        "{field} phải từ {limit} trở lên.", "{field} must be at least {limit}."),
+        "{field} phải từ {limit} trở lên.",
+        "{field} must be at least {limit}.",
+    ),
     "input.schema.too_large": (
-        "{field} không được lớn hơn {limit}.", "{field} must be at most {limit}."),
+        "{field} không được lớn hơn {limit}.",
+        "{field} must be at most {limit}.",
+    ),
     "input.schema.choice": (
-        "{field} không thuộc các giá trị cho phép.", "{field} is not one of the allowed values."),
+        "{field} không thuộc các giá trị cho phép.",
+        "{field} is not one of the allowed values.",
+    ),
     "input.schema.format": ("{field} sai định dạng.", "{field} has the wrong format."),
     "input.schema.type": ("{field} sai kiểu dữ liệu.", "{field} has the wrong type."),
     "input.schema.invalid": ("{field} không hợp lệ.", "{field} is not valid."),
@@ -43,7 +53,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # what the web server itself refuses
     "http.not_found": ("Không tìm thấy trang này.", "This page does not exist."),
     "http.method_not_allowed": (
-        "Địa chỉ này không nhận thao tác đó.", "This address does not accept that method."),
+        "Địa chỉ này không nhận thao tác đó.",
+        "This address does not accept that method.",
+    ),
     "http.too_large": ("Nội dung gửi lên quá lớn.", "What was sent is too large."),
     "http.uri_too_long": ("Địa chỉ quá dài.", "The address is too long."),
     "http.headers_too_large": ("Phần đầu yêu cầu quá lớn.", "The request's headers are too large."),
@@ -264,8 +276,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "organiser.bad_password": ("Mật khẩu không đúng.", "Wrong password."),
     "dialogue.reserved_id": (
-        "Không dùng được mã buổi đối thoại \"{dialogue}\"; vui lòng chọn mã khác.",
-        "The dialogue id \"{dialogue}\" cannot be used; please choose another.",
+        'Không dùng được mã buổi đối thoại "{dialogue}"; vui lòng chọn mã khác.',
+        'The dialogue id "{dialogue}" cannot be used; please choose another.',
     ),
     "request.content_type": (
         "Nội dung gửi lên phải có kiểu application/json.",
@@ -298,9 +310,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The file cannot be read; please save it as CSV (UTF-8) or XLSX.",
     ),
     "import.bad_quotes": (
-        "Dòng {row} của tệp CSV có dấu ngoặc kép (\") chưa đóng hoặc đặt sai chỗ, nên chưa "
+        'Dòng {row} của tệp CSV có dấu ngoặc kép (") chưa đóng hoặc đặt sai chỗ, nên chưa '
         "nhập câu hỏi nào. Vui lòng sửa dòng này (hoặc lưu lại tệp từ Excel) rồi nhập lại.",
-        "Row {row} of the CSV file has a double quote (\") left open or out of place, so no "
+        'Row {row} of the CSV file has a double quote (") left open or out of place, so no '
         "question was imported. Please fix that row (or save the file again from Excel) and "
         "import it again.",
     ),
@@ -339,12 +351,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a double quote may be wrong.",
     ),
     "import.unknown_bridge": (
-        "Không có điểm cầu \"{bridge}\".",
-        "There is no bridge point \"{bridge}\".",
+        'Không có điểm cầu "{bridge}".',
+        'There is no bridge point "{bridge}".',
     ),
     "import.unknown_topic": (
-        "Không có nhóm vấn đề \"{topic}\".",
-        "There is no topic \"{topic}\".",
+        'Không có nhóm vấn đề "{topic}".',
+        'There is no topic "{topic}".',
     ),
     "import.refused": (
         "Tệp có {count} dòng lỗi nên chưa nhập câu hỏi nào.",

@@ -46,8 +46,10 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
         "address (see docs/https.md).",
     ),
     "camera.denied": ("Không mở được camera/micro:", "Cannot open the camera/microphone:"),
-    "camera.page": ("Trang chỉ có camera (cho thiết bị đặt cạnh camera)",
-                    "Camera-only page (for a device by the camera)"),
+    "camera.page": (
+        "Trang chỉ có camera (cho thiết bị đặt cạnh camera)",
+        "Camera-only page (for a device by the camera)",
+    ),
     "display.sound": ("Bật âm thanh", "Turn the sound on"),
     "display.picture.idle": ("Chưa có hình", "No picture yet"),
     "display.picture.connecting": ("Đang kết nối hình ảnh…", "Connecting the picture…"),

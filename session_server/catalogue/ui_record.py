@@ -20,8 +20,10 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "fu.answered": ("Đã trả lời", "Answered"),
     "fu.state": ("Tình trạng", "State"),
     "fu.link": ("Đường dẫn cho cơ quan", "Link for the agency"),
-    "fu.none": ("Không có câu hỏi nào chờ trả lời bằng văn bản.",
-                "No question awaits a written answer."),
+    "fu.none": (
+        "Không có câu hỏi nào chờ trả lời bằng văn bản.",
+        "No question awaits a written answer.",
+    ),
     "fu.secret": (
         "Ai có đường dẫn đều ghi được câu trả lời cho câu hỏi đó: chỉ gửi cho cơ quan trả lời.",
         "Anyone holding a link can record the answer to its question: send it to the "
@@ -32,8 +34,10 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "agency.agency": ("Cơ quan trả lời", "Answering agency"),
     "agency.text": ("Nội dung", "Text"),
     "agency.submit": ("Gửi trả lời", "Send the answer"),
-    "agency.saved": ("Đã ghi nhận câu trả lời. Có thể sửa và gửi lại.",
-                     "The answer is recorded. You may correct it and send it again."),
+    "agency.saved": (
+        "Đã ghi nhận câu trả lời. Có thể sửa và gửi lại.",
+        "The answer is recorded. You may correct it and send it again.",
+    ),
     "report.answer_written": ("Trả lời bằng văn bản", "Written answer"),
     "report.state": ("Tình trạng", "State"),
     # the conclusion notice
@@ -58,16 +62,18 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "rec.conclusion.opening": ("Đoạn mở đầu", "Opening paragraph"),
     "rec.conclusion.default": ("Mặc định:", "Default:"),
     "rec.conclusion.conclusions": ("Kết luận của chủ trì", "Conclusions of the chair"),
-    "rec.conclusion.authority": ("Thẩm quyền ký (mỗi dòng một cấp)",
-                                 "Signing authority (one level a line)"),
+    "rec.conclusion.authority": (
+        "Thẩm quyền ký (mỗi dòng một cấp)",
+        "Signing authority (one level a line)",
+    ),
     "rec.conclusion.signer_position": ("Chức vụ người ký", "Signer's position"),
     "rec.conclusion.signer_name": ("Họ tên người ký", "Signer's name"),
     "rec.conclusion.recipients": ("Nơi nhận (mỗi dòng một nơi)", "Recipients (one a line)"),
     "rec.conclusion.recipients_hint": (
         "Để trống để gửi mọi cơ quan liên quan (cơ quan của diễn giả và cơ quan được chuyển "
-        "câu hỏi); dòng \"Lưu: VT\" được thêm nếu thiếu.",
+        'câu hỏi); dòng "Lưu: VT" được thêm nếu thiếu.',
         "Leave empty to send it to every agency involved (the speakers' agencies and the "
-        "agencies questions were forwarded to); a \"Lưu: VT\" line is added when missing.",
+        'agencies questions were forwarded to); a "Lưu: VT" line is added when missing.',
     ),
     "rec.archive.title": ("Lưu trữ", "Archive"),
     "rec.archive.hint": (
@@ -120,16 +126,22 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "report.figures": ("Số liệu", "Figures"),
     "report.answers": ("Nội dung trả lời theo nhóm vấn đề", "Answers by topic"),
     "report.question": ("Câu hỏi", "Question"),
-    "report.answered_live": ("Đã trả lời trực tiếp tại buổi đối thoại.",
-                             "Answered live at the dialogue."),
-    "report.forwarded": ("Chuyển {agency} trả lời theo thẩm quyền.",
-                         "Forwarded to {agency} to answer."),
+    "report.answered_live": (
+        "Đã trả lời trực tiếp tại buổi đối thoại.",
+        "Answered live at the dialogue.",
+    ),
+    "report.forwarded": (
+        "Chuyển {agency} trả lời theo thẩm quyền.",
+        "Forwarded to {agency} to answer.",
+    ),
     "report.deferred": ("Sẽ được trả lời bằng văn bản.", "To be answered in writing."),
     "report.deadline": ("Thời hạn", "Deadline"),
     "report.commitment": ("Cam kết", "Commitment"),
     "report.none": ("Chưa có câu hỏi nào được trả lời.", "No question has been answered yet."),
-    "report.followups": ("Câu hỏi chuyển cơ quan có thẩm quyền, trả lời bằng văn bản",
-                         "Questions forwarded or to be answered in writing"),
+    "report.followups": (
+        "Câu hỏi chuyển cơ quan có thẩm quyền, trả lời bằng văn bản",
+        "Questions forwarded or to be answered in writing",
+    ),
     "report.bridge": ("Điểm cầu", "Bridge point"),
     "report.agency": ("Cơ quan trả lời", "Answering agency"),
     "report.conclusions": ("Kết luận của chủ trì", "Conclusions of the chair"),

@@ -66,8 +66,9 @@ def authorise(command: c.Command) -> None:
         raise Forbidden("role.forbidden", role=command.actor.role.value)
 
 
-def decide(state: State, command: c.Command, now: datetime,
-           conditions: Conditions = NO_CONDITIONS) -> list[e.Event]:
+def decide(
+    state: State, command: c.Command, now: datetime, conditions: Conditions = NO_CONDITIONS
+) -> list[e.Event]:
     """The events ``command`` causes at ``now``, or a ``SessionError``.
     ``conditions``: what the server knows outside the log (media links)."""
     authorise(command)

@@ -446,4 +446,3 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordingSaved,
     )
 }
-

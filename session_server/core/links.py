@@ -15,9 +15,7 @@ def standard_links(state: State, actor: Actor, new_id: Callable[[], str]) -> lis
     a hall display and an attendee (QR) link; one link per speaker. Links
     that already exist and are active are not issued again."""
     have = {
-        (link.role, link.bridge_id, link.speaker_id)
-        for link in state.links.values()
-        if link.active
+        (link.role, link.bridge_id, link.speaker_id) for link in state.links.values() if link.active
     }
     wanted: list[tuple[Role, str | None, str | None, str]] = [
         (Role.MODERATOR, None, None, "Chủ tọa"),

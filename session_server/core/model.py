@@ -441,9 +441,7 @@ class State:
         return None
 
     def pending_floor_requests(self) -> list[FloorRequest]:
-        return [
-            r for r in self.floor_requests.values() if r.status is FloorRequestStatus.PENDING
-        ]
+        return [r for r in self.floor_requests.values() if r.status is FloorRequestStatus.PENDING]
 
     def current_item(self) -> ProgrammeItem | None:
         for item in self.programme:

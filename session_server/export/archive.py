@@ -94,16 +94,20 @@ def _question(state: State, question: Question) -> dict[str, Any]:
         "summary": record.summary if record else "",
         "commitments": commitments,
         "agency": question.forwarding.agency if question.forwarding else "",
-        "deadline": (question.forwarding.deadline.isoformat()
-                     if question.forwarding and question.forwarding.deadline else ""),
+        "deadline": (
+            question.forwarding.deadline.isoformat()
+            if question.forwarding and question.forwarding.deadline
+            else ""
+        ),
         "merged_into": question.merged_into or "",
         "rejection_reason": question.rejection_reason,
     }
 
 
 def question_rows(state: State) -> list[dict[str, Any]]:
-    return [_question(state, q) for q in sorted(state.questions.values(),
-                                                key=lambda q: q.question_id)]
+    return [
+        _question(state, q) for q in sorted(state.questions.values(), key=lambda q: q.question_id)
+    ]
 
 
 def _table(state: State) -> Iterable[Sequence[object]]:
@@ -177,15 +181,19 @@ def archive_zip(
             path = recordings / recording.file
             present = path.is_file()
             if present:
-                archive.write(path, stem + "recordings/" + recording.file,
-                              compress_type=zipfile.ZIP_STORED)
-            index.append({
-                "file": "recordings/" + recording.file if present else None,
-                "question_id": recording.question_id,
-                "bridge_id": recording.bridge_id,
-                "started_at": recording.started_at.isoformat(),
-                "ended_at": recording.ended_at.isoformat(),
-                "duration_ms": recording.duration_ms,
-            })
-        archive.writestr(stem + "recordings.json",
-                         json.dumps(index, ensure_ascii=False, indent=1).encode())
+                archive.write(
+                    path, stem + "recordings/" + recording.file, compress_type=zipfile.ZIP_STORED
+                )
+            index.append(
+                {
+                    "file": "recordings/" + recording.file if present else None,
+                    "question_id": recording.question_id,
+                    "bridge_id": recording.bridge_id,
+                    "started_at": recording.started_at.isoformat(),
+                    "ended_at": recording.ended_at.isoformat(),
+                    "duration_ms": recording.duration_ms,
+                }
+            )
+        archive.writestr(
+            stem + "recordings.json", json.dumps(index, ensure_ascii=False, indent=1).encode()
+        )

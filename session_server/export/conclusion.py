@@ -113,16 +113,24 @@ def _para(
     return paragraph
 
 
-def _body(document: Document, text: str, *, bold: bool = False, italic: bool = False,
-          end: str = "") -> Paragraph | None:
+def _body(
+    document: Document, text: str, *, bold: bool = False, italic: bool = False, end: str = ""
+) -> Paragraph | None:
     """Body paragraphs: justified, first-line indent, 6 pt after; one per
     line of ``text``."""
     last = None
     lines = [line.strip() for line in xml_safe(text).split("\n") if line.strip()]
     for n, line in enumerate(lines):
         tail = end if n == len(lines) - 1 else ""
-        last = _para(document, line + tail, bold=bold, italic=italic,
-                     align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, after=6)
+        last = _para(
+            document,
+            line + tail,
+            bold=bold,
+            italic=italic,
+            align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+            indent=True,
+            after=6,
+        )
     return last
 
 
@@ -179,9 +187,16 @@ def _first_cell_paragraph(cell: _Cell) -> Paragraph:
     return paragraph
 
 
-def _cell_line(cell: _Cell, text: str, size: float, *, bold: bool = False,
-               italic: bool = False, first: bool = False,
-               align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER) -> Paragraph:
+def _cell_line(
+    cell: _Cell,
+    text: str,
+    size: float,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    first: bool = False,
+    align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER,
+) -> Paragraph:
     paragraph = _first_cell_paragraph(cell) if first else cell.add_paragraph()
     paragraph.alignment = align
     paragraph.paragraph_format.space_after = Pt(0)
@@ -193,6 +208,7 @@ def _cell_line(cell: _Cell, text: str, size: float, *, bold: bool = False,
 
 def _page_field(paragraph: Paragraph) -> None:
     """A PAGE field (begin, instruction, separate, a placeholder, end)."""
+
     def part(tag: str, **attrs: str) -> None:
         run = paragraph.add_run()
         _font(run.font, BODY_PT)
@@ -220,7 +236,7 @@ def _upper(text: str) -> str:
 
 
 def _issuer_lines(host_body: str) -> list[str]:
-    """"Ủy ban nhân dân tỉnh An Giang" → "ỦY BAN NHÂN DÂN" / "TỈNH AN GIANG"."""
+    """ "Ủy ban nhân dân tỉnh An Giang" → "ỦY BAN NHÂN DÂN" / "TỈNH AN GIANG"."""
     upper = _upper(host_body)
     for marker in (" TỈNH ", " THÀNH PHỐ ", " HUYỆN ", " QUẬN ", " THỊ XÃ "):
         head, found, tail = upper.partition(marker)
@@ -285,20 +301,27 @@ def default_opening(record: Record) -> str:
     when = vn_date(record.day) if record.day else ""
     when = when[0].upper() + when[1:] if when else ""
     remote = [b for b in record.bridges if b != record.main_bridge]
-    parts = [f"{when}, tại {record.place or record.main_bridge}" if when else
-             f"Tại {record.place or record.main_bridge}"]
+    parts = [
+        f"{when}, tại {record.place or record.main_bridge}"
+        if when
+        else f"Tại {record.place or record.main_bridge}"
+    ]
     parts.append(f"{record.host_body} tổ chức buổi đối thoại với thanh niên")
     if record.theme:
         parts[-1] += f" với chủ đề “{record.theme}”"
     text = ", ".join(parts)
     if remote:
-        text += (f", theo hình thức trực tiếp kết hợp trực tuyến với {len(remote)} điểm cầu: "
-                 + ", ".join(remote))
+        text += (
+            f", theo hình thức trực tiếp kết hợp trực tuyến với {len(remote)} điểm cầu: "
+            + ", ".join(remote)
+        )
     text += "."
     if record.attendance:
         kind = "" if record.attendance_entered else "khoảng "
-        text += (f" Tham dự buổi đối thoại có {kind}{record.attendance} đại biểu, "
-                 "đoàn viên, thanh niên tại các điểm cầu.")
+        text += (
+            f" Tham dự buổi đối thoại có {kind}{record.attendance} đại biểu, "
+            "đoàn viên, thanh niên tại các điểm cầu."
+        )
     return text
 
 
@@ -306,18 +329,25 @@ def figures_paragraphs(record: Record) -> list[str]:
     f = record.figures
     lines = [f"Tổng số câu hỏi, ý kiến tiếp nhận: {f.received}"]
     if f.by_origin:
-        lines[0] += " (" + "; ".join(
-            f"{ORIGIN_LABELS[origin]}: {count}" for origin, count in f.by_origin) + ")"
+        lines[0] += (
+            " ("
+            + "; ".join(f"{ORIGIN_LABELS[origin]}: {count}" for origin, count in f.by_origin)
+            + ")"
+        )
     lines[0] += "."
     if f.by_bridge:
-        lines.append("Theo điểm cầu: " + "; ".join(f"{name}: {count}"
-                                                     for name, count in f.by_bridge) + ".")
+        lines.append(
+            "Theo điểm cầu: " + "; ".join(f"{name}: {count}" for name, count in f.by_bridge) + "."
+        )
     if f.by_topic:
-        lines.append("Theo nhóm vấn đề: " + "; ".join(f"{name}: {count}"
-                                                        for name, count in f.by_topic) + ".")
-    result = (f"Kết quả: đã trả lời trực tiếp tại buổi đối thoại {f.answered} câu hỏi; "
-              f"ghi nhận, chuyển cơ quan có thẩm quyền trả lời {f.forwarded} câu hỏi; "
-              f"trả lời bằng văn bản sau buổi đối thoại {f.deferred} câu hỏi")
+        lines.append(
+            "Theo nhóm vấn đề: " + "; ".join(f"{name}: {count}" for name, count in f.by_topic) + "."
+        )
+    result = (
+        f"Kết quả: đã trả lời trực tiếp tại buổi đối thoại {f.answered} câu hỏi; "
+        f"ghi nhận, chuyển cơ quan có thẩm quyền trả lời {f.forwarded} câu hỏi; "
+        f"trả lời bằng văn bản sau buổi đối thoại {f.deferred} câu hỏi"
+    )
     extras = []
     if f.merged:
         extras.append(f"{f.merged} câu hỏi trùng nội dung đã được gộp")
@@ -345,8 +375,9 @@ def _question_paragraphs(document: Document, entry: RecordEntry, n: int) -> None
         speaker = f"{entry.speaker} trả lời" if entry.speaker else "Nội dung trả lời"
         _body(document, f"{speaker}: {entry.summary or 'đã trả lời trực tiếp tại buổi đối thoại.'}")
     elif entry.status is QuestionStatus.FORWARDED:
-        deadline = f", thời hạn trả lời trước ngày {_date(entry.deadline)}" if entry.deadline \
-            else ""
+        deadline = (
+            f", thời hạn trả lời trước ngày {_date(entry.deadline)}" if entry.deadline else ""
+        )
         _body(document, f"Ghi nhận, chuyển {entry.agency} trả lời theo thẩm quyền{deadline}.")
     else:
         by = f" ({entry.agency})" if entry.agency else ""
@@ -366,8 +397,13 @@ def _followup_table(document: Document, record: Record) -> None:
         _cell_line(cell, text, 12, bold=True, first=True)
     for n, entry in enumerate(record.followups, 1):
         row = table.add_row().cells
-        values = (str(n), entry.text.replace("\n", " "), entry.bridge,
-                  entry.agency or "—", _date(entry.deadline) or "—")
+        values = (
+            str(n),
+            entry.text.replace("\n", " "),
+            entry.bridge,
+            entry.agency or "—",
+            _date(entry.deadline) or "—",
+        )
         for col, (cell, text) in enumerate(zip(row, values, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if col == 1 else WD_ALIGN_PARAGRAPH.CENTER
             _cell_line(cell, text, 12, first=True, align=align)
@@ -444,11 +480,13 @@ def conclusion_document(state: State) -> Document:
         for entry in section.entries:
             n += 1
             _question_paragraphs(document, entry, n)
-    _body(document, "III. CÁC Ý KIẾN CHUYỂN CƠ QUAN CÓ THẨM QUYỀN, TRẢ LỜI BẰNG VĂN BẢN",
-          bold=True)
+    _body(document, "III. CÁC Ý KIẾN CHUYỂN CƠ QUAN CÓ THẨM QUYỀN, TRẢ LỜI BẰNG VĂN BẢN", bold=True)
     if record.followups:
-        _body(document, f"Có {len(record.followups)} câu hỏi được ghi nhận để các cơ quan có "
-                        "thẩm quyền trả lời bằng văn bản theo quy định, cụ thể:")
+        _body(
+            document,
+            f"Có {len(record.followups)} câu hỏi được ghi nhận để các cơ quan có "
+            "thẩm quyền trả lời bằng văn bản theo quy định, cụ thể:",
+        )
         _followup_table(document, record)
         _para(document, "", after=6)
     else:
@@ -457,10 +495,13 @@ def conclusion_document(state: State) -> Document:
     if record.draft.conclusions:
         _body(document, record.draft.conclusions)
     host = record.host_body or "Cơ quan chủ trì"
-    _body(document, f"Trên đây là Thông báo kết luận buổi đối thoại với thanh niên của {host}; "
-                    "đề nghị các cơ quan, đơn vị có liên quan căn cứ thực hiện, trả lời thanh "
-                    "niên đúng thời hạn theo quy định tại khoản 3 Điều 10 Luật Thanh niên",
-          end="./.")
+    _body(
+        document,
+        f"Trên đây là Thông báo kết luận buổi đối thoại với thanh niên của {host}; "
+        "đề nghị các cơ quan, đơn vị có liên quan căn cứ thực hiện, trả lời thanh "
+        "niên đúng thời hạn theo quy định tại khoản 3 Điều 10 Luật Thanh niên",
+        end="./.",
+    )
     _signature(document, record)
     return document
 

@@ -153,8 +153,9 @@ def _csv_rows(data: bytes, warnings: list[tuple[str, str]]) -> Iterator[list[str
     if "\x00" in text:
         raise InvalidInput("import.bad_encoding")
     csv.field_size_limit(MAX_BYTES)  # long cells are refused row by row
-    reader = csv.reader(io.StringIO(text, newline=""), csv.excel,
-                        delimiter=_delimiter(text), strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), csv.excel, delimiter=_delimiter(text), strict=True
+    )
     rows = 0
     try:
         for row in reader:
@@ -198,8 +199,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         workbook.close()
 
 
-def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]],
-                                                    list[tuple[str, str]]]:
+def read_table(
+    data: bytes, filename: str
+) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
     """The header, the data rows (at most MAX_ROWS) and warnings of a CSV or
     XLSX file; ``InvalidInput`` for a file that cannot be read at all."""
     if len(data) > MAX_BYTES:
@@ -306,8 +308,9 @@ def _has_formula(cell: str) -> bool:
     return cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and cell[1:2] not in (" ", ""))
 
 
-def plan_import(state: State, data: bytes, filename: str, actor: Actor,
-                now: datetime) -> ImportPlan:
+def plan_import(
+    state: State, data: bytes, filename: str, actor: Actor, now: datetime
+) -> ImportPlan:
     """What importing ``data`` would do, decided by the core against a copy
     of ``state``; ``InvalidInput`` for a file refused as a whole."""
     digest = hashlib.sha256(data).hexdigest()
@@ -339,12 +342,13 @@ def plan_import(state: State, data: bytes, filename: str, actor: Actor,
         try:
             if any(len(value) > MAX_CELL for value in row):
                 raise InvalidInput("import.cell_too_long", limit=MAX_CELL)
-            if any(value.strip() for value in row[len(header):]):
+            if any(value.strip() for value in row[len(header) :]):
                 raise InvalidInput("import.extra_cells", columns=len(header))
             bridge_text = cell(row, "bridge")
             if bridge_text:
                 bridge_id = bridges.get(fold_text(bridge_text)) or bridges.get(
-                    _fold_header(bridge_text))
+                    _fold_header(bridge_text)
+                )
                 if bridge_id is None:
                     raise InvalidInput("import.unknown_bridge", bridge=bridge_text[:80])
             elif main is not None:
@@ -354,8 +358,7 @@ def plan_import(state: State, data: bytes, filename: str, actor: Actor,
             topic_text = cell(row, "topic")
             topic_id = None
             if topic_text:
-                topic_id = topics.get(fold_text(topic_text)) or topics.get(
-                    _fold_header(topic_text))
+                topic_id = topics.get(fold_text(topic_text)) or topics.get(_fold_header(topic_text))
                 if topic_id is None:
                     raise InvalidInput("import.unknown_topic", topic=topic_text[:80])
             command = SubmitQuestion(

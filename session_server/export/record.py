@@ -48,8 +48,7 @@ notice is an official Vietnamese document)."""
 DONE = (QuestionStatus.ANSWERED, QuestionStatus.FORWARDED, QuestionStatus.DEFERRED)
 ARCHIVE_LINE = "Lưu: VT"
 
-_PLACE = re.compile(r"(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)\s+(.+)$",
-                    re.IGNORECASE)
+_PLACE = re.compile(r"(tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)\s+(.+)$", re.IGNORECASE)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -59,7 +58,7 @@ def xml_safe(text: str) -> str:
 
 
 def vn_date(day: date, place: str = "") -> str:
-    """"An Giang, ngày 05 tháng 3 năm 2024" (Decree 30/2020/ND-CP: days under
+    """ "An Giang, ngày 05 tháng 3 năm 2024" (Decree 30/2020/ND-CP: days under
     10 and the months 1 and 2 take a leading zero)."""
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     text = f"ngày {day.day:02d} tháng {month} năm {day.year}"
@@ -204,8 +203,11 @@ def _entry(state: State, question: Question, named: bool) -> RecordEntry:
         due=due_date(state, question),
         written_answer=question.written_answer.text if question.written_answer else "",
         answered_by=question.written_answer.agency if question.written_answer else "",
-        answered_on=(question.written_answer.answered_at.astimezone(LOCAL_TZ).date()
-                     if question.written_answer else None),
+        answered_on=(
+            question.written_answer.answered_at.astimezone(LOCAL_TZ).date()
+            if question.written_answer
+            else None
+        ),
     )
 
 

@@ -37,8 +37,9 @@ def configuration(servers: Sequence[IceServer]) -> RTCConfiguration:
     candidates only, as on an offline LAN)."""
     return RTCConfiguration(
         iceServers=[
-            RTCIceServer(urls=list(s.urls), username=s.username or None,
-                         credential=s.credential or None)
+            RTCIceServer(
+                urls=list(s.urls), username=s.username or None, credential=s.credential or None
+            )
             for s in servers
         ]
     )

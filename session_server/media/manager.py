@@ -81,8 +81,9 @@ class _Publisher:
 
 
 class _Segment:
-    def __init__(self, key: tuple[Any, ...], bridge_id: str, question_id: int | None,
-                 folder: Path) -> None:
+    def __init__(
+        self, key: tuple[Any, ...], bridge_id: str, question_id: int | None, folder: Path
+    ) -> None:
         self.key = key
         self.bridge_id = bridge_id
         self.question_id = question_id
@@ -239,8 +240,9 @@ class MediaManager:
 
     # --- signaling ----------------------------------------------------------------
 
-    async def signal(self, actor: Actor, link_id: str | None,
-                     data: dict[str, Any]) -> dict[str, Any]:
+    async def signal(
+        self, actor: Actor, link_id: str | None, data: dict[str, Any]
+    ) -> dict[str, Any]:
         """Handle one media message from a screen; returns the reply."""
         op = data.get("op")
         sdp = data.get("sdp")
@@ -260,10 +262,10 @@ class MediaManager:
             answer = await self._view(actor.bridge_id, link_id, sdp)
         return {"type": "media", "op": "answer", "sdp": answer}
 
-    async def _negotiate(self, pc: RTCPeerConnection, offer: str,
-                         prepare: Callable[[], None]) -> str:
-        kinds = {line[2:].split(" ", 1)[0] for line in offer.splitlines()
-                 if line.startswith("m=")}
+    async def _negotiate(
+        self, pc: RTCPeerConnection, offer: str, prepare: Callable[[], None]
+    ) -> str:
+        kinds = {line[2:].split(" ", 1)[0] for line in offer.splitlines() if line.startswith("m=")}
         if not kinds & {"audio", "video"}:
             await pc.close()
             raise InvalidInput("media.bad_offer", reason="no audio or video")
@@ -319,8 +321,9 @@ class MediaManager:
         self._update_health(bridge_id)
         return answer
 
-    def _drop_publisher(self, bridge_id: str, publisher: _Publisher,
-                        replaced: bool = False) -> None:
+    def _drop_publisher(
+        self, bridge_id: str, publisher: _Publisher, replaced: bool = False
+    ) -> None:
         if self.publishers.get(bridge_id) is publisher:
             del self.publishers[bridge_id]
         if self.program is not None:
@@ -342,7 +345,8 @@ class MediaManager:
                 track = video if transceiver.kind == "video" else audio
                 kind = transceiver.kind
                 codecs = [
-                    codec for codec in RTCRtpSender.getCapabilities(kind).codecs
+                    codec
+                    for codec in RTCRtpSender.getCapabilities(kind).codecs
                     if codec.mimeType.lower() in ("video/vp8", "video/rtx", "audio/opus")
                 ]
                 transceiver.setCodecPreferences(codecs)
@@ -449,4 +453,3 @@ class MediaManager:
 
     def showing(self) -> str | None:
         return self.program.showing() if self.program is not None else None
-

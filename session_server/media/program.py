@@ -260,8 +260,10 @@ class Program:
         now = time.monotonic()
         for candidate in (self.floor, self.main):
             source = self.sources.get(candidate or "")
-            if source is not None and source.video is not None and (
-                source.frames == 0 or now - source.last_video < 2 * SLATE_AFTER
+            if (
+                source is not None
+                and source.video is not None
+                and (source.frames == 0 or now - source.last_video < 2 * SLATE_AFTER)
             ):
                 return candidate
         return None
@@ -324,7 +326,9 @@ class Program:
             if not isinstance(frame, av.AudioFrame):
                 continue
             if (frame.format.name, frame.layout.name, frame.sample_rate) == (
-                "s16", "stereo", AUDIO_RATE
+                "s16",
+                "stereo",
+                AUDIO_RATE,
             ):
                 frames = [frame]
             else:

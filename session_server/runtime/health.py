@@ -58,8 +58,10 @@ class LogHealth:
         if ok:
             logger.warning("event log writable again")
         else:
-            logger.error("event log cannot be written: commands are refused; probing it every "
-                         "%.0f s", self.probe_seconds)
+            logger.error(
+                "event log cannot be written: commands are refused; probing it every %.0f s",
+                self.probe_seconds,
+            )
         before = self.ok
         self.written = ok
         self._changed(before)

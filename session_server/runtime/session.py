@@ -164,8 +164,9 @@ class DialogueSession:
         for listener in list(self.listeners):
             listener(records, rebuilt)
 
-    async def execute(self, command: Command, now: datetime,
-                      conditions: Callable[[], Conditions] | None = None) -> Outcome:
+    async def execute(
+        self, command: Command, now: datetime, conditions: Callable[[], Conditions] | None = None
+    ) -> Outcome:
         """Decide ``command`` against the latest state and record its events.
 
         Raises the ``SessionError`` of a refused command; the state and the
@@ -175,8 +176,9 @@ class DialogueSession:
         command = with_command_id(command)
         known = conditions or _no_conditions
         async with self._lock:
-            return await self._commit(lambda: decide(self.state, command, now, known()),
-                                      {command.scoped_id()})
+            return await self._commit(
+                lambda: decide(self.state, command, now, known()), {command.scoped_id()}
+            )
 
     async def execute_batch(self, commands: Sequence[Command], now: datetime) -> Outcome:
         """Decide ``commands`` one after another (each against the state the
@@ -184,8 +186,10 @@ class DialogueSession:
         nothing. The first refusal raises and nothing is written."""
         commands = [with_command_id(command) for command in commands]
         async with self._lock:
-            return await self._commit(lambda: self._decide_batch(commands, now),
-                                      {command.scoped_id() for command in commands})
+            return await self._commit(
+                lambda: self._decide_batch(commands, now),
+                {command.scoped_id() for command in commands},
+            )
 
     def _decide_batch(self, commands: Sequence[Command], now: datetime) -> list[Event]:
         scratch = copy.deepcopy(self.state)
@@ -249,8 +253,11 @@ class DialogueSession:
         mine = [r for r in records if r.event.command_id in command_ids]
         if not mine or self.seq != expected:
             return None
-        logger.warning("dialogue %s: an append that failed was stored after all (seq %d)",
-                       self.dialogue_id, mine[0].seq)
+        logger.warning(
+            "dialogue %s: an append that failed was stored after all (seq %d)",
+            self.dialogue_id,
+            mine[0].seq,
+        )
         self._apply(records)
         self._notify(records, rebuilt=False)
         return Outcome(records=tuple(mine), epoch=self.epoch, seq=self.seq)

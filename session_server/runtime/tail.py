@@ -118,8 +118,12 @@ class LogTailer:
     async def _catch_up_all(self) -> None:
         instance = await self.log.instance()
         if self.instance and instance != self.instance:
-            logger.warning("the event log's server changed (%s → %s): history may be lost; "
-                           "every dialogue checks its epoch", self.instance, instance or "empty")
+            logger.warning(
+                "the event log's server changed (%s → %s): history may be lost; "
+                "every dialogue checks its epoch",
+                self.instance,
+                instance or "empty",
+            )
         self.instance = instance
         for session in list(self.sessions().values()):
             await session.catch_up()

@@ -143,14 +143,28 @@ end
 return {epoch, redis.call('XLEN', KEYS[1])}
 """
 
-_UNAVAILABLE_REPLIES = ("OOM", "MISCONF", "READONLY", "LOADING", "MASTERDOWN", "NOREPLICAS",
-                        "BUSY", "CLUSTERDOWN", "TRYAGAIN")
+_UNAVAILABLE_REPLIES = (
+    "OOM",
+    "MISCONF",
+    "READONLY",
+    "LOADING",
+    "MASTERDOWN",
+    "NOREPLICAS",
+    "BUSY",
+    "CLUSTERDOWN",
+    "TRYAGAIN",
+)
 """Codes of the error replies that mean "Redis refuses writes for now"."""
 
 _UNAVAILABLE_REPLY_ERRORS: tuple[type[Exception], ...] = tuple(
     cls
-    for name in ("OutOfMemoryError", "ReadOnlyError", "MasterDownError", "TryAgainError",
-                 "ClusterDownError")
+    for name in (
+        "OutOfMemoryError",
+        "ReadOnlyError",
+        "MasterDownError",
+        "TryAgainError",
+        "ClusterDownError",
+    )
     if isinstance(cls := getattr(rex, name, None), type)
 )
 """The client's classes for some of those replies: it strips their code from
@@ -229,8 +243,14 @@ class RedisEventLog(EventLog):
         ok, actual, epoch = await self._run(
             self._append_script(
                 keys=[stream_key(dialogue_id), epoch_key(dialogue_id), DIALOGUES, INSTANCE],
-                args=[dialogue_id, expected_seq, remembered, uuid.uuid4().hex,
-                      uuid.uuid4().hex, *bodies],
+                args=[
+                    dialogue_id,
+                    expected_seq,
+                    remembered,
+                    uuid.uuid4().hex,
+                    uuid.uuid4().hex,
+                    *bodies,
+                ],
             )
         )
         if not int(ok):
@@ -292,9 +312,7 @@ class RedisEventLog(EventLog):
         value = await self._run(self._client.get(INSTANCE))
         return "" if value is None else _text(value)
 
-    async def follow(
-        self, positions: Mapping[str, int], block_ms: int
-    ) -> dict[str, list[Record]]:
+    async def follow(self, positions: Mapping[str, int], block_ms: int) -> dict[str, list[Record]]:
         """Block up to ``block_ms`` for events after ``positions`` (dialogue →
         last seq known) on one dedicated connection (``XREAD BLOCK``)."""
         if not positions:
@@ -339,9 +357,14 @@ class RedisEventLog(EventLog):
                 raise
             # the client's own errors are expected; anything else gets its traceback
             expected = isinstance(exc, (rex.RedisError, OSError, asyncio.TimeoutError))
-            logger.log(logging.DEBUG if quiet else logging.ERROR,
-                       "event log %s unavailable: %s: %s", _safe_url(self.url),
-                       type(exc).__name__, exc, exc_info=None if expected else exc)
+            logger.log(
+                logging.DEBUG if quiet else logging.ERROR,
+                "event log %s unavailable: %s: %s",
+                _safe_url(self.url),
+                type(exc).__name__,
+                exc,
+                exc_info=None if expected else exc,
+            )
             raise Unavailable("log.unavailable") from exc
 
 
@@ -366,4 +389,3 @@ def _safe_url(url: str) -> str:
     if "@" in rest:
         rest = rest.split("@", 1)[1]
     return f"{scheme}{sep}{rest}"
-

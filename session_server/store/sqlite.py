@@ -243,8 +243,10 @@ class SQLiteEventLog(EventLog):
         (page_size,) = conn.execute("PRAGMA page_size").fetchone()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("INSERT INTO health (probed_at, pad) VALUES (?, zeroblob(?))",
-                         (datetime.now(UTC).isoformat(), page_size))
+            conn.execute(
+                "INSERT INTO health (probed_at, pad) VALUES (?, zeroblob(?))",
+                (datetime.now(UTC).isoformat(), page_size),
+            )
             conn.execute("DELETE FROM health")
             conn.execute("COMMIT")
         except BaseException:

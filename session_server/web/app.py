@@ -49,8 +49,7 @@ async def health(request: Request) -> Response:
         {
             "status": "ok",
             "dialogues": {
-                d: {"epoch": h.session.epoch, "seq": h.session.seq,
-                    "sockets": h.connection_count()}
+                d: {"epoch": h.session.epoch, "seq": h.session.seq, "sockets": h.connection_count()}
                 for d, h in registry.hubs.items()
             },
         }

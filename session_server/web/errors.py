@@ -73,8 +73,11 @@ def error_response(request: Request, error: SessionError) -> Response:
     else:
         registry = getattr(request.app.state, "registry", None)
         lang = getattr(request.state, "lang", "vi")
-        html = registry.renderer.error_page(lang, error) if registry is not None else \
-            f"<p>{error.message('vi')}</p><p>{error.message('en')}</p>"
+        html = (
+            registry.renderer.error_page(lang, error)
+            if registry is not None
+            else f"<p>{error.message('vi')}</p><p>{error.message('en')}</p>"
+        )
         response = HTMLResponse(html, status_code=error.status)
     if isinstance(error, RateLimited):
         seconds = error.params.get("seconds", 1)
@@ -125,4 +128,3 @@ def handlers() -> dict[Any, Any]:
         HTTPException: _http_error,
         Exception: _server_error,
     }
-

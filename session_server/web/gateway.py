@@ -109,8 +109,9 @@ class Gateway:
 
     # --- callers --------------------------------------------------------------------
 
-    async def link_caller(self, token: str, device: str | None = None, address: str = "",
-                          *, phone: bool | None = None) -> LinkCaller:
+    async def link_caller(
+        self, token: str, device: str | None = None, address: str = "", *, phone: bool | None = None
+    ) -> LinkCaller:
         """The caller of a role link's token, refused when the link is not
         (or no longer) valid. ``phone``: True when the transport is a phone's
         (the link must be an attendee's and the device known), False when it
@@ -128,17 +129,20 @@ class Gateway:
 
     # --- commands -------------------------------------------------------------------
 
-    async def dispatch(self, caller: Caller, message: Mapping[str, Any], *,
-                       form: bool = False) -> Done:
+    async def dispatch(
+        self, caller: Caller, message: Mapping[str, Any], *, form: bool = False
+    ) -> Done:
         """Run the command ``message`` names (``form``: every value came as
         text) for ``caller``; raises its refusal."""
         self._preconditions(caller)
-        command = self.models.parse(message, caller.actor, strings=form,
-                                    force=_forced(caller.actor, message))
+        command = self.models.parse(
+            message, caller.actor, strings=form, force=_forced(caller.actor, message)
+        )
         return await self._execute(caller, command)
 
-    async def attempt(self, caller: Caller, message: Mapping[str, Any], *,
-                      form: bool = False) -> Done | Refusal:
+    async def attempt(
+        self, caller: Caller, message: Mapping[str, Any], *, form: bool = False
+    ) -> Done | Refusal:
         """``dispatch``, with a refusal returned instead of raised."""
         try:
             return await self.dispatch(caller, message, form=form)
@@ -159,8 +163,9 @@ class Gateway:
             authorise(command)
         return await caller.hub.execute_batch(commands)
 
-    async def signal(self, caller: Caller, link_id: str | None,
-                     message: Mapping[str, Any]) -> dict[str, Any]:
+    async def signal(
+        self, caller: Caller, link_id: str | None, message: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """WebRTC signaling from a screen (``media/manager.py``): the answer,
         or the refusal as a JSON reply for that screen alone."""
         try:
@@ -172,8 +177,7 @@ class Gateway:
         except SessionError as error:
             return {"type": "media", "op": "error", "code": error.code, **error.messages()}
 
-    async def attempt_batch(self, caller: Caller,
-                            commands: Sequence[Command]) -> Outcome | Refusal:
+    async def attempt_batch(self, caller: Caller, commands: Sequence[Command]) -> Outcome | Refusal:
         """``run_batch``, with a refusal returned instead of raised."""
         try:
             return await self.run_batch(caller, commands)

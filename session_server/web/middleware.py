@@ -71,8 +71,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, error: SessionErro
     """Answer ``error`` before any route runs: the page or JSON of the error
     handlers for a request, a refused handshake for a socket."""
     if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": ws_close_code(error),
-                    "reason": error.code})
+        await send({"type": "websocket.close", "code": ws_close_code(error), "reason": error.code})
         return
     response = error_response(Request(scope, receive), error)
     await response(scope, receive, send)
@@ -104,8 +103,9 @@ class Language:
         async def remember(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.append("set-cookie", f"{LANG_COOKIE}={lang}; Max-Age={YEAR}; Path=/; "
-                                             "SameSite=Lax")
+                headers.append(
+                    "set-cookie", f"{LANG_COOKIE}={lang}; Max-Age={YEAR}; Path=/; SameSite=Lax"
+                )
             await send(message)
 
         await self.app(scope, receive, remember)
@@ -120,8 +120,12 @@ class SecurityHeaders:
     - every other page (signed links, live state): not cached, the referrer
       only to this site (``same-origin``: form posts keep a real ``Origin``)."""
 
-    def __init__(self, app: ASGIApp, static: tuple[str, ...] = ("/static/",),
-                 public: tuple[str, ...] = ("/r/",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        static: tuple[str, ...] = ("/static/",),
+        public: tuple[str, ...] = ("/r/",),
+    ) -> None:
         self.app = app
         self.static = static
         self.public = public
@@ -131,8 +135,11 @@ class SecurityHeaders:
         if path.startswith(self.static):
             return headers
         if path.startswith(self.public):
-            return [*headers, ("referrer-policy", "no-referrer"),
-                    ("cache-control", "public, max-age=60")]
+            return [
+                *headers,
+                ("referrer-policy", "no-referrer"),
+                ("cache-control", "public, max-age=60"),
+            ]
         return [*headers, ("referrer-policy", "same-origin"), ("cache-control", "no-store")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

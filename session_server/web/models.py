@@ -41,6 +41,7 @@ __all__ = [
     "action_name",
 ]
 
+
 def action_name(cls: type[c.Command]) -> str:
     """``ApproveQuestion`` → ``approve_question``: how messages name commands."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
@@ -52,7 +53,9 @@ SERVER_ONLY: frozenset[type[c.Command]] = frozenset({c.SaveRecording})
 CLIENT_COMMANDS: tuple[type[c.Command], ...] = tuple(
     cls
     for cls in (getattr(c, name) for name in c.__all__)
-    if isinstance(cls, type) and issubclass(cls, c.Command) and cls is not c.Command
+    if isinstance(cls, type)
+    and issubclass(cls, c.Command)
+    and cls is not c.Command
     and cls not in SERVER_ONLY
 )
 
@@ -109,8 +112,9 @@ def _field_type(cls: type[c.Command], name: str, hint: Any, limits: Limits) -> A
         if name in ("idempotency_key", "command_id"):
             return Annotated[str, msgspec.Meta(max_length=64)]
         override = _OVERRIDES.get((cls, name))
-        bound = override(limits) if override else _text_bounds(limits).get(
-            name, limits.label_max_chars)
+        bound = (
+            override(limits) if override else _text_bounds(limits).get(name, limits.label_max_chars)
+        )
         return Annotated[str, msgspec.Meta(max_length=bound)]
     if hint is int:
         if name in ("question_id", "into_id", "request_id", "commitment_id"):
@@ -140,7 +144,10 @@ def _struct(cls: type, limits: Limits) -> type[msgspec.Struct]:
     if doc.startswith(f"{cls.__name__}("):
         doc = ""  # the signature dataclasses write when a class has no docstring
     return msgspec.defstruct(
-        cls.__name__, fields, kw_only=True, module=__name__,
+        cls.__name__,
+        fields,
+        kw_only=True,
+        module=__name__,
         namespace={"__doc__": doc} if doc else None,
     )
 
@@ -176,8 +183,14 @@ class CommandModels:
             raise InvalidInput("command.unknown")
         return cls
 
-    def parse(self, data: Mapping[str, Any], actor: Actor, *, strings: bool = False,
-              force: Mapping[str, Any] | None = None) -> c.Command:
+    def parse(
+        self,
+        data: Mapping[str, Any],
+        actor: Actor,
+        *,
+        strings: bool = False,
+        force: Mapping[str, Any] | None = None,
+    ) -> c.Command:
         """The command ``data`` describes (``data["action"]`` names it),
         issued by ``actor``. ``strings``: every value came as text (a form
         post), converted by the model's types. ``force``: fields the
@@ -212,8 +225,11 @@ class CommandModels:
                 continue  # an empty field: the command's default
             if name in self._bools[cls] and value == "on":
                 value = "true"
-            if name in self._datetimes[cls] and isinstance(value, str) and _NAIVE_MINUTES.match(
-                    value.strip()):
+            if (
+                name in self._datetimes[cls]
+                and isinstance(value, str)
+                and _NAIVE_MINUTES.match(value.strip())
+            ):
                 value = value.strip() + ":00"
             if name in self._tuples[cls] and isinstance(value, str):
                 value = [part.strip() for part in value.split(",") if part.strip()]
@@ -224,7 +240,8 @@ class CommandModels:
         """(action → schema of its model, the components they refer to)."""
         classes = list(self.models)
         refs, components = msgspec.json.schema_components(
-            [self.models[cls] for cls in classes], ref_template=ref_template)
+            [self.models[cls] for cls in classes], ref_template=ref_template
+        )
         return {action_name(cls): ref for cls, ref in zip(classes, refs, strict=True)}, components
 
 
@@ -236,8 +253,11 @@ def _fields_of(cls: type, kind: type) -> frozenset[str]:
     out = set()
     for field in dataclasses.fields(cls):
         hint = hints[field.name]
-        options = typing.get_args(hint) if typing.get_origin(hint) in (
-            Union, types.UnionType) else (hint,)
+        options = (
+            typing.get_args(hint)
+            if typing.get_origin(hint) in (Union, types.UnionType)
+            else (hint,)
+        )
         for option in options:
             if option is kind or typing.get_origin(option) is kind:
                 out.add(field.name)
@@ -248,7 +268,8 @@ def _to_core(value: Any) -> Any:
     """A model value as the core's dataclass takes it."""
     if isinstance(value, msgspec.Struct):
         return _CORE_TYPES[type(value).__name__](
-            **{f: _to_core(getattr(value, f)) for f in value.__struct_fields__})
+            **{f: _to_core(getattr(value, f)) for f in value.__struct_fields__}
+        )
     if isinstance(value, tuple):
         return tuple(_to_core(v) for v in value)
     return value
@@ -259,10 +280,11 @@ _CORE_TYPES: dict[str, type] = {"ProgrammeEntry": c.ProgrammeEntry}
 
 _SCHEMA_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (  # msgspec's wording → our codes
     (re.compile(r"^Object missing required field `(?P<field>[^`]+)`"), "input.schema.missing"),
-    (re.compile(r"^Expected `(?:str|array)` of length <= (?P<limit>\d+)"),
-     "input.schema.too_long"),
-    (re.compile(r"^Expected `(?:str|array)` of length >= (?P<limit>\d+)"),
-     "input.schema.too_short"),
+    (re.compile(r"^Expected `(?:str|array)` of length <= (?P<limit>\d+)"), "input.schema.too_long"),
+    (
+        re.compile(r"^Expected `(?:str|array)` of length >= (?P<limit>\d+)"),
+        "input.schema.too_short",
+    ),
     (re.compile(r"^Expected `(?:int|float)` >= (?P<limit>-?\d+)"), "input.schema.too_small"),
     (re.compile(r"^Expected `(?:int|float)` <= (?P<limit>-?\d+)"), "input.schema.too_large"),
     (re.compile(r"^Invalid enum value"), "input.schema.choice"),
@@ -292,6 +314,9 @@ def _invalid(error: msgspec.ValidationError, cls: type[c.Command]) -> Unprocessa
             named_field = named.get("field")
             if named_field:
                 named_field = _FIELD_NAMES.get((cls, named_field), named_field)
-            return Unprocessable(code, field=named_field or field,
-                                 **({"limit": int(named["limit"])} if "limit" in named else {}))
+            return Unprocessable(
+                code,
+                field=named_field or field,
+                **({"limit": int(named["limit"])} if "limit" in named else {}),
+            )
     return Unprocessable("input.schema.invalid", field=field)

@@ -63,7 +63,8 @@ class RateLimiter:
     def _prune(self, now: float) -> None:
         per_second = self.rate.count / self.rate.seconds
         full = [
-            k for k, (tokens, last) in self._buckets.items()
+            k
+            for k, (tokens, last) in self._buckets.items()
             if tokens + (now - last) * per_second >= self.rate.count
         ]
         for key in full:

@@ -92,8 +92,9 @@ class Registry:
         async with self._lock:
             hub = self.hubs.get(dialogue_id)
             if hub is None:
-                session = DialogueSession(self.log, dialogue_id, self.settings.limits,
-                                          health=self.health)
+                session = DialogueSession(
+                    self.log, dialogue_id, self.settings.limits, health=self.health
+                )
                 await session.load()
                 hub = Hub(session, self.renderer)
                 hub.store_ok = self.store_ok
@@ -116,7 +117,8 @@ class Registry:
             changed=lambda: hub.refresh(*MEDIA),
         )
         session.listeners.append(
-            lambda records, rebuilt: media.on_records(records, rebuilt, session.state))
+            lambda records, rebuilt: media.on_records(records, rebuilt, session.state)
+        )
         media.start(session.state)
         return media
 

@@ -32,8 +32,9 @@ LIVE: dict[str, str] = {"csrf": "", "post_url": ""}
 
 
 class Renderer:
-    def __init__(self, limits: Limits | None = None, templates: Path = TEMPLATES,
-                 auto_reload: bool = False) -> None:
+    def __init__(
+        self, limits: Limits | None = None, templates: Path = TEMPLATES, auto_reload: bool = False
+    ) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
             autoescape=True,
@@ -42,9 +43,14 @@ class Renderer:
             lstrip_blocks=True,
             auto_reload=auto_reload,
         )
-        self.env.globals.update(Role=Role, QuestionStatus=QuestionStatus, Phase=Phase,
-                                Origin=Origin, limits=limits or Limits(),
-                                identifier_max_chars=IDENTIFIER_MAX_CHARS)
+        self.env.globals.update(
+            Role=Role,
+            QuestionStatus=QuestionStatus,
+            Phase=Phase,
+            Origin=Origin,
+            limits=limits or Limits(),
+            identifier_max_chars=IDENTIFIER_MAX_CHARS,
+        )
 
     def fragment(self, name: str, view: ScreenContext) -> str:
         """A fragment pushed live to a whole audience."""
@@ -58,7 +64,8 @@ class Renderer:
     def error_page(self, lang: str, error: SessionError) -> str:
         """A refusal as a page of its own, Vietnamese first."""
         return self.env.get_template("error.html").render(
-            lang=lang, messages=error.messages(), code=error.code)
+            lang=lang, messages=error.messages(), code=error.code
+        )
 
     def position(self, epoch: str, seq: int) -> str:
         return str(
@@ -82,4 +89,3 @@ class Renderer:
                 '<div id="flash" hx-swap-oob="true" class="flash flash-{}" role="alert">{}</div>'
             ).format(kind, text)
         )
-

@@ -90,8 +90,13 @@ def _floor_events(
     if question_seconds:
         ends_at = now + timedelta(seconds=_seconds(state, question_seconds))
     events: list[e.Event] = [
-        e.FloorGiven(at=now, bridge_id=bridge_id, request_id=request_id,
-                     question_ends_at=ends_at, without_feed=without_feed)
+        e.FloorGiven(
+            at=now,
+            bridge_id=bridge_id,
+            request_id=request_id,
+            question_ends_at=ends_at,
+            without_feed=without_feed,
+        )
     ]
     if question_id is not None:
         question = get_question(state, question_id)
@@ -108,8 +113,9 @@ def _floor_events(
 
 @FLOOR.condition(c.GiveFloor)
 @FLOOR.condition(c.GrantFloorRequest)
-def _feed_live(state: State, cmd: c.GiveFloor | c.GrantFloorRequest,
-               conditions: Conditions) -> None:
+def _feed_live(
+    state: State, cmd: c.GiveFloor | c.GrantFloorRequest, conditions: Conditions
+) -> None:
     """The floor goes to a remote bridge point only while its picture is
     live, unless the moderator confirmed without it (``without_feed``); the
     main venue is in the hall and needs none. No rule when media is off.
@@ -244,8 +250,9 @@ def _forward(state: State, cmd: c.ForwardQuestion, now: datetime) -> list[e.Even
     agency = clean_label(state, cmd.agency, "agency")
     if cmd.deadline is not None and cmd.deadline < now.date():
         raise InvalidInput("forward.deadline_past")
-    note = clean_text(cmd.note, field="note", max_chars=state.limits.reason_max_chars,
-                      required=False)
+    note = clean_text(
+        cmd.note, field="note", max_chars=state.limits.reason_max_chars, required=False
+    )
     return [
         e.QuestionForwarded(
             at=now,
@@ -263,8 +270,9 @@ def _defer(state: State, cmd: c.DeferQuestion, now: datetime) -> list[e.Event]:
     check_not_closed(state)
     question = get_question(state, cmd.question_id)
     transition(question, QuestionStatus.DEFERRED)
-    note = clean_text(cmd.note, field="note", max_chars=state.limits.reason_max_chars,
-                      required=False)
+    note = clean_text(
+        cmd.note, field="note", max_chars=state.limits.reason_max_chars, required=False
+    )
     return [
         e.QuestionDeferred(at=now, question_id=question.question_id, note=note),
         *_closing_floor(state, question, now),
@@ -309,8 +317,9 @@ def _cancel_request(state: State, cmd: c.CancelFloorRequest, now: datetime) -> l
 @rule(c.DeclineFloorRequest)
 def _decline_request(state: State, cmd: c.DeclineFloorRequest, now: datetime) -> list[e.Event]:
     request = _pending_request(state, cmd.request_id)
-    reason = clean_text(cmd.reason, field="reason", max_chars=state.limits.reason_max_chars,
-                        required=False)
+    reason = clean_text(
+        cmd.reason, field="reason", max_chars=state.limits.reason_max_chars, required=False
+    )
     return [e.FloorRequestDeclined(at=now, request_id=request.request_id, reason=reason)]
 
 

@@ -263,4 +263,3 @@ def _public_list_set(state: State, ev: e.PublicListSet) -> None:
 @fold(e.VoteCast)
 def _vote_cast(state: State, ev: e.VoteCast) -> None:
     state.questions[ev.question_id].voters.add(ev.device_id)
-

@@ -66,8 +66,9 @@ def _recordable(state: State, question_id: int) -> Question:
 @rule(c.RecordAnswerSummary)
 def _summary(state: State, cmd: c.RecordAnswerSummary, now: datetime) -> list[e.Event]:
     question = _recordable(state, cmd.question_id)
-    summary = clean_text(cmd.summary, field="summary", max_chars=state.limits.summary_max_chars,
-                         required=False)
+    summary = clean_text(
+        cmd.summary, field="summary", max_chars=state.limits.summary_max_chars, required=False
+    )
     record = state.answers.get(question.question_id)
     if record is not None and record.summary == summary:
         return []  # the same text again (a retry, a reconnecting screen)
@@ -75,8 +76,7 @@ def _summary(state: State, cmd: c.RecordAnswerSummary, now: datetime) -> list[e.
     stored = record.summary if record is not None else ""
     if cmd.base_revision is not None and cmd.base_revision != revision and stored not in summary:
         # saved elsewhere since this text was loaded, and this text would lose it
-        raise IllegalTransition("summary.stale", question=question.question_id,
-                                revision=revision)
+        raise IllegalTransition("summary.stale", question=question.question_id, revision=revision)
     return [e.AnswerSummaryRecorded(at=now, question_id=question.question_id, summary=summary)]
 
 
@@ -135,14 +135,16 @@ def _conclusion_draft(state: State, cmd: c.SetConclusionDraft, now: datetime) ->
             locality=clean_line(cmd.locality, field="locality", max_chars=80),
             issued_on=cmd.issued_on,
             attendance=cmd.attendance,
-            opening=clean_text(cmd.opening, field="opening", max_chars=summary_max,
-                               required=False),
-            conclusions=clean_text(cmd.conclusions, field="conclusions", max_chars=summary_max,
-                                   required=False),
-            authority_lines=_lines(state, cmd.authority_lines, "authority_lines",
-                                   MAX_AUTHORITY_LINES),
-            signer_position=clean_label(state, cmd.signer_position, "signer_position",
-                                   required=False),
+            opening=clean_text(cmd.opening, field="opening", max_chars=summary_max, required=False),
+            conclusions=clean_text(
+                cmd.conclusions, field="conclusions", max_chars=summary_max, required=False
+            ),
+            authority_lines=_lines(
+                state, cmd.authority_lines, "authority_lines", MAX_AUTHORITY_LINES
+            ),
+            signer_position=clean_label(
+                state, cmd.signer_position, "signer_position", required=False
+            ),
             signer_name=clean_label(state, cmd.signer_name, "signer_name", required=False),
             recipients=_lines(state, cmd.recipients, "recipients", MAX_RECIPIENTS),
         )
@@ -167,8 +169,9 @@ def _written_answer(state: State, cmd: c.RecordWrittenAnswer, now: datetime) -> 
     answer = question.written_answer
     if answer is not None and answer.text == text and answer.agency == agency:
         return []
-    return [e.WrittenAnswerRecorded(at=now, question_id=question.question_id, text=text,
-                                    agency=agency)]
+    return [
+        e.WrittenAnswerRecorded(at=now, question_id=question.question_id, text=text, agency=agency)
+    ]
 
 
 _RECORDING_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -189,10 +192,19 @@ def _save_recording(state: State, cmd: c.SaveRecording, now: datetime) -> list[e
         get_question(state, cmd.question_id)
     if cmd.duration_ms < 0 or cmd.size < 0 or cmd.ended_at < cmd.started_at:
         raise InvalidInput("input.bad_value", field="duration_ms")
-    return [e.RecordingSaved(at=now, recording_id=cmd.recording_id, file=cmd.file,
-                             bridge_id=cmd.bridge_id, question_id=cmd.question_id,
-                             started_at=cmd.started_at, ended_at=cmd.ended_at,
-                             duration_ms=cmd.duration_ms, size=cmd.size)]
+    return [
+        e.RecordingSaved(
+            at=now,
+            recording_id=cmd.recording_id,
+            file=cmd.file,
+            bridge_id=cmd.bridge_id,
+            question_id=cmd.question_id,
+            started_at=cmd.started_at,
+            ended_at=cmd.ended_at,
+            duration_ms=cmd.duration_ms,
+            size=cmd.size,
+        )
+    ]
 
 
 # --- folds: how this slice's events change the state -------------------------
@@ -226,7 +238,6 @@ def _commitment_added(state: State, ev: e.CommitmentAdded) -> None:
 def _commitment_removed(state: State, ev: e.CommitmentRemoved) -> None:
     record = _record(state, ev.question_id)
     record.commitments = [k for k in record.commitments if k.commitment_id != ev.commitment_id]
-
 
 
 @fold(e.ConclusionDraftSet)

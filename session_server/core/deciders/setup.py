@@ -65,10 +65,12 @@ def _create(state: State, cmd: c.CreateDialogue, now: datetime) -> list[e.Event]
     return [
         e.DialogueCreated(
             at=now,
-            title=clean_line(cmd.title, field="title", max_chars=state.limits.title_max_chars,
-                             required=True),
-            theme=clean_text(cmd.theme, field="theme", max_chars=state.limits.title_max_chars,
-                             required=False),
+            title=clean_line(
+                cmd.title, field="title", max_chars=state.limits.title_max_chars, required=True
+            ),
+            theme=clean_text(
+                cmd.theme, field="theme", max_chars=state.limits.title_max_chars, required=False
+            ),
             host_body=clean_label(state, cmd.host_body, "host_body", required=False),
             parent_body=clean_label(state, cmd.parent_body, "parent_body", required=False),
             place=clean_label(state, cmd.place, "place", required=False),
@@ -94,10 +96,12 @@ def _update(state: State, cmd: c.UpdateDialogue, now: datetime) -> list[e.Event]
     return [
         e.DialogueUpdated(
             at=now,
-            title=clean_line(cmd.title, field="title", max_chars=state.limits.title_max_chars,
-                             required=True),
-            theme=clean_text(cmd.theme, field="theme", max_chars=state.limits.title_max_chars,
-                             required=False),
+            title=clean_line(
+                cmd.title, field="title", max_chars=state.limits.title_max_chars, required=True
+            ),
+            theme=clean_text(
+                cmd.theme, field="theme", max_chars=state.limits.title_max_chars, required=False
+            ),
             host_body=clean_label(state, cmd.host_body, "host_body", required=False),
             parent_body=clean_label(state, cmd.parent_body, "parent_body", required=False),
             place=clean_label(state, cmd.place, "place", required=False),
@@ -362,7 +366,6 @@ def _current_item_set(state: State, ev: e.CurrentItemSet) -> None:
     state.current_item_id = ev.item_id
 
 
-
 @fold(e.LinkIssued)
 def _link_issued(state: State, ev: e.LinkIssued) -> None:
     state.links[ev.link_id] = RoleLink(
@@ -378,4 +381,3 @@ def _link_issued(state: State, ev: e.LinkIssued) -> None:
 @fold(e.LinkRevoked)
 def _link_revoked(state: State, ev: e.LinkRevoked) -> None:
     state.links[ev.link_id].revoked_at = ev.at
-

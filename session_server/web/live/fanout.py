@@ -102,12 +102,17 @@ class Rendered:
             raise ValueError(f"{name}: keyed list {container} has no {container}-order element")
         marks = list(_ITEM.finditer(region))
         items = tuple(
-            (mark.group(1), region[mark.end(): marks[i + 1].start() if i + 1 < len(marks)
-                                   else len(region)].strip())
+            (
+                mark.group(1),
+                region[
+                    mark.end() : marks[i + 1].start() if i + 1 < len(marks) else len(region)
+                ].strip(),
+            )
             for i, mark in enumerate(marks)
         )
-        frame = (html[: match.start()] + f"<!--keyed:{container}--><!--/keyed-->"
-                 + html[match.end():])
+        frame = (
+            html[: match.start()] + f"<!--keyed:{container}--><!--/keyed-->" + html[match.end() :]
+        )
         return cls(name, html, frame, container, items)
 
 
@@ -163,7 +168,7 @@ def diff(old: Rendered | None, new: Rendered) -> list[Part]:
         return [Whole(new.html)]
     if old.html == new.html:
         return []
-    if (new.frame is None or old.frame != new.frame or old.container != new.container):
+    if new.frame is None or old.frame != new.frame or old.container != new.container:
         return [Whole(new.html)]
     before = dict(old.items)
     after_ids = [item_id for item_id, _ in new.items]
@@ -205,8 +210,10 @@ def to_html(part: Part) -> str:
         return _FIRST_TAG.sub(lambda m: m.group(0) + ' hx-swap-oob="true"', part.html, count=1)
     if isinstance(part, ItemDrop):
         return f'<div id="{part.item_id}" hx-swap-oob="delete"></div>'
-    return (f'<div id="{part.container}-order" hidden hx-swap-oob="true" '
-            f'data-order-for="{part.container}" data-order="{" ".join(part.item_ids)}"></div>')
+    return (
+        f'<div id="{part.container}-order" hidden hx-swap-oob="true" '
+        f'data-order-for="{part.container}" data-order="{" ".join(part.item_ids)}"></div>'
+    )
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -321,8 +328,11 @@ class FanoutPlan(Generic[A, S]):
             group.ahead[socket] = None
             return self._personal_send(socket, audience, personal)
         elif record.rendered_at(seq):
-            parts = [Whole(f.html) for name, f in record.fragments.items()
-                     if record.changed[name] > seq or name in self.volatile]
+            parts = [
+                Whole(f.html)
+                for name, f in record.fragments.items()
+                if record.changed[name] > seq or name in self.volatile
+            ]
         else:
             parts = [Whole(f.html) for f in record.fragments.values()]
         parts.extend(self._personal_parts(socket, audience, personal))
@@ -330,22 +340,25 @@ class FanoutPlan(Generic[A, S]):
             return None
         return Send((socket,), (record.epoch, record.seq), tuple(parts))
 
-    def _personal_parts(self, socket: S, audience: A,
-                        personal: Callable[[A, str], Sequence[Rendered]] | None) -> list[Part]:
+    def _personal_parts(
+        self, socket: S, audience: A, personal: Callable[[A, str], Sequence[Rendered]] | None
+    ) -> list[Part]:
         device = self._socket_device.get(socket)
         if device is None or personal is None:
             return []
         return [Whole(f.html) for f in personal(audience, device)]
 
-    def _personal_send(self, socket: S, audience: A,
-                       personal: Callable[[A, str], Sequence[Rendered]] | None) -> Send[S] | None:
+    def _personal_send(
+        self, socket: S, audience: A, personal: Callable[[A, str], Sequence[Rendered]] | None
+    ) -> Send[S] | None:
         parts = self._personal_parts(socket, audience, personal)
         return Send((socket,), None, tuple(parts)) if parts else None
 
     @staticmethod
     def _new_record(head: Position, fragments: Sequence[Rendered]) -> _Record:
-        record = _Record(head[0], head[1], {f.name: f for f in fragments},
-                         {f.name: head[1] for f in fragments})
+        record = _Record(
+            head[0], head[1], {f.name: f for f in fragments}, {f.name: head[1] for f in fragments}
+        )
         record.points.append(head[1])
         return record
 
@@ -396,8 +409,9 @@ class FanoutPlan(Generic[A, S]):
                 sends.extend(self._device_sends(device, personal))
         return sends
 
-    def _device_sends(self, device: str,
-                      personal: Callable[[A, str], Sequence[Rendered]]) -> list[Send[S]]:
+    def _device_sends(
+        self, device: str, personal: Callable[[A, str], Sequence[Rendered]]
+    ) -> list[Send[S]]:
         by_audience: dict[A, list[S]] = {}
         for socket in self._devices.get(device, ()):
             by_audience.setdefault(self._socket_audience[socket], []).append(socket)

@@ -68,9 +68,11 @@ CLOSE_GRACE_SECONDS = 2.0
 connection is aborted (a peer that stopped reading never takes it)."""
 
 VOLATILE: frozenset[str] = frozenset(
-    f.template for screen in SCREENS.values() for f in screen.fragments if f.volatile)
+    f.template for screen in SCREENS.values() for f in screen.fragments if f.volatile
+)
 MEDIA: frozenset[str] = frozenset(
-    f.template for screen in SCREENS.values() for f in screen.fragments if f.media)
+    f.template for screen in SCREENS.values() for f in screen.fragments if f.media
+)
 
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
@@ -125,7 +127,8 @@ class Hub:
         self.session = session
         self.renderer = renderer
         self.plan: FanoutPlan[Audience, Connection] = FanoutPlan(
-            lambda audience: SCREENS[audience.role].rank, VOLATILE)
+            lambda audience: SCREENS[audience.role].rank, VOLATILE
+        )
         self.connections: set[Connection] = set()
         self._dirty_devices: set[str] = set()
         self._revoked: set[str] = set()
@@ -177,8 +180,9 @@ class Hub:
     async def execute(self, command: Command, now: datetime | None = None) -> Outcome:
         return await self.session.execute(command, now or datetime.now(UTC), self.conditions)
 
-    async def execute_batch(self, commands: Sequence[Command],
-                            now: datetime | None = None) -> Outcome:
+    async def execute_batch(
+        self, commands: Sequence[Command], now: datetime | None = None
+    ) -> Outcome:
         return await self.session.execute_batch(commands, now or datetime.now(UTC))
 
     def conditions(self) -> Conditions:
@@ -235,8 +239,9 @@ class Hub:
         """A (re)connected screen says where it is; send what it lacks (its
         own catch-up: the audience's record is not touched)."""
         session = self.session
-        send = self.plan.hello(conn, (epoch, seq), (session.epoch, session.seq),
-                               self.render, self.render_personal)
+        send = self.plan.hello(
+            conn, (epoch, seq), (session.epoch, session.seq), self.render, self.render_personal
+        )
         if send is not None:
             self._write(send)
 
@@ -267,8 +272,9 @@ class Hub:
 
     def context(self, audience: Audience, device_id: str | None = None) -> ScreenContext:
         """What the templates of ``audience``'s screen read, now."""
-        return SCREENS[audience.role].context(self.session.state, audience, device_id,
-                                              store_ok=self.store_ok, media=self.media)
+        return SCREENS[audience.role].context(
+            self.session.state, audience, device_id, store_ok=self.store_ok, media=self.media
+        )
 
     def render(self, audience: Audience, only: Collection[str] | None = None) -> list[Rendered]:
         """The live fragments of ``audience``'s screen (or those in ``only``)."""
@@ -282,8 +288,10 @@ class Hub:
     def render_personal(self, audience: Audience, device_id: str) -> list[Rendered]:
         """A phone's own fragments, for one device."""
         view = self.context(audience, device_id)
-        return [Rendered(name, self.renderer.fragment(name, view))
-                for name in SCREENS[audience.role].personal()]
+        return [
+            Rendered(name, self.renderer.fragment(name, view))
+            for name in SCREENS[audience.role].personal()
+        ]
 
     def _on_records(self, records: list[Record], rebuilt: bool) -> None:
         state = self.session.state
@@ -294,8 +302,11 @@ class Hub:
             if isinstance(event, e.LinkRevoked):
                 self._revoked.add(event.link_id)
             question_id = getattr(event, "question_id", None)
-            for qid in (question_id, getattr(event, "into_id", None),
-                        getattr(event, "returned_question_id", None)):
+            for qid in (
+                question_id,
+                getattr(event, "into_id", None),
+                getattr(event, "returned_question_id", None),
+            ):
                 question = state.questions.get(qid) if isinstance(qid, int) else None
                 if question is not None and question.submitted_by.startswith("device:"):
                     self._dirty_devices.add(question.submitted_by.removeprefix("device:"))

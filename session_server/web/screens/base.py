@@ -233,4 +233,3 @@ class LinkPage:
     flash: dict[str, str] | None
     ice_json: str
     """The ICE servers, as the browser's RTCPeerConnection takes them."""
-

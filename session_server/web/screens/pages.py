@@ -66,8 +66,13 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def render_screen(request: Request, caller: LinkCaller, flash: dict[str, str] | None = None,
-                  status: int = 200, page: str | None = None) -> HTMLResponse:
+def render_screen(
+    request: Request,
+    caller: LinkCaller,
+    flash: dict[str, str] | None = None,
+    status: int = 200,
+    page: str | None = None,
+) -> HTMLResponse:
     """The page of ``caller``'s screen (``page``: another page of the same
     link), showing the state now; ``flash`` a refusal to show on it."""
     registry: Registry = request.app.state.registry
@@ -105,8 +110,9 @@ async def camera_page(request: Request) -> Response:
     """A bridge point's camera alone: a device by the room's camera that
     publishes it (the main venue's camera page, or a district's second
     device beside the console)."""
-    caller = await _gateway(request).link_caller(request.path_params["token"], None,
-                                                 _address(request), phone=False)
+    caller = await _gateway(request).link_caller(
+        request.path_params["token"], None, _address(request), phone=False
+    )
     if caller.actor.role is not Role.BRIDGE_OPERATOR:
         raise Forbidden("role.forbidden", role=caller.actor.role.value)
     return render_screen(request, caller, page="camera")
@@ -125,8 +131,14 @@ async def phone_page(request: Request) -> Response:
         caller = await _gateway(request).link_caller(token, device, _address(request))
     response = render_screen(request, caller)
     if cookie is not None:
-        response.set_cookie(DEVICE_COOKIE, cookie, max_age=YEAR, httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https")
+        response.set_cookie(
+            DEVICE_COOKIE,
+            cookie,
+            max_age=YEAR,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     return response
 
 
@@ -147,23 +159,28 @@ async def phone_questions(request: Request) -> Response:
     view = caller.hub.context(screen.audience(caller.actor, request.state.lang), device)
     assert isinstance(view, PhoneContext)
     found = view.public_list(query)
-    values = FoundPage(found=found[offset: offset + PhoneContext.PUBLIC_TOP], total=len(found),
-                       offset=offset, query=query, now=datetime.now(UTC),
-                       post_url=f"/j/{token}/act",
-                       csrf=registry.access.csrf_token(f"{token}:{device}"))
+    values = FoundPage(
+        found=found[offset : offset + PhoneContext.PUBLIC_TOP],
+        total=len(found),
+        offset=offset,
+        query=query,
+        now=datetime.now(UTC),
+        post_url=f"/j/{token}/act",
+        csrf=registry.access.csrf_token(f"{token}:{device}"),
+    )
     return HTMLResponse(registry.renderer.page("_phone_found.html", view, values))
 
 
 async def recording_file(request: Request) -> Response:
     """A floor segment's recording, for the screens that may play them
     (checked against the link on every request)."""
-    caller = await _gateway(request).link_caller(request.path_params["token"], None,
-                                                 _address(request), phone=False)
+    caller = await _gateway(request).link_caller(
+        request.path_params["token"], None, _address(request), phone=False
+    )
     screen = SCREENS.get(caller.actor.role)
     if screen is None or not screen.recordings:
         raise Forbidden("role.forbidden", role=caller.actor.role.value)
-    return recording_response(request.app.state.registry, caller.hub,
-                              request.path_params["file"])
+    return recording_response(request.app.state.registry, caller.hub, request.path_params["file"])
 
 
 def recording_response(registry: Registry, hub: Hub, file: str) -> Response:
@@ -175,5 +192,6 @@ def recording_response(registry: Registry, hub: Hub, file: str) -> Response:
         path = recording_path(registry.settings.recordings_dir, hub.dialogue_id, recording.file)
     if path is None or not path.is_file():
         raise NotFound("recording.not_found")
-    return FileResponse(path, media_type="audio/ogg", filename=file,
-                        content_disposition_type="inline")
+    return FileResponse(
+        path, media_type="audio/ogg", filename=file, content_disposition_type="inline"
+    )

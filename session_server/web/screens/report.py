@@ -50,10 +50,15 @@ async def public_report(request: Request) -> Response:
         raise NotFound("dialogue.not_found")
     record = build_record(state, named=False)
     values = ReportPage(
-        page_url=f"/r/{hub.dialogue_id}", record=record, summary=summary_line(record),
+        page_url=f"/r/{hub.dialogue_id}",
+        record=record,
+        summary=summary_line(record),
         opening=record.draft.opening or default_opening(record),
-        figures=figures_paragraphs(record), origin_labels=ORIGIN_LABELS, today=today(),
-        status_of=follow_up_status, day=vn_date(record.day) if record.day else "",
+        figures=figures_paragraphs(record),
+        origin_labels=ORIGIN_LABELS,
+        today=today(),
+        status_of=follow_up_status,
+        day=vn_date(record.day) if record.day else "",
     )
     view = ScreenContext(state, Audience(Role.DISPLAY, lang=request.state.lang))
     html = registry.renderer.page("report.html", view, values)

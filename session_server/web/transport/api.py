@@ -56,10 +56,8 @@ from session_server.web.transport.api_models import (
     PublicState,
     QuestionAccepted,
     VoteCast,
-    full_state,
-    own_questions,
-    public_state,
 )
+from session_server.web.transport.api_views import full_state, own_questions, public_state
 
 __all__ = [
     "API_PREFIX",
@@ -194,8 +192,16 @@ def encoded(model: msgspec.Struct, status: int = 200) -> Response:
 
 # --- endpoints ------------------------------------------------------------------------------
 
-SUBMIT_FIELDS = ("text", "idempotency_key", "topic_id", "asker_name", "asker_unit",
-                 "asker_age_group", "asker_public", "command_id")
+SUBMIT_FIELDS = (
+    "text",
+    "idempotency_key",
+    "topic_id",
+    "asker_name",
+    "asker_unit",
+    "asker_age_group",
+    "asker_public",
+    "command_id",
+)
 """What a ``POST /questions`` body may say; the bridge point and the origin
 come from the link, never from the body."""
 VOTE_FIELDS = ("question_id", "command_id")
@@ -204,8 +210,7 @@ VOTE_FIELDS = ("question_id", "command_id")
 async def get_public_state(request: Request) -> Response:
     dialogue_id = request.path_params["dialogue_id"]
     session = (await _registry(request).get(dialogue_id)).session
-    return encoded(public_state(session.state, dialogue_id, epoch=session.epoch,
-                                seq=session.seq))
+    return encoded(public_state(session.state, dialogue_id, epoch=session.epoch, seq=session.seq))
 
 
 async def issue_device(request: Request) -> Response:
@@ -220,8 +225,14 @@ async def issue_device(request: Request) -> Response:
         return encoded(DeviceIssued(ok=True, issued=False))
     _device_id, cookie = registry.access.new_device()
     response = encoded(DeviceIssued(ok=True, issued=True))
-    response.set_cookie(DEVICE_COOKIE, cookie, max_age=DEVICE_MAX_AGE, httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https")
+    response.set_cookie(
+        DEVICE_COOKIE,
+        cookie,
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
@@ -232,9 +243,12 @@ async def post_question(request: Request) -> Response:
     question_id: int = done.ack()["question_id"]
     outcome = done.outcome
     return encoded(
-        QuestionAccepted(question_id=question_id,
-                         status=caller.hub.session.state.questions[question_id].status,
-                         epoch=outcome.epoch, seq=outcome.seq),
+        QuestionAccepted(
+            question_id=question_id,
+            status=caller.hub.session.state.questions[question_id].status,
+            epoch=outcome.epoch,
+            seq=outcome.seq,
+        ),
         status=201 if outcome.records else 200,
     )
 
@@ -242,8 +256,7 @@ async def post_question(request: Request) -> Response:
 async def get_my_questions(request: Request) -> Response:
     reader = await _reader(request, AUTHORS)
     session = reader.hub.session
-    return encoded(own_questions(session.state, reader.actor, epoch=session.epoch,
-                                 seq=session.seq))
+    return encoded(own_questions(session.state, reader.actor, epoch=session.epoch, seq=session.seq))
 
 
 def _counted_for(state: State, question_id: int) -> int:
@@ -269,8 +282,13 @@ async def post_vote(request: Request) -> Response:
     voted = cast[0] if cast else _counted_for(state, body["question_id"])
     question = state.questions.get(voted)
     return encoded(
-        VoteCast(ok=True, question_id=voted, votes=question.votes if question else 0,
-                 epoch=outcome.epoch, seq=outcome.seq),
+        VoteCast(
+            ok=True,
+            question_id=voted,
+            votes=question.votes if question else 0,
+            epoch=outcome.epoch,
+            seq=outcome.seq,
+        ),
         status=201 if outcome.records else 200,
     )
 
@@ -280,19 +298,24 @@ async def post_command(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     done = await gateway.dispatch(caller, body)
     ack, outcome = done.ack(), done.outcome
-    return encoded(CommandDone(
-        ok=True, epoch=outcome.epoch, seq=outcome.seq,
-        events=[record.event.name for record in outcome.records],
-        question_id=ack.get("question_id", msgspec.UNSET),
-        revision=ack.get("revision", msgspec.UNSET),
-    ))
+    return encoded(
+        CommandDone(
+            ok=True,
+            epoch=outcome.epoch,
+            seq=outcome.seq,
+            events=[record.event.name for record in outcome.records],
+            question_id=ack.get("question_id", msgspec.UNSET),
+            revision=ack.get("revision", msgspec.UNSET),
+        )
+    )
 
 
 async def get_full_state(request: Request) -> Response:
     registry = _registry(request)
     dialogue_id = request.path_params["dialogue_id"]
     if _token(request) is None and registry.access.is_organiser(
-            request.cookies.get(ORGANISER_COOKIE)):
+        request.cookies.get(ORGANISER_COOKIE)
+    ):
         hub = await registry.get(dialogue_id)
     else:
         reader = await _reader(request, CONTROL_ROLES)
@@ -350,55 +373,89 @@ PHONE_OR_ROLE = (("roleToken", "deviceCookie"), ("roleToken",))
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
-        f"{API_PREFIX}/dialogues/{{dialogue_id}}/public", "GET", get_public_state,
-        "getPublicState", "The public state of a dialogue (no authentication).",
-        (Answer(200, PublicState, "The public state."),), (400, 404, 503), security=(),
+        f"{API_PREFIX}/dialogues/{{dialogue_id}}/public",
+        "GET",
+        get_public_state,
+        "getPublicState",
+        "The public state of a dialogue (no authentication).",
+        (Answer(200, PublicState, "The public state."),),
+        (400, 404, 503),
+        security=(),
         description="Dialogue, programme, the floor and, while the moderator has the public "
         "list open, the approved queue. Askers appear only with their consent; device ids "
         "and submitters never do.",
     ),
     Endpoint(
-        f"{API_PREFIX}/device", "GET", issue_device,
-        "issueDevice", "Issue this client a device cookie (attendee token only).",
+        f"{API_PREFIX}/device",
+        "GET",
+        issue_device,
+        "issueDevice",
+        "Issue this client a device cookie (attendee token only).",
         (Answer(200, DeviceIssued, "The device cookie is set (or was valid already)."),),
         (401, 403, 404),
         description=f"Sets the `{DEVICE_COOKIE}` cookie unless the client already has a valid "
         "one: the identity of a phone for submissions and votes.",
     ),
     Endpoint(
-        f"{API_PREFIX}/questions", "POST", post_question,
-        "submitQuestion", "Submit a question (attendee with device cookie, or bridge operator).",
-        (Answer(201, QuestionAccepted, "The question was recorded."),
-         Answer(200, QuestionAccepted, "A retry: the question this idempotency_key (or "
-                "command_id) already made.")),
-        POST_REFUSALS, security=PHONE_OR_ROLE,
+        f"{API_PREFIX}/questions",
+        "POST",
+        post_question,
+        "submitQuestion",
+        "Submit a question (attendee with device cookie, or bridge operator).",
+        (
+            Answer(201, QuestionAccepted, "The question was recorded."),
+            Answer(
+                200,
+                QuestionAccepted,
+                "A retry: the question this idempotency_key (or command_id) already made.",
+            ),
+        ),
+        POST_REFUSALS,
+        security=PHONE_OR_ROLE,
         description="The bridge point and the origin come from the link: any other member "
         "of the body is ignored. A retry with the same idempotency_key answers 200 with the "
         "same question_id.",
         body=Body("QuestionSubmission", "submit_question", SUBMIT_FIELDS),
     ),
     Endpoint(
-        f"{API_PREFIX}/questions/mine", "GET", get_my_questions,
-        "getMyQuestions", "This device's questions (attendee) or this bridge point's (operator).",
-        (Answer(200, OwnQuestions, "The questions with their status."),), (401, 403, 404),
+        f"{API_PREFIX}/questions/mine",
+        "GET",
+        get_my_questions,
+        "getMyQuestions",
+        "This device's questions (attendee) or this bridge point's (operator).",
+        (Answer(200, OwnQuestions, "The questions with their status."),),
+        (401, 403, 404),
         security=PHONE_OR_ROLE,
     ),
     Endpoint(
-        f"{API_PREFIX}/votes", "POST", post_vote,
-        "vote", "Vote for a question on the public list (attendee).",
-        (Answer(201, VoteCast, "The vote was counted."),
-         Answer(200, VoteCast, "A retry with the same command_id: the vote counted the "
-                "first time, not again.")),
-        POST_REFUSALS, security=PHONE_OR_ROLE,
+        f"{API_PREFIX}/votes",
+        "POST",
+        post_vote,
+        "vote",
+        "Vote for a question on the public list (attendee).",
+        (
+            Answer(201, VoteCast, "The vote was counted."),
+            Answer(
+                200,
+                VoteCast,
+                "A retry with the same command_id: the vote counted the first time, not again.",
+            ),
+        ),
+        POST_REFUSALS,
+        security=PHONE_OR_ROLE,
         description="Another vote for the same question without the first one's command_id "
         "is refused (409 vote.already).",
         body=Body("Vote", "vote", VOTE_FIELDS),
     ),
     Endpoint(
-        f"{API_PREFIX}/commands", "POST", post_command,
-        "runCommand", "Run any command as the token's role.",
+        f"{API_PREFIX}/commands",
+        "POST",
+        post_command,
+        "runCommand",
+        "Run any command as the token's role.",
         (Answer(200, CommandDone, "The command was recorded (or had been: a repeat)."),),
-        POST_REFUSALS, security=PHONE_OR_ROLE,
+        POST_REFUSALS,
+        security=PHONE_OR_ROLE,
         description="The body names the command in snake case (`approve_question`, "
         "`give_floor`, `request_floor`, …) in `action`, with its fields. The actor comes "
         "from the token; the core decides whether that role may issue the command (403 "
@@ -411,9 +468,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body=Body("Command"),
     ),
     Endpoint(
-        f"{API_PREFIX}/dialogues/{{dialogue_id}}/state", "GET", get_full_state,
-        "getFullState", "The full state with every question (moderator, secretary, organiser).",
-        (Answer(200, FullState, "The full state."),), (400, 401, 403, 404, 503),
+        f"{API_PREFIX}/dialogues/{{dialogue_id}}/state",
+        "GET",
+        get_full_state,
+        "getFullState",
+        "The full state with every question (moderator, secretary, organiser).",
+        (Answer(200, FullState, "The full state."),),
+        (400, 401, 403, 404, 503),
         security=(("roleToken",), ("organiserCookie",)),
     ),
 )

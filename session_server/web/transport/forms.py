@@ -46,12 +46,14 @@ async def _post(request: Request, phone: bool) -> Response:
     caller = await gateway.link_caller(token, device, address, phone=phone)
     fields = form_fields(await request.form())
     csrf = fields.pop("csrf", "")
-    registry.access.check_csrf(f"{token}:{device}" if phone else token,
-                               csrf if isinstance(csrf, str) else "")
+    registry.access.check_csrf(
+        f"{token}:{device}" if phone else token, csrf if isinstance(csrf, str) else ""
+    )
     result = await gateway.attempt(caller, fields, form=True)
     if isinstance(result, Refusal):
-        return render_screen(request, caller, flash=result.error.messages(),
-                             status=result.error.status)
+        return render_screen(
+            request, caller, flash=result.error.messages(), status=result.error.status
+        )
     prefix = "/j/" if phone else "/s/"
     return RedirectResponse(f"{prefix}{token}", status_code=303)
 

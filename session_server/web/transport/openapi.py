@@ -103,8 +103,9 @@ def _command_union(actions: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _body(body: Body, actions: dict[str, dict[str, Any]],
-          components: dict[str, Any]) -> dict[str, Any]:
+def _body(
+    body: Body, actions: dict[str, dict[str, Any]], components: dict[str, Any]
+) -> dict[str, Any]:
     """The schema of what ``body`` reads: a command's model, or the members of
     it the endpoint takes (adding that component)."""
     if body.action is None:
@@ -128,8 +129,11 @@ def _body(body: Body, actions: dict[str, dict[str, Any]],
     return _ref(body.name)
 
 
-def _operation(endpoint: Endpoint, request_body: dict[str, Any] | None,
-               responses: dict[type[msgspec.Struct], dict[str, Any]]) -> dict[str, Any]:
+def _operation(
+    endpoint: Endpoint,
+    request_body: dict[str, Any] | None,
+    responses: dict[type[msgspec.Struct], dict[str, Any]],
+) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": endpoint.operation_id,
         "summary": endpoint.summary,
@@ -144,11 +148,15 @@ def _operation(endpoint: Endpoint, request_body: dict[str, Any] | None,
             for name in names
         ]
     if request_body is not None:
-        operation["requestBody"] = {"required": True,
-                                    "content": {JSON_TYPE: {"schema": request_body}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {JSON_TYPE: {"schema": request_body}},
+        }
     answers: dict[str, Any] = {
-        str(answer.status): {"description": answer.description,
-                             "content": {JSON_TYPE: {"schema": responses[answer.model]}}}
+        str(answer.status): {
+            "description": answer.description,
+            "content": {JSON_TYPE: {"schema": responses[answer.model]}},
+        }
         for answer in endpoint.answers
     }
     for status in endpoint.refusals:
@@ -158,14 +166,18 @@ def _operation(endpoint: Endpoint, request_body: dict[str, Any] | None,
 
 
 def _refusal(status: int, error: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": REFUSALS[status],
-                                "content": {JSON_TYPE: {"schema": error}}}
+    response: dict[str, Any] = {
+        "description": REFUSALS[status],
+        "content": {JSON_TYPE: {"schema": error}},
+    }
     if status == 429:
-        response["headers"] = {"Retry-After": {"description": "Seconds to wait.",
-                                               "schema": {"type": "integer"}}}
+        response["headers"] = {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        }
     if status == 401:
-        response["headers"] = {"WWW-Authenticate": {"description": "Bearer.",
-                                                    "schema": {"type": "string"}}}
+        response["headers"] = {
+            "WWW-Authenticate": {"description": "Bearer.", "schema": {"type": "string"}}
+        }
     return response
 
 
@@ -182,7 +194,8 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
     for endpoint in ENDPOINTS:
         body = _body(endpoint.body, actions, components) if endpoint.body else None
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(
-            endpoint, body, responses)
+            endpoint, body, responses
+        )
     statuses = sorted({status for endpoint in ENDPOINTS for status in endpoint.refusals})
     document = {
         "openapi": "3.1.0",
@@ -196,8 +209,9 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),
-            "responses": {f"Refused{status}": _refusal(status, responses[Error])
-                          for status in statuses},
+            "responses": {
+                f"Refused{status}": _refusal(status, responses[Error]) for status in statuses
+            },
             "securitySchemes": SECURITY_SCHEMES,
         },
         "security": [{"roleToken": []}],

@@ -50,9 +50,12 @@ async def live_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     lang: str = websocket.state.lang
     hub = caller.hub
-    conn = Connection(websocket, SCREENS[caller.actor.role].audience(caller.actor, lang),
-                      caller.actor.device_id,
-                      caller.claim.link_id if caller.claim else None)
+    conn = Connection(
+        websocket,
+        SCREENS[caller.actor.role].audience(caller.actor, lang),
+        caller.actor.device_id,
+        caller.claim.link_id if caller.claim else None,
+    )
     hub.attach(conn)
     try:
         while websocket.application_state is WebSocketState.CONNECTED:
@@ -76,8 +79,7 @@ def _read(registry: Registry, conn: Connection, text: str) -> dict[str, Any] | S
     if refused is not None:
         return refused
     if len(text) > MAX_MESSAGE:
-        return InvalidInput("input.too_long", field="message", limit=MAX_MESSAGE,
-                            length=len(text))
+        return InvalidInput("input.too_long", field="message", limit=MAX_MESSAGE, length=len(text))
     try:
         data = json.loads(text)
     except ValueError:
@@ -85,8 +87,9 @@ def _read(registry: Registry, conn: Connection, text: str) -> dict[str, Any] | S
     return data if isinstance(data, dict) else InvalidInput("command.unknown")
 
 
-async def _message(registry: Registry, gateway: Gateway, caller: LinkCaller,
-                   conn: Connection, text: str) -> bool:
+async def _message(
+    registry: Registry, gateway: Gateway, caller: LinkCaller, conn: Connection, text: str
+) -> bool:
     """Handle one message; ``False`` closes the socket."""
     hub = caller.hub
     data = _read(registry, conn, text)
@@ -96,8 +99,11 @@ async def _message(registry: Registry, gateway: Gateway, caller: LinkCaller,
     kind = data.get("type")
     if kind == "hello":
         epoch, seq = data.get("epoch"), data.get("seq")
-        hub.resume(conn, epoch if isinstance(epoch, str) else None,
-                   seq if isinstance(seq, int) and not isinstance(seq, bool) else None)
+        hub.resume(
+            conn,
+            epoch if isinstance(epoch, str) else None,
+            seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+        )
         return True
     if kind == "ping":
         hub.reply(conn, PONG)
@@ -131,8 +137,9 @@ def _done(registry: Registry, hub: Hub, conn: Connection, done: Done, key: str |
     view = hub.context(conn.audience, conn.device_id)
     ack = done.ack(key)
     if "question_id" in ack:
-        flash = registry.renderer.flash(view.t("flash.submitted", number=ack["question_id"]),
-                                        kind="ok")
+        flash = registry.renderer.flash(
+            view.t("flash.submitted", number=ack["question_id"]), kind="ok"
+        )
     else:
         flash = registry.renderer.flash(view.t("flash.done"), kind="ok")
     hub.reply(conn, flash)
@@ -140,8 +147,14 @@ def _done(registry: Registry, hub: Hub, conn: Connection, done: Done, key: str |
         hub.reply(conn, json.dumps(ack))  # the client's outbox forgets the message
 
 
-def _refused(registry: Registry, hub: Hub, conn: Connection, refusal: Refusal,
-             key: str | None, data: dict[str, Any]) -> None:
+def _refused(
+    registry: Registry,
+    hub: Hub,
+    conn: Connection,
+    refusal: Refusal,
+    key: str | None,
+    data: dict[str, Any],
+) -> None:
     """The bilingual refusal on this screen and, for a message the client's
     outbox keeps, whether to send it again (with, for a summary saved over
     someone else's, the text stored now so the secretary can choose)."""
@@ -149,9 +162,14 @@ def _refused(registry: Registry, hub: Hub, conn: Connection, refusal: Refusal,
     hub.reply(conn, registry.renderer.refusal(error.messages()))
     if key is None:
         return
-    body: dict[str, Any] = {"type": "refused", "key": key, "code": error.code,
-                            "retry": refusal.retry, "seconds": error.params.get("seconds"),
-                            **error.messages()}
+    body: dict[str, Any] = {
+        "type": "refused",
+        "key": key,
+        "code": error.code,
+        "retry": refusal.retry,
+        "seconds": error.params.get("seconds"),
+        **error.messages(),
+    }
     if error.code == "summary.stale":
         record = hub.session.state.answers.get(_int(data.get("question_id")))
         if record is not None:

@@ -83,11 +83,15 @@ def _throttle(registry: Registry) -> _LoginThrottle:
     return throttle
 
 
-def _page(request: Request, next_path: str, error: SessionError | None,
-          status: int) -> Response:
+def _page(request: Request, next_path: str, error: SessionError | None, status: int) -> Response:
     view = context(request, State(limits=registry_of(request).settings.limits))
-    values = LoginPage(page_url=request.url.path, signed_in=False, csrf="",
-                       next_path=next_path, error=error.messages() if error else None)
+    values = LoginPage(
+        page_url=request.url.path,
+        signed_in=False,
+        csrf="",
+        next_path=next_path,
+        error=error.messages() if error else None,
+    )
     return render(request, "organiser_login.html", view, values, status)
 
 

@@ -66,12 +66,16 @@ class OrganiserContext(ScreenContext):
         return fairness(self.s)
 
 
-def context(request: Request, state: State, hub: Hub | None = None, *,
-            lang: str | None = None) -> OrganiserContext:
+def context(
+    request: Request, state: State, hub: Hub | None = None, *, lang: str | None = None
+) -> OrganiserContext:
     """What an organiser page's templates read (in ``lang``, else the
     request's language)."""
-    return OrganiserContext(state, Audience(Role.ORGANISER, lang=lang or request.state.lang),
-                            media=hub.media if hub is not None else None)
+    return OrganiserContext(
+        state,
+        Audience(Role.ORGANISER, lang=lang or request.state.lang),
+        media=hub.media if hub is not None else None,
+    )
 
 
 def form_values(form: Any) -> dict[str, list[str]]:
@@ -191,7 +195,8 @@ def link_url(request: Request, dialogue_id: str, link: RoleLink) -> str:
     return f"{base_url(request)}{prefix}{token}"
 
 
-def render(request: Request, template: str, view: ScreenContext, values: Any,
-           status: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, view: ScreenContext, values: Any, status: int = 200
+) -> HTMLResponse:
     html = registry_of(request).renderer.page(template, view, values)
     return HTMLResponse(html, status_code=status)

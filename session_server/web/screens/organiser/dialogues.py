@@ -93,8 +93,9 @@ def command_data(values: Mapping[str, list[str]]) -> dict[str, Any]:
         if key in LIST_FIELDS:
             data[key] = split_list(found)
         elif key in LINE_FIELDS:
-            data[key] = [line.strip() for value in found for line in value.splitlines()
-                         if line.strip()]
+            data[key] = [
+                line.strip() for value in found for line in value.splitlines() if line.strip()
+            ]
         else:
             data[key] = found[-1]
     return data
@@ -112,27 +113,39 @@ def programme_items(text: str) -> list[dict[str, str]] | Refusal:
         item_id, title, kind, minutes = parts
         if kind not in {k.value for k in ProgrammeKind} or not (minutes or "0").isdigit():
             return Refusal(InvalidInput("input.bad_value", field="programme"))
-        items.append({"item_id": item_id, "title": title, "kind": kind,
-                      "planned_minutes": minutes or "0"})
+        items.append(
+            {"item_id": item_id, "title": title, "kind": kind, "planned_minutes": minutes or "0"}
+        )
     return items
 
 
 # --- the dialogues ---------------------------------------------------------------------
 
 
-def _dialogues_page(request: Request, cookie: str, flash: str = "", status: int = 200,
-                    draft: Draft | None = None) -> Response:
+def _dialogues_page(
+    request: Request, cookie: str, flash: str = "", status: int = 200, draft: Draft | None = None
+) -> Response:
     registry = registry_of(request)
     found = []
     for dialogue_id in sorted(registry.known):
         hub = registry.hubs.get(dialogue_id)
         if hub is not None and hub.session.state.created:
             found.append((dialogue_id, hub.session.state))
-    values = DialoguesPage(page_url="/o/", signed_in=True,
-                           csrf=registry.access.csrf_token(cookie), flash=flash,
-                           draft=draft or Draft(), dialogues=found)
-    return render(request, "organiser_list.html",
-                  context(request, State(limits=registry.settings.limits)), values, status)
+    values = DialoguesPage(
+        page_url="/o/",
+        signed_in=True,
+        csrf=registry.access.csrf_token(cookie),
+        flash=flash,
+        draft=draft or Draft(),
+        dialogues=found,
+    )
+    return render(
+        request,
+        "organiser_list.html",
+        context(request, State(limits=registry.settings.limits)),
+        values,
+        status,
+    )
 
 
 async def dialogues(request: Request) -> Response:
@@ -145,22 +158,29 @@ async def dialogues(request: Request) -> Response:
     dialogue_id = last(values, "dialogue_id").strip()
     result = await _create(request, registry, dialogue_id, last(values, "title"))
     if isinstance(result, Refusal):
-        return _dialogues_page(request, cookie, flash=result.error.message(request.state.lang),
-                               status=result.error.status, draft=Draft.of(values))
+        return _dialogues_page(
+            request,
+            cookie,
+            flash=result.error.message(request.state.lang),
+            status=result.error.status,
+            draft=Draft.of(values),
+        )
     logger.info("dialogue %s created by the organiser", dialogue_id)
     return RedirectResponse(f"/o/{dialogue_id}", status_code=303)
 
 
-async def _create(request: Request, registry: Registry, dialogue_id: str,
-                  title: str) -> Hub | Refusal:
+async def _create(
+    request: Request, registry: Registry, dialogue_id: str, title: str
+) -> Hub | Refusal:
     """A new dialogue, or why not (an id taken or reserved, a bad title)."""
     refusal = _id_refusal(registry, dialogue_id)
     if refusal is not None:
         return refusal
     hub = await registry.open(dialogue_id)
     gateway, organiser = caller(request, hub)
-    result = await gateway.attempt(organiser, {"action": "create_dialogue", "title": title},
-                                   form=True)
+    result = await gateway.attempt(
+        organiser, {"action": "create_dialogue", "title": title}, form=True
+    )
     return result if isinstance(result, Refusal) else hub
 
 
@@ -180,20 +200,33 @@ def _id_refusal(registry: Registry, dialogue_id: str) -> Refusal | None:
 # --- a dialogue's setup ------------------------------------------------------------------
 
 
-def setup_page(request: Request, hub: Hub, cookie: str, flash: str = "", status: int = 200,
-               draft: Draft | None = None) -> Response:
+def setup_page(
+    request: Request,
+    hub: Hub,
+    cookie: str,
+    flash: str = "",
+    status: int = 200,
+    draft: Draft | None = None,
+) -> Response:
     state = hub.session.state
     programme = "\n".join(
         f"{item.item_id} | {item.title} | {item.kind.value} | {item.planned_minutes}"
         for item in state.programme
     )
     values = SetupPage(
-        page_url=f"/o/{hub.dialogue_id}", signed_in=True,
-        csrf=registry_of(request).access.csrf_token(cookie), dialogue_id=hub.dialogue_id,
-        flash=flash, draft=draft or Draft(), media_on=hub.media is not None,
-        post_url=f"/o/{hub.dialogue_id}/act", back=f"/o/{hub.dialogue_id}",
-        next_phase=NEXT_PHASE.get(state.dialogue.phase), local_input=local_input,
-        programme_text=programme, programme_kinds=list(ProgrammeKind),
+        page_url=f"/o/{hub.dialogue_id}",
+        signed_in=True,
+        csrf=registry_of(request).access.csrf_token(cookie),
+        dialogue_id=hub.dialogue_id,
+        flash=flash,
+        draft=draft or Draft(),
+        media_on=hub.media is not None,
+        post_url=f"/o/{hub.dialogue_id}/act",
+        back=f"/o/{hub.dialogue_id}",
+        next_phase=NEXT_PHASE.get(state.dialogue.phase),
+        local_input=local_input,
+        programme_text=programme,
+        programme_kinds=list(ProgrammeKind),
         bridge_kinds=list(BridgeKind),
     )
     return render(request, "organiser.html", context(request, state, hub), values, status)
@@ -240,6 +273,12 @@ async def act(request: Request) -> Response:
         result = await gateway.attempt(organiser, data, form=True)
     if isinstance(result, Refusal):
         page = links_page if back.split("#")[0].split("?")[0].endswith("/links") else setup_page
-        return page(request, hub, cookie, flash=result.error.message(request.state.lang),
-                    status=result.error.status, draft=Draft.of(values))
+        return page(
+            request,
+            hub,
+            cookie,
+            flash=result.error.message(request.state.lang),
+            status=result.error.status,
+            draft=Draft.of(values),
+        )
     return RedirectResponse(back, status_code=303)

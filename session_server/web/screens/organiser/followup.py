@@ -40,15 +40,21 @@ async def board(request: Request) -> Response:
     day = today()
     base = base_url(request)
     rows = [
-        (entry, follow_up_status(entry, day),
-         f"{base}/a/{registry.access.answer_token(hub.dialogue_id, entry.question_id)}")
+        (
+            entry,
+            follow_up_status(entry, day),
+            f"{base}/a/{registry.access.answer_token(hub.dialogue_id, entry.question_id)}",
+        )
         for entry in record.followups
     ]
     values = FollowupPage(
-        page_url=f"/o/{hub.dialogue_id}/followup", signed_in=True,
-        csrf=registry.access.csrf_token(cookie), dialogue_id=hub.dialogue_id, rows=rows,
-        counts={s: sum(1 for _e, st, _u in rows if st == s)
-                for s in ("pending", "overdue", "answered")},
+        page_url=f"/o/{hub.dialogue_id}/followup",
+        signed_in=True,
+        csrf=registry.access.csrf_token(cookie),
+        dialogue_id=hub.dialogue_id,
+        rows=rows,
+        counts={
+            s: sum(1 for _e, st, _u in rows if st == s) for s in ("pending", "overdue", "answered")
+        },
     )
-    return render(request, "organiser_followup.html", context(request, hub.session.state),
-                  values)
+    return render(request, "organiser_followup.html", context(request, hub.session.state), values)

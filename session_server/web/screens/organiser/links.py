@@ -27,8 +27,16 @@ from session_server.web.screens.organiser.common import (
     signed_in,
 )
 
-__all__ = ["LINK_ROLES", "LinksPage", "QrPage", "links", "links_page", "qr_sheet", "qr_svg",
-           "qr_svg_bytes"]
+__all__ = [
+    "LINK_ROLES",
+    "LinksPage",
+    "QrPage",
+    "links",
+    "links_page",
+    "qr_sheet",
+    "qr_svg",
+    "qr_svg_bytes",
+]
 
 LINK_ROLES: tuple[Role, ...] = (
     Role.MODERATOR,
@@ -66,22 +74,38 @@ def sorted_links(state: State) -> list[RoleLink]:
         bridge = bridges.index(link.bridge_id) if link.bridge_id in bridges else len(bridges)
         speaker = speakers.index(link.speaker_id) if link.speaker_id in speakers else 0
         issued = link.issued_at.isoformat() if link.issued_at else ""
-        return (LINK_ROLES.index(link.role) if link.role in LINK_ROLES else len(LINK_ROLES),
-                bridge, speaker, issued)
+        return (
+            LINK_ROLES.index(link.role) if link.role in LINK_ROLES else len(LINK_ROLES),
+            bridge,
+            speaker,
+            issued,
+        )
 
     return sorted(state.links.values(), key=key)
 
 
-def links_page(request: Request, hub: Hub, cookie: str, flash: str = "", status: int = 200,
-               draft: Draft | None = None) -> Response:
+def links_page(
+    request: Request,
+    hub: Hub,
+    cookie: str,
+    flash: str = "",
+    status: int = 200,
+    draft: Draft | None = None,
+) -> Response:
     state = hub.session.state
     values = LinksPage(
-        page_url=f"/o/{hub.dialogue_id}/links", signed_in=True,
-        csrf=registry_of(request).access.csrf_token(cookie), dialogue_id=hub.dialogue_id,
-        flash=flash, draft=draft or Draft(), post_url=f"/o/{hub.dialogue_id}/act",
+        page_url=f"/o/{hub.dialogue_id}/links",
+        signed_in=True,
+        csrf=registry_of(request).access.csrf_token(cookie),
+        dialogue_id=hub.dialogue_id,
+        flash=flash,
+        draft=draft or Draft(),
+        post_url=f"/o/{hub.dialogue_id}/act",
         back=f"/o/{hub.dialogue_id}/links",
-        links=[(link, link_url(request, hub.dialogue_id, link) if link.active else "")
-               for link in sorted_links(state)],
+        links=[
+            (link, link_url(request, hub.dialogue_id, link) if link.active else "")
+            for link in sorted_links(state)
+        ],
         missing=len(standard_links(state, ORGANISER, lambda: "")),
     )
     return render(request, "organiser_links.html", context(request, state), values, status)
@@ -109,8 +133,9 @@ async def qr_svg(request: Request) -> Response:
         raise NotFound("link.not_found")
     if not link.active:
         raise Forbidden("link.revoked")
-    return Response(qr_svg_bytes(link_url(request, hub.dialogue_id, link)),
-                    media_type="image/svg+xml")
+    return Response(
+        qr_svg_bytes(link_url(request, hub.dialogue_id, link)), media_type="image/svg+xml"
+    )
 
 
 async def qr_sheet(request: Request) -> Response:
@@ -121,7 +146,8 @@ async def qr_sheet(request: Request) -> Response:
     without = []
     for bridge in state.bridges.values():
         found = [
-            link for link in sorted_links(state)
+            link
+            for link in sorted_links(state)
             if link.role is Role.ATTENDEE and link.bridge_id == bridge.bridge_id and link.active
         ]
         if not found:
@@ -129,9 +155,13 @@ async def qr_sheet(request: Request) -> Response:
         for link in found:
             sheets.append((bridge, link, link_url(request, hub.dialogue_id, link)))
     values = QrPage(
-        page_url=f"/o/{hub.dialogue_id}/qr", signed_in=True,
-        csrf=registry_of(request).access.csrf_token(cookie), dialogue_id=hub.dialogue_id,
-        sheets=sheets, without=without,
-        vi=context(request, state, lang="vi"), en=context(request, state, lang="en"),
+        page_url=f"/o/{hub.dialogue_id}/qr",
+        signed_in=True,
+        csrf=registry_of(request).access.csrf_token(cookie),
+        dialogue_id=hub.dialogue_id,
+        sheets=sheets,
+        without=without,
+        vi=context(request, state, lang="vi"),
+        en=context(request, state, lang="en"),
     )
     return render(request, "organiser_qr.html", context(request, state), values)

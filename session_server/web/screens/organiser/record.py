@@ -54,14 +54,28 @@ from session_server.web.screens.organiser.common import (
     signed_in,
 )
 
-__all__ = ["ConclusionPage", "ImportPage", "conclusion", "conclusion_file", "export",
-           "import_questions"]
+__all__ = [
+    "ConclusionPage",
+    "ImportPage",
+    "conclusion",
+    "conclusion_file",
+    "export",
+    "import_questions",
+]
 
 logger = logging.getLogger(__name__)
 
 DRAFT_LINES = ("authority_lines", "recipients")
-DRAFT_FIELDS = ("number", "locality", "issued_on", "attendance", "opening", "conclusions",
-                "signer_position", "signer_name")
+DRAFT_FIELDS = (
+    "number",
+    "locality",
+    "issued_on",
+    "attendance",
+    "opening",
+    "conclusions",
+    "signer_position",
+    "signer_name",
+)
 UPLOAD_SLACK = 64 * 1024
 """Bytes of multipart framing and form fields allowed beyond the file."""
 
@@ -113,20 +127,37 @@ def _saved_values(hub: Hub) -> dict[str, str]:
     }
 
 
-def _conclusion_page(request: Request, hub: Hub, cookie: str, flash: str = "",
-                     status: int = 200, draft: Draft | None = None) -> Response:
+def _conclusion_page(
+    request: Request,
+    hub: Hub,
+    cookie: str,
+    flash: str = "",
+    status: int = 200,
+    draft: Draft | None = None,
+) -> Response:
     state = hub.session.state
     record = build_record(state)
     saved = _saved_values(hub)
     draft = draft or Draft()
-    shown = {name: str(draft.get("conclusion", name, saved.get(name, "")))
-             for name in (*DRAFT_FIELDS, *DRAFT_LINES)}
+    shown = {
+        name: str(draft.get("conclusion", name, saved.get(name, "")))
+        for name in (*DRAFT_FIELDS, *DRAFT_LINES)
+    }
     path = f"/o/{hub.dialogue_id}/conclusion"
     values = ConclusionPage(
-        page_url=path, signed_in=True, csrf=registry_of(request).access.csrf_token(cookie),
-        dialogue_id=hub.dialogue_id, flash=flash, draft=draft, post_url=path, back=path,
-        values=shown, record=record, summary=summary_line(record),
-        default_opening=default_opening(record), figures=figures_paragraphs(record),
+        page_url=path,
+        signed_in=True,
+        csrf=registry_of(request).access.csrf_token(cookie),
+        dialogue_id=hub.dialogue_id,
+        flash=flash,
+        draft=draft,
+        post_url=path,
+        back=path,
+        values=shown,
+        record=record,
+        summary=summary_line(record),
+        default_opening=default_opening(record),
+        figures=figures_paragraphs(record),
         default_recipients="\n".join(default_recipients(state)),
         default_authority="\n".join(DEFAULT_AUTHORITY),
         issued=vn_date(record.issued_on, record.locality) if record.issued_on else "",
@@ -149,15 +180,23 @@ async def conclusion(request: Request) -> Response:
     gateway, organiser = caller(request, hub)
     result = await gateway.attempt(organiser, data, form=True)
     if isinstance(result, Refusal):
-        return _conclusion_page(request, hub, cookie,
-                                flash=result.error.message(request.state.lang),
-                                status=result.error.status, draft=Draft.of(values))
+        return _conclusion_page(
+            request,
+            hub,
+            cookie,
+            flash=result.error.message(request.state.lang),
+            status=result.error.status,
+            draft=Draft.of(values),
+        )
     return RedirectResponse(f"/o/{hub.dialogue_id}/conclusion#saved", status_code=303)
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def conclusion_file(request: Request) -> Response:
@@ -185,7 +224,9 @@ async def export(request: Request) -> Response:
     if name == "questions.xlsx":
         return _download(
             questions_xlsx(state),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", stem + name)
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            stem + name,
+        )
     if name == "questions.json":
         return _download(questions_json(state), "application/json", stem + name)
     if name == "events.json":
@@ -198,7 +239,8 @@ async def export(request: Request) -> Response:
     folder = recording_path(registry.settings.recordings_dir, hub.dialogue_id, "")
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
     await asyncio.get_running_loop().run_in_executor(
-        None, archive_zip, out, hub.dialogue_id, hub.session.epoch, state, records, folder)
+        None, archive_zip, out, hub.dialogue_id, hub.session.epoch, state, records, folder
+    )
     size = out.tell()
     out.seek(0)
 
@@ -207,29 +249,51 @@ async def export(request: Request) -> Response:
             while chunk := out.read(256 * 1024):
                 yield chunk
 
-    return StreamingResponse(chunks(), media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{stem}archive.zip"',
-        "Content-Length": str(size),
-    })
+    return StreamingResponse(
+        chunks(),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}archive.zip"',
+            "Content-Length": str(size),
+        },
+    )
 
 
 # --- import ----------------------------------------------------------------------------
 
 
-def _import_page(request: Request, hub: Hub, cookie: str, *, plan: ImportPlan | None = None,
-                 imported: int = 0, refused: bool = False,
-                 error: SessionError | None = None) -> Response:
+def _import_page(
+    request: Request,
+    hub: Hub,
+    cookie: str,
+    *,
+    plan: ImportPlan | None = None,
+    imported: int = 0,
+    refused: bool = False,
+    error: SessionError | None = None,
+) -> Response:
     """The upload form, with the result of an upload; a refusal is shown in
     both languages (the file often goes back to someone else to fix)."""
     path = f"/o/{hub.dialogue_id}/import"
     values = ImportPage(
-        page_url=path, signed_in=True, csrf=registry_of(request).access.csrf_token(cookie),
-        dialogue_id=hub.dialogue_id, post_url=path, back=path,
-        refusal=error.messages() if error else None, plan=plan, imported=imported,
+        page_url=path,
+        signed_in=True,
+        csrf=registry_of(request).access.csrf_token(cookie),
+        dialogue_id=hub.dialogue_id,
+        post_url=path,
+        back=path,
+        refusal=error.messages() if error else None,
+        plan=plan,
+        imported=imported,
         refused=refused,
     )
-    return render(request, "organiser_import.html", context(request, hub.session.state),
-                  values, error.status if error else 200)
+    return render(
+        request,
+        "organiser_import.html",
+        context(request, hub.session.state),
+        values,
+        error.status if error else 200,
+    )
 
 
 async def import_questions(request: Request) -> Response:
@@ -242,8 +306,9 @@ async def import_questions(request: Request) -> Response:
     except ValueError:
         length = 0
     if length > MAX_BYTES + UPLOAD_SLACK:
-        return _import_page(request, hub, cookie,
-                            error=PayloadTooLarge("import.too_large", limit=MAX_BYTES))
+        return _import_page(
+            request, hub, cookie, error=PayloadTooLarge("import.too_large", limit=MAX_BYTES)
+        )
     async with request.form(max_files=1, max_fields=10) as form:
         values = form_values(form)
         upload = form.get("file")
@@ -255,8 +320,9 @@ async def import_questions(request: Request) -> Response:
     return await _import(request, hub, cookie, data, filename, last(values, "mode") == "good")
 
 
-async def _import(request: Request, hub: Hub, cookie: str, data: bytes, filename: str,
-                  good_rows_only: bool) -> Response:
+async def _import(
+    request: Request, hub: Hub, cookie: str, data: bytes, filename: str, good_rows_only: bool
+) -> Response:
     gateway, organiser = caller(request, hub)
     now = datetime.now(UTC)
     try:
@@ -264,12 +330,19 @@ async def _import(request: Request, hub: Hub, cookie: str, data: bytes, filename
     except SessionError as error:  # the file as a whole (its size, its format)
         return _import_page(request, hub, cookie, error=error)
     if plan.errors and not good_rows_only:
-        return _import_page(request, hub, cookie, plan=plan, refused=True,
-                            error=InvalidInput("import.refused", count=len(plan.errors)))
+        return _import_page(
+            request,
+            hub,
+            cookie,
+            plan=plan,
+            refused=True,
+            error=InvalidInput("import.refused", count=len(plan.errors)),
+        )
     result = await gateway.attempt_batch(organiser, [cmd for _row, cmd in plan.commands])
     if isinstance(result, Refusal):
         return _import_page(request, hub, cookie, plan=plan, refused=True, error=result.error)
     imported = len(result.records)
-    logger.info("dialogue %s: %d questions imported from %s", hub.dialogue_id, imported,
-                plan.digest[:12])
+    logger.info(
+        "dialogue %s: %d questions imported from %s", hub.dialogue_id, imported, plan.digest[:12]
+    )
     return _import_page(request, hub, cookie, plan=plan, imported=imported)
