@@ -43,8 +43,8 @@ from websockets.http11 import Response
 from websockets.uri import parse_uri
 
 SEQ = re.compile(rb'data-seq="(\d+)"')
-ACK = re.compile(rb'data-acks="([^"]+)"')
-NUMBER = re.compile(rb"(?:s\xe1\xbb\x91|number|Question) (\d+)")
+ACK = re.compile(rb'^\{"type": ?"ack", ?"key": ?"([^"]+)"(?:, ?"question_id": ?(\d+))?')
+"""The server's acknowledgement of a message the client keeps (JSON)."""
 """The question number in the acknowledgement ("... câu hỏi số 17.")."""
 NOW = time.monotonic
 
@@ -182,22 +182,21 @@ class Phone(asyncio.Protocol):
                     owner.sample = bytes(buf[start:end])
                 owner.arrived()
                 return
-        if buf.find(b'id="flash"', start, end) >= 0:
-            if buf.find(b"flash-ok", start, end) >= 0:
+        if buf.startswith(b'{"type"', start):
+            ack = ACK.match(buf, start, end)
+            if ack is not None:
                 owner.ok += 1
-                ack = ACK.search(buf, start, end)
-                if ack is not None:
-                    key = ack.group(1).decode()
-                    owner.acks.setdefault(key, now)
-                    number = NUMBER.search(buf, start, end)
-                    if number is not None:
-                        owner.numbers.setdefault(key, int(number.group(1)))
-            else:
-                owner.errors += 1
-                if len(owner.error_samples) < 5:
-                    owner.error_samples.append(
-                        bytes(buf[start : min(end, start + 300)]).decode(errors="replace")
-                    )
+                key = ack.group(1).decode()
+                owner.acks.setdefault(key, now)
+                if ack.group(2) is not None:
+                    owner.numbers.setdefault(key, int(ack.group(2)))
+            return
+        if buf.find(b'id="flash"', start, end) >= 0 and buf.find(b"flash-ok", start, end) < 0:
+            owner.errors += 1
+            if len(owner.error_samples) < 5:
+                owner.error_samples.append(
+                    bytes(buf[start : min(end, start + 300)]).decode(errors="replace")
+                )
 
     def _flush(self) -> None:
         transport = self.transport

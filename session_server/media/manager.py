@@ -129,6 +129,9 @@ class MediaManager:
         self._main: str | None = None
         self._bridges: dict[str, BridgeKind] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._finishing: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        """Recordings of ended segments being closed and saved (awaited on stop)."""
         self._health_task: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------
@@ -140,11 +143,14 @@ class MediaManager:
         self.follow(state)
 
     async def stop(self) -> None:
+        self._stopping = True  # no new floor segment is recorded from now on
         if self._health_task is not None:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._health_task
         await self._end_segment()
+        # segments ended just before: their recordings are closed and saved, not dropped
+        await asyncio.gather(*self._finishing, return_exceptions=True)
         pcs = [p.pc for p in self.publishers.values()] + list(self.viewers)
         self.publishers.clear()
         self.viewers.clear()
@@ -183,8 +189,10 @@ class MediaManager:
             return
         self.segment = None
         if current is not None:
-            self._spawn(self._finish(current))
-        if floor.holder is not None:
+            finishing = asyncio.get_running_loop().create_task(self._finish(current))
+            self._finishing.add(finishing)
+            finishing.add_done_callback(self._finishing.discard)
+        if floor.holder is not None and not self._stopping:
             try:
                 self.segment = _Segment(key, floor.holder, floor.question_id, self.folder)
             except OSError:
