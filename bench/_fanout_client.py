@@ -43,7 +43,7 @@ from websockets.http11 import Response
 from websockets.uri import parse_uri
 
 SEQ = re.compile(rb'data-seq="(\d+)"')
-ACK = re.compile(rb'^\{"type": ?"ack", ?"key": ?"([^"]+)"(?:, ?"question_id": ?(\d+))?')
+ACK = re.compile(rb'\{"type": ?"ack", ?"key": ?"([^"]+)"(?:, ?"question_id": ?(\d+))?')
 """The server's acknowledgement of a message the client keeps (JSON)."""
 """The question number in the acknowledgement ("... câu hỏi số 17.")."""
 NOW = time.monotonic

@@ -144,10 +144,17 @@ def test_a_page_reads_only_its_page_values(page: str) -> None:
 
 
 def _imported_macros(name: str) -> set[str]:
+    """Names the template gives itself: imported macros, and what it sets
+    (Jinja's own analysis counts a ``{% set %}`` inside a branch as unknown)."""
+    source = _source(name)
     found: set[str] = set()
-    for node in _source(name).find_all(nodes.FromImport):
+    for node in source.find_all(nodes.FromImport):
         for entry in node.names:
             found.add(entry[1] if isinstance(entry, tuple) else entry)
+    for assign in source.find_all((nodes.Assign, nodes.AssignBlock)):
+        found.update(n.name for n in assign.target.find_all(nodes.Name))
+        if isinstance(assign.target, nodes.Name):
+            found.add(assign.target.name)
     return found
 
 

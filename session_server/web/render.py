@@ -20,6 +20,7 @@ from markupsafe import Markup
 from session_server.core.errors import SessionError
 from session_server.core.model import Limits, Origin, Phase, QuestionStatus, Role
 from session_server.core.text import IDENTIFIER_MAX_CHARS
+from session_server.web import forms
 from session_server.web.screens.base import ScreenContext
 
 __all__ = ["ROOT", "TEMPLATES", "Renderer"]
@@ -50,6 +51,8 @@ class Renderer:
             Origin=Origin,
             limits=limits or Limits(),
             identifier_max_chars=IDENTIFIER_MAX_CHARS,
+            action=forms.action,
+            question=forms.question,
         )
 
     def fragment(self, name: str, view: ScreenContext) -> str:
