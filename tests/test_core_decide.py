@@ -774,3 +774,68 @@ def test_a_floor_request_is_granted_under_the_same_picture_rule(live_demo: State
         NOW,
         Conditions(feeds={"chau-doc": "failed"}),
     )
+
+
+# --- what one prankster could type (abuse) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u3164\u3164\u3164", "\u2800\u2800", "?!? ... ---", "\u115f\u1160 \uffa0"],
+    ids=["hangul-fillers", "blank-braille", "punctuation", "mixed-fillers"],
+)
+def test_a_question_needs_something_to_read(live_demo: State, text: str) -> None:
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), text, "k-visible1", "long-xuyen"),
+        InvalidInput,
+        "input.nothing_visible" if text.strip("\u3164\u2800\u115f\u1160\uffa0 ") else "input.empty",
+    )
+
+
+def test_stacked_marks_are_refused_but_vietnamese_is_not(live_demo: State) -> None:
+    zalgo = "a" + "\u0301" * 40 + " câu hỏi"
+    refused(
+        live_demo,
+        c.SubmitQuestion(phone(), zalgo, "k-zalgo001", "long-xuyen"),
+        InvalidInput,
+        "input.too_many_marks",
+    )
+    decomposed = unicodedata.normalize("NFD", "Thanh niên huyện Tịnh Biên hỏi về việc làm?")
+    qid = submit(live_demo, phone(), "k-nfd00001", text=decomposed)
+    assert live_demo.questions[qid].text == unicodedata.normalize("NFC", decomposed)
+
+
+@pytest.mark.parametrize("year", [1, 1999, 2101, 9999])
+def test_dates_outside_2000_to_2100_are_refused(live_demo: State, year: int) -> None:
+    from datetime import datetime as dt
+
+    moment = dt(year, 3, 5, 8, 0, tzinfo=NOW.tzinfo)
+    refused(
+        live_demo, c.SetIntakeDeadline(ORGANISER, moment), InvalidInput, "input.date_out_of_range"
+    )
+    refused(
+        live_demo,
+        c.UpdateDialogue(ORGANISER, "Đối thoại", starts_at=moment),
+        InvalidInput,
+        "input.date_out_of_range",
+    )
+    refused(
+        live_demo,
+        c.SetConclusionDraft(ORGANISER, issued_on=moment.date()),
+        InvalidInput,
+        "input.date_out_of_range",
+    )
+
+
+def test_a_bridge_asks_for_the_floor_at_most_once_in_ten_seconds(live_demo: State) -> None:
+    state = copy.deepcopy(live_demo)
+    op = operator("chau-doc")
+    run(state, c.RequestFloor(op, "chau-doc"), NOW)
+    (request,) = state.pending_floor_requests()
+    run(state, c.CancelFloorRequest(op, request.request_id), NOW + timedelta(seconds=1))
+    with pytest.raises(SessionError) as too_soon:
+        decide(state, c.RequestFloor(op, "chau-doc"), NOW + timedelta(seconds=2))
+    assert too_soon.value.code == "floor_request.too_soon"
+    assert too_soon.value.params["seconds"] == 8
+    assert decide(state, c.RequestFloor(op, "chau-doc"), NOW + timedelta(seconds=10))

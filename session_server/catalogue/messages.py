@@ -22,6 +22,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid submission key; please reload the page.",
     ),
     "input.bad_value": ("{field} không hợp lệ.", "{field} is not valid."),
+    "input.too_many_marks": (
+        "{field} có ký tự mang quá {limit} dấu chồng lên nhau.",
+        "{field} has a character carrying more than {limit} stacked marks.",
+    ),
+    "input.nothing_visible": (
+        "{field} phải có ít nhất một chữ cái hoặc chữ số.",
+        "{field} needs at least one letter or digit.",
+    ),
+    "input.date_out_of_range": (
+        "{field} phải nằm trong khoảng năm {earliest}–{latest}.",
+        "{field} must be between the years {earliest} and {latest}.",
+    ),
     "input.schema.missing": ("Thiếu trường {field}.", "The field {field} is missing."),
     "input.schema.too_long": (
         "{field} quá dài: tối đa {limit}.",
@@ -202,6 +214,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "floor_request.not_pending": (
         "Yêu cầu phát biểu số {request} đã được xử lý ({status}).",
         "Floor request {request} is already {status}.",
+    ),
+    "floor_request.too_soon": (
+        "Điểm cầu vừa xin phát biểu; vui lòng chờ {seconds} giây rồi xin lại.",
+        "This bridge point just asked for the floor; wait {seconds} s before asking again.",
     ),
     "floor_request.already_pending": (
         "Điểm cầu {bridge} đã có yêu cầu phát biểu đang chờ.",

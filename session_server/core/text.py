@@ -9,18 +9,26 @@ from session_server.core.errors import InvalidInput
 
 __all__ = [
     "IDENTIFIER_MAX_CHARS",
+    "MAX_MARKS",
     "clean_line",
     "clean_text",
     "fold_text",
     "require_command_id",
     "require_identifier",
     "require_key",
+    "require_visible",
 ]
 
 _BIDI_CONTROLS = frozenset(
     "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 )
 _JOINERS = frozenset("\u200c\u200d")  # needed by emoji and some scripts
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+"""Characters that draw nothing though they count as letters or symbols (the
+Hangul fillers, the blank Braille pattern): dropped like control characters."""
+MAX_MARKS = 3
+"""Combining marks one base character may carry (Vietnamese needs two at most,
+even decomposed); more is text drawn over its neighbours."""
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[^\S\n]+")
 IDENTIFIER_MAX_CHARS = 48
@@ -31,7 +39,7 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 def _strip_controls(value: str, keep_newlines: bool) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if all(line.isprintable() for line in value.split("\n")):  # no Cc, Cf, Cs, Co, Cn
+    if all(line.isprintable() for line in value.split("\n")) and _FILLERS.isdisjoint(value):
         return value if keep_newlines else value.replace("\n", " ")
     out: list[str] = []
     for ch in value:
@@ -43,7 +51,7 @@ def _strip_controls(value: str, keep_newlines: bool) -> str:
             continue
         elif ch in _JOINERS:
             out.append(ch)
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        elif ch in _FILLERS or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             continue
         else:
             out.append(ch)
@@ -70,9 +78,33 @@ def clean_line(value: str, *, field: str, max_chars: int, required: bool = False
 def _bounded(value: str, *, field: str, max_chars: int, required: bool) -> str:
     if required and not value:
         raise InvalidInput("input.empty", field=field)
+    _marks(value, field)
     if len(value) > max_chars:
         raise InvalidInput("input.too_long", field=field, limit=max_chars, length=len(value))
     return value
+
+
+def _marks(value: str, field: str) -> None:
+    """At most ``MAX_MARKS`` combining marks on one base character."""
+    if value.isascii():
+        return
+    run = 0
+    for ch in value:
+        if unicodedata.combining(ch):
+            run += 1
+            if run > MAX_MARKS:
+                raise InvalidInput("input.too_many_marks", field=field, limit=MAX_MARKS)
+        else:
+            run = 0
+
+
+def require_visible(value: str, *, field: str) -> str:
+    """Text a person can read: at least one letter or digit that draws
+    something (a question of spaces, fillers or punctuation only is not one)."""
+    for ch in value:
+        if unicodedata.category(ch)[0] in "LN" and ch not in _FILLERS:
+            return value
+    raise InvalidInput("input.nothing_visible", field=field)
 
 
 def require_identifier(value: str, *, field: str) -> str:

@@ -3,12 +3,17 @@ queue helper for folds."""
 
 from __future__ import annotations
 
-from session_server.core.errors import Forbidden, NotFound, PhaseRefused
+from datetime import date, datetime
+
+from session_server.core.errors import Forbidden, InvalidInput, NotFound, PhaseRefused
 from session_server.core.model import Actor, Phase, Question, Role, State
 from session_server.core.text import clean_line
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "check_bridge",
+    "check_date",
     "check_live",
     "check_not_closed",
     "check_own_bridge",
@@ -18,6 +23,23 @@ __all__ = [
     "get_question",
     "unqueue",
 ]
+
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+"""The dates a dialogue's record may name: anything else is a typing slip."""
+
+
+def check_date(value: date | datetime | None, field: str) -> None:
+    """A date or moment within 2000–2100 (a year 1 or 9999 breaks every page
+    and document that prints it)."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(
+            "input.date_out_of_range", field=field, earliest=EARLIEST.year, latest=LATEST.year
+        )
 
 
 def check_own_bridge(actor: Actor, bridge_id: str) -> None:

@@ -12,6 +12,7 @@ from session_server.core import commands as c
 from session_server.core import events as e
 from session_server.core.deciders.common import (
     check_bridge,
+    check_date,
     check_live,
     check_not_closed,
     check_own_bridge,
@@ -22,7 +23,7 @@ from session_server.core.deciders.common import (
 )
 from session_server.core.deciders.lifecycle import floor_taken_back, transition
 from session_server.core.deciders.registry import MOD, OPR, Decider
-from session_server.core.errors import IllegalTransition, InvalidInput, NotFound
+from session_server.core.errors import IllegalTransition, InvalidInput, NotFound, RateLimited
 from session_server.core.model import (
     MAIN_KINDS,
     AnswerRecord,
@@ -40,6 +41,10 @@ from session_server.core.text import clean_text
 from session_server.core.views import proposed_speaker
 
 __all__ = ["FLOOR"]
+
+FLOOR_REQUEST_GAP = timedelta(seconds=10)
+"""A bridge point asks for the floor at most once in this time (a request
+cancelled and made again in a loop would flood the moderator's screen)."""
 
 FLOOR = Decider(
     "floor",
@@ -250,6 +255,7 @@ def _forward(state: State, cmd: c.ForwardQuestion, now: datetime) -> list[e.Even
     agency = clean_label(state, cmd.agency, "agency")
     if cmd.deadline is not None and cmd.deadline < now.date():
         raise InvalidInput("forward.deadline_past")
+    check_date(cmd.deadline, "deadline")
     note = clean_text(
         cmd.note, field="note", max_chars=state.limits.reason_max_chars, required=False
     )
@@ -299,6 +305,13 @@ def _request_floor(state: State, cmd: c.RequestFloor, now: datetime) -> list[e.E
         raise IllegalTransition("floor_request.already_pending", bridge=cmd.bridge_id)
     if state.floor.holder == cmd.bridge_id:
         raise IllegalTransition("floor_request.already_holds", bridge=cmd.bridge_id)
+    last = max(
+        (r.requested_at for r in state.floor_requests.values() if r.bridge_id == cmd.bridge_id),
+        default=None,
+    )
+    if last is not None and now - last < FLOOR_REQUEST_GAP:
+        wait = (FLOOR_REQUEST_GAP - (now - last)).total_seconds()
+        raise RateLimited("floor_request.too_soon", seconds=max(1, int(wait + 0.999)))
     note = clean_label(state, cmd.note, "note", required=False)
     return [
         e.FloorRequested(

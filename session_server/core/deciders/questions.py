@@ -21,7 +21,7 @@ from session_server.core.deciders.lifecycle import transition
 from session_server.core.deciders.registry import ATT, MOD, OPR, ORG, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, PhaseRefused
 from session_server.core.model import Asker, Origin, Phase, Question, QuestionStatus, Role, State
-from session_server.core.text import clean_line, clean_text, require_key
+from session_server.core.text import clean_line, clean_text, require_key, require_visible
 
 __all__ = ["QUESTIONS"]
 
@@ -77,7 +77,10 @@ def _submit(state: State, cmd: c.SubmitQuestion, now: datetime) -> list[e.Event]
     if len(state.questions) >= state.limits.max_questions:
         raise PhaseRefused("question.too_many")
     limits = state.limits
-    text = clean_text(cmd.text, field="question", max_chars=limits.question_max_chars)
+    text = require_visible(
+        clean_text(cmd.text, field="question", max_chars=limits.question_max_chars),
+        field="question",
+    )
     asker = Asker(
         name=clean_line(cmd.asker_name, field="asker_name", max_chars=limits.name_max_chars),
         unit=clean_line(cmd.asker_unit, field="asker_unit", max_chars=limits.unit_max_chars),

@@ -10,7 +10,12 @@ from datetime import datetime
 
 from session_server.core import commands as c
 from session_server.core import events as e
-from session_server.core.deciders.common import check_bridge, clean_label, get_question
+from session_server.core.deciders.common import (
+    check_bridge,
+    check_date,
+    clean_label,
+    get_question,
+)
 from session_server.core.deciders.registry import ORG, SEC, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, NotFound
 from session_server.core.model import (
@@ -86,6 +91,7 @@ def _add_commitment(state: State, cmd: c.AddCommitment, now: datetime) -> list[e
     record = state.answers.get(question.question_id)
     if record is not None and len(record.commitments) >= 50:
         raise InvalidInput("input.too_many", field="commitments", limit=50)
+    check_date(cmd.by_when, "by_when")
     return [
         e.CommitmentAdded(
             at=now,
@@ -127,6 +133,7 @@ def _conclusion_draft(state: State, cmd: c.SetConclusionDraft, now: datetime) ->
     """Allowed in every phase: the notice is written after the day."""
     if cmd.attendance is not None and not 0 <= cmd.attendance <= 1_000_000:
         raise InvalidInput("input.out_of_range", field="attendance")
+    check_date(cmd.issued_on, "issued_on")
     summary_max = state.limits.summary_max_chars
     return [
         e.ConclusionDraftSet(

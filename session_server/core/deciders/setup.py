@@ -11,6 +11,7 @@ from session_server.core import commands as c
 from session_server.core import events as e
 from session_server.core.deciders.common import (
     check_bridge,
+    check_date,
     check_not_closed,
     check_speaker,
     check_topic,
@@ -62,6 +63,8 @@ rule, fold = SETUP.rule, SETUP.fold
 def _create(state: State, cmd: c.CreateDialogue, now: datetime) -> list[e.Event]:
     if state.created:
         raise IllegalTransition("dialogue.exists")
+    check_date(cmd.starts_at, "starts_at")
+    check_date(cmd.intake_deadline, "intake_deadline")
     return [
         e.DialogueCreated(
             at=now,
@@ -93,6 +96,7 @@ def _legal_basis(state: State, lines: tuple[str, ...]) -> tuple[str, ...]:
 @rule(c.UpdateDialogue)
 def _update(state: State, cmd: c.UpdateDialogue, now: datetime) -> list[e.Event]:
     check_not_closed(state)
+    check_date(cmd.starts_at, "starts_at")
     return [
         e.DialogueUpdated(
             at=now,
@@ -114,6 +118,7 @@ def _update(state: State, cmd: c.UpdateDialogue, now: datetime) -> list[e.Event]
 @rule(c.SetIntakeDeadline)
 def _deadline(state: State, cmd: c.SetIntakeDeadline, now: datetime) -> list[e.Event]:
     check_not_closed(state)
+    check_date(cmd.deadline, "intake_deadline")
     return [e.IntakeDeadlineSet(at=now, deadline=cmd.deadline)]
 
 
