@@ -608,8 +608,9 @@ async def bench_real(
         result.rss_after = rss_kib(pid)
 
         async def head() -> int:
-            body, _ = await asyncio.to_thread(http_get, f"http://127.0.0.1:{port}/healthz")
-            return max(int(d["seq"]) for d in json.loads(body)["dialogues"].values())
+            url = f"http://127.0.0.1:{port}/api/v1/dialogues/an-giang-2024/public"
+            body, _ = await asyncio.to_thread(http_get, url)
+            return int(json.loads(body)["seq"])
 
         async def trigger(is_open: bool, seq: int) -> float:
             sent_at = NOW()

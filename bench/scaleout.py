@@ -179,8 +179,9 @@ async def run_setup(
         await asyncio.sleep(1.0)
 
         async def head() -> int:
-            body, _ = await asyncio.to_thread(http_get, f"http://127.0.0.1:{ports[0]}/healthz")
-            return max(int(d["seq"]) for d in json.loads(body)["dialogues"].values())
+            url = f"http://127.0.0.1:{ports[0]}/api/v1/dialogues/an-giang-2024/public"
+            body, _ = await asyncio.to_thread(http_get, url)
+            return int(json.loads(body)["seq"])
 
         async def trigger(is_open: bool, seq: int) -> float:
             sent_at = NOW()

@@ -216,6 +216,18 @@ def _shown_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _own_origins(scheme: str, host: str, port: int) -> tuple[str, ...]:
+    """The addresses a browser may open this server by, as origins: the one
+    it listens on, or every name of the machine when it listens on every
+    address. The Origin check trusts these, never the request's Host header."""
+    from session_server.tls import lan_names
+
+    names = lan_names() if host in _ANY_HOST else [host, "localhost", "127.0.0.1"]
+    return tuple(
+        f"{scheme}://{f'[{name}]' if ':' in name else name}:{port}" for name in dict.fromkeys(names)
+    )
+
+
 def _serve(
     settings: Settings, store_url: str, demo: bool, host: str, port: int, tls: _Tls | None = None
 ) -> int:
@@ -231,6 +243,11 @@ def _serve(
         settings = dataclasses.replace(settings, tls_ca_cert=str(tls.ca_cert))
     scheme = "https" if tls is not None else "http"
     base = settings.public_url or f"{scheme}://{_shown_host(host)}:{port}"
+    settings = dataclasses.replace(
+        settings,
+        public_url=base,
+        trusted_origins=(*settings.trusted_origins, *_own_origins(scheme, host, port)),
+    )
     print(f"\nsession-server on {base}  (store: {store_url})\n")
     for label, path in screens:
         print(f"  {label:<48} {base}{path}")

@@ -106,6 +106,9 @@ class Settings:
     """A PEM certificate (chain) to serve HTTPS with (``TLS_CERT``); implies HTTPS."""
     tls_key: str = ""
     """The PEM private key of ``tls_cert`` (``TLS_KEY``)."""
+    frame_ancestors: tuple[str, ...] = ()
+    """Origins that may frame a hall display's page (a broadcast crew's
+    tools); none by default."""
     tls_ca_cert: str = ""
     """The generated LAN CA's certificate, served at ``/ca.crt`` (set by the CLI)."""
 
@@ -149,4 +152,9 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         https=config("HTTPS", cast=bool, default=False),
         tls_cert=config("TLS_CERT", default=""),
         tls_key=config("TLS_KEY", default=""),
+        frame_ancestors=tuple(
+            o.strip().rstrip("/")
+            for o in config("FRAME_ANCESTORS", default="").split(",")
+            if o.strip()
+        ),
     )

@@ -55,7 +55,10 @@ def seed_commands(now: datetime) -> list[Command]:
 @pytest.fixture
 def app() -> Starlette:
     settings = dataclasses.replace(
-        load_settings(None), organiser_password=Secret("pw"), media=False
+        load_settings(None),
+        organiser_password=Secret("pw"),
+        media=False,
+        public_url="http://testserver",
     )
     log = MemoryEventLog()
     session = DialogueSession(log, DEMO_DIALOGUE_ID)

@@ -71,7 +71,10 @@ def test_deadlines_default_to_follow_up_days_and_go_overdue() -> None:
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     settings = dataclasses.replace(
-        load_settings(None), organiser_password=Secret(PASSWORD), media=False
+        load_settings(None),
+        organiser_password=Secret(PASSWORD),
+        media=False,
+        public_url="http://testserver",
     )
     with TestClient(create_app(settings, record_log(), SECRET)) as client:
         yield client

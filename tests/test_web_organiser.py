@@ -38,7 +38,10 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 def _app() -> TestClient:
     settings = dataclasses.replace(
-        load_settings(None), organiser_password=Secret(PASSWORD), media=False
+        load_settings(None),
+        organiser_password=Secret(PASSWORD),
+        media=False,
+        public_url="http://testserver",
     )
     log = MemoryEventLog()
 

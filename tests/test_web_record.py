@@ -39,7 +39,10 @@ HEADER = "Đơn vị,Người hỏi,Điểm cầu,Nhóm vấn đề,Câu hỏi\r
 
 def _client(log: MemoryEventLog) -> TestClient:
     settings = dataclasses.replace(
-        load_settings(None), organiser_password=Secret(PASSWORD), media=False
+        load_settings(None),
+        organiser_password=Secret(PASSWORD),
+        media=False,
+        public_url="http://testserver",
     )
     return TestClient(create_app(settings, log, SECRET))
 

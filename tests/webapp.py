@@ -34,7 +34,10 @@ LINKS: dict[str, tuple[Role, str | None, str | None]] = {
 
 def settings(**changes: object) -> Settings:
     base = dataclasses.replace(
-        load_settings(None), organiser_password=Secret("organiser-pw"), media=False
+        load_settings(None),
+        organiser_password=Secret("organiser-pw"),
+        media=False,
+        public_url="http://testserver",
     )  # tests of media turn it on
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 

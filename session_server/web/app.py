@@ -26,6 +26,7 @@ from session_server.web.render import ROOT
 from session_server.web.screens import organiser
 from session_server.web.screens.agency import agency_answer
 from session_server.web.screens.organiser import auth
+from session_server.web.screens.organiser.common import organiser_cookie
 from session_server.web.screens.pages import (
     camera_page,
     link_page,
@@ -44,16 +45,17 @@ logger = logging.getLogger(__name__)
 
 
 async def health(request: Request) -> Response:
+    """Whether the server and its event log answer. Anybody may ask; only the
+    signed-in organiser also learns the dialogues it holds (their ids are
+    not public: a draft's would be)."""
     registry: Registry = request.app.state.registry
-    return JSONResponse(
-        {
-            "status": "ok",
-            "dialogues": {
-                d: {"epoch": h.session.epoch, "seq": h.session.seq, "sockets": h.connection_count()}
-                for d, h in registry.hubs.items()
-            },
+    body: dict[str, object] = {"status": "ok", "store": "ok" if registry.store_ok else "down"}
+    if organiser_cookie(request) is not None:
+        body["dialogues"] = {
+            d: {"epoch": h.session.epoch, "seq": h.session.seq, "sockets": h.connection_count()}
+            for d, h in registry.hubs.items()
         }
-    )
+    return JSONResponse(body)
 
 
 async def home(request: Request) -> Response:
@@ -97,13 +99,14 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         *tls_routes.routes,
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]
-    allowed = [*settings.trusted_origins, settings.public_url or ""]
+    own = settings.public_url or f"http://{settings.host}:{settings.port}"
+    allowed = [*settings.trusted_origins, own]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[
             Middleware(KeepRawSend),
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
             Middleware(Language),
             Middleware(OriginCheck, allowed=allowed),
         ],

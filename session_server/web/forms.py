@@ -17,6 +17,7 @@ template's context. Everything they write is escaped.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -27,7 +28,7 @@ from markupsafe import Markup, escape
 
 from session_server.core.model import Question
 
-__all__ = ["action", "question"]
+__all__ = ["action", "once", "question"]
 
 
 @pass_context
@@ -58,7 +59,18 @@ def action(
         f'<input type="hidden" name="{_name(name)}" value="{_value(value)}">'
         for name, value in (fields or {}).items()
     )
+    if context.get("csrf"):  # a page served whole: posted without JavaScript
+        hidden += f'<input type="hidden" name="command_id" value="{once(context, act, hidden)}">'
     return Markup(f"{head}{hidden}{inputs}{tail}")
+
+
+@pass_context
+def once(context: Context, *parts: str) -> str:
+    """A command id for one form of one page as served: the page's fresh key
+    and a digest of what tells the form apart (its action, its fields). Sent
+    again, the same post is a repeat the core does not apply twice."""
+    digest = hashlib.blake2s("\x1f".join(parts).encode(), digest_size=5).hexdigest()
+    return f"{context.get('new_key', '')}-{digest}"
 
 
 @lru_cache(maxsize=4096)

@@ -5,7 +5,9 @@ included):
 - :class:`OriginCheck`: a request or WebSocket that names another site in
   its ``Origin`` header is refused before any route runs (403, or the
   socket closed with 1008). Allowed: ``PUBLIC_URL``, ``TRUSTED_ORIGINS``
-  and the address the request was made to.
+  and the addresses ``serve`` listens on; never the request's own ``Host``
+  header (a page of another site reached through a rebound DNS name would
+  name itself there).
 - :class:`Language`: the screen's language (``?lang=`` remembered in a
   cookie, else the cookie, else Vietnamese) in ``request.state.lang``.
 - :class:`SecurityHeaders`: what every response says about itself: no
@@ -29,7 +31,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from session_server.core.errors import Forbidden, SessionError
 from session_server.web.errors import error_response, ws_close_code
 
-__all__ = ["LANGUAGES", "LANG_COOKIE", "Language", "OriginCheck", "SecurityHeaders"]
+__all__ = [
+    "CSP",
+    "FRAMEABLE",
+    "LANGUAGES",
+    "LANG_COOKIE",
+    "Language",
+    "OriginCheck",
+    "SecurityHeaders",
+]
 
 LANGUAGES = ("vi", "en")
 LANG_COOKIE = "lang"
@@ -60,11 +70,7 @@ class OriginCheck:
         await self.app(scope, receive, send)
 
     def allows(self, scope: Scope, origin: str) -> bool:
-        if origin in self.allowed:
-            return True
-        host = _header(scope, b"host")
-        secure = scope.get("scheme") in ("https", "wss")
-        return host is not None and origin == f"{'https' if secure else 'http'}://{host}"
+        return origin in self.allowed
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, error: SessionError) -> None:
@@ -111,10 +117,26 @@ class Language:
         await self.app(scope, receive, remember)
 
 
+FRAMEABLE = "frameable"
+"""A route that may be framed by the broadcast tools sets
+``request.state.frameable = True`` (a hall display's page)."""
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}"
+)
+"""Only this site's scripts run (no inline script, no eval); styles may be
+inline (htmx adds its own)."""
+
+
 class SecurityHeaders:
     """The headers every HTTP response carries, by the kind of its path:
 
-    - everything: no MIME sniffing, not framed;
+    - everything: no MIME sniffing; a content security policy: only this
+      site's scripts, and not framed (``frame-ancestors 'none'``) except a
+      page its route marks frameable (a hall display, for the origins of
+      ``FRAME_ANCESTORS``: a broadcast crew's tools);
     - static files: cached as the browser likes;
     - public pages (the report, ``/r/…``): no referrer at all, cached a minute;
     - every other page (signed links, live state): not cached, the referrer
@@ -125,13 +147,21 @@ class SecurityHeaders:
         app: ASGIApp,
         static: tuple[str, ...] = ("/static/",),
         public: tuple[str, ...] = ("/r/",),
+        frame_ancestors: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.static = static
         self.public = public
+        self.frame_ancestors = " ".join(frame_ancestors) or "'none'"
 
-    def headers_for(self, path: str) -> list[tuple[str, str]]:
-        headers = [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY")]
+    def headers_for(self, path: str, frameable: bool = False) -> list[tuple[str, str]]:
+        ancestors = self.frame_ancestors if frameable else "'none'"
+        headers = [
+            ("x-content-type-options", "nosniff"),
+            ("content-security-policy", CSP.format(ancestors=ancestors)),
+        ]
+        if ancestors == "'none'":
+            headers.append(("x-frame-options", "DENY"))
         if path.startswith(self.static):
             return headers
         if path.startswith(self.public):
@@ -146,12 +176,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        wanted = self.headers_for(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                frameable = bool(scope.get("state", {}).get(FRAMEABLE))
                 headers = MutableHeaders(scope=message)
-                for name, value in wanted:
+                for name, value in self.headers_for(scope["path"], frameable):
                     headers[name] = value
             await send(message)
 

@@ -28,7 +28,7 @@ __all__ = ["ROOT", "TEMPLATES", "Renderer"]
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 
-LIVE: dict[str, str] = {"csrf": "", "post_url": ""}
+LIVE: dict[str, str] = {"csrf": "", "post_url": "", "new_key": ""}
 """What a live fragment's forms get: no per-link URL, no per-device token."""
 
 
@@ -52,6 +52,7 @@ class Renderer:
             limits=limits or Limits(),
             identifier_max_chars=IDENTIFIER_MAX_CHARS,
             action=forms.action,
+            once=forms.once,
             question=forms.question,
         )
 

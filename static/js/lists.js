@@ -74,3 +74,9 @@ document.addEventListener("htmx:configRequest", function (evt) {
     evt.detail.path = base + "/" + evt.detail.path.replace(/^\/+/, "");
   }
 });
+
+// A print button (the content security policy allows no inline handler).
+document.addEventListener("click", function (evt) {
+  const button = evt.target.closest ? evt.target.closest("[data-print]") : null;
+  if (button) { window.print(); }
+});

@@ -162,8 +162,8 @@ export function start() {
     const body = Object.assign({}, evt.detail.parameters);
     delete body.csrf;
     if (!form.hasAttribute("data-outbox")) {
-      // a one-time id: a retried or doubled message is applied once
-      if (!body.command_id) { body.command_id = randomKey(); }
+      // a fresh id for each send (a page's own id is for posts without JavaScript)
+      body.command_id = randomKey();
       evt.detail.messageBody = JSON.stringify(body);
       if (evt.detail.triggeringEvent && evt.detail.triggeringEvent.type === "submit") {
         setTimeout(function () {

@@ -200,6 +200,8 @@ class Screen:
     """Whether it may play the recordings of the floor segments."""
     pages: dict[str, str] = field(default_factory=dict)
     """Other pages of the same link (``camera`` → ``camera.html``)."""
+    frameable: bool = False
+    """Whether ``FRAME_ANCESTORS`` may frame it (a broadcast crew's tools)."""
 
     def audience(self, actor: Actor, lang: str) -> Audience:
         return Audience(

@@ -21,4 +21,5 @@ SCREEN = Screen(
     DisplayContext,
     rank=1,
     media="view",
+    frameable=True,
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -25,6 +25,7 @@ from session_server.media.manager import recording_path
 from session_server.web.access import DEVICE_COOKIE
 from session_server.web.gateway import Gateway, LinkCaller
 from session_server.web.live.hub import Hub
+from session_server.web.middleware import FRAMEABLE
 from session_server.web.registry import Registry
 from session_server.web.screens import SCREENS
 from session_server.web.screens.base import LinkPage
@@ -55,6 +56,7 @@ class FoundPage:
     now: datetime
     post_url: str
     csrf: str
+    new_key: str = field(default_factory=lambda: secrets.token_hex(12))
 
 
 def _gateway(request: Request) -> Gateway:
@@ -95,6 +97,8 @@ def render_screen(
         ice_json=json.dumps([s.as_dict() for s in registry.settings.ice_servers]),
     )
     html = registry.renderer.page(screen.pages.get(page or "", screen.page), view, values)
+    if screen.frameable:
+        setattr(request.state, FRAMEABLE, True)  # web/middleware.py: FRAME_ANCESTORS
     return HTMLResponse(html, status_code=status)
 
 

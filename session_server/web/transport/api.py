@@ -39,11 +39,12 @@ from session_server.core import events
 from session_server.core.errors import (
     Forbidden,
     InvalidInput,
+    NotFound,
     PayloadTooLarge,
     Unauthorised,
     UnsupportedMediaType,
 )
-from session_server.core.model import Actor, Role, State
+from session_server.core.model import Actor, Phase, Role, State
 from session_server.web.access import DEVICE_COOKIE, ORGANISER_COOKIE, LinkClaim
 from session_server.web.gateway import Gateway, LinkCaller
 from session_server.web.live.hub import Hub
@@ -210,6 +211,8 @@ VOTE_FIELDS = ("question_id", "command_id")
 async def get_public_state(request: Request) -> Response:
     dialogue_id = request.path_params["dialogue_id"]
     session = (await _registry(request).get(dialogue_id)).session
+    if not session.state.created or session.state.dialogue.phase is Phase.DRAFT:
+        raise NotFound("dialogue.not_found")  # a draft is nobody's business yet
     return encoded(public_state(session.state, dialogue_id, epoch=session.epoch, seq=session.seq))
 
 

@@ -11,6 +11,7 @@ a command through the gateway like any other screen's.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,6 +135,8 @@ class OrganiserPage:
     dialogue_id: str = ""
     flash: str = ""
     draft: Draft = field(default_factory=Draft)
+    new_key: str = field(default_factory=lambda: secrets.token_hex(12))
+    """Fresh for each page served: its forms' one-time command ids."""
 
 
 def registry_of(request: Request) -> Registry:
