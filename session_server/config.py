@@ -106,6 +106,8 @@ class Settings:
     """A PEM certificate (chain) to serve HTTPS with (``TLS_CERT``); implies HTTPS."""
     tls_key: str = ""
     """The PEM private key of ``tls_cert`` (``TLS_KEY``)."""
+    rate_dialogue: str = "600/60"
+    """Phone questions one dialogue takes: what its moderator can screen."""
     frame_ancestors: tuple[str, ...] = ()
     """Origins that may frame a hall display's page (a broadcast crew's
     tools); none by default."""
@@ -137,6 +139,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         rate_device=config("RATE_DEVICE", default="5/60"),
         rate_bridge=config("RATE_BRIDGE", default="60/60"),
         rate_socket=config("RATE_SOCKET", default="30/10"),
+        rate_dialogue=config("RATE_DIALOGUE", default="600/60"),
         trusted_origins=tuple(
             o.strip().rstrip("/")
             for o in config("TRUSTED_ORIGINS", default="").split(",")

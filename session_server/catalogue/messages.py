@@ -215,6 +215,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Yêu cầu phát biểu số {request} đã được xử lý ({status}).",
         "Floor request {request} is already {status}.",
     ),
+    "vote.page_device": (
+        "Chỉ điện thoại đã mở trang đối thoại mới được ủng hộ câu hỏi.",
+        "Only a phone that opened the dialogue's page may upvote.",
+    ),
     "floor_request.too_soon": (
         "Điểm cầu vừa xin phát biểu; vui lòng chờ {seconds} giây rồi xin lại.",
         "This bridge point just asked for the floor; wait {seconds} s before asking again.",

@@ -110,6 +110,19 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
         "The list opens when the moderator allows voting.",
     ),
     "phone.vote": ("Ủng hộ", "Upvote"),
+    "alerts.title": ("Cảnh báo", "Warnings"),
+    "alerts.flood": (
+        "{bridge}: {count} câu hỏi trong một phút từ cùng một mạng, gấp {factor} lần bình thường.",
+        "{bridge}: {count} questions in a minute from one network, {factor} times the usual.",
+    ),
+    "alerts.hold": ("Giữ lại để duyệt", "Hold for review"),
+    "alerts.held": (
+        "Câu hỏi từ điện thoại ở {bridge} đang được giữ lại để duyệt riêng.",
+        "Phone questions from {bridge} are held for review apart.",
+    ),
+    "alerts.release": ("Thôi giữ lại", "Stop holding"),
+    "inbox.held": ("Đang giữ lại để duyệt: {count}", "Held for review: {count}"),
+    "inbox.spam": ("Tin rác hoặc thử nghiệm", "Spam or test"),
     "phone.top_of": (
         "{shown} câu được ủng hộ nhiều nhất trong {total} câu đã duyệt.",
         "The {shown} most upvoted of {total} approved questions.",

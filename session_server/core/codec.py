@@ -1,8 +1,9 @@
 """Events to plain JSON-ready dicts and back, for the event log.
 
 The shape is ``{"name": "QuestionSubmitted", "at": "...", <fields>}``, and
-``"command_id"`` last, only when the event has one (so events without one,
-and logs written before command ids existed, keep their shape). Datetimes
+``"command_id"`` last, only when the event has one; fields added to an event
+after logs were written (:data:`LATER_FIELDS`) are written only when they
+differ from their default, so older events keep their shape. Datetimes
 travel as ISO 8601 with offset, dates as ``YYYY-MM-DD``, enums as their
 value, tuples as lists, nested dataclasses as dicts.
 """
@@ -19,12 +20,19 @@ from typing import Any, Union
 
 from session_server.core.events import EVENT_TYPES, Event
 
-__all__ = ["event_from_dict", "event_to_dict"]
+__all__ = ["LATER_FIELDS", "event_from_dict", "event_to_dict"]
+
+
+LATER_FIELDS: dict[str, object] = {"held": False}
+"""Fields added to events after logs were written, with their default."""
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     body = _dump(event)
     assert isinstance(body, dict)
+    for name, default in LATER_FIELDS.items():
+        if name in body and body[name] == default:
+            del body[name]
     command_id = body.pop("command_id", "")
     if command_id:
         body["command_id"] = command_id

@@ -43,6 +43,7 @@ __all__ = [
     "ForwardQuestion",
     "GiveFloor",
     "GrantFloorRequest",
+    "HoldSubmissions",
     "IssueLink",
     "MarkAnswered",
     "MergeQuestion",
@@ -258,6 +259,16 @@ class SetPublicList(Command):
 @dataclass(frozen=True)
 class Vote(Command):
     question_id: int
+
+
+@dataclass(frozen=True)
+class HoldSubmissions(Command):
+    """Hold (or stop holding) the phone questions of one bridge point for
+    review: they are recorded, but kept apart from the moderator's inbox
+    (a link that one prankster floods)."""
+
+    bridge_id: str
+    hold: bool = True
 
 
 # --- the floor ---------------------------------------------------------------

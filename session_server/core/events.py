@@ -63,6 +63,7 @@ __all__ = [
     "RecordingSaved",
     "SpeakerAssigned",
     "SpeakerSet",
+    "SubmissionsHeld",
     "TimerExtended",
     "TimerStarted",
     "TimerStopped",
@@ -181,6 +182,8 @@ class QuestionSubmitted(Event):
     topic_id: str | None
     submitted_by: str
     idempotency_key: str
+    held: bool = False
+    """Submitted through a bridge point whose phone questions are held."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,13 @@ class SpeakerAssigned(Event):
 class PublicListSet(Event):
     name: ClassVar[str] = "PublicListSet"
     open: bool
+
+
+@dataclass(frozen=True)
+class SubmissionsHeld(Event):
+    name: ClassVar[str] = "SubmissionsHeld"
+    bridge_id: str
+    held: bool
 
 
 @dataclass(frozen=True)
@@ -423,6 +433,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         QuestionTopicSet,
         SpeakerAssigned,
         PublicListSet,
+        SubmissionsHeld,
         VoteCast,
         FloorGiven,
         FloorQuestionSet,

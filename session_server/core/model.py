@@ -321,6 +321,8 @@ class Question:
     approved_at: datetime | None = None
     floor_at: datetime | None = None
     closed_at: datetime | None = None
+    held: bool = False
+    """Sent while its bridge point's phone questions were held for review."""
 
     @property
     def votes(self) -> int:
@@ -418,6 +420,8 @@ class State:
     queue: list[int] = field(default_factory=list)
     """The moderator's running order of approved questions."""
     public_list_open: bool = False
+    held_bridges: set[str] = field(default_factory=set)
+    """Bridge points whose phone questions are held for review."""
     floor: Floor = field(default_factory=Floor)
     floor_requests: dict[int, FloorRequest] = field(default_factory=dict)
     answers: dict[int, AnswerRecord] = field(default_factory=dict)

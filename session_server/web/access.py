@@ -32,6 +32,8 @@ __all__ = [
 DEVICE_COOKIE = "ssd"
 ORGANISER_COOKIE = "sso"
 ORGANISER_MAX_AGE = 12 * 3600
+_API_DEVICE = "~api"
+"""Marks a device cookie the JSON API issued (the page's carry nothing)."""
 
 
 def new_link_id() -> str:
@@ -103,18 +105,29 @@ class Access:
 
     # --- devices ------------------------------------------------------------
 
-    def new_device(self) -> tuple[str, str]:
-        """A new device id and its cookie value."""
+    def new_device(self, *, page: bool = True) -> tuple[str, str]:
+        """A new device id and its cookie value. ``page``: issued by the
+        phone's page (a device that loaded it); the API's cookies say
+        otherwise, and cannot vote."""
         device_id = secrets.token_urlsafe(12)
-        return device_id, self._devices.sign(device_id).decode("ascii")
+        value = device_id if page else f"{device_id}{_API_DEVICE}"
+        return device_id, self._devices.sign(value).decode("ascii")
 
     def read_device(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
-            return self._devices.unsign(cookie).decode("ascii")
+            value = self._devices.unsign(cookie).decode("ascii")
         except BadSignature:
             return None
+        return value.removesuffix(_API_DEVICE)
+
+    def page_device(self, cookie: str | None) -> bool:
+        """Whether the device cookie was issued by the phone's page."""
+        try:
+            return not self._devices.unsign(cookie or "").decode("ascii").endswith(_API_DEVICE)
+        except BadSignature:
+            return False
 
     # --- organiser ----------------------------------------------------------
 

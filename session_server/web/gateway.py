@@ -27,7 +27,6 @@ from session_server.core.commands import (
     Command,
     RecordAnswerSummary,
     SubmitQuestion,
-    Vote,
 )
 from session_server.core.decide import authorise
 from session_server.core.errors import (
@@ -60,6 +59,8 @@ class Caller:
     revoked meanwhile is refused)."""
     address: str = ""
     """The client's address, as the server sees it."""
+    page_device: bool = True
+    """A phone's cookie was issued by its page (only those vote)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,13 @@ class Gateway:
     # --- callers --------------------------------------------------------------------
 
     async def link_caller(
-        self, token: str, device: str | None = None, address: str = "", *, phone: bool | None = None
+        self,
+        token: str,
+        device: str | None = None,
+        address: str = "",
+        *,
+        phone: bool | None = None,
+        page_device: bool = True,
     ) -> LinkCaller:
         """The caller of a role link's token, refused when the link is not
         (or no longer) valid. ``phone``: True when the transport is a phone's
@@ -125,7 +132,7 @@ class Gateway:
             raise Forbidden("role.forbidden", role=link.role.value)
         if attendee and phone and device is None:
             raise Forbidden("role.device_missing")
-        return LinkCaller(hub, link.actor(device), claim, address, link, token)
+        return LinkCaller(hub, link.actor(device), claim, address, page_device, link, token)
 
     # --- commands -------------------------------------------------------------------
 
@@ -195,21 +202,16 @@ class Gateway:
         return Done(command, outcome, caller.hub)
 
     def _charge(self, caller: Caller, command: Command) -> None:
-        """Rate limits for what phones and bridge consoles send. A command the
-        log already holds (a retry after a lost answer) is not charged: it
-        changes nothing."""
-        state = caller.hub.session.state
-        if isinstance(command, SubmitQuestion) and submitted_question_id(state, command):
-            return
-        if command.command_id and command.scoped_id() in state.applied_commands:
-            return
+        """The limits on what phones and consoles send (``web/limits.py``)."""
         registry = self.registry
-        actor = command.actor
-        now = registry.clock()
-        if isinstance(command, SubmitQuestion | Vote) and actor.role is Role.ATTENDEE:
-            registry.device_limit.hit(f"{actor.device_id}:{type(command).__name__}", now)
-        elif isinstance(command, SubmitQuestion) and actor.role is Role.BRIDGE_OPERATOR:
-            registry.bridge_limit.hit(actor.bridge_id or "", now)
+        registry.limits.charge(
+            caller.hub.dialogue_id,
+            caller.hub.session.state,
+            command,
+            caller.address,
+            registry.clock(),
+            page_device=caller.page_device,
+        )
 
 
 def _forced(actor: Actor, message: Mapping[str, Any]) -> dict[str, Any]:

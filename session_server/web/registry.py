@@ -15,6 +15,7 @@ from session_server.runtime.session import DialogueSession
 from session_server.runtime.tail import Followable, LogTailer
 from session_server.store.base import EventLog, check_dialogue_id
 from session_server.web.access import Access
+from session_server.web.limits import Limits
 from session_server.web.live.hub import MEDIA, Hub
 from session_server.web.ratelimit import Rate, RateLimiter
 from session_server.web.render import Renderer
@@ -33,8 +34,8 @@ class Registry:
         self.hubs: dict[str, Hub] = {}
         self.known: set[str] = set()
         self._lock = asyncio.Lock()
-        self.device_limit = RateLimiter(Rate.parse(settings.rate_device))
-        self.bridge_limit = RateLimiter(Rate.parse(settings.rate_bridge))
+        self.limits = Limits(settings)
+        """What phones and consoles may send, layer by layer (``web/limits.py``)."""
         self.socket_limit = RateLimiter(Rate.parse(settings.rate_socket))
         self.tailer: LogTailer | None = None
         """Follows a log that other processes append to (Redis); None for SQLite."""
@@ -98,6 +99,7 @@ class Registry:
                 await session.load()
                 hub = Hub(session, self.renderer)
                 hub.store_ok = self.store_ok
+                hub.traffic = self.limits.traffic_of(dialogue_id)
                 if self.settings.media:
                     hub.media = self._media(hub)
                 hub.start()

@@ -37,6 +37,7 @@ QUESTIONS = Decider(
         c.AssignSpeaker: frozenset({MOD}),
         c.SetPublicList: frozenset({MOD}),
         c.Vote: frozenset({ATT}),
+        c.HoldSubmissions: frozenset({MOD}),
     },
 )
 rule, fold = QUESTIONS.rule, QUESTIONS.fold
@@ -98,6 +99,7 @@ def _submit(state: State, cmd: c.SubmitQuestion, now: datetime) -> list[e.Event]
             topic_id=cmd.topic_id,
             submitted_by=actor.scope(),
             idempotency_key=key,
+            held=actor.role is Role.ATTENDEE and cmd.bridge_id in state.held_bridges,
         )
     ]
 
@@ -188,6 +190,15 @@ def _vote(state: State, cmd: c.Vote, now: datetime) -> list[e.Event]:
     return [e.VoteCast(at=now, question_id=question.question_id, device_id=device)]
 
 
+@rule(c.HoldSubmissions)
+def _hold(state: State, cmd: c.HoldSubmissions, now: datetime) -> list[e.Event]:
+    check_not_closed(state)
+    check_bridge(state, cmd.bridge_id)
+    if (cmd.bridge_id in state.held_bridges) is cmd.hold:
+        return []  # already so: nothing to record
+    return [e.SubmissionsHeld(at=now, bridge_id=cmd.bridge_id, held=cmd.hold)]
+
+
 # --- folds: how this slice's events change the state -------------------------
 
 
@@ -202,9 +213,18 @@ def _question_submitted(state: State, ev: e.QuestionSubmitted) -> None:
         topic_id=ev.topic_id,
         submitted_at=ev.at,
         submitted_by=ev.submitted_by,
+        held=ev.held,
     )
     state.idempotency[f"{ev.submitted_by}:{ev.idempotency_key}"] = ev.question_id
     state.next_question_id = max(state.next_question_id, ev.question_id + 1)
+
+
+@fold(e.SubmissionsHeld)
+def _submissions_held(state: State, ev: e.SubmissionsHeld) -> None:
+    if ev.held:
+        state.held_bridges.add(ev.bridge_id)
+    else:
+        state.held_bridges.discard(ev.bridge_id)
 
 
 @fold(e.QuestionApproved)

@@ -43,6 +43,7 @@ from session_server.core.model import NO_CONDITIONS, Conditions
 from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
+from session_server.web.limits import Traffic
 from session_server.web.live.fanout import FanoutPlan, Rendered, Send, to_html
 from session_server.web.live.frames import DirectWriter, direct_writer, text_frame
 from session_server.web.render import Renderer
@@ -136,6 +137,9 @@ class Hub:
         """Fragments to re-render without new events (the media links' health)."""
         self._rendered_seq = -1
         self._full = True
+        self.traffic: Traffic | None = None
+        """What the phones of each address sent lately (``web/limits.py``):
+        the moderator is warned of an address far above the others."""
         self.media: MediaManager | None = None
         """This dialogue's media (``media/manager.py``), when the server relays it."""
         self._closing: set[asyncio.Task[None]] = set()
@@ -273,7 +277,12 @@ class Hub:
     def context(self, audience: Audience, device_id: str | None = None) -> ScreenContext:
         """What the templates of ``audience``'s screen read, now."""
         return SCREENS[audience.role].context(
-            self.session.state, audience, device_id, store_ok=self.store_ok, media=self.media
+            self.session.state,
+            audience,
+            device_id,
+            store_ok=self.store_ok,
+            media=self.media,
+            traffic=self.traffic,
         )
 
     def render(self, audience: Audience, only: Collection[str] | None = None) -> list[Rendered]:

@@ -88,6 +88,7 @@ class ScreenContext:
         *,
         store_ok: bool = True,
         media: Any = None,
+        traffic: Any = None,
     ) -> None:
         self.s = state
         self.aud = audience
@@ -97,6 +98,8 @@ class ScreenContext:
         """False while the event log cannot be written (commands are refused)."""
         self.media = media
         """The dialogue's ``MediaManager`` when the server relays media, else None."""
+        self.traffic = traffic
+        """What the phones of each address sent lately (``web/limits.py``), or None."""
 
     # --- text, in the screen's language
     def t(self, key: str, **params: object) -> str:

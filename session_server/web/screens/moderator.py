@@ -3,8 +3,11 @@ the floor, floor requests, fairness per bridge point, the pictures' links."""
 
 from __future__ import annotations
 
+import time
+
 from session_server.core.model import Question, QuestionStatus, Role
 from session_server.core.views import BridgeFairness, fairness, proposed_speaker, queue_by_topic
+from session_server.web.limits import Alert
 from session_server.web.screens.base import Fragment, Screen, ScreenContext
 
 __all__ = ["SCREEN", "ModeratorContext"]
@@ -13,20 +16,46 @@ __all__ = ["SCREEN", "ModeratorContext"]
 class ModeratorContext(ScreenContext):
     INBOX_SHOWN = 100
 
+    HELD_SHOWN = 20
+
     def inbox(self) -> list[Question]:
         """The oldest questions waiting to be screened, at most INBOX_SHOWN:
         the moderator works from the top, and a screen of thousands would
-        cost every push (``inbox_count`` says how many wait)."""
+        cost every push (``inbox_count`` says how many wait). Questions held
+        for review are apart (``held``)."""
+        return self._waiting(held=False, limit=self.INBOX_SHOWN)
+
+    def inbox_count(self) -> int:
+        return sum(
+            1
+            for q in self.s.questions.values()
+            if q.status is QuestionStatus.SUBMITTED and not q.held
+        )
+
+    def held(self) -> list[Question]:
+        """Questions sent while their bridge point's were held for review."""
+        return self._waiting(held=True, limit=self.HELD_SHOWN)
+
+    def held_count(self) -> int:
+        return sum(
+            1 for q in self.s.questions.values() if q.status is QuestionStatus.SUBMITTED and q.held
+        )
+
+    def _waiting(self, held: bool, limit: int) -> list[Question]:
         waiting = []
         for question in self.s.questions.values():
-            if question.status is QuestionStatus.SUBMITTED:
+            if question.status is QuestionStatus.SUBMITTED and question.held is held:
                 waiting.append(question)
-                if len(waiting) == self.INBOX_SHOWN:
+                if len(waiting) == limit:
                     break
         return waiting
 
-    def inbox_count(self) -> int:
-        return sum(1 for q in self.s.questions.values() if q.status is QuestionStatus.SUBMITTED)
+    def alerts(self) -> list[Alert]:
+        """Addresses sending far more questions than the others, right now."""
+        if self.traffic is None:
+            return []
+        alerts: list[Alert] = self.traffic.alerts(time.monotonic())
+        return alerts
 
     def queue_groups(self) -> list[tuple[str | None, list[Question]]]:
         return list(queue_by_topic(self.s).items())
@@ -46,6 +75,7 @@ SCREEN = Screen(
         Fragment("_programme.html"),
         Fragment("_mod_floor.html", volatile=True, media=True),
         Fragment("_mod_requests.html"),
+        Fragment("_mod_alerts.html", volatile=True),
         Fragment("_mod_inbox.html"),
         Fragment("_mod_queue.html"),
         Fragment("_fairness.html"),

@@ -130,7 +130,10 @@ async def phone_page(request: Request) -> Response:
     if caller.actor.role is not Role.ATTENDEE:
         return RedirectResponse(f"/s/{token}", status_code=303)
     cookie = None
-    if device is None:
+    if device is None:  # a new phone: cookies are issued at a bounded rate (web/limits.py)
+        registry.limits.new_device(
+            caller.hub.session.state, caller.actor.bridge_id, _address(request), registry.clock()
+        )
         device, cookie = registry.access.new_device()
         caller = await _gateway(request).link_caller(token, device, _address(request))
     response = render_screen(request, caller)

@@ -114,7 +114,12 @@ async def _caller(request: Request) -> LinkCaller:
     gateway: Gateway = request.app.state.gateway
     device = _device(request)
     address = request.client.host if request.client else ""
-    caller = await gateway.link_caller(_bearer(request), device, address)
+    caller = await gateway.link_caller(
+        _bearer(request),
+        device,
+        address,
+        page_device=_registry(request).access.page_device(request.cookies.get(DEVICE_COOKIE)),
+    )
     if caller.actor.role is Role.ATTENDEE and device is None:
         raise Forbidden("role.device_missing")
     return caller
@@ -226,7 +231,9 @@ async def issue_device(request: Request) -> Response:
         raise Forbidden("role.forbidden", role=link.role.value)
     if _device(request) is not None:
         return encoded(DeviceIssued(ok=True, issued=False))
-    _device_id, cookie = registry.access.new_device()
+    address = request.client.host if request.client else ""
+    registry.limits.new_device(hub.session.state, link.bridge_id, address, registry.clock())
+    _device_id, cookie = registry.access.new_device(page=False)  # it cannot vote
     response = encoded(DeviceIssued(ok=True, issued=True))
     response.set_cookie(
         DEVICE_COOKIE,

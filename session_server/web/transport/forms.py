@@ -41,9 +41,12 @@ async def _post(request: Request, phone: bool) -> Response:
     registry: Registry = request.app.state.registry
     gateway: Gateway = request.app.state.gateway
     token = request.path_params["token"]
-    device = registry.access.read_device(request.cookies.get(DEVICE_COOKIE)) if phone else None
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    device = registry.access.read_device(cookie) if phone else None
     address = request.client.host if request.client else ""
-    caller = await gateway.link_caller(token, device, address, phone=phone)
+    caller = await gateway.link_caller(
+        token, device, address, phone=phone, page_device=registry.access.page_device(cookie)
+    )
     fields = form_fields(await request.form())
     csrf = fields.pop("csrf", "")
     registry.access.check_csrf(

@@ -42,9 +42,15 @@ _CLOSING_CODES = frozenset({"link.revoked", "link.invalid"})
 async def live_socket(websocket: WebSocket) -> None:
     registry: Registry = websocket.app.state.registry
     gateway: Gateway = websocket.app.state.gateway
-    device = registry.access.read_device(websocket.cookies.get(DEVICE_COOKIE))
+    cookie = websocket.cookies.get(DEVICE_COOKIE)
+    device = registry.access.read_device(cookie)
     address = websocket.client.host if websocket.client else ""
-    caller = await gateway.link_caller(websocket.path_params["token"], device, address)
+    caller = await gateway.link_caller(
+        websocket.path_params["token"],
+        device,
+        address,
+        page_device=registry.access.page_device(cookie),
+    )
     if caller.actor.role is Role.ATTENDEE and device is None:
         raise Forbidden("role.device_missing")  # a phone opens its page first
     await websocket.accept()
