@@ -59,7 +59,12 @@ SEQ = re.compile(r'data-seq="(\d+)"')
 EPOCH = re.compile(r'data-epoch="([^"]*)"')
 TOKEN = re.compile(r"bq\d{6}x")
 NEWEST = re.compile(r'data-newest="(\d+)"')
-RATE_ENV = {"RATE_DEVICE": "100000/1", "RATE_SOCKET": "100000/1"}
+RATE_ENV = {
+    "RATE_DEVICE": "100000/1",
+    "RATE_SOCKET": "100000/1",
+    "RATE_DIALOGUE": "100000/1",
+    "LIMIT_SCALE": "100000",
+}
 NOW = time.monotonic
 
 # --- small helpers ----------------------------------------------------------------------------

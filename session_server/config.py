@@ -108,6 +108,8 @@ class Settings:
     """The PEM private key of ``tls_cert`` (``TLS_KEY``)."""
     rate_dialogue: str = "600/60"
     """Phone questions one dialogue takes: what its moderator can screen."""
+    limit_scale: float = 1.0
+    """Multiplies the limits sized by a hall's capacity (web/limits.py)."""
     frame_ancestors: tuple[str, ...] = ()
     """Origins that may frame a hall display's page (a broadcast crew's
     tools); none by default."""
@@ -140,6 +142,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         rate_bridge=config("RATE_BRIDGE", default="60/60"),
         rate_socket=config("RATE_SOCKET", default="30/10"),
         rate_dialogue=config("RATE_DIALOGUE", default="600/60"),
+        limit_scale=config("LIMIT_SCALE", cast=float, default=1.0),
         trusted_origins=tuple(
             o.strip().rstrip("/")
             for o in config("TRUSTED_ORIGINS", default="").split(",")

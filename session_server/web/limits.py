@@ -105,6 +105,8 @@ class Limits:
     """The layers, as one check and one charge for each command."""
 
     def __init__(self, settings: Settings) -> None:
+        self.scale = settings.limit_scale
+        """Multiplies the limits sized by a hall's capacity (``LIMIT_SCALE``)."""
         self.device = RateLimiter(Rate.parse(settings.rate_device))
         self.bridge = RateLimiter(Rate.parse(settings.rate_bridge))
         self.dialogue_rate = Rate.parse(settings.rate_dialogue)
@@ -115,6 +117,9 @@ class Limits:
         self.traffic: dict[str, Traffic] = {}
 
     # --- the facts that size the buckets
+
+    def sized(self, rate: Rate) -> Rate:
+        return Rate(max(1, round(rate.count * self.scale)), rate.seconds)
 
     @staticmethod
     def address_rate(capacity: int, vote: bool) -> Rate:
@@ -184,7 +189,7 @@ class Limits:
 
     def new_device(self, state: State, bridge_id: str | None, address: str, now: float) -> None:
         """A new device cookie for a phone at ``bridge_id`` from ``address``."""
-        rate = self.cookie_rate(_capacity(state, bridge_id))
+        rate = self.sized(self.cookie_rate(_capacity(state, bridge_id)))
         self.cookies.hit(f"{bridge_id}:{address}", now, rate)
 
     def traffic_of(self, dialogue_id: str) -> Traffic:
