@@ -78,6 +78,9 @@ class RunningServer:
     scheme: str = "http"
     pump: threading.Thread | None = None
     """Reads what the server prints, until it ends."""
+    proxy_port: int | None = None
+    """Where a test's ``LinkProxy`` listens, when the server was told to
+    trust that origin (``TRUSTED_ORIGINS``)."""
 
     @property
     def base_url(self) -> str:

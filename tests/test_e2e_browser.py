@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests._server import LinkProxy, RunningServer, ScreenLink, start_server
+from tests._server import LinkProxy, RunningServer, ScreenLink, free_port, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,14 @@ LIVE_MS = 10_000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("e2e-server")
-    running = start_server(folder, env={"RATE_DEVICE": "100/60"})
+    # The link proxy is a reverse proxy in front of the server: its address is
+    # one the operator would list in TRUSTED_ORIGINS (the Origin check).
+    proxy_port = free_port()
+    running = start_server(
+        folder,
+        env={"RATE_DEVICE": "100/60", "TRUSTED_ORIGINS": f"http://127.0.0.1:{proxy_port}"},
+    )
+    running.proxy_port = proxy_port
     try:
         yield running
     finally:
@@ -116,7 +123,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def proxy(server: RunningServer) -> Iterator[LinkProxy]:
-    relay = LinkProxy(server.port)
+    relay = LinkProxy(server.port, port=server.proxy_port)
     try:
         yield relay
     finally:

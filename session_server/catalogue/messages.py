@@ -5,6 +5,10 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     # input
     "command.unknown": ("Lệnh không hợp lệ.", "Unknown command."),
+    "socket.hello_again": (
+        "Màn hình này đã được đồng bộ; hãy tải lại trang nếu cần.",
+        "This screen is already in step; reload the page if needed.",
+    ),
     "input.empty": ("{field} không được để trống.", "{field} must not be empty."),
     "input.too_long": (
         "{field} quá dài: {length} ký tự, tối đa {limit}.",

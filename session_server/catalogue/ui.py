@@ -70,6 +70,14 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "link.connecting": ("Đang kết nối…", "Connecting…"),
     "link.online": ("Đã kết nối", "Connected"),
     "link.offline": ("Mất kết nối – đang thử lại", "Offline – retrying"),
+    "link.closed": (
+        "Đường dẫn này đã bị thu hồi hoặc không còn hiệu lực; xin liên hệ ban tổ chức.",
+        "This link was revoked or is no longer valid; please ask the organisers.",
+    ),
+    "link.replaced": (
+        "Trang này đang mở ở thẻ khác; dùng thẻ đó, hoặc tải lại trang này.",
+        "This page is open in another tab; use that one, or reload this one.",
+    ),
     "outbox.waiting": (
         "Chờ gửi khi có kết nối (không bị mất):",
         "Waiting to be sent when the link returns (nothing is lost):",

@@ -53,16 +53,24 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Requests that change nothing: another site may name itself on them (a
+module script, a font; the browser keeps the answer from that site anyway)."""
+
+
 class OriginCheck:
-    """Refuse what another site's page sends here (CSRF's first wall; form
-    posts also carry a token, the API a Bearer token)."""
+    """Refuse what another site's page sends here: a form post or any other
+    request that may change state, and every WebSocket (CSRF's first wall;
+    form posts also carry a token, the API a Bearer token)."""
 
     def __init__(self, app: ASGIApp, allowed: Iterable[str] = ()) -> None:
         self.app = app
         self.allowed = {origin.rstrip("/") for origin in allowed if origin}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
+        if scope["type"] == "websocket" or (
+            scope["type"] == "http" and scope["method"] not in SAFE_METHODS
+        ):
             origin = _header(scope, b"origin")
             if origin is not None and not self.allows(scope, origin.rstrip("/")):
                 await _refuse(scope, receive, send, Forbidden("request.origin"))

@@ -102,6 +102,7 @@ export function start() {
     setLinkState("offline");
     const code = evt.detail.event && evt.detail.event.code;
     if (code === 1008) { policyClosed = true; setLinkState("closed"); return; }
+    if (code === 4001) { policyClosed = true; setLinkState("replaced"); return; }  // another tab
     // the extension itself retries after 1006, 1011, 1012 and 1013
     if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && socket) {
       setTimeout(reopen, 1000 + Math.random() * 2000);

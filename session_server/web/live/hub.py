@@ -75,13 +75,26 @@ MEDIA: frozenset[str] = frozenset(
     f.template for screen in SCREENS.values() for f in screen.fragments if f.media
 )
 
+CLOSE_REPLACED = 4001
+"""Close code for a phone's socket replaced by a newer one of the same device
+(another tab): the older tab says so and does not reconnect."""
+
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
 the htmx WebSocket extension reconnects by itself and resumes."""
 
 
 class Connection:
-    __slots__ = ("audience", "device_id", "direct", "link_id", "queue", "websocket", "writer")
+    __slots__ = (
+        "audience",
+        "device_id",
+        "direct",
+        "greeted",
+        "link_id",
+        "queue",
+        "websocket",
+        "writer",
+    )
 
     def __init__(
         self,
@@ -98,6 +111,9 @@ class Connection:
         self.direct: DirectWriter | None = direct_writer(websocket.scope)
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
         self.writer: asyncio.Task[None] | None = None
+        self.greeted = False
+        """Whether the screen said where it is (once per socket: its page
+        sends one hello each time the socket opens)."""
 
     def offer(self, message: str, frame: bytes | None = None) -> bool:
         """Send ``message`` (already framed as ``frame``, when given);
@@ -199,6 +215,15 @@ class Hub:
     # --- connections --------------------------------------------------------
 
     def attach(self, conn: Connection) -> None:
+        """A socket joins; a phone's older socket on the same screen is closed
+        (one socket per device and screen: a script cannot open hundreds)."""
+        if conn.device_id:
+            for older in [
+                c
+                for c in self.connections
+                if c.device_id == conn.device_id and c.audience.role is conn.audience.role
+            ]:
+                self._close_later(older, CLOSE_REPLACED)
         self.connections.add(conn)
         self.plan.open(conn, conn.audience, conn.device_id)
         if conn.direct is None:
@@ -241,7 +266,10 @@ class Hub:
 
     def resume(self, conn: Connection, epoch: str | None, seq: int | None) -> None:
         """A (re)connected screen says where it is; send what it lacks (its
-        own catch-up: the audience's record is not touched)."""
+        own catch-up: the audience's record is not touched). Nothing for a
+        socket already closed or closing (it fell behind)."""
+        if conn not in self.connections:
+            return
         session = self.session
         send = self.plan.hello(
             conn, (epoch, seq), (session.epoch, session.seq), self.render, self.render_personal

@@ -11,7 +11,9 @@ Anything else is a command: the gateway runs it, and this socket alone gets
 the outcome: a confirmation or a refusal on the screen, and for a message
 the client keeps until acknowledged (its ``command_id``), a JSON
 ``{"type": "ack", "key": …}`` or ``{"type": "refused", "key": …, "retry": …}``.
-Every message is charged to the socket's rate limit, hellos included.
+Every message is charged to the socket's rate limit, hellos included; a
+socket says hello once (a second is refused: a catch-up is sent once per
+socket, so a hello flood costs the server a refusal each, not a page).
 """
 
 from __future__ import annotations
@@ -104,6 +106,10 @@ async def _message(
         return True
     kind = data.get("type")
     if kind == "hello":
+        if conn.greeted:  # a page says hello once per socket; a script, again and again
+            _refused(registry, hub, conn, Refusal(InvalidInput("socket.hello_again")), None, {})
+            return True
+        conn.greeted = True
         epoch, seq = data.get("epoch"), data.get("seq")
         hub.resume(
             conn,
