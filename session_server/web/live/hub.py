@@ -92,6 +92,7 @@ class Connection:
         "greeted",
         "link_id",
         "queue",
+        "strikes",
         "websocket",
         "writer",
     )
@@ -114,6 +115,8 @@ class Connection:
         self.greeted = False
         """Whether the screen said where it is (once per socket: its page
         sends one hello each time the socket opens)."""
+        self.strikes = 0
+        """Messages in a row refused by the socket's rate limit."""
 
     def offer(self, message: str, frame: bytes | None = None) -> bool:
         """Send ``message`` (already framed as ``frame``, when given);

@@ -11,9 +11,11 @@ Anything else is a command: the gateway runs it, and this socket alone gets
 the outcome: a confirmation or a refusal on the screen, and for a message
 the client keeps until acknowledged (its ``command_id``), a JSON
 ``{"type": "ack", "key": …}`` or ``{"type": "refused", "key": …, "retry": …}``.
-Every message is charged to the socket's rate limit, hellos included; a
-socket says hello once (a second is refused: a catch-up is sent once per
-socket, so a hello flood costs the server a refusal each, not a page).
+Every message is charged to the socket's rate limit, hellos included: over
+it, the screen is told once, further messages go unanswered, and a socket
+that sends as many again while refused is closed (1008). A socket says hello
+once (a second is refused: a catch-up is sent once per socket, so a hello
+flood costs the server a refusal, not a page each).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from session_server.core.errors import Forbidden, InvalidInput, SessionError
+from session_server.core.errors import Forbidden, InvalidInput, RateLimited, SessionError
 from session_server.core.model import Role
 from session_server.web.access import DEVICE_COOKIE
 from session_server.web.gateway import Done, Gateway, LinkCaller, Refusal
@@ -101,6 +103,17 @@ async def _message(
     """Handle one message; ``False`` closes the socket."""
     hub = caller.hub
     data = _read(registry, conn, text)
+    if isinstance(data, RateLimited):
+        # over the socket's rate: told once; a script that goes on is cut off
+        conn.strikes += 1
+        if conn.strikes == 1:
+            _refused(registry, hub, conn, Refusal(data), None, {})
+        elif conn.strikes > registry.socket_limit.rate.count:
+            if conn.websocket.application_state is WebSocketState.CONNECTED:
+                await conn.websocket.close(1008, reason=data.code)
+            return False
+        return True
+    conn.strikes = 0
     if isinstance(data, SessionError):
         _refused(registry, hub, conn, Refusal(data), None, {})
         return True
