@@ -249,6 +249,8 @@ async def test_a_reconnecting_display_never_silences_the_other_displays(
         flapper = asyncio.create_task(reconnect_loop())
         try:
             for number, (action, bridge, question) in enumerate(moves, 1):
+                # one reconnection at least between two moves, however busy the machine
+                await wait_for(lambda n=number: cycles >= n - 1, MOVE_SECONDS)
                 fields: dict[str, object] = {}
                 if action == "give_floor":
                     fields = {"bridge_id": bridge, "question_seconds": 90}

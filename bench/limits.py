@@ -1,0 +1,116 @@
+"""The cost of the layered limits on the submissions figure. Not a test.
+
+Run ``.venv/bin/python bench/limits.py`` (about 6 minutes). It runs the
+submissions part of ``bench/fanout.py`` (200 phones submitting at 200/s
+while 500 more stay connected) against two servers, alternately, three
+times each:
+
+- **with limits**: this checkout; the limits are raised so that nothing is
+  refused (``RATE_*`` and ``LIMIT_SCALE`` as ``fanout.py`` sets them), but
+  every layer is still looked up and charged on every submission;
+- **before**: the same benchmark against the server of ``--before`` (a
+  commit before the layered limits, checked out in a temporary worktree and
+  put first on the server's ``PYTHONPATH``).
+
+It prints the median of the three runs of each side, and the ratio: the
+phone's acknowledgement and the time to the moderator's screen, p50 and p99,
+and the server's CPU. Only 127.0.0.1; every process stops at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BEFORE = "4f6793c"
+"""The last commit before the layered limits (``web/limits.py``)."""
+
+FIGURES = {
+    "ack p50": re.compile(r"phone ack .*?p50 ([\d.]+) ms"),
+    "ack p99": re.compile(r"phone ack .*?p99 ([\d.]+) ms"),
+    "moderator p50": re.compile(r"submit → moderator screen: p50 ([\d.]+) ms"),
+    "moderator p99": re.compile(r"submit → moderator screen: p50 [\d.]+ ms, p99 ([\d.]+) ms"),
+    "server cpu %": re.compile(r"server CPU (\d+)% of one core"),
+    "refused": re.compile(r"refused (\d+);"),
+}
+
+
+def run(pythonpath: Path | None, args: argparse.Namespace) -> dict[str, float]:
+    """One submissions run of ``fanout.py``; its figures."""
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = f"{pythonpath}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    argv = [
+        sys.executable,
+        str(ROOT / "bench" / "fanout.py"),
+        "--phones",
+        str(args.phones),
+        "--rounds",
+        "1",
+        "--warmup",
+        "0",
+        "--no-baseline",
+        "--submit-seconds",
+        str(args.seconds),
+        "--max-seconds",
+        "300",
+    ]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=400)
+    figures: dict[str, float] = {}
+    for name, pattern in FIGURES.items():
+        found = pattern.search(done.stdout)
+        if found is None:
+            sys.stdout.write(done.stdout[-3000:] + done.stderr[-3000:])
+            raise SystemExit(f"no {name!r} in the output of fanout.py")
+        figures[name] = float(found.group(1))
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", default=BEFORE, help="the commit to compare with")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--phones", type=int, default=500, help="phones connected meanwhile")
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of submissions")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="limits-") as tmp:
+        before = Path(tmp) / "before"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(before), args.before],
+            check=True,
+        )
+        try:
+            sides: dict[str, list[dict[str, float]]] = {"with limits": [], "before": []}
+            for i in range(args.runs):
+                for side, path in (("with limits", None), ("before", before)):
+                    figures = run(path, args)
+                    sides[side].append(figures)
+                    shown = ", ".join(f"{k} {v:g}" for k, v in figures.items())
+                    print(f"run {i + 1} {side:<11}: {shown}", flush=True)
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], check=False
+            )
+    print()
+    print(
+        f"200 phones submitting at 200/s for {args.seconds:g} s, {args.phones} more connected; "
+        f"median of {args.runs} runs"
+    )
+    print(f"{'':<16}{'before':>10}{'limits':>10}{'ratio':>8}")
+    for name in FIGURES:
+        old = statistics.median(r[name] for r in sides["before"])
+        new = statistics.median(r[name] for r in sides["with limits"])
+        ratio = f"{new / old:.2f}" if old else "-"
+        print(f"{name:<16}{old:>10g}{new:>10g}{ratio:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
