@@ -33,10 +33,10 @@ BEFORE = "4f6793c"
 """The last commit before the layered limits (``web/limits.py``)."""
 
 FIGURES = {
-    "ack p50": re.compile(r"phone ack .*?p50 ([\d.]+) ms"),
-    "ack p99": re.compile(r"phone ack .*?p99 ([\d.]+) ms"),
-    "moderator p50": re.compile(r"submit → moderator screen: p50 ([\d.]+) ms"),
-    "moderator p99": re.compile(r"submit → moderator screen: p50 [\d.]+ ms, p99 ([\d.]+) ms"),
+    "ack p50": re.compile(r"phone ack .*?p50 ([\d.,]+) ms"),
+    "ack p99": re.compile(r"phone ack .*?p99 ([\d.,]+) ms"),
+    "moderator p50": re.compile(r"submit → moderator screen: p50 ([\d.,]+) ms"),
+    "moderator p99": re.compile(r"submit → moderator screen: p50 [\d.,]+ ms, p99 ([\d.,]+) ms"),
     "server cpu %": re.compile(r"server CPU (\d+)% of one core"),
     "refused": re.compile(r"refused (\d+);"),
 }
@@ -69,7 +69,7 @@ def run(pythonpath: Path | None, args: argparse.Namespace) -> dict[str, float]:
         if found is None:
             sys.stdout.write(done.stdout[-3000:] + done.stderr[-3000:])
             raise SystemExit(f"no {name!r} in the output of fanout.py")
-        figures[name] = float(found.group(1))
+        figures[name] = float(found.group(1).replace(",", ""))
     return figures
 
 

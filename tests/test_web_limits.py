@@ -24,7 +24,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from session_server.core.commands import SetBridgePoint
+from session_server.core.commands import SetBridgePoint, SubmitQuestion
+from session_server.core.errors import RateLimited
 from session_server.core.model import Actor, Role
 from session_server.demo import DEMO_DIALOGUE_ID
 from session_server.web.limits import Limits, Traffic
@@ -225,6 +226,28 @@ def test_a_refusal_charges_no_layer(app: Starlette, client: TestClient, clock: C
     capacity = state.bridges["chau-doc"].capacity or 300
     rate = Limits.address_rate(capacity, vote=False)
     assert limits.address._tokens(address_key, clock.now, rate) == rate.count - 5
+
+
+def test_limit_scale_multiplies_every_layer_sized_by_the_hall() -> None:
+    """A rehearsal with ``LIMIT_SCALE=3``: a hall's network takes three
+    times as many questions (the benchmarks lift the limits this way)."""
+
+    def accepted(scale: float) -> int:
+        app = build_app(limit_scale=scale)
+        with TestClient(app, base_url="http://testserver") as client:
+            client.get(f"/j/{token(app, 'phchaudoc01')}")  # the dialogue is loaded
+            state = app.state.registry.hubs[DEMO_DIALOGUE_ID].session.state
+            limits: Limits = app.state.registry.limits
+            for n in range(2000):
+                phone = Actor(Role.ATTENDEE, bridge_id="chau-doc", device_id=f"phone-{n}")
+                command = SubmitQuestion(phone, f"Câu hỏi {n}?", f"key-{n:06d}", "chau-doc")
+                try:
+                    limits.charge(DEMO_DIALOGUE_ID, state, command, "10.0.0.1", 1000.0)
+                except RateLimited:
+                    return n
+        return 2000
+
+    assert accepted(3.0) == 3 * accepted(1.0)
 
 
 def test_traffic_flags_an_address_far_above_the_others() -> None:

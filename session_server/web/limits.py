@@ -171,9 +171,13 @@ class Limits:
                 (
                     self.address,
                     f"{kind}:{actor.bridge_id}:{address}",
-                    self.address_rate(capacity, vote),
+                    self.sized(self.address_rate(capacity, vote)),
                 ),
-                (self.link, f"{kind}:{actor.bridge_id}", self.link_rate(capacity, vote)),
+                (
+                    self.link,
+                    f"{kind}:{actor.bridge_id}",
+                    self.sized(self.link_rate(capacity, vote)),
+                ),
             ]
             if not vote:
                 layers.append((self.dialogue, dialogue_id, None))
