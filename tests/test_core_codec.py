@@ -76,3 +76,14 @@ def test_replaying_the_stored_events_remembers_the_same_commands() -> None:
         apply(replayed, round_trip(event))
     assert replayed == live
     assert len(live.applied_commands) == len({ev.command_id for ev in events}) > 10
+
+
+def test_a_later_field_is_left_out_only_from_the_event_it_was_added_to() -> None:
+    """``held`` was added to QuestionSubmitted (left out when False, so old
+    logs keep their shape); SubmissionsHeld always had it, and releasing a
+    hold (``held=False``) must still be written, or the log cannot be read."""
+    assert "held" not in event_to_dict(submitted())
+    assert event_to_dict(submitted(held=True))["held"] is True
+    released = e.SubmissionsHeld(at=NOW, bridge_id="tinh", held=False)
+    assert event_to_dict(released)["held"] is False
+    assert round_trip(released) == released
