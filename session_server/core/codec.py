@@ -26,6 +26,8 @@ __all__ = ["LATER_FIELDS", "event_from_dict", "event_to_dict"]
 
 LATER_FIELDS: dict[str, dict[str, object]] = {
     "QuestionSubmitted": {"held": False},
+    "LinkIssued": {"question_id": None, "agency": ""},
+    "WrittenAnswerRecorded": {"pending": False},
 }
 """Fields added to events after logs were written, by event name, with
 their default. Per event: a field of the same name in another event may
