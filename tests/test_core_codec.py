@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from session_server.core import apply, decide, event_from_dict, event_to_dict
 from session_server.core import events as e
@@ -125,7 +126,7 @@ def test_agency_links_and_accepted_answers_round_trip() -> None:
 def test_an_old_log_without_acceptance_loads_with_its_answers_accepted() -> None:
     """Logs written before agency links and acceptance: the link has no
     question, and an answer then recorded counts as accepted."""
-    old = [
+    old: list[dict[str, Any]] = [
         {
             "name": "LinkIssued",
             "at": "2024-03-05T07:30:00+00:00",

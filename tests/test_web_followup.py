@@ -164,22 +164,25 @@ def _answer(client: TestClient, link: str, text: str, **extra: str) -> httpx.Res
     assert page.status_code == 200
     token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
     assert token
-    return client.post(
+    sent: httpx.Response = client.post(
         link, data={"csrf": token.group(1), "text": text, **extra}, follow_redirects=False
     )
+    return sent
 
 
 def _accept(client: TestClient, question_id: int) -> httpx.Response:
     answer = _state(client).questions[question_id].written_answer
     assert answer is not None
     data = _board_form(client, f"accept-{question_id}-{answer.revision}")
-    return client.post(BOARD, data=data)
+    done: httpx.Response = client.post(BOARD, data=data)
+    return done
 
 
 def _report_row(client: TestClient, question_id: int) -> str:
     report = client.get(f"/r/{DEMO}")
     assert report.status_code == 200
-    return report.text.split(f'id="fu-{question_id}"')[1].split("</tr>")[0]
+    text: str = report.text
+    return text.split(f'id="fu-{question_id}"')[1].split("</tr>")[0]
 
 
 def _notice(client: TestClient) -> str:
