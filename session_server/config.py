@@ -108,6 +108,8 @@ class Settings:
     """The PEM private key of ``tls_cert`` (``TLS_KEY``)."""
     rate_dialogue: str = "600/60"
     """Phone questions one dialogue takes: what its moderator can screen."""
+    rate_agency: str = "3/60"
+    """Written answers saved through one agency's link (``RATE_AGENCY``)."""
     limit_scale: float = 1.0
     """Multiplies the limits sized by a hall's capacity (web/limits.py)."""
     frame_ancestors: tuple[str, ...] = ()
@@ -128,6 +130,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         timer_max_seconds=config("TIMER_MAX_SECONDS", cast=int, default=3600),
         max_questions=config("MAX_QUESTIONS", cast=int, default=100_000),
         follow_up_days=config("FOLLOW_UP_DAYS", cast=int, default=30),
+        agency_grace_days=config("AGENCY_GRACE_DAYS", cast=int, default=14),
+        answers_need_acceptance=config("AGENCY_ANSWERS_NEED_ACCEPTANCE", cast=bool, default=True),
     )
     return Settings(
         store_url=config("SESSION_STORE", default="sqlite:///data/session.db"),
@@ -142,6 +146,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         rate_bridge=config("RATE_BRIDGE", default="60/60"),
         rate_socket=config("RATE_SOCKET", default="30/10"),
         rate_dialogue=config("RATE_DIALOGUE", default="600/60"),
+        rate_agency=config("RATE_AGENCY", default="3/60"),
         limit_scale=config("LIMIT_SCALE", cast=float, default=1.0),
         trusted_origins=tuple(
             o.strip().rstrip("/")

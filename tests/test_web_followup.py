@@ -3,12 +3,17 @@ organiser's board, the agency's scoped link and the public report."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import io
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import pytest
+from docx import Document as open_document
+from itsdangerous import URLSafeSerializer
 from starlette.applications import Starlette
 from starlette.datastructures import Secret
 from starlette.testclient import TestClient
@@ -25,27 +30,30 @@ from tests.recorddemo import DAY, record_log, record_state
 DEMO = DEMO_DIALOGUE_ID
 PASSWORD = "pw-for-tests"
 SECRET = "z" * 32
-AGENCY = Actor(Role.AGENCY)
 BOARD = f"/o/{DEMO}/followup"
+AFTER = datetime(2024, 3, 10, 2, 0, tzinfo=UTC)
+"""Some days after the dialogue, before every deadline."""
 
 
 # --- the core --------------------------------------------------------------------
 
 
 def test_only_forwarded_or_deferred_questions_take_a_written_answer() -> None:
-    state = record_state(extra=[c.RecordWrittenAnswer(AGENCY, 13, "  Sở Y tế trả lời: có.  ")])
+    link = c.IssueLink(Actor(Role.ORGANISER), "agency-q13-a", Role.AGENCY, question_id=13)
+    agency = Actor(Role.AGENCY, link_id="agency-q13-a")
+    state = record_state(extra=[link, c.RecordWrittenAnswer(agency, 13, "  Sở Y tế: có.  ")])
     answer = state.questions[13].written_answer
-    assert answer is not None and answer.text == "Sở Y tế trả lời: có."
+    assert answer is not None and answer.text == "Sở Y tế: có."
     assert answer.agency == "Sở Y tế"  # the agency it was forwarded to
     with pytest.raises(IllegalTransition):
-        record_state(extra=[c.RecordWrittenAnswer(AGENCY, 1, "trả lời")])  # answered live
+        record_state(extra=[c.RecordWrittenAnswer(Actor(Role.ORGANISER), 1, "trả lời")])
     with pytest.raises(InvalidInput):
-        record_state(extra=[c.RecordWrittenAnswer(AGENCY, 13, "")])
+        record_state(extra=[link, c.RecordWrittenAnswer(agency, 13, "")])
     with pytest.raises(InvalidInput):
-        record_state(extra=[c.RecordWrittenAnswer(AGENCY, 13, "x" * 9000)])
+        record_state(extra=[link, c.RecordWrittenAnswer(agency, 13, "x" * 9000)])
     with pytest.raises(Forbidden):
         record_state(extra=[c.RecordWrittenAnswer(Actor(Role.MODERATOR), 13, "trả lời")])
-    with pytest.raises(InvalidInput):  # no role link for agencies: their links are per question
+    with pytest.raises(InvalidInput):  # an agency's link is for one question
         record_state(extra=[c.IssueLink(Actor(Role.ORGANISER), "agency00001", Role.AGENCY)])
 
 
@@ -60,7 +68,7 @@ def test_deadlines_default_to_follow_up_days_and_go_overdue() -> None:
     entry = next(e for e in build_record(state).followups if e.question_id == 13)
     assert follow_up_status(entry, date(2024, 4, 5)) == "pending"
     assert follow_up_status(entry, date(2024, 4, 6)) == "overdue"
-    answered = record_state(extra=[c.RecordWrittenAnswer(AGENCY, 13, "Đã trả lời.")])
+    answered = record_state(extra=[c.RecordWrittenAnswer(Actor(Role.ORGANISER), 13, "Đã trả lời.")])
     entry = next(e for e in build_record(answered).followups if e.question_id == 13)
     assert follow_up_status(entry, date(2030, 1, 1)) == "answered"
 
@@ -68,15 +76,38 @@ def test_deadlines_default_to_follow_up_days_and_go_overdue() -> None:
 # --- the web ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def client() -> Iterator[TestClient]:
+@dataclasses.dataclass
+class Clock:
+    """The server's time, as a test moves it: the wall clock commands are
+    decided at, and the monotonic one the rate limits count with."""
+
+    now: datetime = AFTER
+    tick: float = 1000.0
+
+
+def _app(clock: Clock, **limits: object) -> Starlette:
+    settings = load_settings(None)
     settings = dataclasses.replace(
-        load_settings(None),
+        settings,
         organiser_password=Secret(PASSWORD),
         media=False,
         public_url="http://testserver",
+        limits=dataclasses.replace(settings.limits, **limits),  # type: ignore[arg-type]
     )
-    with TestClient(create_app(settings, record_log(), SECRET)) as client:
+    app = create_app(settings, record_log(), SECRET)
+    app.state.registry.now = lambda: clock.now
+    app.state.registry.clock = lambda: clock.tick
+    return app
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def client(clock: Clock) -> Iterator[TestClient]:
+    with TestClient(_app(clock)) as client:
         yield client
 
 
@@ -92,55 +123,231 @@ def _state(client: TestClient) -> State:
     return result
 
 
-def _links(client: TestClient) -> dict[int, str]:
+def _board_form(client: TestClient, key: str) -> dict[str, str]:
+    """The hidden fields of the board's form ``key`` (its CSRF token and
+    one-time command id), as the organiser's browser would send them."""
     page = client.get(BOARD)
     assert page.status_code == 200
-    found = re.findall(
-        r'<tr class="fu-\w+" id="fu-(\d+)">.*?href="https?://[^/]+(/a/[^"]+)"', page.text, re.S
+    form = re.search(
+        rf'<form method="post"[^>]*>((?:(?!</form>).)*?name="form" value="{key}".*?)</form>',
+        page.text,
+        re.S,
     )
-    return {int(qid): path for qid, path in found}
+    assert form, key
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(1)))
 
 
-def test_the_board_lists_every_question_awaiting_an_answer(client: TestClient) -> None:
+def _issue(client: TestClient, question_id: int, agency: str | None = None) -> str:
+    """The organiser issues an agency link for ``question_id`` on the board;
+    its path."""
+    data = _board_form(client, f"issue-{question_id}")
+    before = {link.link_id for link in _state(client).links.values()}
+    if agency is not None:
+        data["agency"] = agency
+    else:
+        data["agency"] = next(
+            e.agency for e in build_record(_state(client)).followups if e.question_id == question_id
+        )
+    done = client.post(BOARD, data=data, follow_redirects=False)
+    assert done.status_code == 303
+    (link_id,) = {link.link_id for link in _state(client).links.values()} - before
+    page = client.get(BOARD)
+    found = re.search(
+        rf'id="fu-link-{link_id}">.*?href="https?://[^/]+(/a/[^"]+)"', page.text, re.S
+    )
+    assert found
+    return found.group(1)
+
+
+def _answer(client: TestClient, link: str, text: str, **extra: str) -> httpx.Response:
+    page = client.get(link)
+    assert page.status_code == 200
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert token
+    sent: httpx.Response = client.post(
+        link, data={"csrf": token.group(1), "text": text, **extra}, follow_redirects=False
+    )
+    return sent
+
+
+def _accept(client: TestClient, question_id: int) -> httpx.Response:
+    answer = _state(client).questions[question_id].written_answer
+    assert answer is not None
+    data = _board_form(client, f"accept-{question_id}-{answer.revision}")
+    done: httpx.Response = client.post(BOARD, data=data)
+    return done
+
+
+def _report_row(client: TestClient, question_id: int) -> str:
+    report = client.get(f"/r/{DEMO}")
+    assert report.status_code == 200
+    text: str = report.text
+    return text.split(f'id="fu-{question_id}"')[1].split("</tr>")[0]
+
+
+def _notice(client: TestClient) -> str:
+    document = open_document(io.BytesIO(client.get(f"/o/{DEMO}/conclusion.docx").content))
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def test_the_board_lists_every_question_awaiting_an_answer(
+    client: TestClient, clock: Clock
+) -> None:
     assert client.get(BOARD, follow_redirects=False).status_code == 303
     _sign_in(client)
     page = client.get(BOARD)
     assert "Sở Y tế" in page.text and "05/04/2024" in page.text
-    assert set(_links(client)) == {13, 14, 16}
-    assert 'class="fu-overdue" id="fu-13"' in page.text  # 2024 deadlines are long past
+    assert set(map(int, re.findall(r'<tr class="fu-\w+" id="fu-(\d+)">', page.text))) == {
+        13,
+        14,
+        16,
+    }
+    assert "/a/" not in page.text  # no agency has a link until the organiser issues one
+    clock.now = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
+    assert 'class="fu-overdue" id="fu-13"' in client.get(BOARD).text
 
 
 def test_an_agency_answers_through_its_link(client: TestClient) -> None:
     _sign_in(client)
-    links = _links(client)
+    link = _issue(client, 13)
     client.cookies.clear()  # the agency is not signed in
-    page = client.get(links[13])
+    page = client.get(link)
     assert page.status_code == 200
     assert _state(client).questions[13].text in page.text
     assert _state(client).questions[13].asker.name not in page.text
+    assert 'name="agency"' not in page.text  # the name is the link's, not the form's
+    assert 'id="answering-agency">Sở Y tế<' in page.text
     token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
     assert token
-    refused = client.post(links[13], data={"csrf": token.group(1), "text": ""})
+    refused = client.post(link, data={"csrf": token.group(1), "text": ""})
     assert refused.status_code == 422 and "Nội dung" in refused.text
-    forged = client.post(links[13], data={"csrf": "0" * 32, "text": "x"})
+    forged = client.post(link, data={"csrf": "0" * 32, "text": "x"})
     assert forged.status_code == 403
-    sent = client.post(
-        links[13],
-        data={
-            "csrf": token.group(1),
-            "agency": "Sở Y tế",
-            "text": "Sở Y tế sẽ bố trí nhà công vụ <b>từ 2025</b>.",
-        },
-        follow_redirects=False,
-    )
+    sent = _answer(client, link, "Sở Y tế sẽ bố trí nhà công vụ <b>từ 2025</b>.")
     assert sent.status_code == 303
     answer = _state(client).questions[13].written_answer
     assert answer is not None and answer.text.endswith("<b>từ 2025</b>.")
-    report = client.get(f"/r/{DEMO}")
-    row = report.text.split('id="fu-13"')[1].split("</tr>")[0]
+    assert "chờ ban tổ chức duyệt" in client.get(f"{link}?saved=1").text
+    _sign_in(client)
+    assert 'class="fu-awaiting" id="fu-13"' in client.get(BOARD).text
+    accepted = _accept(client, 13)
+    assert accepted.status_code == 200
+    assert "Đã duyệt câu trả lời câu hỏi 13" in accepted.text
+    assert "The answer to question 13 was accepted" in accepted.text
+    row = _report_row(client, 13)
     assert "Đã trả lời" in row and "&lt;b&gt;từ 2025&lt;/b&gt;" in row
-    overdue = report.text.split('id="fu-14"')[1].split("</tr>")[0]
-    assert 'class="overdue"' in overdue
+
+
+def test_the_agency_name_cannot_be_chosen_by_the_form(client: TestClient) -> None:
+    """An attacker holding Sở Y tế's link posts ``agency=Bộ Công an``: the
+    answer is still Sở Y tế's, on the board, the report and the notice."""
+    _sign_in(client)
+    link = _issue(client, 13)
+    client.cookies.clear()
+    sent = _answer(client, link, "Câu trả lời giả mạo.", agency="Bộ Công an")
+    assert sent.status_code == 303
+    answer = _state(client).questions[13].written_answer
+    assert answer is not None and answer.agency == "Sở Y tế"
+    _sign_in(client)
+    _accept(client, 13)
+    row = _report_row(client, 13)
+    assert "Câu trả lời giả mạo." in row
+    assert "Sở Y tế" in row and "Bộ Công an" not in client.get(f"/r/{DEMO}").text
+    assert "Bộ Công an" not in _notice(client)
+
+
+def test_a_revoked_link_is_refused_and_changes_nothing(client: TestClient) -> None:
+    _sign_in(client)
+    link = _issue(client, 13)
+    token_page = client.get(link)  # the agency's page, opened before the revocation
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', token_page.text)
+    assert csrf
+    link_id = next(k for k, v in _state(client).links.items() if v.role is Role.AGENCY)
+    revoked = client.post(BOARD, data=_board_form(client, f"revoke-{link_id}"))
+    assert revoked.status_code == 200
+    assert "Đã thu hồi đường dẫn của câu hỏi 13" in revoked.text
+    assert "The link of question 13 was revoked" in revoked.text
+    assert link not in revoked.text
+    client.cookies.clear()
+    before = copy.deepcopy(_state(client))
+    page = client.get(link)
+    assert page.status_code == 403
+    assert "đã bị thu hồi" in page.text and "has been revoked" in page.text
+    posted = client.post(link, data={"csrf": csrf.group(1), "text": "Vẫn gửi."})
+    assert posted.status_code == 403
+    assert _state(client) == before and before.questions[13].written_answer is None
+
+
+def test_an_expired_link_is_refused_and_changes_nothing(client: TestClient, clock: Clock) -> None:
+    _sign_in(client)
+    link = _issue(client, 13)  # deadline 5 April 2024, 14 days of grace
+    client.cookies.clear()
+    clock.now = datetime(2024, 4, 19, 16, 59, tzinfo=UTC)  # 23:59 on 19 April in Vietnam
+    page = client.get(link)
+    assert page.status_code == 200 and "19/04/2024" in page.text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert csrf
+    clock.now = datetime(2024, 4, 19, 17, 0, tzinfo=UTC)  # midnight: 20 April in Vietnam
+    before = copy.deepcopy(_state(client))
+    expired = client.get(link)
+    assert expired.status_code == 403
+    assert "đã hết hạn" in expired.text and "has expired" in expired.text
+    posted = client.post(link, data={"csrf": csrf.group(1), "text": "Trả lời muộn."})
+    assert posted.status_code == 403 and "has expired" in posted.text
+    assert _state(client) == before
+    _sign_in(client)
+    assert "fu-link-expired" in client.get(BOARD).text
+
+
+def test_sixty_rapid_overwrites_are_mostly_refused(client: TestClient, clock: Clock) -> None:
+    _sign_in(client)
+    link = _issue(client, 13)
+    client.cookies.clear()
+    page = client.get(link)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert csrf
+    statuses = []
+    for n in range(60):
+        clock.tick += 0.005  # 60 saves in 0.3 s
+        sent = client.post(
+            link, data={"csrf": csrf.group(1), "text": f"Bản {n}."}, follow_redirects=False
+        )
+        statuses.append(sent.status_code)
+        if sent.status_code == 429:
+            refusal = sent.text
+    assert statuses.count(303) == 3 and statuses.count(429) == 57
+    assert refusal.index("Bạn gửi quá nhanh") < refusal.index("You are sending too fast")
+    answer = _state(client).questions[13].written_answer
+    assert answer is not None and (answer.revision, answer.text) == (3, "Bản 2.")
+    assert "Bản 59." in refusal  # the refused text is kept in the box
+    clock.tick += 60  # a minute later, saves pass again
+    assert client.post(link, data={"csrf": csrf.group(1), "text": "Bản cuối."}).status_code == 200
+
+
+def test_an_answer_is_public_only_once_accepted(client: TestClient) -> None:
+    _sign_in(client)
+    link = _issue(client, 14)
+    client.cookies.clear()
+    assert _answer(client, link, "Sở Xây dựng đã bố trí quỹ đất.").status_code == 303
+    assert "Sở Xây dựng đã bố trí quỹ đất." not in _report_row(client, 14)
+    _sign_in(client)
+    assert "Sở Xây dựng đã bố trí quỹ đất." not in _notice(client)
+    board = client.get(BOARD).text
+    assert "Sở Xây dựng đã bố trí quỹ đất." in board and 'class="fu-awaiting" id="fu-14"' in board
+    _accept(client, 14)
+    assert "Sở Xây dựng đã bố trí quỹ đất." in _report_row(client, 14)
+    assert "Sở Xây dựng đã trả lời bằng văn bản ngày" in _notice(client)
+    assert "Sở Xây dựng đã bố trí quỹ đất." in _notice(client)
+
+
+def test_answers_can_be_public_at_once_when_the_organiser_so_chooses(clock: Clock) -> None:
+    with TestClient(_app(clock, answers_need_acceptance=False)) as client:
+        _sign_in(client)
+        link = _issue(client, 16, agency="Sở Nội vụ")
+        client.cookies.clear()
+        assert _answer(client, link, "Sở Nội vụ trả lời.").status_code == 303
+        row = _report_row(client, 16)
+        assert "Sở Nội vụ trả lời." in row and "Sở Nội vụ" in row
 
 
 def test_a_tampered_or_foreign_link_is_refused(client: TestClient) -> None:
@@ -148,10 +355,20 @@ def test_a_tampered_or_foreign_link_is_refused(client: TestClient) -> None:
     assert isinstance(app, Starlette)
     access = app.state.registry.access
     assert client.get("/a/not-a-token").status_code == 403
-    assert client.get(f"/a/{access.answer_token(DEMO, 1)}").status_code == 404  # answered live
-    assert client.get(f"/a/{access.answer_token('other', 13)}").status_code == 404
-    role_link = access.link_token(DEMO, "moderator01")
-    assert client.get(f"/a/{role_link}").status_code == 403  # another kind of token
+    old_style = URLSafeSerializer(SECRET, salt="agency-answer").dumps([DEMO, 13])
+    assert client.get(f"/a/{old_style}").status_code == 403  # never expired nor revocable
+    assert client.get(f"/a/{access.link_token('other', 'agency-q13-a')}").status_code == 404
+    assert client.get(f"/a/{access.link_token(DEMO, 'moderator01')}").status_code == 403
+    _sign_in(client)
+    link = _issue(client, 13)
+    agency_token = link.removeprefix("/a/")
+    assert client.get(f"/s/{agency_token}").status_code == 403  # not a role screen
+    api = client.post(
+        "/api/v1/commands",
+        json={"action": "record_written_answer", "question_id": 13, "text": "Qua API."},
+        headers={"Authorization": f"Bearer {agency_token}"},
+    )
+    assert api.status_code == 403 and _state(client).questions[13].written_answer is None
     assert DAY.year == 2024
 
 
@@ -160,7 +377,7 @@ def test_the_agency_form_keeps_its_origin(client: TestClient) -> None:
     Referrer-Policy: no-referrer, and that origin is refused: the agency's
     page must not say it, and its own origin must be accepted."""
     _sign_in(client)
-    link = _links(client)[13]
+    link = _issue(client, 13)
     client.cookies.clear()
     page = client.get(link)
     assert page.headers["Referrer-Policy"] == "same-origin"

@@ -281,6 +281,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Đường dẫn không hợp lệ hoặc đã hết hiệu lực.",
         "The link is invalid or no longer valid.",
     ),
+    "link.needs_question": (
+        "Đường dẫn cho cơ quan cần chọn câu hỏi chờ trả lời bằng văn bản.",
+        "An agency's link needs a question awaiting a written answer.",
+    ),
+    "link.needs_agency": (
+        "Câu hỏi {question} chưa có cơ quan trả lời: vui lòng nhập tên cơ quan.",
+        "Question {question} has no answering agency: please enter the agency's name.",
+    ),
+    "link.other_question": (
+        "Đường dẫn này không dùng để trả lời câu hỏi {question}.",
+        "This link is not for answering question {question}.",
+    ),
+    "link.expired": (
+        "Đường dẫn trả lời này đã hết hạn (quá thời hạn trả lời và thời gian gia hạn); "
+        "không thể ghi hay sửa câu trả lời. Vui lòng liên hệ ban tổ chức để được cấp "
+        "đường dẫn mới.",
+        "This answer link has expired (past the deadline and its grace period); the answer "
+        "can no longer be recorded or changed. Please ask the organisers for a new link.",
+    ),
     # requests
     "request.csrf": (
         "Phiên làm việc đã hết hạn; vui lòng tải lại trang rồi thử lại.",
@@ -394,6 +413,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "followup.invalid": (
         "Đường dẫn trả lời không hợp lệ.",
         "The answer link is invalid.",
+    ),
+    "followup.agency_fixed": (
+        "Đường dẫn này chỉ để {agency} trả lời; không đổi được tên cơ quan.",
+        "This link is for {agency} to answer; the agency's name cannot be changed.",
+    ),
+    "followup.no_answer": (
+        "Câu hỏi {question} chưa có câu trả lời bằng văn bản.",
+        "Question {question} has no written answer yet.",
+    ),
+    "followup.answer_changed": (
+        "Cơ quan vừa sửa câu trả lời cho câu hỏi {question}; vui lòng đọc lại rồi duyệt.",
+        "The agency has just changed its answer to question {question}; please read it "
+        "again before accepting.",
     ),
     "export.not_found": ("Không có tệp xuất này.", "There is no such export."),
     "import.no_file": ("Vui lòng chọn tệp để nhập.", "Please choose a file to import."),

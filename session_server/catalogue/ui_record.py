@@ -18,6 +18,33 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "fu.pending": ("Chờ trả lời", "Pending"),
     "fu.overdue": ("Quá hạn", "Overdue"),
     "fu.answered": ("Đã trả lời", "Answered"),
+    "fu.awaiting": ("Chờ duyệt câu trả lời", "Answer awaiting acceptance"),
+    "fu.accept": ("Duyệt, công bố câu trả lời", "Accept and publish the answer"),
+    "fu.acceptance": (
+        "Câu trả lời của cơ quan chỉ hiện trên báo cáo công khai và thông báo kết luận "
+        "sau khi được duyệt.",
+        "An agency's answer shows on the public report and the conclusion notice only once "
+        "accepted.",
+    ),
+    "fu.grace": (
+        "Đường dẫn hết hạn {days} ngày sau thời hạn trả lời.",
+        "A link expires {days} days after the deadline.",
+    ),
+    "fu.issue": ("Cấp đường dẫn", "Issue a link"),
+    "fu.valid_until": ("Dùng được đến hết ngày {day}", "Valid until the end of {day}"),
+    "fu.link_expired": ("Đã hết hạn", "Expired"),
+    "fu.done.issue_link": (
+        "Đã cấp đường dẫn trả lời câu hỏi {question}.",
+        "A link to answer question {question} was issued.",
+    ),
+    "fu.done.revoke_link": (
+        "Đã thu hồi đường dẫn của câu hỏi {question}: đường dẫn không dùng được nữa.",
+        "The link of question {question} was revoked: it no longer works.",
+    ),
+    "fu.done.accept_written_answer": (
+        "Đã duyệt câu trả lời câu hỏi {question}: báo cáo công khai đã hiển thị.",
+        "The answer to question {question} was accepted: the public report shows it.",
+    ),
     "fu.state": ("Tình trạng", "State"),
     "fu.link": ("Đường dẫn cho cơ quan", "Link for the agency"),
     "fu.none": (
@@ -25,9 +52,11 @@ UI_RECORD: dict[str, tuple[str, str]] = {
         "No question awaits a written answer.",
     ),
     "fu.secret": (
-        "Ai có đường dẫn đều ghi được câu trả lời cho câu hỏi đó: chỉ gửi cho cơ quan trả lời.",
-        "Anyone holding a link can record the answer to its question: send it to the "
-        "answering agency only.",
+        "Ai có đường dẫn đều ghi được câu trả lời cho câu hỏi đó, dưới tên cơ quan ghi trên "
+        "đường dẫn: chỉ gửi cho cơ quan trả lời; thu hồi ngay đường dẫn bị lộ.",
+        "Anyone holding a link can record the answer to its question, under the agency's "
+        "name the link carries: send it to the answering agency only, and revoke a link "
+        "that leaked.",
     ),
     "agency.title": ("Trả lời bằng văn bản", "Written answer"),
     "agency.answer": ("Nội dung trả lời", "The answer"),
@@ -37,6 +66,18 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "agency.saved": (
         "Đã ghi nhận câu trả lời. Có thể sửa và gửi lại.",
         "The answer is recorded. You may correct it and send it again.",
+    ),
+    "agency.awaiting": (
+        "Câu trả lời đang chờ ban tổ chức duyệt trước khi công bố.",
+        "The answer awaits the organisers' acceptance before it is published.",
+    ),
+    "agency.accepted": (
+        "Ban tổ chức đã duyệt và công bố câu trả lời.",
+        "The organisers have accepted and published the answer.",
+    ),
+    "agency.valid_until": (
+        "Đường dẫn này dùng được đến hết ngày {day}.",
+        "This link works until the end of {day}.",
     ),
     "report.answer_written": ("Trả lời bằng văn bản", "Written answer"),
     "report.state": ("Tình trạng", "State"),

@@ -2,8 +2,9 @@
 
 The shape is ``{"name": "QuestionSubmitted", "at": "...", <fields>}``, and
 ``"command_id"`` last, only when the event has one; fields added to an event
-after logs were written (:data:`LATER_FIELDS`) are written only when they
-differ from their default, so older events keep their shape. Datetimes
+after logs were written (:data:`LATER_FIELDS`, by event) are written only
+when they differ from their default, so older events keep their shape and
+an older event without them loads with the default. Datetimes
 travel as ISO 8601 with offset, dates as ``YYYY-MM-DD``, enums as their
 value, tuples as lists, nested dataclasses as dicts.
 """
@@ -23,14 +24,20 @@ from session_server.core.events import EVENT_TYPES, Event
 __all__ = ["LATER_FIELDS", "event_from_dict", "event_to_dict"]
 
 
-LATER_FIELDS: dict[str, object] = {"held": False}
-"""Fields added to events after logs were written, with their default."""
+LATER_FIELDS: dict[str, dict[str, object]] = {
+    "QuestionSubmitted": {"held": False},
+    "LinkIssued": {"question_id": None, "agency": ""},
+    "WrittenAnswerRecorded": {"pending": False},
+}
+"""Fields added to events after logs were written, by event name, with
+their default. Per event: a field of the same name in another event may
+have no default (``SubmissionsHeld.held``) and must always be written."""
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     body = _dump(event)
     assert isinstance(body, dict)
-    for name, default in LATER_FIELDS.items():
+    for name, default in LATER_FIELDS.get(event.name, {}).items():
         if name in body and body[name] == default:
             del body[name]
     command_id = body.pop("command_id", "")

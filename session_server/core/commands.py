@@ -30,6 +30,7 @@ from session_server.core.model import (
 )
 
 __all__ = [
+    "AcceptWrittenAnswer",
     "AddCommitment",
     "ApproveQuestion",
     "AssignSpeaker",
@@ -178,13 +179,18 @@ class SetCurrentItem(Command):
 
 @dataclass(frozen=True)
 class IssueLink(Command):
-    """A role link; ``link_id`` is made by the adapter (random)."""
+    """A role link; ``link_id`` is made by the adapter (random). An
+    agency's link names its forwarded or deferred question and the agency
+    answering it (by default the one it was forwarded to, else its speaker's
+    agency): the agency answers under that name, whatever it types."""
 
     link_id: str
     role: Role
     bridge_id: str | None = None
     speaker_id: str | None = None
     label: str = ""
+    question_id: int | None = None
+    agency: str = ""
 
 
 @dataclass(frozen=True)
@@ -414,12 +420,25 @@ class SetConclusionDraft(Command):
 
 @dataclass(frozen=True)
 class RecordWrittenAnswer(Command):
-    """An agency's written answer to a forwarded or deferred question (again
-    to correct it). ``agency`` defaults to the one it was forwarded to."""
+    """A written answer to a forwarded or deferred question (again to
+    correct it). An agency answers through its link, under the name the link
+    fixes (``agency`` may only repeat it), and its answer awaits the
+    organiser's acceptance when ``Limits.answers_need_acceptance``; the
+    organiser may record one received otherwise (``agency`` defaults to the
+    one it was forwarded to)."""
 
     question_id: int
     text: str
     agency: str = ""
+
+
+@dataclass(frozen=True)
+class AcceptWrittenAnswer(Command):
+    """The organiser accepts the written answer they read (its
+    ``revision``): from then on the public report and the notice show it."""
+
+    question_id: int
+    revision: int
 
 
 @dataclass(frozen=True)

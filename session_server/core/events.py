@@ -69,6 +69,7 @@ __all__ = [
     "TimerStopped",
     "TopicSet",
     "VoteCast",
+    "WrittenAnswerAccepted",
     "WrittenAnswerRecorded",
 ]
 
@@ -368,6 +369,10 @@ class LinkIssued(Event):
     bridge_id: str | None
     speaker_id: str | None
     label: str
+    question_id: int | None = None
+    """An agency's link: its question (added later, see ``core/codec.py``)."""
+    agency: str = ""
+    """An agency's link: the name it answers under."""
 
 
 @dataclass(frozen=True)
@@ -397,6 +402,16 @@ class WrittenAnswerRecorded(Event):
     question_id: int
     text: str
     agency: str
+    pending: bool = False
+    """Awaits the organiser's acceptance. Logs written before acceptance
+    existed lack it: their answers count as accepted."""
+
+
+@dataclass(frozen=True)
+class WrittenAnswerAccepted(Event):
+    name: ClassVar[str] = "WrittenAnswerAccepted"
+    question_id: int
+    revision: int
 
 
 @dataclass(frozen=True)
@@ -454,6 +469,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LinkRevoked,
         ConclusionDraftSet,
         WrittenAnswerRecorded,
+        WrittenAnswerAccepted,
         RecordingSaved,
     )
 }

@@ -70,7 +70,8 @@ class Role(enum.StrEnum):
     DISPLAY = "display"
     AGENCY = "agency"
     """An agency answering a forwarded or deferred question in writing,
-    through a link scoped to that question (never a role link)."""
+    through a link issued for that question alone (``/a/…``), with the
+    agency's name fixed by the organiser."""
     RECORDER = "recorder"
     """The server's own media recorder, saving the audio of each floor
     segment (never a role link)."""
@@ -134,11 +135,15 @@ class Actor:
     bridge_id: str | None = None
     speaker_id: str | None = None
     device_id: str | None = None
+    link_id: str | None = None
+    """An agency's link (``RoleLink.link_id``): its question and its name."""
 
     def scope(self) -> str:
         """The namespace of this actor's idempotency keys."""
         if self.role is Role.ATTENDEE:
             return f"device:{self.device_id}"
+        if self.role is Role.AGENCY and self.link_id:
+            return f"link:{self.link_id}"
         if self.role is Role.BRIDGE_OPERATOR:
             return f"bridge:{self.bridge_id}"
         if self.role is Role.SPEAKER:
@@ -175,6 +180,10 @@ class Limits:
     max_questions: int = 100_000
     follow_up_days: int = 30
     """Days an agency has to answer in writing when no deadline was set."""
+    agency_grace_days: int = 14
+    """Days an agency's link still works after its question's deadline."""
+    answers_need_acceptance: bool = True
+    """An agency's written answer is public only once the organiser accepts it."""
 
 
 @dataclass
@@ -292,6 +301,9 @@ class WrittenAnswer:
     text: str
     agency: str
     answered_at: datetime
+    revision: int = 1
+    """How many times an answer was recorded for the question: the organiser
+    accepts the revision they read (``AcceptWrittenAnswer.revision``)."""
 
 
 @dataclass
@@ -318,6 +330,10 @@ class Question:
     forwarding: Forwarding | None = None
     deferral_note: str = ""
     written_answer: WrittenAnswer | None = None
+    """The last answer recorded, accepted or not."""
+    accepted_answer: WrittenAnswer | None = None
+    """The answer the organiser accepted (or that needed no acceptance): the
+    only one the public report and the conclusion notice show."""
     approved_at: datetime | None = None
     floor_at: datetime | None = None
     closed_at: datetime | None = None
@@ -381,7 +397,12 @@ class Recording:
 class RoleLink:
     """A signed link that lets its holder act in one role (and bridge point
     or speaker) of this dialogue, until revoked. The signature lives in the
-    adapter; the core keeps which links exist and which are revoked."""
+    adapter; the core keeps which links exist and which are revoked.
+
+    An agency's link is for one forwarded or deferred question
+    (``question_id``) and answers under the name the organiser fixed
+    (``agency``); it also ends ``Limits.agency_grace_days`` after the
+    question's deadline (``core/views.py``, ``agency_link_last_day``)."""
 
     link_id: str
     role: Role
@@ -390,6 +411,8 @@ class RoleLink:
     label: str = ""
     issued_at: datetime | None = None
     revoked_at: datetime | None = None
+    question_id: int | None = None
+    agency: str = ""
 
     @property
     def active(self) -> bool:
@@ -401,6 +424,7 @@ class RoleLink:
             bridge_id=self.bridge_id,
             speaker_id=self.speaker_id,
             device_id=device_id if self.role is Role.ATTENDEE else None,
+            link_id=self.link_id if self.role is Role.AGENCY else None,
         )
 
 

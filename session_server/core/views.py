@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from session_server.core.commands import SubmitQuestion
 from session_server.core.model import (
+    LOCAL_TZ,
     Actor,
     Question,
     QuestionStatus,
     Role,
+    RoleLink,
     State,
 )
 
 __all__ = [
     "PUBLIC_STATUSES",
     "BridgeFairness",
+    "agency_link_expired",
+    "agency_link_last_day",
+    "answer_due",
     "fairness",
     "proposed_speaker",
     "queue_by_topic",
@@ -130,3 +136,29 @@ def _effective(state: State, question: Question) -> Question:
         question = state.questions[question.merged_into]
         seen += 1
     return question
+
+
+def answer_due(state: State, question: Question) -> date | None:
+    """The deadline of a written answer: the one set when the question was
+    forwarded, else ``follow_up_days`` after it was forwarded or deferred."""
+    if question.status not in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED):
+        return None
+    if question.forwarding is not None and question.forwarding.deadline is not None:
+        return question.forwarding.deadline
+    if question.closed_at is None:
+        return None
+    closed = question.closed_at.astimezone(LOCAL_TZ).date()
+    return closed + timedelta(days=state.limits.follow_up_days)
+
+
+def agency_link_last_day(state: State, link: RoleLink) -> date | None:
+    """The last day (Vietnam time) an agency's link works: its question's
+    deadline plus ``agency_grace_days``; None when there is no deadline."""
+    question = state.questions.get(link.question_id if link.question_id is not None else -1)
+    due = answer_due(state, question) if question is not None else None
+    return due + timedelta(days=state.limits.agency_grace_days) if due is not None else None
+
+
+def agency_link_expired(state: State, link: RoleLink, now: datetime) -> bool:
+    last_day = agency_link_last_day(state, link)
+    return last_day is not None and now.astimezone(LOCAL_TZ).date() > last_day

@@ -410,6 +410,19 @@ def _followup_table(document: Document, record: Record) -> None:
     _widths(table, widths)
 
 
+def _written_answers(document: Document, record: Record) -> None:
+    """The written answers the organiser accepted (an answer awaiting
+    acceptance is not in the record), by the follow-up table's numbers."""
+    for n, entry in enumerate(record.followups, 1):
+        if entry.written_answer:
+            by = entry.answered_by or entry.agency
+            on = f" ngày {_date(entry.answered_on)}" if entry.answered_on else ""
+            _body(
+                document,
+                f"Câu hỏi số {n}: {by} đã trả lời bằng văn bản{on}: {entry.written_answer}",
+            )
+
+
 def _signature(document: Document, record: Record) -> None:
     draft = record.draft
     table = document.add_table(rows=1, cols=2)
@@ -489,6 +502,7 @@ def conclusion_document(state: State) -> Document:
         )
         _followup_table(document, record)
         _para(document, "", after=6)
+        _written_answers(document, record)
     else:
         _body(document, "Không có.")
     _body(document, "IV. KẾT LUẬN CỦA CHỦ TRÌ", bold=True)

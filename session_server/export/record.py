@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from session_server.core.model import (
     LOCAL_TZ,
@@ -21,6 +21,7 @@ from session_server.core.model import (
     State,
 )
 from session_server.core.text import fold_text
+from session_server.core.views import answer_due
 
 __all__ = [
     "ORIGIN_LABELS",
@@ -100,6 +101,8 @@ class RecordEntry:
     """The deadline of a written answer: the one set, else FOLLOW_UP_DAYS
     after the question was forwarded or deferred."""
     written_answer: str = ""
+    """The accepted written answer (``Question.accepted_answer``): one
+    awaiting the organiser's acceptance is in no record."""
     answered_by: str = ""
     answered_on: date | None = None
 
@@ -146,14 +149,8 @@ def _asker_label(name: str, unit: str) -> str:
 
 
 def due_date(state: State, question: Question) -> date | None:
-    if question.status not in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED):
-        return None
-    if question.forwarding is not None and question.forwarding.deadline is not None:
-        return question.forwarding.deadline
-    if question.closed_at is None:
-        return None
-    closed = question.closed_at.astimezone(LOCAL_TZ).date()
-    return closed + timedelta(days=state.limits.follow_up_days)
+    """The deadline of a written answer (the core's rule, ``answer_due``)."""
+    return answer_due(state, question)
 
 
 def follow_up_status(entry: RecordEntry, today: date) -> str:
@@ -187,6 +184,7 @@ def _entry(state: State, question: Question, named: bool) -> RecordEntry:
         agency = speaker.agency
     bridge = state.bridges.get(question.bridge_id)
     topic = state.topics.get(question.topic_id or "")
+    accepted = question.accepted_answer
     return RecordEntry(
         question_id=question.question_id,
         text=question.text,
@@ -201,13 +199,9 @@ def _entry(state: State, question: Question, named: bool) -> RecordEntry:
         deadline=forwarding.deadline if forwarding else None,
         note=(forwarding.note if forwarding else question.deferral_note),
         due=due_date(state, question),
-        written_answer=question.written_answer.text if question.written_answer else "",
-        answered_by=question.written_answer.agency if question.written_answer else "",
-        answered_on=(
-            question.written_answer.answered_at.astimezone(LOCAL_TZ).date()
-            if question.written_answer
-            else None
-        ),
+        written_answer=accepted.text if accepted else "",
+        answered_by=accepted.agency if accepted else "",
+        answered_on=accepted.answered_at.astimezone(LOCAL_TZ).date() if accepted else None,
     )
 
 

@@ -4,9 +4,10 @@ and CSRF tokens.
 A role link carries ``[dialogue_id, link_id]`` signed with the server's
 secret. The signature proves we issued it; the dialogue's state says whether
 it is still active (revocation is an event in the log, so it holds on every
-process and across restarts). A phone's identity is a random device id in a
-signed cookie; the bridge point it joined from comes from its link, never
-from the phone.
+process and across restarts). An agency's link (``/a/…``) is a role link
+too, issued for one question: the same token, the same revocation. A
+phone's identity is a random device id in a signed cookie; the bridge point
+it joined from comes from its link, never from the phone.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class Access:
         self._links = URLSafeSerializer(secret, salt="role-link")
         self._devices = TimestampSigner(secret, salt="device")
         self._organiser = TimestampSigner(secret, salt="organiser")
-        self._answers = URLSafeSerializer(secret, salt="agency-answer")
 
     # --- role links ---------------------------------------------------------
 
@@ -82,26 +82,6 @@ class Access:
         if not link.active:
             raise Forbidden("link.revoked")
         return link
-
-    # --- an agency's written answer to one question ------------------------
-
-    def answer_token(self, dialogue_id: str, question_id: int) -> str:
-        return self._answers.dumps([dialogue_id, question_id])
-
-    def read_answer_token(self, token: str) -> tuple[str, int]:
-        try:
-            value = self._answers.loads(token)
-        except BadSignature:
-            raise Forbidden("followup.invalid") from None
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not isinstance(value[0], str)
-            or not isinstance(value[1], int)
-            or isinstance(value[1], bool)
-        ):
-            raise Forbidden("followup.invalid")
-        return value[0], value[1]
 
     # --- devices ------------------------------------------------------------
 

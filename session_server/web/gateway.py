@@ -118,15 +118,19 @@ class Gateway:
         *,
         phone: bool | None = None,
         page_device: bool = True,
+        agency: bool = False,
     ) -> LinkCaller:
         """The caller of a role link's token, refused when the link is not
         (or no longer) valid. ``phone``: True when the transport is a phone's
         (the link must be an attendee's and the device known), False when it
-        is a role screen's, None when either may come."""
+        is a role screen's, None when either may come. ``agency``: the
+        agency's page, the only way in for an agency's link."""
         registry = self.registry
         claim = registry.access.read_link(token)
         hub = await registry.get(claim.dialogue_id)
         link = registry.access.active_link(hub.session.state, claim)
+        if (link.role is Role.AGENCY) is not agency:
+            raise Forbidden("link.invalid")
         attendee = link.role is Role.ATTENDEE
         if phone is not None and attendee is not phone:
             raise Forbidden("role.forbidden", role=link.role.value)
@@ -168,7 +172,7 @@ class Gateway:
         self._preconditions(caller)
         for command in commands:
             authorise(command)
-        return await caller.hub.execute_batch(commands)
+        return await caller.hub.execute_batch(commands, self.registry.now())
 
     async def signal(
         self, caller: Caller, link_id: str | None, message: Mapping[str, Any]
@@ -198,7 +202,7 @@ class Gateway:
     async def _execute(self, caller: Caller, command: Command) -> Done:
         authorise(command)
         self._charge(caller, command)
-        outcome = await caller.hub.execute(command)
+        outcome = await caller.hub.execute(command, self.registry.now())
         return Done(command, outcome, caller.hub)
 
     def _charge(self, caller: Caller, command: Command) -> None:

@@ -13,7 +13,9 @@ submission or a vote passes every layer, checked before any is charged:
 - **per bridge point** (its attendee link): what one QR code may bring,
   whatever the addresses;
 - **per dialogue** (``RATE_DIALOGUE``): what the moderator's inbox can take;
-- a bridge console's own rate (``RATE_BRIDGE``).
+- a bridge console's own rate (``RATE_BRIDGE``);
+- an agency's written answers, per link (``RATE_AGENCY``): a few saves a
+  minute, so a leaked link cannot be used to churn the record.
 
 Device cookies are issued at a bounded rate per address and bridge point
 (sized by its capacity as well), so making a new cookie per request runs
@@ -31,7 +33,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from session_server.config import Settings
-from session_server.core.commands import Command, SubmitQuestion, Vote
+from session_server.core.commands import Command, RecordWrittenAnswer, SubmitQuestion, Vote
 from session_server.core.errors import Forbidden, RateLimited
 from session_server.core.model import Role, State
 from session_server.core.views import submitted_question_id
@@ -109,6 +111,7 @@ class Limits:
         """Multiplies the limits sized by a hall's capacity (``LIMIT_SCALE``)."""
         self.device = RateLimiter(Rate.parse(settings.rate_device))
         self.bridge = RateLimiter(Rate.parse(settings.rate_bridge))
+        self.agency = RateLimiter(Rate.parse(settings.rate_agency))
         self.dialogue_rate = Rate.parse(settings.rate_dialogue)
         self.dialogue = RateLimiter(self.dialogue_rate)
         self.address = RateLimiter(Rate(60, 60))
@@ -183,6 +186,8 @@ class Limits:
                 layers.append((self.dialogue, dialogue_id, None))
         elif isinstance(command, SubmitQuestion) and actor.role is Role.BRIDGE_OPERATOR:
             layers = [(self.bridge, actor.bridge_id or "", None)]
+        elif isinstance(command, RecordWrittenAnswer) and actor.role is Role.AGENCY:
+            layers = [(self.agency, f"{dialogue_id}:{actor.link_id}", None)]
         wait = max((limiter.wait(key, now, rate) for limiter, key, rate in layers), default=0)
         if wait:
             raise RateLimited("rate.limited", seconds=wait)

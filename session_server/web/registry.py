@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 
 from session_server.config import Settings
 from session_server.core.errors import NotFound
@@ -136,3 +137,8 @@ class Registry:
     @staticmethod
     def clock() -> float:
         return time.monotonic()
+
+    @staticmethod
+    def now() -> datetime:
+        """The time commands are decided at (tests set their own)."""
+        return datetime.now(UTC)

@@ -1,6 +1,8 @@
 """The record: the secretary's answer summary (with revisions) and
-commitments, the conclusion notice's draft, agencies' written answers, and
-the recordings of floor segments.
+commitments, the conclusion notice's draft, agencies' written answers (each
+through its own link, under the name the link fixes, until the link is
+revoked or expires; public once the organiser accepts it), and the
+recordings of floor segments.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from session_server.core.deciders.common import (
     get_question,
 )
 from session_server.core.deciders.registry import ORG, SEC, Decider
-from session_server.core.errors import IllegalTransition, InvalidInput, NotFound
+from session_server.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from session_server.core.model import (
+    Actor,
     AnswerRecord,
     Commitment,
     ConclusionDraft,
@@ -26,10 +29,12 @@ from session_server.core.model import (
     QuestionStatus,
     Recording,
     Role,
+    RoleLink,
     State,
     WrittenAnswer,
 )
-from session_server.core.text import clean_line, clean_text
+from session_server.core.text import clean_line, clean_text, fold_text
+from session_server.core.views import agency_link_expired
 
 __all__ = ["MAX_AUTHORITY_LINES", "MAX_RECIPIENTS", "RECORD"]
 
@@ -41,6 +46,7 @@ RECORD = Decider(
         c.RemoveCommitment: frozenset({SEC}),
         c.SetConclusionDraft: frozenset({ORG}),
         c.RecordWrittenAnswer: frozenset({ORG, Role.AGENCY}),
+        c.AcceptWrittenAnswer: frozenset({ORG}),
         c.SaveRecording: frozenset({Role.RECORDER}),
     },
 )
@@ -158,26 +164,73 @@ def _conclusion_draft(state: State, cmd: c.SetConclusionDraft, now: datetime) ->
     ]
 
 
-@rule(c.RecordWrittenAnswer)
-def _written_answer(state: State, cmd: c.RecordWrittenAnswer, now: datetime) -> list[e.Event]:
-    """Allowed in every phase: written answers arrive after the day."""
-    question = get_question(state, cmd.question_id)
+def _open_question(state: State, question_id: int) -> Question:
+    question = get_question(state, question_id)
     if question.status not in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED):
         raise IllegalTransition(
             "followup.not_open", question=question.question_id, status=question.status.value
         )
+    return question
+
+
+def agency_link(state: State, actor: Actor, question_id: int, now: datetime) -> RoleLink:
+    """The link an agency acts through, if it may still answer
+    ``question_id`` by it: issued for that question, not revoked, not past
+    its question's deadline plus the grace days."""
+    link = state.links.get(actor.link_id or "")
+    if link is None or link.role is not Role.AGENCY:
+        raise Forbidden("link.invalid")
+    if not link.active:
+        raise Forbidden("link.revoked")
+    if link.question_id != question_id:
+        raise Forbidden("link.other_question", question=question_id)
+    if agency_link_expired(state, link, now):
+        raise Forbidden("link.expired")
+    return link
+
+
+@rule(c.RecordWrittenAnswer)
+def _written_answer(state: State, cmd: c.RecordWrittenAnswer, now: datetime) -> list[e.Event]:
+    """Allowed in every phase: written answers arrive after the day."""
+    question = _open_question(state, cmd.question_id)
     text = clean_text(cmd.text, field="text", max_chars=state.limits.summary_max_chars)
     agency = clean_label(state, cmd.agency, "agency", required=False)
+    pending = False
+    if cmd.actor.role is Role.AGENCY:
+        link = agency_link(state, cmd.actor, question.question_id, now)
+        if agency and fold_text(agency) != fold_text(link.agency):
+            raise Forbidden("followup.agency_fixed", agency=link.agency)
+        agency = link.agency
+        pending = state.limits.answers_need_acceptance
     if not agency and question.forwarding is not None:
         agency = question.forwarding.agency
     if not agency:
         speaker = state.speakers.get(question.speaker_id or "")
         agency = speaker.agency if speaker else ""
     answer = question.written_answer
-    if answer is not None and answer.text == text and answer.agency == agency:
+    same = answer is not None and answer.text == text and answer.agency == agency
+    if same and (pending or question.accepted_answer == answer):
+        return []  # the same answer again
+    return [
+        e.WrittenAnswerRecorded(
+            at=now, question_id=question.question_id, text=text, agency=agency, pending=pending
+        )
+    ]
+
+
+@rule(c.AcceptWrittenAnswer)
+def _accept_answer(state: State, cmd: c.AcceptWrittenAnswer, now: datetime) -> list[e.Event]:
+    """The revision the organiser read; a newer one must be read first."""
+    question = _open_question(state, cmd.question_id)
+    answer = question.written_answer
+    if answer is None:
+        raise NotFound("followup.no_answer", question=question.question_id)
+    if cmd.revision != answer.revision:
+        raise IllegalTransition("followup.answer_changed", question=question.question_id)
+    if question.accepted_answer == answer:
         return []
     return [
-        e.WrittenAnswerRecorded(at=now, question_id=question.question_id, text=text, agency=agency)
+        e.WrittenAnswerAccepted(at=now, question_id=question.question_id, revision=answer.revision)
     ]
 
 
@@ -265,9 +318,24 @@ def _conclusion_draft_set(state: State, ev: e.ConclusionDraftSet) -> None:
 
 @fold(e.WrittenAnswerRecorded)
 def _written_answer_recorded(state: State, ev: e.WrittenAnswerRecorded) -> None:
-    state.questions[ev.question_id].written_answer = WrittenAnswer(
-        text=ev.text, agency=ev.agency, answered_at=ev.at
+    question = state.questions[ev.question_id]
+    before = question.written_answer
+    answer = WrittenAnswer(
+        text=ev.text,
+        agency=ev.agency,
+        answered_at=ev.at,
+        revision=before.revision + 1 if before is not None else 1,
     )
+    question.written_answer = answer
+    if not ev.pending:
+        question.accepted_answer = answer
+
+
+@fold(e.WrittenAnswerAccepted)
+def _written_answer_accepted(state: State, ev: e.WrittenAnswerAccepted) -> None:
+    question = state.questions[ev.question_id]
+    if question.written_answer is not None and question.written_answer.revision == ev.revision:
+        question.accepted_answer = question.written_answer
 
 
 @fold(e.RecordingSaved)

@@ -16,6 +16,7 @@ from session_server.core.deciders.common import (
     check_speaker,
     check_topic,
     clean_label,
+    get_question,
 )
 from session_server.core.deciders.lifecycle import floor_taken_back
 from session_server.core.deciders.registry import MOD, ORG, Decider
@@ -26,6 +27,7 @@ from session_server.core.model import (
     Dialogue,
     Phase,
     ProgrammeItem,
+    QuestionStatus,
     Role,
     RoleLink,
     Speaker,
@@ -249,8 +251,12 @@ _LINK_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 def _issue_link(state: State, cmd: c.IssueLink, now: datetime) -> list[e.Event]:
     if not _LINK_ID.fullmatch(cmd.link_id) or cmd.link_id in state.links:
         raise InvalidInput("input.bad_value", field="link_id")
-    if cmd.role in (Role.ORGANISER, Role.AGENCY, Role.RECORDER):
+    if cmd.role in (Role.ORGANISER, Role.RECORDER):
         raise InvalidInput("link.bad_role", role=cmd.role.value)
+    if cmd.role is Role.AGENCY:
+        return [_agency_link(state, cmd, now)]
+    if cmd.question_id is not None or cmd.agency:
+        raise InvalidInput("input.bad_value", field="question_id")
     bridge_id = speaker_id = None
     if cmd.role in (Role.BRIDGE_OPERATOR, Role.ATTENDEE, Role.DISPLAY):
         if cmd.bridge_id is None:
@@ -272,6 +278,37 @@ def _issue_link(state: State, cmd: c.IssueLink, now: datetime) -> list[e.Event]:
             label=clean_label(state, cmd.label, "label", required=False),
         )
     ]
+
+
+def _agency_link(state: State, cmd: c.IssueLink, now: datetime) -> e.LinkIssued:
+    """An agency's link: one forwarded or deferred question, and the name
+    the agency answers under, fixed here (the forwarding's agency, else the
+    question's speaker's, unless the organiser names one)."""
+    if cmd.question_id is None:
+        raise InvalidInput("link.needs_question")
+    question = get_question(state, cmd.question_id)
+    if question.status not in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED):
+        raise IllegalTransition(
+            "followup.not_open", question=question.question_id, status=question.status.value
+        )
+    agency = clean_label(state, cmd.agency, "agency", required=False)
+    if not agency and question.forwarding is not None:
+        agency = question.forwarding.agency
+    if not agency:
+        speaker = state.speakers.get(question.speaker_id or "")
+        agency = speaker.agency if speaker else ""
+    if not agency:
+        raise InvalidInput("link.needs_agency", question=question.question_id)
+    return e.LinkIssued(
+        at=now,
+        link_id=cmd.link_id,
+        role=Role.AGENCY,
+        bridge_id=None,
+        speaker_id=None,
+        label=clean_label(state, cmd.label, "label", required=False) or agency,
+        question_id=question.question_id,
+        agency=agency,
+    )
 
 
 @rule(c.RevokeLink)
@@ -380,6 +417,8 @@ def _link_issued(state: State, ev: e.LinkIssued) -> None:
         speaker_id=ev.speaker_id,
         label=ev.label,
         issued_at=ev.at,
+        question_id=ev.question_id,
+        agency=ev.agency,
     )
 
 

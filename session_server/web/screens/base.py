@@ -43,9 +43,10 @@ __all__ = [
 ]
 
 
-def today() -> date:
-    """Today in Vietnam: what "overdue" is measured against."""
-    return datetime.now(LOCAL_TZ).date()
+def today(moment: datetime | None = None) -> date:
+    """Today in Vietnam (at ``moment``, else now): what "overdue" is
+    measured against."""
+    return (moment or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).date()
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ async def public_report(request: Request) -> Response:
         opening=record.draft.opening or default_opening(record),
         figures=figures_paragraphs(record),
         origin_labels=ORIGIN_LABELS,
-        today=today(),
+        today=today(registry.now()),
         status_of=follow_up_status,
         day=vn_date(record.day) if record.day else "",
     )

@@ -28,5 +28,5 @@ routes: list[BaseRoute] = [
     Route("/o/{dialogue_id}/conclusion.docx", record.conclusion_file),
     Route("/o/{dialogue_id}/import", record.import_questions, methods=["GET", "POST"]),
     Route("/o/{dialogue_id}/export/{name}", record.export),
-    Route("/o/{dialogue_id}/followup", followup.board),
+    Route("/o/{dialogue_id}/followup", followup.board, methods=["GET", "POST"]),
 ]
