@@ -117,7 +117,8 @@ class Settings:
     """The generated LAN CA's certificate, served at ``/ca.crt`` (set by the CLI)."""
     header_timeout: float = 10.0
     """Seconds a connection has to deliver a whole request head (from its
-    first byte on a kept-alive one) before it is closed (web/connections.py)."""
+    first byte on a kept-alive one), and the longest pause in a request
+    body, before it is closed (web/connections.py)."""
     keepalive_timeout: int = 5
     """Seconds an idle kept-alive connection stays open."""
     connections_per_address: int = 1000

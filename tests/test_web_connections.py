@@ -156,6 +156,17 @@ def test_headers_trickled_a_byte_at_a_time_are_closed_at_the_header_timeout(
     assert elapsed < HEADER_TIMEOUT + 1
 
 
+def test_a_body_that_stops_coming_is_closed(server: RunningServer) -> None:
+    with connect(server) as sock:
+        sock.sendall(
+            b"POST /o/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 100\r\n\r\npassword="
+        )
+        elapsed = closed_within(sock, HEADER_TIMEOUT + 2)
+    assert elapsed is not None and elapsed < HEADER_TIMEOUT + 1
+
+
 def test_an_idle_kept_alive_connection_is_closed(server: RunningServer) -> None:
     with connect(server) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

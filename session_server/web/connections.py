@@ -12,7 +12,8 @@ one client use up the process's file descriptors, and then even
 - **a complete request head within** ``HEADER_TIMEOUT`` seconds: counted
   from the connection (from the first byte of a later request on a kept-alive
   connection, whose silence ``KEEPALIVE_TIMEOUT`` bounds), and not
-  extended by a trickle of bytes: then the connection is closed;
+  extended by a trickle of bytes: then the connection is closed; a request
+  body may pause as long between two reads (nginx's ``client_body_timeout``);
 - **a bounded head**: a request line over :data:`MAX_REQUEST_LINE` bytes is
   answered 414, a head over :data:`MAX_HEAD` bytes 431 (in Vietnamese and
   English, then closed), before the parser buffers any more of it;
@@ -276,6 +277,9 @@ class GuardedHttp(HttpToolsProtocol):
             if refused is not None:
                 self._refuse(*refused)
                 return
+        else:  # a body: the timer counts from its last bytes
+            self._disarm()
+            self._arm()
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
@@ -283,8 +287,11 @@ class GuardedHttp(HttpToolsProtocol):
         self.reading_head = False
         self.gate.busy(self.transport)
         super().on_headers_complete()
+        if not (self.parser.should_upgrade() and self._should_upgrade()):
+            self._arm()  # until the body's end: at most HEADER_TIMEOUT between two reads
 
     def on_message_complete(self) -> None:
+        self._disarm()
         self.reading_head = True
         self.head_bytes = 0
         self.line_bytes = 0
