@@ -167,6 +167,10 @@ class _Tls:
 
 
 _ANY_HOST = ("0.0.0.0", "::", "")
+WS_HEADROOM = 4 * 1024
+"""Bytes a WebSocket message may carry over the app's own bound
+(``MAX_MESSAGE``, counted in characters) before the server closes it
+unread (1009)."""
 
 
 def _tls_choice(args: argparse.Namespace, settings: Settings, store_url: str) -> _Tls | None:
@@ -234,6 +238,8 @@ def _serve(
     import uvicorn
 
     from session_server.web.app import create_app
+    from session_server.web.connections import ConnectionLimits, protocols, raise_fd_limit
+    from session_server.web.transport.socket import MAX_MESSAGE
 
     screens = asyncio.run(_prepare(settings, store_url, demo))
     secret = _secret(settings, store_url)
@@ -255,10 +261,23 @@ def _serve(
         _print_tls(tls, base)
     print(f"\n  organiser password: {password}\n", flush=True)
     app = create_app(settings, open_log(store_url), secret)
+    raise_fd_limit()
+    http, ws = protocols(
+        ConnectionLimits(
+            header_timeout=settings.header_timeout,
+            per_address=settings.connections_per_address,
+            fd_reserve=settings.fd_reserve,
+        )
+    )
     uvicorn.run(
         app,
         host=host,
         port=port,
+        http=http,
+        ws=ws,
+        # a frame over the app's bound closes the socket (1009) before it is read
+        ws_max_size=MAX_MESSAGE + WS_HEADROOM,
+        timeout_keep_alive=settings.keepalive_timeout,
         ws_per_message_deflate=False,
         log_level=settings.log_level.lower(),
         proxy_headers=True,

@@ -117,6 +117,20 @@ class Settings:
     tools); none by default."""
     tls_ca_cert: str = ""
     """The generated LAN CA's certificate, served at ``/ca.crt`` (set by the CLI)."""
+    header_timeout: float = 10.0
+    """Seconds a connection has to deliver a whole request head (from its
+    first byte on a kept-alive one), and the longest pause in a request
+    body, before it is closed (web/connections.py)."""
+    keepalive_timeout: int = 5
+    """Seconds an idle kept-alive connection stays open."""
+    connections_per_address: int = 1000
+    """Connections one client address may hold at once (a hall's phones
+    share one); a trusted proxy's (``FORWARDED_ALLOW_IPS``) are not capped."""
+    fd_reserve: int = 100
+    """File descriptors kept free of client connections (the log,
+    recordings, media, and room for a new client)."""
+    body_max_bytes: int = 256 * 1024
+    """Largest request body but a question import's (web/middleware.py)."""
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -168,4 +182,9 @@ def load_settings(env_file: str | None = ".env") -> Settings:
             for o in config("FRAME_ANCESTORS", default="").split(",")
             if o.strip()
         ),
+        header_timeout=config("HEADER_TIMEOUT", cast=float, default=10.0),
+        keepalive_timeout=config("KEEPALIVE_TIMEOUT", cast=int, default=5),
+        connections_per_address=config("CONNECTIONS_PER_ADDRESS", cast=int, default=1000),
+        fd_reserve=config("FD_RESERVE", cast=int, default=100),
+        body_max_bytes=config("BODY_MAX_BYTES", cast=int, default=256 * 1024),
     )

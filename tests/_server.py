@@ -16,6 +16,7 @@ as long as it needs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import select
@@ -131,6 +132,13 @@ def parse_links(lines: list[str]) -> tuple[list[ScreenLink], str]:
     return links, password
 
 
+def _limit_files(nofile: int) -> None:
+    """In the child: ``ulimit -n nofile`` (soft and hard)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+
 def _healthy(url: str) -> bool:
     # Only "is it up?": an HTTPS server's certificate is checked by the test itself.
     context = ssl._create_unverified_context() if url.startswith("https:") else None
@@ -150,10 +158,12 @@ def start_server(
     timeout: float = 30.0,
     store: str | None = None,
     https: bool = False,
+    nofile: int | None = None,
 ) -> RunningServer:
     """Start a server on a SQLite store in ``folder`` (or on ``store``, an
     event log URL such as ``redis://127.0.0.1:6379/0``) and wait until it serves.
-    ``https``: with ``--https`` (a LAN certificate made in ``<folder>/tls/``)."""
+    ``https``: with ``--https`` (a LAN certificate made in ``<folder>/tls/``);
+    ``nofile``: the server's file descriptor limit (``ulimit -n``)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     store = store or f"sqlite:///{folder / 'e2e.db'}"
@@ -184,6 +194,7 @@ def start_server(
         text=True,
         encoding="utf-8",
         bufsize=1,
+        preexec_fn=None if nofile is None else functools.partial(_limit_files, nofile),
     )
     server = RunningServer(process, port, folder, scheme="https" if https else "http")
 

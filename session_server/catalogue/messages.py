@@ -75,6 +75,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "http.too_large": ("Nội dung gửi lên quá lớn.", "What was sent is too large."),
     "http.uri_too_long": ("Địa chỉ quá dài.", "The address is too long."),
     "http.headers_too_large": ("Phần đầu yêu cầu quá lớn.", "The request's headers are too large."),
+    "http.bad_request": (
+        "Yêu cầu không đúng định dạng HTTP.",
+        "The request is not valid HTTP.",
+    ),
     "http.server_error": (
         "Máy chủ gặp lỗi; thao tác chưa được ghi nhận. Vui lòng thử lại.",
         "The server ran into an error; nothing was recorded. Please try again.",

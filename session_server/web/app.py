@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -15,18 +16,26 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from session_server.config import Settings
+from session_server.export.intake import MAX_BYTES
 from session_server.store.base import EventLog
 from session_server.web import tls_routes
 from session_server.web.errors import handlers
 from session_server.web.gateway import Gateway
 from session_server.web.live.frames import KeepRawSend
-from session_server.web.middleware import Language, OriginCheck, SecurityHeaders
+from session_server.web.middleware import (
+    BodyBound,
+    BodyLimit,
+    Language,
+    OriginCheck,
+    SecurityHeaders,
+)
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
 from session_server.web.screens import organiser
 from session_server.web.screens.agency import agency_answer
 from session_server.web.screens.organiser import auth
 from session_server.web.screens.organiser.common import organiser_cookie
+from session_server.web.screens.organiser.record import UPLOAD_SLACK
 from session_server.web.screens.pages import (
     camera_page,
     link_page,
@@ -42,6 +51,13 @@ from session_server.web.transport.socket import live_socket
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+
+IMPORT_BODY = BodyBound(
+    re.compile(r"^/o/[^/]+/import$"), 2 * (MAX_BYTES + UPLOAD_SLACK), "import.too_large", MAX_BYTES
+)
+"""A question import's upload: twice its own bound, so a file a little too
+large is still answered on the import page (which checks its
+``Content-Length`` itself), and a huge or chunked one is stopped here."""
 
 
 async def health(request: Request) -> Response:
@@ -109,6 +125,7 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
             Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
             Middleware(Language),
             Middleware(OriginCheck, allowed=allowed),
+            Middleware(BodyLimit, limit=settings.body_max_bytes, larger=[IMPORT_BODY]),
         ],
         exception_handlers={**handlers(), organiser.SignInNeeded: auth.to_login},
     )

@@ -14,13 +14,20 @@ included):
   referrer beyond this site (``same-origin``: form posts keep a real
   ``Origin``), no MIME sniffing, not to be framed, and not cached unless
   the route says otherwise (pages carry signed links and live state).
+- :class:`BodyLimit`: a request body over its route's bound is refused
+  (413) by its ``Content-Length`` before a byte of it is read, and a body
+  without one (chunked) is counted and stopped at the bound; the answer
+  closes the connection, so the rest is never read either. A login form
+  or a form post is refused by size before it is parsed or spooled.
 - :class:`KeepRawSend` (``web/frames.py``) keeps the server's own ``send``
   for the direct fan-out path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -28,7 +35,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from session_server.core.errors import Forbidden, SessionError
+from session_server.core.errors import Forbidden, PayloadTooLarge, SessionError
 from session_server.web.errors import error_response, ws_close_code
 
 __all__ = [
@@ -36,6 +43,8 @@ __all__ = [
     "FRAMEABLE",
     "LANGUAGES",
     "LANG_COOKIE",
+    "BodyBound",
+    "BodyLimit",
     "Language",
     "OriginCheck",
     "SecurityHeaders",
@@ -194,3 +203,76 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+@dataclass(frozen=True)
+class BodyBound:
+    """A route's own bound on its request body (a file upload's), and how a
+    refusal names it."""
+
+    path: re.Pattern[str]
+    limit: int
+    code: str = "request.too_large"
+    shown: int | None = None
+    """The limit the refusal names (the file's, without its form), if not ``limit``."""
+
+    def error(self) -> PayloadTooLarge:
+        return PayloadTooLarge(self.code, limit=self.shown or self.limit)
+
+
+class BodyLimit:
+    """Refuse a request body over ``limit`` bytes (or over the bound of its
+    route among ``larger``), before it is read."""
+
+    def __init__(self, app: ASGIApp, limit: int, larger: Sequence[BodyBound] = ()) -> None:
+        self.app = app
+        self.default = BodyBound(re.compile(""), limit)
+        self.larger = tuple(larger)
+
+    def bound_for(self, path: str) -> BodyBound:
+        return next((bound for bound in self.larger if bound.path.match(path)), self.default)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        bound = self.bound_for(scope["path"])
+        limit = bound.limit
+        length = _header(scope, b"content-length")
+        if length is not None and length.strip().isdigit() and int(length) > limit:
+            await _refuse(scope, receive, _closing(send), bound.error())
+            return
+        if length is not None or _header(scope, b"transfer-encoding") is None:
+            await self.app(scope, receive, send)
+            return
+        received = 0
+        over = False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    raise bound.error()
+            return message
+
+        async def closing_when_over(message: Message) -> None:
+            if over and message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["connection"] = "close"
+            await send(message)
+
+        await self.app(scope, counted, closing_when_over)
+
+
+def _closing(send: Send) -> Send:
+    """``send`` that ends the connection after the response (the body the
+    client may still send is never read)."""
+
+    async def closing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            MutableHeaders(scope=message)["connection"] = "close"
+        await send(message)
+
+    return closing
