@@ -36,6 +36,8 @@ from session_server.config import IceServer
 from session_server.core import commands as c
 from session_server.core.errors import Forbidden, InvalidInput
 from session_server.core.model import Actor, BridgeKind, Role, State
+from session_server.media.decoding import feeds_to_decode
+from session_server.media.gate import DecodeGate
 from session_server.media.ice import configuration
 from session_server.media.ogg import OggOpusWriter
 from session_server.media.program import Program
@@ -74,7 +76,7 @@ class _Publisher:
         self.pc = pc
         self.link_id = link_id
         self.channel: Any = None
-        self.tracks: list[MediaStreamTrack] = []
+        self.tracks: list[tuple[MediaStreamTrack, DecodeGate | None]] = []
         self.rtt_ms: float | None = None
         self.prev: tuple[int, int, int, float] | None = None
         """(packets received, packets lost, bytes received, when)."""
@@ -183,6 +185,7 @@ class MediaManager:
         program.set_main(self._main)
         floor = state.floor
         program.set_floor(floor.holder)
+        program.set_decoding(feeds_to_decode(state))
         key = (floor.holder, floor.question_id, floor.since)
         current = self.segment
         if current is not None and current.key == key:
@@ -294,9 +297,15 @@ class MediaManager:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            publisher.tracks.append(track)
+            # Emitted while the offer is applied, before the receiver starts:
+            # the one moment its decoder can be gated. Nothing else reads a
+            # publisher's tracks (every display gets the programme), so a feed
+            # the programme does not need is read off the wire and dropped.
+            receiver = next((r for r in pc.getReceivers() if r.track is track), None)
+            gate = DecodeGate.install(receiver, track.kind) if receiver is not None else None
+            publisher.tracks.append((track, gate))
             if self.publishers.get(bridge_id) is publisher:
-                program.add_track(bridge_id, track)
+                program.add_track(bridge_id, track, gate)
 
         @pc.on("datachannel")
         def on_channel(channel: Any) -> None:
@@ -324,8 +333,8 @@ class MediaManager:
         if old is not None:  # the console reconnecting, or a camera page taking over
             self._drop_publisher(bridge_id, old, replaced=True)
         self.publishers[bridge_id] = publisher
-        for track in publisher.tracks:
-            program.add_track(bridge_id, track)
+        for track, gate in publisher.tracks:
+            program.add_track(bridge_id, track, gate)
         self._update_health(bridge_id)
         return answer
 

@@ -1,8 +1,10 @@
 """The programme: the one picture and sound the floor selects, encoded once
 and handed to every hall display.
 
-Each publishing bridge point (the main venue included) is a *source*: aiortc
-decodes its camera and microphone once. The programme takes the picture of
+Each publishing bridge point (the main venue included) is a *source*. Only
+the sources the programme may need next are decoded (``set_decoding``, from
+the rule in ``media/decoding.py``), each once; the others' frames arrive and
+are dropped before their decoder (``media/gate.py``). The programme takes the picture of
 whoever holds the floor (the main venue when the hall holds it or nobody
 does), scales it to 640×360 when it is not, encodes it once (VP8) on its own
 clock and gives the same ``av.Packet`` objects to every display's track;
@@ -35,6 +37,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.audio.resampler import AudioResampler
 from av.packet import Packet as _AvPacket
 from av.video.frame import PictureType, VideoFrame
+
+from session_server.media.gate import DecodeGate
 
 if TYPE_CHECKING:
     Packet = _AvPacket[Any]
@@ -121,6 +125,8 @@ class _Source:
         self.bridge_id = bridge_id
         self.video: MediaStreamTrack | None = None
         self.audio: MediaStreamTrack | None = None
+        self.gates: list[DecodeGate] = []
+        """Before the decoders of its tracks (none: every frame is decoded)."""
         self.tasks: list[asyncio.Task[None]] = []
         self.pcm = bytearray()
         self.resampler: AudioResampler | None = None
@@ -226,6 +232,8 @@ class Program:
         """Whether ``on_audio`` wants the mix now (a floor segment is open)."""
         self.floor: str | None = None
         self.main: str | None = None
+        self.decoding: frozenset[str] = frozenset()
+        """The bridge points whose feeds are decoded (``set_decoding``)."""
         self.sources: dict[str, _Source] = {}
         self.video_tracks: set[PacketTrack] = set()
         self.audio_tracks: set[PacketTrack] = set()
@@ -255,6 +263,17 @@ class Program:
         """The floor moved: the next picture is a keyframe of the new source."""
         self.floor = holder
 
+    def set_decoding(self, bridge_ids: frozenset[str]) -> None:
+        """Decode these bridge points' feeds, and no other. A picture that
+        starts being decoded starts on a keyframe, asked for at once."""
+        self.decoding = bridge_ids
+        for bridge_id, source in self.sources.items():
+            for gate in source.gates:
+                if bridge_id in bridge_ids:
+                    gate.open()
+                else:
+                    gate.close()
+
     def showing(self) -> str | None:
         """The bridge point whose picture the displays get (None: a dark slate)."""
         now = time.monotonic()
@@ -278,9 +297,18 @@ class Program:
 
     # --- sources -----------------------------------------------------------
 
-    def add_track(self, bridge_id: str, track: MediaStreamTrack) -> None:
-        """A publisher's incoming track (video or audio)."""
+    def add_track(
+        self, bridge_id: str, track: MediaStreamTrack, gate: DecodeGate | None = None
+    ) -> None:
+        """A publisher's incoming track (video or audio), and the gate before
+        its decoder (``media/gate.py``), opened if the programme may need it."""
         source = self.sources.setdefault(bridge_id, _Source(bridge_id))
+        if gate is not None:
+            source.gates.append(gate)
+            if bridge_id in self.decoding:
+                gate.open()
+            else:
+                gate.close()
         if track.kind == "video":
             source.video = track
             source.frames = 0
@@ -303,7 +331,9 @@ class Program:
         if source is None:
             return False
         now = time.monotonic()
-        return now - max(source.last_video, source.last_audio) < within
+        # a frame arriving counts, decoded or not
+        arrived = max((gate.arrived for gate in source.gates), default=0.0)
+        return now - max(source.last_video, source.last_audio, arrived) < within
 
     async def _pull_video(self, source: _Source, track: MediaStreamTrack) -> None:
         while True:
