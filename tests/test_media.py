@@ -276,3 +276,60 @@ async def test_media_signaling_checks_the_role_and_the_offer(day: Day) -> None:
             await day.media.signal(operator(OTHER), None, bad)
     assert day.media.publishers == {}
     assert day.media.viewers == {}
+
+
+def decoded(day: Day, bridge: str, kind: str = "video") -> int:
+    """Frames of that bridge point's feed handed to its decoder so far."""
+    program = day.media.program
+    assert program is not None
+    gates = [g for g in program.sources[bridge].gates if g.kind == kind]
+    assert len(gates) == 1, f"no gate before {bridge}'s {kind} decoder"
+    return gates[0].decoded
+
+
+async def test_only_the_feeds_the_programme_may_need_are_decoded(day: Day) -> None:
+    third, fourth = "tan-chau", "an-phu"
+    await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
+    await day.publish(DISTRICT, 130, DISTRICT_HZ)
+    await day.publish(OTHER, 100, 660.0)
+    await day.publish(third, BRIGHT, 880.0)
+    screen = await day.view(fourth)
+    await asyncio.sleep(2.0)  # the publishers' first keyframes are long gone
+    program = day.media.program
+    assert program is not None
+    # nobody holds the floor and nobody asks: the main venue alone is decoded,
+    # and every feed's frames keep arriving (the others' links are live)
+    assert decoded(day, MAIN_BRIDGE) > 15 and decoded(day, MAIN_BRIDGE, "audio") > 50
+    for bridge in (DISTRICT, OTHER, third):
+        assert decoded(day, bridge) == 0 and decoded(day, bridge, "audio") == 0, bridge
+        assert all(g.received > 15 for g in program.sources[bridge].gates), bridge
+        assert day.media.health[bridge].live, bridge
+
+    # a district asks for the floor: the head of the queue is decoded ahead
+    await day.run(c.RequestFloor(operator(OTHER), OTHER))
+    await wait_for(lambda: decoded(day, OTHER) > 5, 2, "the head of the queue decoded")
+    assert decoded(day, DISTRICT) == 0 and decoded(day, third) == 0
+
+    # the floor goes to a bridge point that was not decoded: its picture is
+    # on the display within a second (a keyframe asked for, not waited for:
+    # aiortc's publisher sends one only every 200 s on its own)
+    given = time.monotonic()
+    await day.run(c.GiveFloor(MODERATOR, third, without_feed=False))
+    await wait_for(
+        lambda: any(v > 180 for v in screen.brightness_since(given)), 5, "the new floor's picture"
+    )
+    first = next(at for at, luma, _, _ in screen.frames if at >= given and luma > 180)
+    assert first - given < 1.0, f"the switch took {first - given:.2f} s"
+    gate = next(g for g in program.sources[third].gates if g.kind == "video")
+    assert gate.keyframe_requests >= 1
+    await asyncio.sleep(0.5)
+    assert mostly(screen.brightness_since(first + 0.2), 180, 220)
+    assert decoded(day, DISTRICT) == 0
+
+    # the floor moves on: that feed is no longer decoded
+    await day.run(c.ReleaseFloor(MODERATOR))
+    await asyncio.sleep(0.3)  # what was already on its way to the decoder
+    before = decoded(day, third)
+    await asyncio.sleep(1.0)
+    assert decoded(day, third) == before
+    assert day.media.health[third].live
