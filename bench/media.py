@@ -272,9 +272,8 @@ class OurRelay:
             f"link-{bridge}",
             {"type": "media", "op": "publish", "sdp": offer},
         )
-        give = c.GiveFloor(Actor(Role.MODERATOR), bridge, without_feed=True)
-        self.manager.check_floor(give, self.session.state)
-        await self._execute(give)
+        # the moderator confirms giving the floor before the picture is live
+        await self._execute(c.GiveFloor(Actor(Role.MODERATOR), bridge, without_feed=True))
         return str(reply["sdp"])
 
     async def view(self, bridge: str, offer: str) -> str:
