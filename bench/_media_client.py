@@ -1,5 +1,6 @@
-"""The load generator of ``bench/media.py``: one publisher and N receivers,
-in a process of their own, signaling to the relay process over a pipe.
+"""The load generator of ``bench/media.py``: one publisher (or one per
+bridge point, for the national row) and N receivers, in a process of their
+own, signaling to the relay process over a pipe.
 
 Load-generator shortcut, on the receiving side only: in this process
 aiortc's decoders are replaced by counting ones (``aiortc.rtcrtpreceiver``'s
@@ -7,7 +8,9 @@ aiortc's decoders are replaced by counting ones (``aiortc.rtcrtpreceiver``'s
 buffer completes, per kind, and decode nothing; otherwise this process would
 decode N videos on the two cores it shares with the relay being measured.
 The publisher sends a feed encoded beforehand by the parent (VP8 and Opus
-packets, looped on the wall clock), so it costs no encoding here either.
+packets, looped on the wall clock), so it costs no encoding here either; a
+keyframe request (RTCP PLI or FIR) from the relay restarts the loop on its
+keyframe, as a browser answers one with a keyframe at its next frame.
 Nothing of this touches the relay's process.
 
 Also the small helpers both child processes use: the pipe as an asyncio
@@ -30,7 +33,10 @@ from typing import Any, ClassVar
 VIDEO_TIME_BASE = Fraction(1, 90_000)
 AUDIO_TIME_BASE = Fraction(1, 48_000)
 FPS = 15
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 60.0
+SIGNAL_TIMEOUT = 60.0
+AT_ONCE = 8
+"""Peer connections being set up at once (each gathers, checks ICE, DTLS)."""
 
 
 # --- helpers shared by the relay process and this one ---------------------------
@@ -184,7 +190,15 @@ def _packet_track_class() -> type:
             self.step = step
             self.time_base = time_base
             self.sent = 0
+            self.keyframes_asked = 0
+            self._offset = 0
+            """Loop position of frame ``sent``: a keyframe request restarts the loop."""
             self._start: float | None = None
+
+        def restart(self) -> None:
+            """The next packet is the loop's first (its keyframe)."""
+            self.keyframes_asked += 1
+            self._offset = -self.sent % len(self.packets)
 
         async def recv(self) -> Any:
             if self.readyState != "live":
@@ -194,7 +208,7 @@ def _packet_track_class() -> type:
             wait = self._start + self.sent * self.period - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            packet = av.Packet(self.packets[self.sent % len(self.packets)])
+            packet = av.Packet(self.packets[(self.sent + self._offset) % len(self.packets)])
             packet.pts = self.sent * self.step
             packet.time_base = self.time_base
             self.sent += 1
@@ -221,18 +235,19 @@ def client_main(
     ctl: Connection,
     sig: Connection,
     receivers: int,
-    publisher_bridge: str,
+    publisher_bridges: list[str],
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
     loop_kind: str,
 ) -> None:
-    """Process entry: publish the feed, open ``receivers`` receivers, then
-    answer the parent's ``snap`` and ``close``."""
+    """Process entry: publish the feed from each of ``publisher_bridges``,
+    open ``receivers`` receivers, then answer the parent's ``snap`` and
+    ``close``."""
     loopback_only()
     install_counting_decoders()
     run(
-        lambda: _client(ctl, sig, receivers, publisher_bridge, viewer_bridges, video, audio),
+        lambda: _client(ctl, sig, receivers, publisher_bridges, viewer_bridges, video, audio),
         loop_kind,
     )
 
@@ -241,7 +256,7 @@ async def _client(
     ctl_conn: Connection,
     sig_conn: Connection,
     receivers: int,
-    publisher_bridge: str,
+    publisher_bridges: list[str],
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
@@ -273,50 +288,59 @@ async def _client(
         future = asyncio.get_running_loop().create_future()
         pending[next_id] = future
         sig.send({"id": next_id, "op": op, "bridge": bridge, "sdp": sdp})
-        reply = await asyncio.wait_for(future, 20)
+        reply = await asyncio.wait_for(future, SIGNAL_TIMEOUT)
         if "error" in reply:
             raise RuntimeError(f"{op} refused: {reply['error']}")
         return str(reply["sdp"])
 
     PacketSource = _packet_track_class()
     pcs: list[Any] = []
-    sources = [
-        PacketSource("video", video, 1 / FPS, 90_000 // FPS, VIDEO_TIME_BASE),
-        PacketSource("audio", audio, 0.02, 960, AUDIO_TIME_BASE),
-    ]
+    sources: list[Any] = []
     pings = 0
+    limit = asyncio.Semaphore(AT_ONCE)
     try:
-        # the publisher: the feed and the console's health channel
-        publisher = new_pc()
-        pcs.append(publisher)
-        for track in sources:
-            publisher.addTrack(track)
-        _prefer(publisher, "video")
-        _prefer(publisher, "audio")
-        channel = publisher.createDataChannel("health")
 
-        @channel.on("message")
-        def on_message(message: Any) -> None:
+        async def publish(bridge: str) -> None:
+            """A bridge console: the feed and the console's health channel."""
             nonlocal pings
-            if isinstance(message, str) and message.startswith("ping "):
-                pings += 1
-                channel.send("pong " + message[5:])
+            async with limit:
+                publisher = new_pc()
+                pcs.append(publisher)
+                camera = PacketSource("video", video, 1 / FPS, 90_000 // FPS, VIDEO_TIME_BASE)
+                mic = PacketSource("audio", audio, 0.02, 960, AUDIO_TIME_BASE)
+                sources.extend((camera, mic))
+                # a keyframe request gets the loop's keyframe at the next frame
+                publisher.addTrack(camera)._send_keyframe = camera.restart
+                publisher.addTrack(mic)
+                _prefer(publisher, "video")
+                _prefer(publisher, "audio")
+                channel = publisher.createDataChannel("health")
 
-        await publisher.setLocalDescription(await publisher.createOffer())
-        answer = await signal("publish", publisher_bridge, publisher.localDescription.sdp)
-        await publisher.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+                @channel.on("message")
+                def on_message(message: Any) -> None:
+                    nonlocal pings
+                    if isinstance(message, str) and message.startswith("ping "):
+                        pings += 1
+                        channel.send("pong " + message[5:])
+
+                await publisher.setLocalDescription(await publisher.createOffer())
+                answer = await signal("publish", bridge, publisher.localDescription.sdp)
+                await publisher.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+        await asyncio.gather(*(publish(bridge) for bridge in publisher_bridges))
 
         async def receiver(index: int) -> None:
-            pc = new_pc()
-            pcs.append(pc)
-            pc.addTransceiver("video", direction="recvonly")
-            pc.addTransceiver("audio", direction="recvonly")
-            _prefer(pc, "video")
-            _prefer(pc, "audio")
-            await pc.setLocalDescription(await pc.createOffer())
-            bridge = viewer_bridges[index % len(viewer_bridges)]
-            answer = await signal("view", bridge, pc.localDescription.sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+            async with limit:
+                pc = new_pc()
+                pcs.append(pc)
+                pc.addTransceiver("video", direction="recvonly")
+                pc.addTransceiver("audio", direction="recvonly")
+                _prefer(pc, "video")
+                _prefer(pc, "audio")
+                await pc.setLocalDescription(await pc.createOffer())
+                bridge = viewer_bridges[index % len(viewer_bridges)]
+                answer = await signal("view", bridge, pc.localDescription.sdp)
+                await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
 
         await asyncio.gather(*(receiver(i) for i in range(receivers)))
 
@@ -329,10 +353,17 @@ async def _client(
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"after {READY_TIMEOUT:.0f} s, {got[0]} of {receivers} receivers get "
-                    f"video and {got[1]} audio (publisher {publisher.connectionState})"
+                    f"video and {got[1]} audio (publishers: "
+                    f"{sum(pc.connectionState == 'connected' for pc in pcs)} of {len(pcs)} "
+                    "connections up)"
                 )
             await asyncio.sleep(0.1)
         ctl.send(("ready", {"connected": sum(pc.connectionState == "connected" for pc in pcs)}))
+
+        def sent(kind: str) -> float:
+            """Frames (or audio packets) sent so far, per publisher."""
+            total = sum(s.sent for s in sources if s.kind == kind)
+            return total / len(publisher_bridges)
 
         while True:
             command = await ctl.get()
@@ -346,7 +377,8 @@ async def _client(
                             "t": time.monotonic(),
                             "cpu": cpu_seconds(),
                             "counts": CountingDecoder.counts(),
-                            "sent": [s.sent for s in sources],
+                            "sent": [sent(kind) for kind in ("video", "audio")],
+                            "keyframes_asked": sum(s.keyframes_asked for s in sources),
                             "pings": pings,
                         },
                     )

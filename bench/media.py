@@ -50,6 +50,21 @@ receivers fails the target.
 
 Prints one table and the verdict against the target: at 12 receivers,
 ``ours`` under 25 % of one core and at least 3× cheaper than ``stock``.
+
+Then the **national row** (``--publishers``, default 63; 0 leaves it out):
+every bridge point of a dialogue of that many publishes the feed and one
+display per bridge point views the programme, a district holding the floor
+and another at the head of the floor-request queue. The relay is the
+``MediaManager`` of this checkout (which decodes only the floor holder, the
+main venue and the head of the queue) or, as the same run's baseline, of
+``--before`` (the last commit that decoded every feed, checked out in a
+temporary worktree and put first on the relay's ``sys.path``), alternately,
+``--runs`` times each; the medians are printed with every run. After each
+window the floor goes to ``--switches`` districts the new code does not
+decode, one after another: floor command to that district's first picture
+in the programme. The load generator answers a keyframe request (PLI) by
+restarting its loop on the keyframe, as a browser would send one. Target:
+under 40 % of one core, every switch under a second.
 ``--json PATH`` writes every figure (CPU by thread too); ``--verbose`` prints
 the CPU by thread of every point; ``--profile DIR`` keeps a cProfile of the
 relay's event-loop thread over the window (``DIR/<mode>-<n>.prof``; the
@@ -67,6 +82,8 @@ import json
 import math
 import multiprocessing as mp
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +115,13 @@ KEEPS_UP_AUDIO = 45.0
 """Below these the relay fell behind the feed: its CPU figure is a lower bound
 of what relaying in real time would take."""
 TARGET_RECEIVERS = 12
+NATIONAL_TARGET_PCT = 40.0
+"""The national row's target: 63 publishers and 63 displays under this, % of one core."""
+SWITCH_TARGET_S = 1.0
+ROOT = Path(__file__).resolve().parents[1]
+BEFORE = "dec63b0"
+"""The last commit before decoding only the feeds the programme may need next."""
+HOLDER, REQUESTER = "long-xuyen", "chau-doc"
 TARGET_PCT = 25.0
 TARGET_RATIO = 3.0
 STEP_TIMEOUT = 60.0
@@ -178,10 +202,18 @@ def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
 
 
 def relay_main(
-    ctl: Connection, sig: Connection, mode: str, loop_kind: str, profile: str | None
+    ctl: Connection,
+    sig: Connection,
+    mode: str,
+    loop_kind: str,
+    profile: str | None,
+    code: str | None = None,
+    bridges: list[str] | None = None,
 ) -> None:
+    if code is not None:  # the --before checkout's session_server, not this one
+        sys.path.insert(0, code)
     loopback_only()
-    run(lambda: _relay(ctl, sig, mode, profile), loop_kind)
+    run(lambda: _relay(ctl, sig, mode, profile, bridges or []), loop_kind)
 
 
 class StockRelay:
@@ -237,7 +269,7 @@ class StockRelay:
 class OurRelay:
     """The project's MediaManager, set up as ``web/registry.py`` does."""
 
-    def __init__(self, recordings: str) -> None:
+    def __init__(self, recordings: str, bridges: list[str], floor_on_publish: bool) -> None:
         from session_server.demo import DEMO_DIALOGUE_ID
         from session_server.media.manager import MediaManager
         from session_server.runtime.session import DialogueSession
@@ -247,17 +279,28 @@ class OurRelay:
         self.manager = MediaManager(
             DEMO_DIALOGUE_ID, recordings_dir=recordings, execute=self._execute, changed=lambda: None
         )
+        self.bridges = bridges
+        """Bridge points the dialogue needs beyond the demo's (the national row)."""
+        self.floor_on_publish = floor_on_publish
 
     async def _execute(self, command: Any) -> None:
         await self.session.execute(command, datetime.now(UTC))
 
     async def start(self) -> None:
-        from session_server.demo import demo_commands
+        from session_server.core import commands as c
+        from session_server.demo import ORGANISER, demo_commands
 
         session, manager = self.session, self.manager
         await session.load()
         now = datetime.now(UTC)
-        await session.execute_all(demo_commands(now), now)
+        commands = demo_commands(now)
+        present = {cmd.bridge_id for cmd in commands if isinstance(cmd, c.SetBridgePoint)}
+        commands += [
+            c.SetBridgePoint(ORGANISER, bridge, f"Điểm cầu {bridge}")
+            for bridge in self.bridges
+            if bridge not in present
+        ]
+        await session.execute_all(commands, now)
         session.listeners.append(
             lambda records, rebuilt: manager.on_records(records, rebuilt, session.state)
         )
@@ -272,9 +315,45 @@ class OurRelay:
             f"link-{bridge}",
             {"type": "media", "op": "publish", "sdp": offer},
         )
-        # the moderator confirms giving the floor before the picture is live
-        await self._execute(c.GiveFloor(Actor(Role.MODERATOR), bridge, without_feed=True))
+        if self.floor_on_publish:
+            # the moderator confirms giving the floor before the picture is live
+            await self._execute(c.GiveFloor(Actor(Role.MODERATOR), bridge, without_feed=True))
         return str(reply["sdp"])
+
+    async def floor(self, holder: str, requester: str) -> None:
+        """The national row's steady state: a district holds the floor and
+        another one waits at the head of the floor-request queue."""
+        from session_server.core import commands as c
+        from session_server.core.model import Actor, Role
+
+        await self._execute(c.GiveFloor(Actor(Role.MODERATOR), holder, without_feed=True))
+        await self._execute(
+            c.RequestFloor(Actor(Role.BRIDGE_OPERATOR, bridge_id=requester), requester)
+        )
+
+    async def switch(self, bridge: str, timeout: float = 5.0) -> float | None:
+        """Give the floor to ``bridge``; seconds until the programme encodes
+        its first picture (None: not within ``timeout``)."""
+        import asyncio
+
+        from session_server.core import commands as c
+        from session_server.core.model import Actor, Role
+
+        moderator = Actor(Role.MODERATOR)
+        if self.session.state.floor.holder is not None:
+            await self._execute(c.ReleaseFloor(moderator))
+        program = self.manager.program
+        assert program is not None
+        given = time.monotonic()
+        await self._execute(c.GiveFloor(moderator, bridge, without_feed=True))
+        # ``_shown``: whose picture the programme last encoded, in this code and
+        # in the --before code alike (``showing()`` names a new holder before
+        # its first picture is there)
+        while program._shown != bridge:
+            if time.monotonic() - given > timeout:
+                return None
+            await asyncio.sleep(0.002)
+        return time.monotonic() - given
 
     async def view(self, bridge: str, offer: str) -> str:
         from session_server.core.model import Actor, Role
@@ -290,11 +369,19 @@ class OurRelay:
         program = self.manager.program
         if program is None:
             return {}
+        decoding = [
+            bridge_id
+            for bridge_id, source in program.sources.items()
+            # the --before code has no gates: it decodes every source
+            if not getattr(source, "gates", None) or any(g.decoding for g in source.gates)
+        ]
         return {
             "encoded_frames": program.encoded_frames,
             "encoded_audio": program.encoded_audio,
             "showing": program.showing(),
             "recording": self.manager.segment is not None,
+            "sources": len(program.sources),
+            "decoding": len(decoding),
         }
 
     async def stop(self) -> None:
@@ -308,7 +395,7 @@ async def _gather_closed(pcs: list[Any]) -> None:
 
 
 async def _relay(
-    ctl_conn: Connection, sig_conn: Connection, mode: str, profile: str | None
+    ctl_conn: Connection, sig_conn: Connection, mode: str, profile: str | None, bridges: list[str]
 ) -> None:
     import asyncio
 
@@ -319,7 +406,7 @@ async def _relay(
         if mode == "stock":
             relay = StockRelay()
         else:
-            relay = OurRelay(recordings)
+            relay = OurRelay(recordings, bridges, floor_on_publish=mode == "ours")
             await relay.start()
         tasks: set[asyncio.Task[None]] = set()
 
@@ -341,12 +428,19 @@ async def _relay(
 
         reader = asyncio.create_task(signaling())
         profiler = cProfile.Profile() if profile else None
-        ctl.send(("ready", {}))
+        import session_server
+
+        ctl.send(("ready", {"code": str(Path(session_server.__file__).parents[1])}))
         try:
             while True:
                 command = await ctl.get()
                 if command is None or command[0] == "close":
                     break
+                if command[0] == "floor" and isinstance(relay, OurRelay):
+                    await relay.floor(command[1], command[2])
+                    ctl.send(("floor", {}))
+                if command[0] == "switch" and isinstance(relay, OurRelay):
+                    ctl.send(("switched", {"seconds": await relay.switch(command[1])}))
                 if command[0] == "snap":
                     if profiler is not None and command[1] == "start":
                         profiler.enable()
@@ -410,7 +504,18 @@ def run_point(
     args: argparse.Namespace,
     feed: tuple[list[bytes], list[bytes]],
     viewers: list[str],
+    *,
+    publishers: list[str] | None = None,
+    code: str | None = None,
+    floor: tuple[str, str] | None = None,
+    switches: list[str] | None = None,
 ) -> dict[str, Any]:
+    """One point: the relay's CPU over the window, what the receivers got.
+    The national row passes every bridge point as ``publishers``, ``code``
+    (the --before checkout, or None for this one), the ``floor`` (holder, head
+    of the request queue) set before anything connects, and ``switches``: bridge
+    points the floor goes to, one after another, after the window."""
+    publishers = publishers or [PUBLISHER]
     ctx = mp.get_context("spawn")
     relay_ctl, relay_ctl_child = ctx.Pipe()
     client_ctl, client_ctl_child = ctx.Pipe()
@@ -422,7 +527,7 @@ def run_point(
     relay = ctx.Process(
         target=relay_main,
         name=f"relay-{mode}",
-        args=(relay_ctl_child, sig_relay, mode, args.loop, profile),
+        args=(relay_ctl_child, sig_relay, mode, args.loop, profile, code, publishers),
     )
     client = ctx.Process(
         target=client_main,
@@ -431,7 +536,7 @@ def run_point(
             client_ctl_child,
             sig_client,
             receivers,
-            PUBLISHER,
+            publishers,
             viewers,
             feed[0],
             feed[1],
@@ -443,11 +548,14 @@ def run_point(
         relay.start()
         relay_ctl_child.close()
         sig_relay.close()
-        _expect(relay_ctl, "ready", "relay")
+        ready = _expect(relay_ctl, "ready", "relay")
+        if floor is not None:  # before the displays connect: each has someone to hear
+            relay_ctl.send(("floor", *floor))
+            _expect(relay_ctl, "floor", "relay")
         client.start()
         client_ctl_child.close()
         sig_client.close()
-        _expect(client_ctl, "ready", "client")
+        _expect(client_ctl, "ready", "client", STEP_TIMEOUT + 2 * len(publishers) + receivers)
         time.sleep(args.warmup)
         m0 = _machine_busy()
         relay_ctl.send(("snap", "start"))
@@ -460,6 +568,11 @@ def run_point(
         r1 = _expect(relay_ctl, "snap", "relay")
         c1 = _expect(client_ctl, "snap", "client")
         m1 = _machine_busy()
+        switched: list[float | None] = []
+        for bridge in switches or []:
+            relay_ctl.send(("switch", bridge))
+            switched.append(_expect(relay_ctl, "switched", "relay")["seconds"])
+            time.sleep(1.0)
         client_ctl.send(("close",))
         _expect(client_ctl, "closed", "client", 20)
         relay_ctl.send(("close",))
@@ -524,6 +637,13 @@ def run_point(
         result["programme_opus_per_s"] = (r1["encoded_audio"] - r0["encoded_audio"]) / wall
         result["showing"] = r1["showing"]
         result["recording"] = r1["recording"]
+        result["sources"] = r1["sources"]
+        result["decoding"] = r1["decoding"]
+    result["code"] = ready["code"]
+    result["publishers"] = len(publishers)
+    result["keyframes_asked"] = c1["keyframes_asked"] - c0["keyframes_asked"]
+    if switches:
+        result["switch_s"] = switched
     return result
 
 
@@ -584,6 +704,145 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str
     return "\n".join(lines), verdict
 
 
+def national_bridges(count: int) -> list[str]:
+    """The demo's bridge points, then as many more as the row needs."""
+    from session_server.demo import DEMO_BRIDGES
+
+    bridges = [b[0] for b in DEMO_BRIDGES]
+    bridges += [f"diem-cau-{n}" for n in range(len(bridges) + 1, count + 1)]
+    return bridges[:count]
+
+
+def run_national(
+    args: argparse.Namespace, feed: tuple[list[bytes], list[bytes]], failures: list[str]
+) -> list[dict[str, Any]]:
+    """The national row: every bridge point publishes, one display per
+    bridge point; ``--runs`` times against the --before checkout and this
+    one, alternately."""
+    from session_server.demo import MAIN_BRIDGE
+
+    bridges = national_bridges(args.publishers)
+    others = [b for b in bridges if b not in (MAIN_BRIDGE, HOLDER, REQUESTER)]
+    step = max(1, len(others) // max(1, args.switches))
+    targets = others[::step][: args.switches]
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-media-before-") as tmp:
+        before = Path(tmp) / "before"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(before), args.before],
+            check=True,
+        )
+        try:
+            for i in range(args.runs):
+                for side, code in (("before", str(before)), ("now", None)):
+                    try:
+                        result = run_point(
+                            "national",
+                            args.publishers,
+                            args,
+                            feed,
+                            bridges,
+                            publishers=bridges,
+                            code=code,
+                            floor=(HOLDER, REQUESTER),
+                            switches=targets,
+                        )
+                    except PointFailed as error:
+                        failures.append(f"national {side}, run {i + 1}: {error}")
+                        print(f"  national {side:6} run {i + 1}: FAILED: {error}", flush=True)
+                        continue
+                    result["side"] = side
+                    results.append(result)
+                    switched = ", ".join(
+                        f"{t * 1000:.0f}" if t is not None else "none"
+                        for t in result.get("switch_s", [])
+                    )
+                    print(
+                        f"  national {side:6} run {i + 1}: relay {result['relay_cpu_pct']:5.1f} %, "
+                        f"decoding {result.get('decoding', '?')} of {result.get('sources', '?')} "
+                        f"feeds, client {result['client_cpu_pct']:5.1f} %, other "
+                        f"{result['other_cpu_pct']:.0f} %, displays "
+                        f"{result['video_fps_min']:.1f} fps {result['audio_pps_min']:.1f} pkt/s, "
+                        f"publishers sent {result['published_fps']:.1f} fps; switches (ms): "
+                        f"{switched}",
+                        flush=True,
+                    )
+                    if result["video_fps_min"] < MIN_FPS or result["audio_pps_min"] < MIN_AUDIO:
+                        failures.append(
+                            f"national {side}, run {i + 1}: a display got "
+                            f"{result['video_fps_min']:.1f} fps and "
+                            f"{result['audio_pps_min']:.1f} audio pkt/s"
+                        )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], check=False
+            )
+    return results
+
+
+def national_report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    sides = {side: [r for r in results if r["side"] == side] for side in ("before", "now")}
+    if not sides["before"] or not sides["now"]:
+        return "national row: not measured (a side failed every run)"
+
+    def median(side: str, key: str) -> float:
+        return statistics.median(r[key] for r in sides[side])
+
+    def runs(side: str) -> str:
+        return " ".join(f"{r['relay_cpu_pct']:.1f}" for r in sides[side])
+
+    now, before = median("now", "relay_cpu_pct"), median("before", "relay_cpu_pct")
+    behind = any(r["behind"] for r in results)
+    lines = [
+        f"national row: {args.publishers} publishers ({WIDTH}x{HEIGHT} {FPS} fps VP8 + Opus "
+        f"each), {args.publishers} displays; media node CPU, % of one core, median of "
+        f"{args.runs} (runs in brackets)",
+        f"  before ({args.before}, decodes every feed):      {before:6.1f}  [{runs('before')}]",
+        f"  now (floor, main venue, head of the queue):   {now:6.1f}  [{runs('now')}]  "
+        f"decoding {sides['now'][-1].get('decoding', '?')} of "
+        f"{sides['now'][-1].get('sources', '?')} feeds",
+        f"  saving: {before - now:.1f} points of a core ({before / max(now, 1e-9):.1f}x)",
+    ]
+    for side in ("before", "now"):
+        times = [t for r in sides[side] for t in r.get("switch_s", [])]
+        landed = sorted(t for t in times if t is not None)
+        if landed:
+            lines.append(
+                f"  switch to a district outside the three ({side}): floor command -> its first "
+                f"picture encoded, ms: median {statistics.median(landed) * 1000:.0f}, "
+                f"max {landed[-1] * 1000:.0f}, {len(times) - len(landed)} of {len(times)} "
+                f"not within 5 s"
+            )
+    lines.append(
+        "  displays' worst fps / audio pkt/s (median): "
+        f"before {median('before', 'video_fps_min'):.1f} / "
+        f"{median('before', 'audio_pps_min'):.1f}, now {median('now', 'video_fps_min'):.1f} / "
+        f"{median('now', 'audio_pps_min'):.1f}; publishers sent "
+        f"{median('now', 'published_fps'):.1f} fps each"
+    )
+    lines.append(
+        f"  load generator ({args.publishers} publishers + {args.publishers} displays, one "
+        f"process), % of one core: before {median('before', 'client_cpu_pct'):.0f}, "
+        f"now {median('now', 'client_cpu_pct'):.0f}"
+        f"; other processes meanwhile: before {median('before', 'other_cpu_pct'):.0f}, "
+        f"now {median('now', 'other_cpu_pct'):.0f}"
+    )
+    if behind:
+        lines.append(
+            "  ! a display fell behind the feed in some run: with the load generator on the "
+            "same two cores, the relay's figure there is a lower bound"
+        )
+    switch_ok = all(
+        t is not None and t < SWITCH_TARGET_S for r in sides["now"] for t in r.get("switch_s", [])
+    )
+    verdict = now < NATIONAL_TARGET_PCT and switch_ok
+    lines.append(
+        f"  target: now < {NATIONAL_TARGET_PCT:g} % of one core ({now:.1f} %) and every switch "
+        f"< {SWITCH_TARGET_S:g} s: {'PASS' if verdict else 'FAIL'}"
+    )
+    return "\n".join(lines)
+
+
 def _threads_line(result: dict[str, Any]) -> str:
     parts = ", ".join(
         f"{name} {pct:.1f}"
@@ -617,16 +876,27 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="the processes' event loop (default uvloop when installed)",
     )
+    parser.add_argument(
+        "--publishers",
+        type=int,
+        default=63,
+        help="the national row: publishers and displays, one per bridge point (0: no row)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="national row: runs per side")
+    parser.add_argument(
+        "--switches", type=int, default=5, help="national row: floor switches timed per run"
+    )
+    parser.add_argument("--before", default=BEFORE, help="national row: the commit to compare with")
     parser.add_argument("--json", metavar="PATH", help="write every figure to PATH")
     parser.add_argument(
         "--profile", metavar="DIR", help="cProfile the relay's event-loop thread over each window"
     )
     parser.add_argument("--verbose", action="store_true", help="CPU by thread, every point")
     args = parser.parse_args(argv)
-    args.receivers = [int(n) for n in args.receivers.split(",") if n.strip()]
+    args.receivers = [int(n) for n in args.receivers.split(",") if n.strip() and n.strip() != "0"]
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    if not args.receivers or min(args.receivers) < 1:
-        parser.error("--receivers: positive numbers")
+    if args.receivers and min(args.receivers) < 1:
+        parser.error("--receivers: positive numbers (0: no relay rows)")
     if not args.modes or set(args.modes) - {"stock", "ours"}:
         parser.error("--modes: stock, ours")
     if args.loop is None:
@@ -682,12 +952,18 @@ def main(argv: list[str] | None = None) -> int:
                     f"{result['video_fps_min']:.1f} fps and {result['audio_pps_min']:.1f} "
                     f"audio pkt/s (at least {MIN_FPS:g} and {MIN_AUDIO:g} needed)"
                 )
+    national: list[dict[str, Any]] = []
+    if args.publishers > 0:
+        national = run_national(args, feed, failures)
     print()
-    table, verdict = report(results, args)
-    print(table)
-    shown = (
-        results if args.verbose else [r for r in results if r["receivers"] == max(args.receivers)]
-    )
+    table, verdict = report(results, args) if results else ("", None)
+    if table:
+        print(table)
+    if national:
+        print(national_report(national, args))
+    largest = max(args.receivers, default=0)
+    shown = results if args.verbose else [r for r in results if r["receivers"] == largest]
+    shown += [r for r in national if r["side"] == "now"][-1:]
     if shown:
         print("relay CPU by thread, % of one core:")
         for result in shown:
@@ -711,6 +987,7 @@ def main(argv: list[str] | None = None) -> int:
                         "pass": verdict,
                     },
                     "results": results,
+                    "national": national,
                     "failures": failures,
                 },
                 indent=2,
