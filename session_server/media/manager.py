@@ -1,5 +1,6 @@
 """One dialogue's media: the bridge points' peer connections, the floor
-that drives the programme, the recorder, and each link's health.
+that drives the programme (and which feeds it decodes: ``media/decoding.py``),
+the recorder, and each link's health.
 
 Signaling rides the screen's own WebSocket: the browser sends
 ``{"type": "media", "op": "publish" | "view", "sdp": <offer>}`` with its
