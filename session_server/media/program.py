@@ -266,8 +266,10 @@ class Program:
     def set_decoding(self, bridge_ids: frozenset[str]) -> None:
         """Decode these bridge points' feeds, and no other. A picture that
         starts being decoded starts on a keyframe, asked for at once."""
-        self.decoding = bridge_ids
+        previous, self.decoding = self.decoding, bridge_ids
         for bridge_id, source in self.sources.items():
+            if bridge_id in bridge_ids and bridge_id not in previous:
+                source.pcm.clear()  # sound from before it stopped being decoded
             for gate in source.gates:
                 if bridge_id in bridge_ids:
                     gate.open()
