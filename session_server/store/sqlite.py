@@ -27,6 +27,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,10 @@ CREATE TABLE IF NOT EXISTS health (
     probed_at TEXT NOT NULL,
     pad BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS organiser_sessions (
+    key TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 _HEAD = """
@@ -147,6 +152,18 @@ class SQLiteEventLog(EventLog):
 
     async def dialogues(self) -> list[str]:
         return await self._run(self._reader, self._dialogues)
+
+    async def open_session(self, key: str, expires_at: float) -> None:
+        await self._run(self._writer, partial(self._open_session, key, expires_at))
+
+    async def session_alive(self, key: str, now: float) -> bool:
+        return await self._run(self._reader, partial(self._session_alive, key, now))
+
+    async def close_session(self, key: str) -> None:
+        await self._run(self._writer, partial(self._close_sessions, key, 0.0))
+
+    async def close_sessions(self, now: float) -> int:
+        return await self._run(self._writer, partial(self._close_sessions, None, now))
 
     async def probe(self) -> None:
         await self._run(self._writer, self._probe, quiet=True)  # the failed append said it
@@ -252,6 +269,51 @@ class SQLiteEventLog(EventLog):
         except BaseException:
             self._rollback(conn)
             raise
+
+    def _open_session(self, key: str, expires_at: float) -> None:
+        conn = self._writing()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # the expired ones go when a new one comes (a few a day)
+            conn.execute("DELETE FROM organiser_sessions WHERE expires_at <= ?", (time.time(),))
+            conn.execute(
+                "INSERT OR REPLACE INTO organiser_sessions (key, expires_at) VALUES (?, ?)",
+                (key, expires_at),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    def _session_alive(self, key: str, now: float) -> bool:
+        row = (
+            self._reading()
+            .execute(
+                "SELECT 1 FROM organiser_sessions WHERE key = ? AND expires_at > ?", (key, now)
+            )
+            .fetchone()
+        )
+        return row is not None
+
+    def _close_sessions(self, key: str | None, now: float) -> int:
+        """Forget ``key``, or every session (None); return how many were alive."""
+        conn = self._writing()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if key is None:
+                (alive,) = conn.execute(
+                    "SELECT count(*) FROM organiser_sessions WHERE expires_at > ?", (now,)
+                ).fetchone()
+                conn.execute("DELETE FROM organiser_sessions")
+            else:
+                alive = conn.execute(
+                    "DELETE FROM organiser_sessions WHERE key = ?", (key,)
+                ).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
+        return int(alive)
 
     def _rollback(self, conn: sqlite3.Connection) -> None:
         try:
