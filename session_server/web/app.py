@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from session_server.config import Settings
 from session_server.store.base import EventLog
-from session_server.web import tls_routes
+from session_server.web import redact, tls_routes
 from session_server.web.errors import handlers
 from session_server.web.gateway import Gateway
 from session_server.web.live.frames import KeepRawSend
@@ -68,6 +68,7 @@ async def robots(request: Request) -> Response:
 
 def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
     """The app for ``settings``, on ``log`` (which it closes on shutdown)."""
+    redact.install()  # no link's token in a log line
     registry = Registry(settings, log, secret)
 
     @contextlib.asynccontextmanager
