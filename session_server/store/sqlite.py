@@ -19,6 +19,9 @@ once space is back.
 
 An ``append`` whose caller is cancelled may still commit; the caller finds out
 from ``head`` or ``read``.
+
+The file holds every question and the organiser's sessions: it is made
+readable by its owner only (0600), and so are its ``-wal`` and ``-shm``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import time
 import uuid
@@ -204,7 +208,21 @@ class SQLiteEventLog(EventLog):
                 logger.error("event log %s unavailable: %s", self.path, exc, exc_info=exc)
             raise Unavailable("log.unavailable") from exc
 
+    def _private(self) -> None:
+        """The file (and its ``-wal``/``-shm``, which SQLite makes with the
+        file's mode) readable by its owner only: made so, or made so again
+        when an older version left it readable by all."""
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            try:
+                if path.stat().st_mode & 0o077:
+                    path.chmod(0o600)
+            except OSError:  # absent, or not ours: SQLite says what it must
+                continue
+
     def _connect(self, *, writer: bool) -> sqlite3.Connection:
+        self._private()
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
