@@ -115,6 +115,14 @@ class Settings:
     tools); none by default."""
     tls_ca_cert: str = ""
     """The generated LAN CA's certificate, served at ``/ca.crt`` (set by the CLI)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses (or networks) of reverse proxies whose ``X-Forwarded-For``
+    and ``X-Forwarded-Proto`` are believed (``TRUSTED_PROXIES``); none by
+    default, so a client cannot name its own address."""
+    organiser_password_file: str = ""
+    """Where the made password is kept (set by the CLI when
+    ``ORGANISER_PASSWORD`` is not given): re-read at each sign-in, so a
+    rotation takes effect in a running server."""
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -162,5 +170,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
             o.strip().rstrip("/")
             for o in config("FRAME_ANCESTORS", default="").split(",")
             if o.strip()
+        ),
+        trusted_proxies=tuple(
+            a.strip() for a in config("TRUSTED_PROXIES", default="").split(",") if a.strip()
         ),
     )

@@ -50,7 +50,7 @@ async def health(request: Request) -> Response:
     not public: a draft's would be)."""
     registry: Registry = request.app.state.registry
     body: dict[str, object] = {"status": "ok", "store": "ok" if registry.store_ok else "down"}
-    if organiser_cookie(request) is not None:
+    if await organiser_cookie(request) is not None:
         body["dialogues"] = {
             d: {"epoch": h.session.epoch, "seq": h.session.seq, "sockets": h.connection_count()}
             for d, h in registry.hubs.items()

@@ -33,7 +33,7 @@ class FollowupPage(OrganiserPage):
 
 
 async def board(request: Request) -> Response:
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     hub = await dialogue_hub(request)
     registry = registry_of(request)
     record = build_record(hub.session.state, named=False)
