@@ -64,6 +64,7 @@ RATE_ENV = {
     "RATE_SOCKET": "100000/1",
     "RATE_DIALOGUE": "100000/1",
     "LIMIT_SCALE": "100000",
+    "CONNECTIONS_PER_ADDRESS": "1000000",  # every phone of the benchmark comes from 127.0.0.1
 }
 NOW = time.monotonic
 

@@ -38,6 +38,7 @@ ENV = {
     "RATE_DEVICE": "100000/1",
     "RATE_BRIDGE": "100000/1",
     "RATE_SOCKET": "100000/1",
+    "CONNECTIONS_PER_ADDRESS": "1000000",  # every phone comes from 127.0.0.1
     "LOG_LEVEL": "WARNING",
 }
 

@@ -7,8 +7,7 @@ bound, a 50 MB login form, hundreds of silent sockets from one address: each
 is closed or refused within seconds, in both languages where there is an
 answer, while ``/healthz`` still answers another client. The attacker's
 sockets come from their own loopback addresses (127.0.0.x), as another
-client's would; 127.0.0.1 is a trusted proxy's address by default
-(``FORWARDED_ALLOW_IPS``) and so is never capped.
+client's would.
 """
 
 from __future__ import annotations

@@ -322,6 +322,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The request body must be valid JSON.",
     ),
     "organiser.bad_password": ("Mật khẩu không đúng.", "Wrong password."),
+    "organiser.sign_in_wait": (
+        "Đã nhập sai mật khẩu nhiều lần từ địa chỉ này; vui lòng đợi {seconds} giây rồi thử lại.",
+        "Too many wrong passwords from this address; please wait {seconds} seconds and try again.",
+    ),
     "dialogue.reserved_id": (
         'Không dùng được mã buổi đối thoại "{dialogue}"; vui lòng chọn mã khác.',
         'The dialogue id "{dialogue}" cannot be used; please choose another.',
