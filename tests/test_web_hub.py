@@ -5,6 +5,7 @@ closed so they resume, and resume by position."""
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from starlette.websockets import WebSocketState
 
 from session_server.core import commands as c
+from session_server.core import events as e
 from session_server.core.errors import SessionError
 from session_server.core.model import Actor, Phase, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
@@ -29,6 +31,7 @@ from session_server.web.live.hub import (
 )
 from session_server.web.render import Renderer
 from session_server.web.screens import SCREENS, Audience
+from session_server.web.screens.base import FREQUENT
 from tests import oob
 
 MODERATOR = Actor(Role.MODERATOR)
@@ -181,6 +184,33 @@ async def test_the_moderators_lists_change_card_by_card() -> None:
     assert f'<div id="mi-{new_id}" hx-swap-oob="delete"></div>' in approved
     assert f'<li id="mq-{new_id}"' in approved
     assert 'id="mod-inbox"' not in approved and 'id="mod-queue"' not in approved
+    await hub.stop()
+
+
+async def test_a_phone_asking_renders_only_what_asking_can_change() -> None:
+    hub, renderer = await make_hub()
+    order: list[tuple[int, str]] = []
+    for audience in (
+        Audience(Role.MODERATOR),
+        Audience(Role.DISPLAY),
+        Audience(Role.ATTENDEE, bridge_id="chau-doc"),
+        Audience(Role.BRIDGE_OPERATOR, bridge_id="chau-doc"),
+    ):
+        connect(hub, audience, order)
+    await hub.execute(c.SetPublicList(MODERATOR, True))  # the first render is whole
+    await settle()
+    renderer.calls.clear()
+    phone = Actor(Role.ATTENDEE, bridge_id="chau-doc", device_id="phone-1")
+    await hub.execute(c.SubmitQuestion(phone, "Câu hỏi về nhà ở xã hội?", "k-000001", "chau-doc"))
+    await settle()
+    rendered = {name for name, _ in renderer.calls}
+    assert rendered == {
+        "_mod_alerts.html",
+        "_mod_inbox_head.html",
+        "_mod_inbox.html",
+        "_fairness.html",
+        "_bridge_queue.html",
+    }, rendered
     await hub.stop()
 
 
@@ -436,3 +466,76 @@ async def test_every_screen_of_an_audience_ends_on_what_the_log_says(
         tab.read()
         for fragment in tab.render():
             assert tab.screen.shows(fragment), (tab.audience, fragment.name)
+
+
+async def test_no_fragment_changes_on_a_frequent_event_it_does_not_name() -> None:
+    """``Fragment.changed_by``: a phone asking or voting renders only the
+    fragments that name it. Played over a day of asking and voting mixed
+    with screening, moves, merges, holds and floor changes, every fragment
+    of every audience that does not name the event renders the same bytes
+    after it as before."""
+    log = MemoryEventLog()
+    session = DialogueSession(log, DEMO_DIALOGUE_ID)
+    await session.load()
+    now = datetime.now(UTC)
+    await session.execute_all(demo_commands(now), now)
+    hub = Hub(session, Renderer())  # never started: rendered by hand
+    state = session.state
+    audiences = [
+        Audience(role, bridge_id=bridge, speaker_id=speaker, lang=lang)
+        for role, screen in SCREENS.items()
+        for bridge in (state.bridges if screen.scope == "bridge" else [None])
+        for speaker in (state.speakers if screen.scope == "speaker" else [None])
+        for lang in (("vi", "en") if role is Role.ATTENDEE else ("vi",))
+    ]
+    rng = random.Random(20261206)
+    bridges = sorted(state.bridges)
+    checked: dict[type, int] = {}
+
+    def command(n: int) -> c.Command:
+        phone = Actor(
+            Role.ATTENDEE, bridge_id=rng.choice(bridges), device_id=f"phone-{rng.randrange(40)}"
+        )
+        waiting = [q.question_id for q in state.questions.values() if q.status.value == "submitted"]
+        pick = rng.random()
+        if pick < 0.3 or not waiting:
+            return c.SubmitQuestion(
+                phone, f"Câu hỏi {n} về việc làm?", f"k-{n:06d}", phone.bridge_id or ""
+            )
+        if pick < 0.55 and state.queue:
+            return c.Vote(phone, rng.choice(list(state.queue)))
+        if pick < 0.7:
+            return c.ApproveQuestion(MODERATOR, rng.choice(waiting))
+        if pick < 0.75:
+            return c.RejectQuestion(MODERATOR, rng.choice(waiting), "Trùng lặp")
+        if pick < 0.8 and state.queue:
+            return c.MergeQuestion(MODERATOR, rng.choice(waiting), rng.choice(list(state.queue)))
+        if pick < 0.85 and state.queue:
+            return c.MoveQuestion(MODERATOR, rng.choice(list(state.queue)), 0)
+        if pick < 0.9:
+            return c.HoldSubmissions(MODERATOR, rng.choice(bridges), rng.random() < 0.5)
+        if pick < 0.95:
+            return c.SetPublicList(MODERATOR, rng.random() < 0.8)
+        if state.floor.holder:
+            return c.ReleaseFloor(MODERATOR)
+        return c.GiveFloor(MODERATOR, rng.choice(bridges), rng.choice([None, *state.queue]))
+
+    for n in range(160):
+        before = {audience: hub.render(audience) for audience in audiences}
+        try:
+            outcome = await session.execute(command(n), datetime.now(UTC))
+        except SessionError:
+            continue
+        kinds = {type(record.event) for record in outcome.records}
+        if not kinds or not kinds <= FREQUENT:
+            continue
+        for audience, fragments in before.items():
+            declared = {f.template: f.changed_by for f in SCREENS[audience.role].fragments}
+            for old, new in zip(fragments, hub.render(audience), strict=True):
+                if not kinds & declared[old.name]:
+                    assert new.html == old.html, (
+                        f"{old.name} for {audience} changed on {kinds} it does not name"
+                    )
+        for kind in kinds:
+            checked[kind] = checked.get(kind, 0) + 1
+    assert checked.get(e.QuestionSubmitted, 0) > 20 and checked.get(e.VoteCast, 0) > 20, checked

@@ -48,6 +48,7 @@ from session_server.web.live.fanout import FanoutPlan, Rendered, Send, to_html
 from session_server.web.live.frames import DirectWriter, direct_writer, text_frame
 from session_server.web.render import Renderer
 from session_server.web.screens import SCREENS, Audience, ScreenContext
+from session_server.web.screens.base import FREQUENT
 
 __all__ = ["Connection", "Hub"]
 
@@ -74,6 +75,15 @@ VOLATILE: frozenset[str] = frozenset(
 MEDIA: frozenset[str] = frozenset(
     f.template for screen in SCREENS.values() for f in screen.fragments if f.media
 )
+
+CHANGED_BY: dict[type[e.Event], frozenset[str]] = {
+    kind: frozenset(
+        f.template for screen in SCREENS.values() for f in screen.fragments if kind in f.changed_by
+    )
+    for kind in FREQUENT
+}
+"""The fragments each frequent event (a phone asking, voting) can change:
+a burst of only those renders only these (``Fragment.changed_by``)."""
 
 CLOSE_REPLACED = 4001
 """Close code for a phone's socket replaced by a newer one of the same device
@@ -152,6 +162,8 @@ class Hub:
         self.connections: set[Connection] = set()
         self._dirty_devices: set[str] = set()
         self._revoked: set[str] = set()
+        self._kinds: set[type[e.Event]] = set()
+        """The kinds of the events since the last render."""
         self._refresh: set[str] = set()
         """Fragments to re-render without new events (the media links' health)."""
         self._rendered_seq = -1
@@ -339,6 +351,7 @@ class Hub:
             self._rebuilt = True
         for record in records:
             event = record.event
+            self._kinds.add(type(event))
             if isinstance(event, e.LinkRevoked):
                 self._revoked.add(event.link_id)
             question_id = getattr(event, "question_id", None)
@@ -378,13 +391,18 @@ class Hub:
         rebuilt, self._rebuilt = self._rebuilt, False
         devices, self._dirty_devices = self._dirty_devices, set()
         revoked, self._revoked = self._revoked, set()
+        kinds, self._kinds = self._kinds, set()
         if revoked:
             self._close_revoked(revoked)
             if self.media is not None:
                 self.media.revoke(revoked)
         only: frozenset[str] | None = None
-        if not rebuilt and not self._full and session.seq == self._rendered_seq:
-            only = frozenset(self._refresh)  # nothing new in the log: just what was asked for
+        if not rebuilt and not self._full:
+            if session.seq == self._rendered_seq:
+                only = frozenset(self._refresh)  # nothing new in the log: just what was asked for
+            elif kinds <= FREQUENT:
+                # phones asking and voting: only what those events can change
+                only = frozenset(self._refresh).union(*(CHANGED_BY[kind] for kind in kinds))
         self._refresh = set()
         self._full = False
         self._rendered_seq = session.seq
@@ -394,6 +412,7 @@ class Hub:
             rebuilt=rebuilt,
             devices=devices,
             personal=self.render_personal,
+            render_all=self.render,
         )
         for send in sends:
             self._write(send)
