@@ -358,6 +358,9 @@ def _serve(
         ws_max_size=MAX_MESSAGE + WS_HEADROOM,
         timeout_keep_alive=settings.keepalive_timeout,
         ws_per_message_deflate=False,
+        # one heartbeat: the screens' own (web/live/hub.py closes a silent one)
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
         log_level=settings.log_level.lower(),
         proxy_headers=bool(settings.trusted_proxies),
         # nothing trusted unless named (uvicorn would trust 127.0.0.1); the

@@ -130,6 +130,11 @@ class Settings:
     """File descriptors kept free of client connections (the log,
     recordings, media, and room for a new client)."""
     body_max_bytes: int = 256 * 1024
+    socket_silence: float = 90.0
+    """Seconds a screen's socket may send nothing (its page pings every 10 s;
+    a phone's page in the background about once a minute) before it is
+    closed as gone (``SOCKET_SILENCE``; the only heartbeat: uvicorn's own
+    WebSocket pings are off)."""
     """Largest request body but a question import's (web/middleware.py)."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses (or networks) of reverse proxies whose ``X-Forwarded-For``
@@ -195,6 +200,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         connections_per_address=config("CONNECTIONS_PER_ADDRESS", cast=int, default=1000),
         fd_reserve=config("FD_RESERVE", cast=int, default=100),
         body_max_bytes=config("BODY_MAX_BYTES", cast=int, default=256 * 1024),
+        socket_silence=config("SOCKET_SILENCE", cast=float, default=90.0),
         trusted_proxies=tuple(
             a.strip() for a in config("TRUSTED_PROXIES", default="").split(",") if a.strip()
         ),

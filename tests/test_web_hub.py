@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from session_server.web.live.fanout import Rendered
 from session_server.web.live.hub import (
     CLOSE_LAGGING,
     CLOSE_REPLACED,
+    CLOSE_SILENT,
     COALESCE_SECONDS,
     SEND_QUEUE,
     Connection,
@@ -211,6 +213,30 @@ async def test_a_phone_asking_renders_only_what_asking_can_change() -> None:
         "_fairness.html",
         "_bridge_queue.html",
     }, rendered
+    await hub.stop()
+
+
+async def test_a_socket_silent_past_its_heartbeat_is_closed_and_one_that_pings_stays() -> None:
+    """The one heartbeat: a screen whose link went away without a word (a
+    phone that left the Wi-Fi) sends no more pings and is closed; a screen
+    that pings stays, however long."""
+    log = MemoryEventLog()
+    session = DialogueSession(log, DEMO_DIALOGUE_ID)
+    await session.load()
+    now = datetime.now(UTC)
+    await session.execute_all(demo_commands(now), now)
+    hub = Hub(session, Renderer(), silence=0.4)
+    hub.start()
+    order: list[tuple[int, str]] = []
+    gone, gone_socket = connect(hub, Audience(Role.ATTENDEE), order, device="gone")
+    alive, alive_socket = connect(hub, Audience(Role.ATTENDEE), order, device="alive")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 1.5
+    while loop.time() < deadline:
+        alive.heard = time.monotonic()  # what the socket's loop does on every message
+        await asyncio.sleep(0.05)
+    assert gone_socket.closed == CLOSE_SILENT and gone not in hub.connections
+    assert alive_socket.closed is None and alive in hub.connections
     await hub.stop()
 
 

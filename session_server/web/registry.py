@@ -100,7 +100,7 @@ class Registry:
                     self.log, dialogue_id, self.settings.limits, health=self.health
                 )
                 await session.load()
-                hub = Hub(session, self.renderer)
+                hub = Hub(session, self.renderer, self.settings.socket_silence)
                 hub.store_ok = self.store_ok
                 hub.traffic = self.limits.traffic_of(dialogue_id)
                 if self.settings.media:

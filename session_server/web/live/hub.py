@@ -89,6 +89,14 @@ CLOSE_REPLACED = 4001
 """Close code for a phone's socket replaced by a newer one of the same device
 (another tab): the older tab says so and does not reconnect."""
 
+SILENCE_SECONDS = 90.0
+"""Default of ``SOCKET_SILENCE``: a screen pings every 10 s, a phone's page
+in the background (its timers throttled by the browser) about once a minute."""
+
+CLOSE_SILENT = 1001
+"""Close code for a socket silent too long ("going away"): if its page is
+still there after all, it reconnects and resumes."""
+
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
 the htmx WebSocket extension reconnects by itself and resumes."""
@@ -100,6 +108,7 @@ class Connection:
         "device_id",
         "direct",
         "greeted",
+        "heard",
         "link_id",
         "queue",
         "strikes",
@@ -120,8 +129,14 @@ class Connection:
         self.link_id = link_id
         """The role link the socket was opened with: revoking it closes the socket."""
         self.direct: DirectWriter | None = direct_writer(websocket.scope)
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
+        # a queue and a writer only where the server's transport cannot be
+        # reached (a test client): thousands of phones need neither
+        self.queue: asyncio.Queue[str | None] | None = (
+            asyncio.Queue(SEND_QUEUE) if self.direct is None else None
+        )
         self.writer: asyncio.Task[None] | None = None
+        self.heard = time.monotonic()
+        """When the screen last sent anything (its heartbeat every 10 s)."""
         self.greeted = False
         """Whether the screen said where it is (once per socket: its page
         sends one hello each time the socket opens)."""
@@ -133,6 +148,7 @@ class Connection:
         ``False`` when the socket is closed or has fallen behind."""
         if self.direct is not None:
             return self.direct.write(frame or text_frame(message.encode()))
+        assert self.queue is not None
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -140,9 +156,10 @@ class Connection:
         return True
 
     async def write_loop(self) -> None:
-        websocket = self.websocket
+        websocket, queue = self.websocket, self.queue
+        assert queue is not None
         while True:
-            message = await self.queue.get()
+            message = await queue.get()
             if message is None:
                 return
             await websocket.send_text(message)
@@ -153,9 +170,14 @@ class Hub:
     what each socket is sent; the hub renders through the plan's callbacks
     and writes what it returns."""
 
-    def __init__(self, session: DialogueSession, renderer: Renderer) -> None:
+    def __init__(
+        self, session: DialogueSession, renderer: Renderer, silence: float = SILENCE_SECONDS
+    ) -> None:
         self.session = session
         self.renderer = renderer
+        self.silence = silence
+        """A socket that sends nothing this long (not even its heartbeat) is
+        closed: its link went away without a word."""
         self.plan: FanoutPlan[Audience, Connection] = FanoutPlan(
             lambda audience: SCREENS[audience.role].rank, VOLATILE
         )
@@ -177,6 +199,7 @@ class Hub:
         self._rebuilt = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self.dropped = 0
         self.store_ok = True
         """Whether the event log answers (``runtime/tail.py``); screens show it."""
@@ -189,13 +212,16 @@ class Hub:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._render_loop(), name=f"hub-{self.dialogue_id}")
+        if self._watch is None:
+            self._watch = asyncio.create_task(self._watch_loop(), name=f"watch-{self.dialogue_id}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._watch = None
         for conn in list(self.connections):
             await self._close(conn, 1001)
 
@@ -369,6 +395,24 @@ class Hub:
                     if by.startswith("device:"):
                         self._dirty_devices.add(by.removeprefix("device:"))
         self._wake.set()
+
+    async def _watch_loop(self) -> None:
+        """The one heartbeat: every screen pings every 10 s (``link.js``;
+        uvicorn's own WebSocket pings are off, ``cli.py``). A socket silent
+        for ``silence`` seconds lost its link without a word (a phone that
+        left the Wi-Fi): it is closed, its descriptor freed."""
+        while True:
+            await asyncio.sleep(max(0.05, self.silence / 4))
+            self.close_silent(time.monotonic())
+
+    def close_silent(self, now: float) -> int:
+        """Close every socket silent since before ``now - silence``."""
+        silent = [conn for conn in self.connections if now - conn.heard > self.silence]
+        for conn in silent:
+            self._close_later(conn, CLOSE_SILENT)
+        if silent:
+            logger.info("closed %d silent sockets", len(silent))
+        return len(silent)
 
     async def _render_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -75,6 +76,7 @@ async def live_socket(websocket: WebSocket) -> None:
                 break  # gone, or closed by the hub meanwhile (a revoked link)
             if websocket.application_state is not WebSocketState.CONNECTED:
                 break
+            conn.heard = time.monotonic()
             if not await _message(registry, gateway, caller, conn, text):
                 break
     finally:
