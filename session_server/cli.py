@@ -348,6 +348,7 @@ def _serve(
             fd_reserve=settings.fd_reserve,
         )
     )
+    app.state.gate = http.gate  # phones stop short of it (PHONE_RESERVE)
     uvicorn.run(
         app,
         host=host,

@@ -130,6 +130,11 @@ class Settings:
     """File descriptors kept free of client connections (the log,
     recordings, media, and room for a new client)."""
     body_max_bytes: int = 256 * 1024
+    phone_reserve: int = 200
+    """Connections kept for everything but phones when the process nears
+    its file descriptor budget (``PHONE_RESERVE``): the moderator, the
+    displays, the organiser and ``/healthz`` still connect; a phone is told
+    to wait and retries."""
     socket_silence: float = 90.0
     """Seconds a screen's socket may send nothing (its page pings every 10 s;
     a phone's page in the background about once a minute) before it is
@@ -201,6 +206,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         fd_reserve=config("FD_RESERVE", cast=int, default=100),
         body_max_bytes=config("BODY_MAX_BYTES", cast=int, default=256 * 1024),
         socket_silence=config("SOCKET_SILENCE", cast=float, default=90.0),
+        phone_reserve=config("PHONE_RESERVE", cast=int, default=200),
         trusted_proxies=tuple(
             a.strip() for a in config("TRUSTED_PROXIES", default="").split(",") if a.strip()
         ),

@@ -5,6 +5,10 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     # input
     "command.unknown": ("Lệnh không hợp lệ.", "Unknown command."),
+    "server.full": (
+        "Máy chủ đang phục vụ quá nhiều điện thoại; trang sẽ tự kết nối lại sau ít phút.",
+        "The server is serving too many phones; this page reconnects by itself shortly.",
+    ),
     "socket.hello_again": (
         "Màn hình này đã được đồng bộ; hãy tải lại trang nếu cần.",
         "This screen is already in step; reload the page if needed.",

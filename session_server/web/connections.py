@@ -131,6 +131,10 @@ class Gate:
         self._trusted_from: object = None
         self._warned = 0.0
 
+    def room(self) -> int:
+        """Connections the process may still open."""
+        return self.budget - len(self.held)
+
     def trust(self, allowed: Sequence[str] | str) -> None:
         """Exempt a trusted proxy's addresses (uvicorn's ``forwarded_allow_ips``)
         from the per-address cap."""

@@ -18,18 +18,13 @@ rendered at once; during a burst (many phones submitting at once) the loop
 waits a few milliseconds to gather more events, so the burst costs one
 render per audience every few milliseconds, not one per event.
 
-Thousands of sockets mean hundreds of thousands of long-lived objects; a
-full garbage collection over them stalls the process for hundreds of
-milliseconds. After connections arrive, the process freezes what exists
-(``gc.freeze``) so collections skip it, and thaws and collects everything
-once in a long while.
+Garbage collection over thousands of sockets: ``web/live/collector.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import Collection, Sequence
@@ -44,6 +39,7 @@ from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
 from session_server.web.limits import Traffic
+from session_server.web.live.collector import collector
 from session_server.web.live.fanout import FanoutPlan, Rendered, Send, to_html
 from session_server.web.live.frames import DirectWriter, direct_writer, text_frame
 from session_server.web.render import Renderer
@@ -61,9 +57,6 @@ COALESCE_SECONDS = 0.01
 """How long the render loop waits for more events during a burst."""
 BURST_SECONDS = 0.05
 """A wake-up this soon after the previous render counts as a burst."""
-
-FREEZE_AFTER_SECONDS = 1.0
-THAW_EVERY_SECONDS = 600.0
 
 CLOSE_GRACE_SECONDS = 2.0
 """How long a closing socket may take to send its close frame before its
@@ -269,7 +262,7 @@ class Hub:
         self.plan.open(conn, conn.audience, conn.device_id)
         if conn.direct is None:
             conn.writer = asyncio.create_task(self._write_loop(conn))
-        _collector.connections_arrived()
+        collector.connections_arrived()
 
     async def _write_loop(self, conn: Connection) -> None:
         try:
@@ -473,33 +466,3 @@ class Hub:
         task = asyncio.get_running_loop().create_task(self._close(conn, code))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-
-
-class _Collector:
-    """Process-wide garbage-collection policy for many long-lived sockets:
-    freeze what exists a moment after connections arrive, so routine
-    collections no longer walk it; thaw and collect fully once in a while,
-    so the garbage of closed sockets is reclaimed."""
-
-    def __init__(self) -> None:
-        self._pending: asyncio.TimerHandle | None = None
-        self._thawed_at = time.monotonic()
-
-    def connections_arrived(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._pending is not None:
-            self._pending.cancel()
-        self._pending = loop.call_later(FREEZE_AFTER_SECONDS, self._freeze)
-
-    def _freeze(self) -> None:
-        self._pending = None
-        if time.monotonic() - self._thawed_at > THAW_EVERY_SECONDS:
-            gc.unfreeze()
-            gc.collect()
-            self._thawed_at = time.monotonic()
-        else:
-            gc.collect(1)
-        gc.freeze()
-
-
-_collector = _Collector()
