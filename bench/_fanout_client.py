@@ -177,6 +177,7 @@ class Phone(asyncio.Protocol):
         for fut in (self.opened, self.first):
             if not fut.done():
                 fut.set_exception(ConnectionError("connection lost"))
+                fut.exception()  # retrieved: a phone refused before it is awaited is no error
 
     # ---------------------------------------------------------------------------
 
