@@ -1,7 +1,7 @@
 """Fan-out, memory and submission benchmark of the live server. Not a test.
 
-Run ``.venv/bin/python bench/fanout.py`` (about 5 minutes) or with
-``--quick`` (about 1 minute). It starts the real server
+Run ``.venv/bin/python bench/fanout.py`` (3 runs, 10 to 15 minutes) or
+with ``--quick --runs 1`` (about 1 minute). It starts the real server
 (``session-server serve --demo``) on a temporary SQLite file and drives it
 over 127.0.0.1 from a separate client process (``bench/_fanout_client.py``)
 holding every phone socket, and prints one table with the targets of
@@ -1211,14 +1211,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--runs",
         type=int,
-        default=3,
+        default=None,
         help="repeat the whole measurement (real server, then the peers, per phone count); "
-        "figures are the medians of the runs (default 3)",
+        "figures are the medians of the runs (default 3, 1 with --quick)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run, about a minute: 500 phones, 5 rounds, 5 s of submissions",
+        help="smoke run, about a minute: 500 phones, 5 rounds, 5 s of submissions, 1 run",
     )
     parser.add_argument(
         "--server-prefix",
@@ -1248,7 +1248,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown peers {sorted(unknown)}: choose among {', '.join(PEERS)}")
     args.peer_list = [] if args.no_baseline else [p for p in PEERS if p in {"websockets", *peers}]
-    args.runs = max(1, args.runs)
+    args.runs = max(1, args.runs if args.runs is not None else (1 if args.quick else 3))
     return args
 
 

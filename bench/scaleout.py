@@ -787,7 +787,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--phones", default="5000,10000", help="comma-separated phone counts, ascending"
     )
-    parser.add_argument("--runs", type=int, default=3, help="figures are medians of the runs")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="figures are medians of the runs (3; --quick 1)"
+    )
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--gap", type=float, default=0.3)
@@ -828,11 +830,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", default=None)
     args = parser.parse_args(argv)
     if args.quick:
-        args.phones, args.rounds, args.submit_seconds, args.runs = "1000,2000", 5, 5.0, 1
+        args.phones, args.rounds, args.submit_seconds = "1000,2000", 5, 5.0
         args.appends = min(args.appends, 200)
     if args.national and not args.quick and "--rounds" not in (argv or sys.argv):
         args.rounds = 10
-    args.runs = max(1, args.runs)
+    args.runs = max(1, args.runs if args.runs is not None else (1 if args.quick else 3))
     args.phones = sorted(int(p) for p in str(args.phones).split(","))
 
     async def bounded() -> int:
