@@ -408,6 +408,11 @@ def table(runs: list[list[Setup]], args: argparse.Namespace) -> str:
     return "\n".join(rows)
 
 
+def runs_range(values: list[float]) -> str:
+    text = spread(values)
+    return f"({text})" if text else ""
+
+
 # --- the national dialogue ----------------------------------------------------------------------
 
 
@@ -636,11 +641,19 @@ async def national(args: argparse.Namespace, workdir: Path) -> int:
         f"(clients included); {args.rounds} rounds after {args.warmup} warm-up per run, "
         f"median of {args.runs} run(s)"
     )
-    print(f"  time to last phone p50 (ms)   {ms(median(p50s)):>10}  ({spread(p50s)})")
+    print(f"  time to last phone p50 (ms)   {ms(median(p50s)):>10}  {runs_range(p50s)}")
     print(
-        f"  time to last phone p99 (ms)   {ms(p99):>10}  ({spread(p99s)})  target < 1,000 ms: "
+        f"  time to last phone p99 (ms)   {ms(p99):>10}  {runs_range(p99s)}  target < 1,000 ms: "
         + ("MET" if p99 < NATIONAL_P99_TARGET else "MISSED")
     )
+    for kind in ("closed", "open"):
+        sizes = [r.size for x in results for r in x.of(kind)]
+        if sizes:
+            print(
+                f"  {kind} list ({int(median(sizes)):,} B a phone): last phone p50 / p99 (ms) "
+                f"{ms(median([r.last(0.5, kind) for r in results]))} / "
+                f"{ms(median([r.last(0.99, kind) for r in results]))}"
+            )
     print(
         f"  every phone's latency p50 / p99 (ms, all runs)  {ms(pct(every, 0.5))} / "
         f"{ms(pct(every, 0.99))}"
