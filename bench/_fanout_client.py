@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.protocol import State
 from websockets.uri import parse_uri
 
 SEQ = re.compile(rb'data-seq=\\?"(\d+)')
@@ -250,8 +251,8 @@ class Phone(asyncio.Protocol):
                 return
 
     def send(self, text: str) -> None:
-        if self.closed or self.transport is None:
-            return
+        if self.closed or self.transport is None or self.proto.state is not State.OPEN:
+            return  # refused or closing (a server at its limit closes a phone at once)
         self.proto.send_text(text.encode())
         self._flush()
 
