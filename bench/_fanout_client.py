@@ -14,6 +14,12 @@ Commands (``{"cmd": …}``):
 
 - ``connect``: open ``n`` phones (``urls`` and ``cookies`` used round-robin),
   send each the hello and wait for its first message (the initial render);
+  with ``"eio": true`` the phones speak Engine.IO 4 / Socket.IO 5 over the
+  WebSocket (the peer ``python-socketio`` server of ``fanout.py``): they
+  answer the open packet (``0{…}``) with a connect (``40``), send the hello
+  as an event (``42["hello",{…}]``) once the connect is acknowledged, take
+  the first event (``42[…]``) as the initial render, and answer the
+  server's pings (``2``) with pongs (``3``);
 - ``arm``: from now on, note when each phone first receives a message whose
   position (``data-seq``) is at least ``seq``;
 - ``wait``: wait until every armed phone has it, or ``timeout``; answer the
@@ -40,9 +46,12 @@ from urllib.parse import urlsplit
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.protocol import State
 from websockets.uri import parse_uri
 
-SEQ = re.compile(rb'data-seq="(\d+)"')
+SEQ = re.compile(rb'data-seq=\\?"(\d+)')
+"""The position in an update (its quotes escaped when Socket.IO carries it
+inside a JSON string)."""
 ACK = re.compile(rb'\{"type": ?"ack", ?"key": ?"([^"]+)"(?:, ?"question_id": ?(\d+))?')
 """The server's acknowledgement of a message the client keeps (JSON)."""
 """The question number in the acknowledgement ("... câu hỏi số 17.")."""
@@ -72,8 +81,12 @@ class Phones:
 
 
 class Phone(asyncio.Protocol):
-    def __init__(self, owner: Phones, url: str, cookie: str, index: int) -> None:
+    def __init__(self, owner: Phones, url: str, cookie: str, index: int, eio: bool = False) -> None:
         self.owner = owner
+        self.eio = eio
+        self.eio_stage = 0
+        """Engine.IO: 0 waiting for the open packet, 1 for the connect's
+        acknowledgement, 2 for the first event, 3 connected."""
         self.index = index
         self.cookie = cookie
         self.proto = ClientProtocol(parse_uri(url), max_size=None)
@@ -109,13 +122,14 @@ class Phone(asyncio.Protocol):
         for event in self.proto.events_received():
             if isinstance(event, Frame):
                 if event.opcode is Opcode.TEXT:
-                    self._text(event.data, 0, len(event.data), now)
+                    self._text(bytes(event.data), 0, len(event.data), now)
             elif isinstance(event, Response):
                 if event.status_code == 101 and self.proto.handshake_exc is None:
                     self.fast = True
-                    self.send(self.hello)
-                    if not self.opened.done():
-                        self.opened.set_result(None)
+                    if not self.eio:
+                        self.send(self.hello)
+                        if not self.opened.done():
+                            self.opened.set_result(None)
                 elif not self.opened.done():
                     self.opened.set_exception(ConnectionError(f"handshake {event.status_code}"))
         self._flush()
@@ -164,6 +178,7 @@ class Phone(asyncio.Protocol):
         for fut in (self.opened, self.first):
             if not fut.done():
                 fut.set_exception(ConnectionError("connection lost"))
+                fut.exception()  # retrieved: a phone refused before it is awaited is no error
 
     # ---------------------------------------------------------------------------
 
@@ -171,6 +186,8 @@ class Phone(asyncio.Protocol):
         """A text frame, ``buf[start:end]``."""
         self.received += 1
         owner = self.owner
+        if self.eio and self._engine_io(buf, start, end):
+            return
         if not self.first.done():
             self.first.set_result(None)
             return
@@ -198,6 +215,30 @@ class Phone(asyncio.Protocol):
                     bytes(buf[start : min(end, start + 300)]).decode(errors="replace")
                 )
 
+    def _engine_io(self, buf: bytes, start: int, end: int) -> bool:
+        """Engine.IO's own packets and the Socket.IO handshake; ``False``
+        for an event (``42…``) the phone reads as the other servers' text."""
+        if end - start == 1 and buf[start] == 0x32:  # "2": the server's ping
+            self.send("3")
+            return True
+        stage = self.eio_stage
+        if stage >= 2:
+            if buf.startswith(b"42", start):
+                self.eio_stage = 3
+                return False
+            return True
+        if stage == 0 and buf.startswith(b"0", start):  # open: {"sid": …, "pingInterval": …}
+            self.eio_stage = 1
+            self.send("40")
+        elif stage == 1 and buf.startswith(b"40", start):  # connected to namespace "/"
+            self.eio_stage = 2
+            self.send(self.hello)
+            if not self.opened.done():
+                self.opened.set_result(None)
+        elif buf.startswith(b"44", start) and not self.opened.done():  # connect refused
+            self.opened.set_exception(ConnectionError("socket.io connect refused"))
+        return True
+
     def _flush(self) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
@@ -210,8 +251,8 @@ class Phone(asyncio.Protocol):
                 return
 
     def send(self, text: str) -> None:
-        if self.closed or self.transport is None:
-            return
+        if self.closed or self.transport is None or self.proto.state is not State.OPEN:
+            return  # refused or closing (a server at its limit closes a phone at once)
         self.proto.send_text(text.encode())
         self._flush()
 
@@ -225,7 +266,10 @@ async def connect(owner: Phones, cmd: dict[str, Any]) -> dict[str, Any]:
     urls: list[str] = cmd["urls"]
     cookies: list[str] = cmd["cookies"] or [""]
     n: int = cmd["n"]
+    eio = bool(cmd.get("eio"))
     hello = json.dumps({"type": "hello", "epoch": cmd.get("epoch"), "seq": cmd.get("seq", 0)})
+    if eio:
+        hello = "42" + json.dumps(["hello", json.loads(hello)])
     gate = asyncio.Semaphore(cmd.get("concurrency", 200))
     loop = asyncio.get_running_loop()
     failures: Counter[str] = Counter()
@@ -234,11 +278,13 @@ async def connect(owner: Phones, cmd: dict[str, Any]) -> dict[str, Any]:
     async def one(i: int) -> None:
         url = urls[i % len(urls)]
         parts = urlsplit(url)
-        phone = Phone(owner, url, cookies[i % len(cookies)], len(owner.phones) + i)
+        phone = Phone(owner, url, cookies[i % len(cookies)], len(owner.phones) + i, eio)
         phone.hello = hello
         async with gate:
             try:
-                await loop.create_connection(lambda: phone, parts.hostname, parts.port)
+                await loop.create_connection(
+                    lambda: phone, parts.hostname or "127.0.0.1", parts.port or 80
+                )
                 await asyncio.wait_for(asyncio.shield(phone.opened), 30)
                 await asyncio.wait_for(asyncio.shield(phone.first), 30)
             except (OSError, TimeoutError, ConnectionError) as error:

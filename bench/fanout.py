@@ -1,7 +1,7 @@
 """Fan-out, memory and submission benchmark of the live server. Not a test.
 
-Run ``.venv/bin/python bench/fanout.py`` (about 5 minutes) or with
-``--quick`` (about 1 minute). It starts the real server
+Run ``.venv/bin/python bench/fanout.py`` (3 runs, 10 to 15 minutes) or
+with ``--quick --runs 1`` (about 1 minute). It starts the real server
 (``session-server serve --demo``) on a temporary SQLite file and drives it
 over 127.0.0.1 from a separate client process (``bench/_fanout_client.py``)
 holding every phone socket, and prints one table with the targets of
@@ -15,9 +15,13 @@ DESIGN.md §4 beside the figures:
    processes read ``CLOCK_MONOTONIC``); p50/p99 of time-to-last-phone over
    the rounds, and of all per-phone latencies;
 2. memory: the server's VmRSS before and after connecting N idle phones;
-3. baseline: a minimal ``websockets`` server (asyncio, ``compression=None``)
-   with the same phones, broadcasting the same bytes (the real update
-   messages, captured) with ``websockets.broadcast()``, timed the same way;
+3. peers, each in its own process with the same phones and the same bytes
+   (the real update messages, captured), timed the same way: the baseline,
+   a minimal ``websockets`` server (asyncio, ``compression=None``)
+   broadcasting with ``websockets.broadcast()``; a Starlette endpoint on
+   uvicorn looping ``await ws.send_text(msg)``; python-socketio (ASGI, on
+   uvicorn) emitting to a room, its phones speaking Engine.IO; each row's
+   ratio to the baseline of the same run;
 4. submissions: ``--submit-phones`` phones submit questions at
    ``--submit-rate`` a second for ``--submit-seconds`` while the N idle
    phones stay connected; the moderator's screen is watched for each
@@ -26,6 +30,10 @@ DESIGN.md §4 beside the figures:
    lists the oldest 100 waiting questions, so a long burst shows as that).
    The server runs with ``RATE_DEVICE`` and ``RATE_SOCKET`` raised
    (100000/1) so the rate limits do not refuse them.
+
+``--runs`` (default 3) repeats all of it (per phone count the real server,
+then each peer); every figure printed is the median of the runs, every ratio
+the median of the runs' own ratios.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ import secrets
 import shlex
 import signal
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -64,6 +73,8 @@ RATE_ENV = {
     "RATE_SOCKET": "100000/1",
     "RATE_DIALOGUE": "100000/1",
     "LIMIT_SCALE": "100000",
+    "CONNECTIONS_PER_ADDRESS": "1000000",  # every phone of the benchmark comes from 127.0.0.1
+    "SOCKET_SILENCE": "100000",  # the benchmark's phones do not ping
 }
 NOW = time.monotonic
 
@@ -250,6 +261,9 @@ class PhoneClient:
         )
         return cls(proc)
 
+    def pids(self) -> list[int]:
+        return [self.proc.pid]
+
     async def call(self, limit: float = 120, **cmd: Any) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(cmd).encode() + b"\n")
@@ -285,7 +299,11 @@ async def start_server(
     log: Path | None,
     store: str | None = None,
     demo: bool = True,
+    env_extra: dict[str, str] | None = None,
+    nofile: int | None = None,
 ) -> tuple[Child, Links, int]:
+    """The real server; ``nofile``: its RLIMIT_NOFILE, soft and hard (the
+    server raises its soft limit to the hard one)."""
     exe = Path(sys.executable).with_name("session-server")
     if not exe.exists():
         exe = ROOT / ".venv" / "bin" / "session-server"
@@ -295,6 +313,13 @@ async def start_server(
         if k not in ("PUBLIC_URL", "SESSION_STORE", "TRUSTED_ORIGINS")
     }
     env.update(RATE_ENV, SECRET_KEY=secret, LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+    env.update(env_extra or {})
+
+    def before_exec() -> None:
+        die_with_parent()
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
     argv = [
         *prefix,
         str(exe),
@@ -314,7 +339,7 @@ async def start_server(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         limit=2**20,
-        preexec_fn=die_with_parent,
+        preexec_fn=before_exec,
     )
     child = Child(proc, "session-server", log)
     moderator = ""
@@ -345,20 +370,39 @@ async def start_server(
     return child, Links(moderator, attendees), pid
 
 
-async def start_baseline(port: int) -> Child:
+PEERS = ("websockets", "starlette", "socketio")
+"""The servers the real one is compared with, each in its own process, the
+same phones, the same captured bytes: ``websockets.broadcast()`` (the
+baseline), a Starlette endpoint on uvicorn looping ``await ws.send_text()``,
+and python-socketio (ASGI, on uvicorn) emitting to a room."""
+PEER_NAMES = {
+    "websockets": "websockets.broadcast",
+    "starlette": "starlette send_text",
+    "socketio": "socketio emit (room)",
+}
+SOCKETIO_PATH = "/socket.io/?EIO=4&transport=websocket"
+FIRST_RENDER = '<div id="pos" data-seq="0"></div>hello'
+
+
+async def start_peer(kind: str, port: int) -> Child:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(Path(__file__)),
-        "--baseline-server",
-        str(port),
+        "--peer-server",
+        f"{kind}:{port}",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         preexec_fn=die_with_parent,
     )
-    child = Child(proc, "baseline")
-    line = await asyncio.wait_for(child.stdout.get(), 30)
+    child = Child(proc, kind)
+    try:
+        line = await asyncio.wait_for(child.stdout.get(), 30)
+    except TimeoutError:
+        await child.stop()
+        raise RuntimeError(f"{kind} server did not start: {list(child.lines)[-5:]}") from None
     if line.strip() != "ready":
-        raise RuntimeError(f"baseline server: {line}")
+        await child.stop()
+        raise RuntimeError(f"{kind} server: {line}")
     return child
 
 
@@ -527,7 +571,7 @@ async def run_rounds(
     ``head()`` is the position the next update will exceed; ``mod``, when
     given, is watched for its own copy of the update."""
     is_open = False
-    other = OtherLoad([client.proc.pid, *pids])
+    other = OtherLoad([*client.pids(), *pids])
     for number in range(warmup + rounds):
         is_open = not is_open
         seq = await head() + 1
@@ -670,7 +714,7 @@ async def bench_submit(
     mod.tokens = {}
     messages0, bytes0 = mod.messages, mod.bytes
     cpu0, wall0 = cpu_seconds(pid), NOW()
-    other = OtherLoad([client.proc.pid, pid])
+    other = OtherLoad([*client.pids(), pid])
     reply = await client.call(
         limit=args.submit_seconds + 120,
         cmd="submit",
@@ -716,30 +760,35 @@ async def bench_submit(
     return result
 
 
-async def bench_baseline(
-    n: int, args: argparse.Namespace, client: PhoneClient, samples: dict[bool, str]
+async def bench_peer(
+    kind: str, n: int, args: argparse.Namespace, client: PhoneClient, samples: dict[bool, str]
 ) -> FanOut:
+    """One peer server (``PEERS``) in its own process: the same phones, the
+    real server's captured updates sent through its control socket."""
     from websockets.asyncio.client import connect
 
     port = free_port()
-    child = await start_baseline(port)
-    result = FanOut("websockets.broadcast", n)
+    child = await start_peer(kind, port)
+    result = FanOut(PEER_NAMES[kind], n)
     control = None
     try:
-        url = f"ws://127.0.0.1:{port}/ws/phone"
+        path = SOCKETIO_PATH if kind == "socketio" else "/ws/phone"
         await asyncio.sleep(0.5)
         result.rss_before = rss_kib(child.proc.pid)
         reply = await client.call(
             limit=600,
             cmd="connect",
-            urls=[url],
+            urls=[f"ws://127.0.0.1:{port}{path}"],
             cookies=[],
             n=n,
             epoch="baseline",
             seq=0,
             concurrency=200,
+            eio=kind == "socketio",
         )
         result.connected, result.connect_seconds = reply["ok"], reply["seconds"]
+        if reply["failed"]:
+            print(f"  {kind}: {reply['failed']} phones failed to connect: {reply['failures']}")
         await asyncio.sleep(2.0)
         result.rss_after = rss_kib(child.proc.pid)
         control = await connect(
@@ -784,7 +833,7 @@ async def bench_baseline(
         await child.stop()
 
 
-# --- the baseline server (run in its own process) ---------------------------------------------
+# --- the peer servers (each run in its own process) -------------------------------------------
 
 
 async def baseline_server(port: int) -> None:
@@ -798,7 +847,7 @@ async def baseline_server(port: int) -> None:
                 broadcast(phones, message)
             return
         await ws.recv()  # the hello
-        await ws.send('<div id="pos" data-seq="0"></div>hello')
+        await ws.send(FIRST_RENDER)
         phones.add(ws)
         try:
             await ws.wait_closed()
@@ -812,14 +861,95 @@ async def baseline_server(port: int) -> None:
         await server.serve_forever()
 
 
-def run_baseline_server(port: int) -> None:
+def peer_app(kind: str) -> Any:
+    """The ASGI app of a uvicorn peer: ``/ws/phone`` (Starlette) or Socket.IO's
+    ``/socket.io/`` for the phones, ``/control`` for the updates to send."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    phones: set[WebSocket] = set()
+    sio: Any = None
+    if kind == "socketio":
+        import socketio  # type: ignore[import-untyped]
+
+        sio = socketio.AsyncServer(async_mode="asgi", max_http_buffer_size=2**20)
+
+        @sio.on("hello")  # type: ignore[untyped-decorator]
+        async def hello(sid: str, _data: Any) -> None:
+            await sio.enter_room(sid, "phones")
+            await sio.emit("render", FIRST_RENDER, to=sid)
+
+    async def phone(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            await ws.receive_text()  # the hello
+            await ws.send_text(FIRST_RENDER)
+            phones.add(ws)
+            while True:
+                await ws.receive_text()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            phones.discard(ws)
+
+    async def control(ws: WebSocket) -> None:
+        await ws.accept()
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                text = await ws.receive_text()
+                if sio is not None:
+                    await sio.emit("update", text, room="phones")
+                    continue
+                for each in list(phones):
+                    try:
+                        await each.send_text(text)
+                    except Exception:  # gone meanwhile
+                        phones.discard(each)
+
+    app = Starlette(
+        routes=[WebSocketRoute("/ws/phone", phone), WebSocketRoute("/control", control)]
+    )
+    return app if sio is None else socketio.ASGIApp(sio, other_asgi_app=app)
+
+
+async def uvicorn_peer(kind: str, port: int) -> None:
+    """Starlette or Socket.IO on uvicorn as the real server runs it: uvloop,
+    httptools, the websockets sans-I/O protocol, per-message deflate off."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        peer_app(kind),
+        host="127.0.0.1",
+        port=port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        ws_max_size=2**20,
+        log_level="warning",
+        lifespan="off",
+        backlog=2048,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task
+            raise RuntimeError(f"{kind} server stopped before it started")
+        await asyncio.sleep(0.05)
+    print("ready", flush=True)
+    await task
+
+
+def run_peer_server(spec: str) -> None:
+    kind, _, port = spec.partition(":")
+    main = baseline_server(int(port)) if kind == "websockets" else uvicorn_peer(kind, int(port))
     with contextlib.suppress(KeyboardInterrupt):
         try:
             import uvloop
         except ImportError:
-            asyncio.run(baseline_server(port))
+            asyncio.run(main)
         else:
-            uvloop.run(baseline_server(port))
+            uvloop.run(main)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -829,147 +959,227 @@ def verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("MET" if ok else "MISSED")
 
 
-def report(
-    fanouts: list[tuple[FanOut, FanOut | None]],
-    subs: Submissions | None,
-    args: argparse.Namespace,
-    nofile: int,
-) -> None:
+def median(values: Sequence[float]) -> float:
+    """Median of the figures that are numbers (``inf``, a round with a phone
+    missing, counts; NaN does not)."""
+    kept = [v for v in values if not math.isnan(v)]
+    return statistics.median(kept) if kept else math.nan
+
+
+def spread(values: Sequence[float]) -> str:
+    kept = [v for v in values if not math.isnan(v)]
+    if len(kept) < 2:
+        return ""
+    return f"{ms(min(kept))}–{ms(max(kept))}"
+
+
+@dataclass
+class Runs:
+    """Every run's results: per phone count, per run, per server name."""
+
+    fanouts: dict[int, list[dict[str, FanOut]]] = field(default_factory=dict)
+    submissions: list[Submissions] = field(default_factory=list)
+
+    def rows(self, n: int, server: str) -> list[FanOut]:
+        return [run[server] for run in self.fanouts.get(n, []) if server in run]
+
+    def servers(self, n: int) -> list[str]:
+        names: list[str] = []
+        for run in self.fanouts.get(n, []):
+            names += [name for name in run if name not in names]
+        return names
+
+    def ratios(self, n: int, server: str, kind: str, q: float = 0.5) -> list[float]:
+        """Per run: this server's time-to-last-phone over the baseline's, both
+        from that run."""
+        base = PEER_NAMES["websockets"]
+        return [
+            run[server].last(q, kind) / run[base].last(q, kind)
+            for run in self.fanouts.get(n, [])
+            if server in run and base in run and run[base].of(kind)
+        ]
+
+
+def report(runs: Runs, args: argparse.Namespace, nofile: int) -> None:
     print()
     print(
         f"fan-out: moderator's set_public_list toggled; {args.rounds} rounds after "
-        f"{args.warmup} warm-up; times from the moderator's send to each phone's receipt (ms)"
+        f"{args.warmup} warm-up; times from the moderator's send to each phone's receipt (ms); "
+        f"median of {args.runs} run(s)"
     )
     header = (
         f"{'phones':>7} {'server':<21}{'msg B':>7}{'mod p50':>9}{'first p50':>10}"
-        f"{'last p50':>10}{'last p99':>10}{'all p50':>9}{'all p99':>9}{'miss':>6}"
-        f"{'srv cpu':>9}{'cli cpu':>9}{'KiB/ph':>8}{'other':>7}"
+        f"{'last p50':>10}{'(runs)':>16}{'last p99':>10}{'all p50':>9}{'all p99':>9}"
+        f"{'×base':>7}{'miss':>6}{'srv cpu':>9}{'cli cpu':>9}{'KiB/ph':>8}{'other':>7}"
     )
     print(header)
     print("-" * len(header))
-    for real, base in fanouts:
-        for row in (real, base):
-            if row is None:
-                continue
+    for n in args.counts:
+        for server in runs.servers(n):
+            rows = runs.rows(n, server)
             for kind in ("closed", "open"):
-                rounds = row.of(kind)
-                if not rounds:
+                per_run = [row.of(kind) for row in rows if row.of(kind)]
+                if not per_run:
                     continue
-                every = [x for r in rounds for x in r.every]
-                size = f"{int(pct([r.size for r in rounds], 0.5)):,}"
-                mod = [r.moderator for r in rounds if not math.isnan(r.moderator)]
+                size = f"{int(median([r.size for rounds in per_run for r in rounds])):,}"
+                mod = median(
+                    [
+                        pct([r.moderator for r in rounds if not math.isnan(r.moderator)], 0.5)
+                        for rounds in per_run
+                    ]
+                )
+                lasts = [row.last(0.5, kind) for row in rows if row.of(kind)]
+                every = [sorted(x for r in rounds for x in r.every) for rounds in per_run]
+                ratio = median(runs.ratios(n, server, kind))
                 print(
-                    f"{row.phones:>7,} {row.server:<21}{size:>7}{ms(pct(mod, 0.5)):>9}"
-                    f"{ms(pct([r.first for r in rounds], 0.5)):>10}"
-                    f"{ms(row.last(0.5, kind)):>10}{ms(row.last(0.99, kind)):>10}"
-                    f"{ms(pct(every, 0.5)):>9}{ms(pct(every, 0.99)):>9}"
-                    f"{sum(r.missing for r in rounds):>6}{ms(row.cpu_per_round):>9}"
-                    f"{ms(pct([r.client_cpu for r in rounds], 0.5)):>9}"
-                    f"{row.kib_per_phone:>8.1f}{row.other_load:>7.2f}"
+                    f"{n:>7,} {server:<21}{size:>7}{ms(mod):>9}"
+                    f"{ms(median([pct([r.first for r in rr], 0.5) for rr in per_run])):>10}"
+                    f"{ms(median(lasts)):>10}{spread(lasts):>16}"
+                    f"{ms(median([row.last(0.99, kind) for row in rows if row.of(kind)])):>10}"
+                    f"{ms(median([pct(e, 0.5) for e in every])):>9}"
+                    f"{ms(median([pct(e, 0.99) for e in every])):>9}"
+                    f"{'-' if math.isnan(ratio) else f'{ratio:.2f}×':>7}"
+                    f"{sum(r.missing for rounds in per_run for r in rounds):>6}"
+                    f"{ms(median([row.cpu_per_round for row in rows])):>9}"
+                    f"{ms(median([pct([r.client_cpu for r in rr], 0.5) for rr in per_run])):>9}"
+                    f"{median([row.kib_per_phone for row in rows]):>8.1f}"
+                    f"{median([row.other_load for row in rows]):>7.2f}"
                 )
     print(
         "  msg B: a phone's update (public list closed: the status-bar-sized message; open: "
-        "the list); mod: the moderator's\n  own update; first/last: first and last phone of "
-        "a round; all: every phone's latency; miss: not received within "
-        f"{args.round_timeout:.0f} s;\n  srv cpu: server CPU ms per round (both kinds); "
-        "cli cpu: phone-client CPU ms per "
-        "round; KiB/ph: server RSS growth\n  per idle phone socket; other: cores kept busy by "
-        "processes not ours (the machine is shared).\n  p50/p99 are nearest-rank over the "
-        "rounds of that kind (p99 of 10 rounds = the slowest)."
+        "the list; Socket.IO's\n  event frame carries it as a JSON string); mod: the "
+        "moderator's own update; first/last: first and last phone of a round;\n  (runs): the "
+        "lowest and highest last-phone p50 of the runs; all: every phone's latency; ×base: "
+        "last-phone p50 over\n  websockets.broadcast's of the same run (median of the runs' "
+        "ratios); miss: not received within "
+        f"{args.round_timeout:.0f} s (all runs);\n  srv cpu: server CPU ms per round (both "
+        "kinds); cli cpu: phone-client CPU ms per round; KiB/ph: server RSS growth\n  per "
+        "idle phone socket; other: cores kept busy by processes not ours (the machine is "
+        "shared).\n  p50/p99 are nearest-rank over the rounds of that kind in a run (p99 of 10 "
+        "rounds = the slowest), then the median of the runs."
     )
-    for real, _ in fanouts:
-        extra = []
-        if real.lagging:
-            extra.append(f"{real.lagging} sockets closed as lagging")
-        if real.closed:
-            extra.append(f"close codes seen by phones {real.closed}")
-        if extra:
-            print(f"  {real.phones:,} phones: " + "; ".join(extra))
+    for n in args.counts:
+        for row in runs.rows(n, "session-server"):
+            extra = []
+            if row.lagging:
+                extra.append(f"{row.lagging} sockets closed as lagging")
+            if row.closed:
+                extra.append(f"close codes seen by phones {row.closed}")
+            if extra:
+                print(f"  {n:,} phones: " + "; ".join(extra))
 
-    if subs is not None:
+    subs = runs.submissions
+    if subs:
+        first = subs[0]
         print()
         print(
-            f"submissions: {subs.submitters} phones submit at {subs.rate:.0f}/s for "
-            f"{subs.seconds:.0f} s (server run with RATE_DEVICE=100000/1 "
-            "RATE_SOCKET=100000/1, so rate limits do not refuse them)"
+            f"submissions: {first.submitters} phones submit at {first.rate:.0f}/s for "
+            f"{first.seconds:.0f} s (server run with RATE_DEVICE=100000/1 "
+            "RATE_SOCKET=100000/1, so rate limits do not refuse them); "
+            f"median of {len(subs)} run(s)"
         )
-        achieved = subs.sent / subs.send_seconds if subs.send_seconds else math.nan
-        accepted = subs.ok / subs.send_seconds if subs.send_seconds else math.nan
+        send_seconds = median([x.send_seconds for x in subs])
+        sent = int(median([x.sent for x in subs]))
+        acked = int(median([x.ok for x in subs]))
+        achieved = sent / send_seconds if send_seconds else math.nan
+        accepted = acked / send_seconds if send_seconds else math.nan
         print(
-            f"  sent {subs.sent:,} in {subs.send_seconds:.1f} s = {achieved:,.1f}/s; "
-            f"acknowledged ok {subs.ok:,} ({accepted:,.1f}/s); refused {subs.errors}; "
-            f"not seen on the moderator's screen {subs.unseen}; events appended {subs.events:,}"
+            f"  sent {sent:,} in {send_seconds:.1f} s = {achieved:,.1f}/s; "
+            f"acknowledged ok {acked:,} ({accepted:,.1f}/s); "
+            f"refused {sum(x.errors for x in subs)}; "
+            f"not seen on the moderator's screen {sum(x.unseen for x in subs)}; "
+            f"events appended {int(median([x.events for x in subs])):,}"
+        )
+
+        def fig(name: str, q: float) -> float:
+            return median([pct(getattr(x, name), q) for x in subs])
+
+        print(
+            f"  phone ack (send → 'submitted #n' reply): p50 {ms(fig('acks', 0.5))} ms, "
+            f"p99 {ms(fig('acks', 0.99))} ms, max {ms(fig('acks', 1.0))} ms"
         )
         print(
-            f"  phone ack (send → 'submitted #n' reply): p50 {ms(pct(subs.acks, 0.5))} ms, "
-            f"p99 {ms(pct(subs.acks, 0.99))} ms, max {ms(pct(subs.acks, 1.0))} ms"
+            f"  submit → moderator screen: p50 {ms(fig('latencies', 0.5))} ms, "
+            f"p99 {ms(fig('latencies', 0.99))} ms, max {ms(fig('latencies', 1.0))} ms"
         )
+        if len(subs) > 1:
+            print(
+                "  runs' submit → moderator p99: "
+                + " / ".join(ms(pct(x.latencies, 0.99)) for x in subs)
+                + " ms"
+            )
+        messages = int(median([x.moderator_messages for x in subs]))
+        mbytes = median([x.moderator_bytes for x in subs])
+        closed = [x.moderator_closed for x in subs if x.moderator_closed]
+        lagging = sum(x.lagging for x in subs)
         print(
-            f"  submit → moderator screen: p50 {ms(pct(subs.latencies, 0.5))} ms, "
-            f"p99 {ms(pct(subs.latencies, 0.99))} ms, max {ms(pct(subs.latencies, 1.0))} ms"
+            f"  moderator pushes {messages:,}, {mbytes / 2**20:,.1f} MiB in all "
+            f"(mean {mbytes / max(1, messages) / 1024:,.0f} KiB); "
+            f"server CPU {median([x.cpu_share for x in subs]):.0%} of one core; other processes "
+            f"{median([x.other_load for x in subs]):.2f} cores"
+            + (f"; moderator socket {closed[0]}" if closed else "")
+            + (f"; {lagging} sockets closed as lagging" if lagging else "")
         )
-        print(
-            f"  moderator pushes {subs.moderator_messages:,}, "
-            f"{subs.moderator_bytes / 2**20:,.1f} MiB in all "
-            f"(mean {subs.moderator_bytes / max(1, subs.moderator_messages) / 1024:,.0f} KiB); "
-            f"server CPU {subs.cpu_share:.0%} of one core; other processes "
-            f"{subs.other_load:.2f} cores"
-            + (f"; moderator socket {subs.moderator_closed}" if subs.moderator_closed else "")
-            + (f"; {subs.lagging} sockets closed as lagging" if subs.lagging else "")
-        )
-        for sample in subs.error_samples[:3]:
+        for sample in [e for x in subs for e in x.error_samples][:3]:
             print(f"  refusal: {sample[:160]}")
 
     print()
-    print("targets (DESIGN.md §4)")
-    rows: list[tuple[str, str, bool | None]] = []
-    for real, base in fanouts:
-        if base is None:
-            continue
+    print(f"targets (DESIGN.md §4), medians of {args.runs} run(s)")
+    targets: list[tuple[str, str, bool | None]] = []
+    base = PEER_NAMES["websockets"]
+    for n in args.counts:
         for kind in ("closed", "open"):
-            if not real.of(kind) or not base.of(kind):
+            ratios = runs.ratios(n, "session-server", kind)
+            if not ratios:
                 continue
-            ratio = real.last(0.5, kind) / base.last(0.5, kind)
-            size = int(pct([r.size for r in real.of(kind)], 0.5))
-            rows.append(
+            real = median([r.last(0.5, kind) for r in runs.rows(n, "session-server")])
+            theirs = median([r.last(0.5, kind) for r in runs.rows(n, base)])
+            ratio = median(ratios)
+            nbytes = int(
+                median([r.size for x in runs.rows(n, "session-server") for r in x.of(kind)])
+            )
+            targets.append(
                 (
-                    f"fan-out p50 ≤ 1.5× websockets.broadcast ({real.phones:,}, {size:,} B)",
-                    f"{ms(real.last(0.5, kind))} / {ms(base.last(0.5, kind))} ms = {ratio:.2f}×",
+                    f"fan-out p50 ≤ 1.5× websockets.broadcast ({n:,}, {nbytes:,} B)",
+                    f"{ms(real)} / {ms(theirs)} ms = {ratio:.2f}×",
                     ratio <= 1.5,
                 )
             )
-    for real, _ in fanouts:
-        if real.phones >= 5000 or real is fanouts[-1][0]:
-            p99 = real.last(0.99)
-            ok = p99 < 0.3 if real.phones >= 5000 else None
-            label = f"time-to-last-phone p99 < 300 ms at 5,000 ({real.phones:,}, all rounds)"
-            rows.append((label, f"{ms(p99)} ms", ok))
-    for real, _ in fanouts:
-        rows.append(
+    for n in args.counts:
+        real_rows = runs.rows(n, "session-server")
+        if real_rows and (n >= 5000 or n == args.counts[-1]):
+            p99 = median([r.last(0.99) for r in real_rows])
+            met = p99 < 0.3 if n >= 5000 else None
+            label = f"time-to-last-phone p99 < 300 ms at 5,000 ({n:,}, all rounds)"
+            targets.append((label, f"{ms(p99)} ms", met))
+    for n in args.counts:
+        real_rows = runs.rows(n, "session-server")
+        if real_rows:
+            kib = median([r.kib_per_phone for r in real_rows])
+            targets.append(
+                (f"< 40 KiB per idle phone connection ({n:,})", f"{kib:.1f} KiB", kib < 40)
+            )
+    if subs:
+        p99 = median([pct(x.latencies, 0.99) for x in subs])
+        unseen, errors = sum(x.unseen for x in subs), sum(x.errors for x in subs)
+        rate, seconds = subs[0].rate, subs[0].seconds
+        full = rate >= 200 and seconds >= 30 and unseen == 0 and errors == 0
+        targets.append(
             (
-                f"< 40 KiB per idle phone connection ({real.phones:,})",
-                f"{real.kib_per_phone:.1f} KiB",
-                real.kib_per_phone < 40,
+                f"submit→moderator p99 < 100 ms at 200/s for 30 s ({rate:.0f}/s, {seconds:.0f} s)",
+                f"{ms(p99)} ms; {unseen} unseen, {errors} refused",
+                (p99 < 0.1 and full) if rate >= 200 and seconds >= 30 else None,
             )
         )
-    if subs is not None:
-        p99 = pct(subs.latencies, 0.99)
-        full = subs.rate >= 200 and subs.seconds >= 30 and subs.unseen == 0 and subs.errors == 0
-        rows.append(
-            (
-                f"submit→moderator p99 < 100 ms at 200/s for 30 s "
-                f"({subs.rate:.0f}/s, {subs.seconds:.0f} s)",
-                f"{ms(p99)} ms; {subs.unseen} unseen, {subs.errors} refused",
-                (p99 < 0.1 and full) if subs.rate >= 200 and subs.seconds >= 30 else None,
-            )
-        )
-    width = max(len(r[0]) for r in rows) + 2
-    for label, figure, ok in rows:
-        print(f"  {label:<{width}}{figure:<40}{verdict(ok)}")
+    if targets:
+        width = max(len(r[0]) for r in targets) + 2
+        for label, figure, ok in targets:
+            print(f"  {label:<{width}}{figure:<40}{verdict(ok)}")
     print(
         f"\n  machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
         f"RLIMIT_NOFILE {nofile}; server: uvicorn (uvloop, httptools, websockets-sansio), "
-        "ws_per_message_deflate=False; baseline: websockets asyncio server on uvloop"
+        "ws_per_message_deflate=False; peers: websockets asyncio server on uvloop "
+        "(broadcast), Starlette and python-socketio (ASGI) on the same uvicorn stack"
     )
 
 
@@ -990,11 +1200,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--submit-phones", type=int, default=200)
     parser.add_argument("--no-submit", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="print every round")
-    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="the real server only: no peer servers"
+    )
+    parser.add_argument(
+        "--peers",
+        default=",".join(PEERS),
+        help="peer servers measured after the real one, comma-separated (default "
+        f"{','.join(PEERS)}; websockets, the baseline, is always included)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="repeat the whole measurement (real server, then the peers, per phone count); "
+        "figures are the medians of the runs (default 3, 1 with --quick)",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run, about a minute: 500 phones, 5 rounds, 5 s of submissions",
+        help="smoke run, about a minute: 500 phones, 5 rounds, 5 s of submissions, 1 run",
     )
     parser.add_argument(
         "--server-prefix",
@@ -1013,12 +1238,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="stop everything after this long, whatever is left",
     )
     parser.add_argument("--dir", default=None, help="where the temporary files go")
-    parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--peer-server", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.phones = args.phones or "500"
         args.rounds, args.submit_seconds = 5, 5.0
     args.counts = [int(p) for p in (args.phones or "1000,5000").split(",") if p.strip()]
+    peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = set(peers) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown peers {sorted(unknown)}: choose among {', '.join(PEERS)}")
+    args.peer_list = [] if args.no_baseline else [p for p in PEERS if p in {"websockets", *peers}]
+    args.runs = max(1, args.runs if args.runs is not None else (1 if args.quick else 3))
     return args
 
 
@@ -1031,35 +1262,47 @@ async def amain(args: argparse.Namespace) -> None:
             "expect failed connections"
         )
     started = NOW()
-    fanouts: list[tuple[FanOut, FanOut | None]] = []
-    subs: Submissions | None = None
+    runs = Runs()
     with tempfile.TemporaryDirectory(prefix="fanout-", dir=args.dir) as tmp:
         client = await PhoneClient.start()
         try:
-            for i, n in enumerate(args.counts):
-                submit = not args.no_submit and i == len(args.counts) - 1
-                print(
-                    f"[{NOW() - started:5.0f} s] real server, {n:,} phones"
-                    + (", then submissions" if submit else ""),
-                    flush=True,
-                )
-                real, got = await bench_real(n, args, client, Path(tmp), submit)
-                subs = got or subs
-                base = None
-                if not args.no_baseline:
-                    print(f"[{NOW() - started:5.0f} s] baseline server, {n:,} phones", flush=True)
-                    base = await bench_baseline(n, args, client, real.samples)
-                fanouts.append((real, base))
+            for run in range(args.runs):
+                for i, n in enumerate(args.counts):
+                    submit = not args.no_submit and i == len(args.counts) - 1
+                    print(
+                        f"[{NOW() - started:5.0f} s] run {run + 1}/{args.runs}: real server, "
+                        f"{n:,} phones" + (", then submissions" if submit else ""),
+                        flush=True,
+                    )
+                    real, got = await bench_real(n, args, client, Path(tmp), submit)
+                    if got is not None:
+                        runs.submissions.append(got)
+                    results = {real.server: real}
+                    for kind in args.peer_list:
+                        print(
+                            f"[{NOW() - started:5.0f} s] run {run + 1}/{args.runs}: "
+                            f"{PEER_NAMES[kind]}, {n:,} phones",
+                            flush=True,
+                        )
+                        peer = await bench_peer(kind, n, args, client, real.samples)
+                        results[peer.server] = peer
+                    runs.fanouts.setdefault(n, []).append(results)
+                    for name, row in results.items():
+                        print(
+                            f"    {name:<21} last phone p50 {ms(row.last(0.5))} ms, "
+                            f"p99 {ms(row.last(0.99))} ms",
+                            flush=True,
+                        )
         finally:
             await client.stop()
     print(f"[{NOW() - started:5.0f} s] done")
-    report(fanouts, subs, args, nofile)
+    report(runs, args, nofile)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.baseline_server is not None:
-        run_baseline_server(args.baseline_server)
+    if args.peer_server is not None:
+        run_peer_server(args.peer_server)
         return 0
     try:
         asyncio.run(asyncio.wait_for(amain(args), args.max_seconds))

@@ -110,6 +110,8 @@ def run(pythonpath: Path | None, args: argparse.Namespace) -> dict[str, float]:
         "--warmup",
         "0",
         "--no-baseline",
+        "--runs",
+        "1",
         "--submit-seconds",
         str(args.seconds),
         "--max-seconds",

@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import os
 import secrets
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -33,7 +35,7 @@ logger = logging.getLogger("session_server")
 def _ensure_parent(url: str) -> None:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///").split("?", 1)[0]
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 async def _demo(settings: Settings, store_url: str) -> int:
@@ -77,30 +79,89 @@ def _data_folder(store_url: str) -> Path:
     return Path("data")
 
 
-def _kept(configured: str, store_url: str, filename: str) -> str:
+def _write_private(path: Path, value: str) -> None:
+    """Write ``value`` to ``path`` readable by its owner only, atomically (a
+    rotation never leaves half a password)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(value)
+        temporary.chmod(0o600)
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _kept(configured: str, store_url: str, filename: str) -> tuple[str, bool]:
     """A configured value, else one made once and kept in a file beside the
-    SQLite database (readable by its owner only), so it survives restarts."""
+    SQLite database (readable by its owner only), so it survives restarts;
+    and whether it was made now."""
     if configured:
-        return configured
-    folder = _data_folder(store_url)
-    path = folder / filename
+        return configured, False
+    path = _data_folder(store_url) / filename
     if path.is_file():
-        return path.read_text(encoding="ascii").strip()
-    folder.mkdir(parents=True, exist_ok=True)
+        return path.read_text(encoding="ascii").strip(), False
     value = secrets.token_urlsafe(32 if filename == "secret.key" else 9)
-    path.write_text(value, encoding="ascii")
-    path.chmod(0o600)
-    return value
+    _write_private(path, value)
+    return value, True
+
+
+_PASSWORD_FILE = "organiser.password"
 
 
 def _secret(settings: Settings, store_url: str) -> str:
     """The key that signs links (SECRET_KEY)."""
-    return _kept(str(settings.secret_key), store_url, "secret.key")
+    return _kept(str(settings.secret_key), store_url, "secret.key")[0]
 
 
-def _organiser_password(settings: Settings, store_url: str) -> str:
-    """The organiser's password (ORGANISER_PASSWORD)."""
-    return _kept(str(settings.organiser_password), store_url, "organiser.password")
+def _organiser_password(settings: Settings, store_url: str) -> tuple[str, bool]:
+    """The organiser's password (ORGANISER_PASSWORD), and whether it was made now."""
+    return _kept(str(settings.organiser_password), store_url, _PASSWORD_FILE)
+
+
+def _password_file(store_url: str) -> Path:
+    return (_data_folder(store_url) / _PASSWORD_FILE).resolve()
+
+
+_ROTATE = "session-server password --rotate"
+
+
+async def _password(settings: Settings, store_url: str, rotate: bool) -> int:
+    """Say where the organiser's password is; ``rotate``: make a new one,
+    print it (the only time it is shown) and close every organiser session,
+    so the old password and every cookie signed in with it are worth nothing
+    (a running server reads the new password at the next sign-in)."""
+    configured = bool(str(settings.organiser_password))
+    path = _password_file(store_url)
+    if not rotate:
+        if configured:
+            print("The organiser password is set by ORGANISER_PASSWORD (environment or .env).")
+        else:
+            print(f"The organiser password is kept in {path} (readable by its owner only).")
+            print(f"`{_ROTATE}` makes a new one and signs every organiser out.")
+        return 0
+    log = open_log(store_url)
+    try:
+        if configured:
+            closed = await log.close_sessions(time.time())
+            print(
+                "ORGANISER_PASSWORD is set (environment or .env): change it there and restart "
+                f"the server. Every organiser session was closed ({closed}).",
+                file=sys.stderr,
+            )
+            return 1
+        _ensure_parent(store_url)
+        password = secrets.token_urlsafe(9)
+        _write_private(path, password)
+        closed = await log.close_sessions(time.time())
+    finally:
+        await log.close()
+    print(f"new organiser password: {password}")
+    print(f"(shown this once; kept in {path}; organiser sessions closed: {closed})")
+    return 0
 
 
 async def _prepare(settings: Settings, store_url: str, demo: bool) -> list[tuple[str, str]]:
@@ -243,8 +304,13 @@ def _serve(
 
     screens = asyncio.run(_prepare(settings, store_url, demo))
     secret = _secret(settings, store_url)
-    password = _organiser_password(settings, store_url)
-    settings = dataclasses.replace(settings, organiser_password=Secret(password))
+    configured = bool(str(settings.organiser_password))
+    password, made = _organiser_password(settings, store_url)
+    settings = dataclasses.replace(
+        settings,
+        organiser_password=Secret(password),
+        organiser_password_file="" if configured else str(_password_file(store_url)),
+    )
     if tls is not None and tls.ca_cert is not None:
         settings = dataclasses.replace(settings, tls_ca_cert=str(tls.ca_cert))
     scheme = "https" if tls is not None else "http"
@@ -259,7 +325,20 @@ def _serve(
         print(f"  {label:<48} {base}{path}")
     if tls is not None:
         _print_tls(tls, base)
-    print(f"\n  organiser password: {password}\n", flush=True)
+    # the password is shown once, when it is made; never again in a log
+    if configured:
+        print("\n  organiser password: set by ORGANISER_PASSWORD\n", flush=True)
+    elif made:
+        print(f"\n  organiser password: {password}")
+        print(
+            f"  (shown this once: kept in {_password_file(store_url)}; `{_ROTATE}`)\n", flush=True
+        )
+    else:
+        print(
+            f"\n  organiser password: kept in {_password_file(store_url)} "
+            f"(`{_ROTATE}` makes a new one)\n",
+            flush=True,
+        )
     app = create_app(settings, open_log(store_url), secret)
     raise_fd_limit()
     http, ws = protocols(
@@ -269,6 +348,7 @@ def _serve(
             fd_reserve=settings.fd_reserve,
         )
     )
+    app.state.gate = http.gate  # phones stop short of it (PHONE_RESERVE)
     uvicorn.run(
         app,
         host=host,
@@ -279,8 +359,14 @@ def _serve(
         ws_max_size=MAX_MESSAGE + WS_HEADROOM,
         timeout_keep_alive=settings.keepalive_timeout,
         ws_per_message_deflate=False,
+        # one heartbeat: the screens' own (web/live/hub.py closes a silent one)
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        proxy_headers=bool(settings.trusted_proxies),
+        # nothing trusted unless named (uvicorn would trust 127.0.0.1); the
+        # connection gate exempts the same proxies from its per-address cap
+        forwarded_allow_ips=list(settings.trusted_proxies),
         ssl_certfile=str(tls.cert) if tls is not None else None,
         ssl_keyfile=str(tls.key) if tls is not None else None,
     )
@@ -307,6 +393,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="create the demo dialogue in the store (once)")
     sub.add_parser("check", help="replay every dialogue in the store and summarise it")
+    password_command = sub.add_parser(
+        "password", help="say where the organiser's password is kept, or make a new one"
+    )
+    password_command.add_argument(
+        "--rotate",
+        action="store_true",
+        help="make a new organiser password, print it once and sign every organiser out",
+    )
     serve = sub.add_parser("serve", help="run the server and print the link to every screen")
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
@@ -344,7 +438,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_demo(settings, args.store))
     if args.command == "check":
         return asyncio.run(_check(settings, args.store))
+    if args.command == "password":
+        return asyncio.run(_password(settings, args.store, args.rotate))
     if args.command == "serve":
+        os.umask(0o077)  # whatever the server writes is its owner's only
         try:
             tls = _tls_choice(args, settings, args.store)
         except (ValueError, OSError) as exc:

@@ -125,12 +125,30 @@ class Settings:
     """Seconds an idle kept-alive connection stays open."""
     connections_per_address: int = 1000
     """Connections one client address may hold at once (a hall's phones
-    share one); a trusted proxy's (``FORWARDED_ALLOW_IPS``) are not capped."""
+    share one); a trusted proxy's (``TRUSTED_PROXIES``) are not capped."""
     fd_reserve: int = 100
     """File descriptors kept free of client connections (the log,
     recordings, media, and room for a new client)."""
     body_max_bytes: int = 256 * 1024
+    phone_reserve: int = 200
+    """Connections kept for everything but phones when the process nears
+    its file descriptor budget (``PHONE_RESERVE``): the moderator, the
+    displays, the organiser and ``/healthz`` still connect; a phone is told
+    to wait and retries."""
+    socket_silence: float = 90.0
+    """Seconds a screen's socket may send nothing (its page pings every 10 s;
+    a phone's page in the background about once a minute) before it is
+    closed as gone (``SOCKET_SILENCE``; the only heartbeat: uvicorn's own
+    WebSocket pings are off)."""
     """Largest request body but a question import's (web/middleware.py)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses (or networks) of reverse proxies whose ``X-Forwarded-For``
+    and ``X-Forwarded-Proto`` are believed (``TRUSTED_PROXIES``); none by
+    default, so a client cannot name its own address."""
+    organiser_password_file: str = ""
+    """Where the made password is kept (set by the CLI when
+    ``ORGANISER_PASSWORD`` is not given): re-read at each sign-in, so a
+    rotation takes effect in a running server."""
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -187,4 +205,9 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         connections_per_address=config("CONNECTIONS_PER_ADDRESS", cast=int, default=1000),
         fd_reserve=config("FD_RESERVE", cast=int, default=100),
         body_max_bytes=config("BODY_MAX_BYTES", cast=int, default=256 * 1024),
+        socket_silence=config("SOCKET_SILENCE", cast=float, default=90.0),
+        phone_reserve=config("PHONE_RESERVE", cast=int, default=200),
+        trusted_proxies=tuple(
+            a.strip() for a in config("TRUSTED_PROXIES", default="").split(",") if a.strip()
+        ),
     )

@@ -37,6 +37,10 @@ __all__ = ["LinkProxy", "RunningServer", "ScreenLink", "free_port", "start_serve
 
 LINK_LINE = re.compile(r"^  (?P<label>\S.*?)\s+(?P<url>https?://\S+)\s*$")
 PASSWORD_LINE = re.compile(r"^\s*organiser password:\s*(?P<password>\S+)\s*$")
+"""The password, printed on the start that made it only."""
+READY_LINE = re.compile(r"^\s*organiser password:")
+"""The last line printed before the server starts: the password, or where it is kept."""
+KEPT_LINE = re.compile(r"^\s*organiser password: kept in (?P<path>\S+)")
 
 
 def free_port() -> int:
@@ -123,6 +127,10 @@ def parse_links(lines: list[str]) -> tuple[list[ScreenLink], str]:
         pw = PASSWORD_LINE.match(line)
         if pw:
             password = pw.group("password")
+            continue
+        kept = KEPT_LINE.match(line)
+        if kept:  # a later start: the password is in its file, not the output
+            password = Path(kept.group("path")).read_text(encoding="ascii").strip()
             continue
         match = LINK_LINE.match(line)
         if not match:
@@ -213,13 +221,14 @@ def start_server(
                 raise RuntimeError(
                     f"session-server exited with {process.returncode}:\n{server.log()}"
                 )
-            printed = any(PASSWORD_LINE.match(line) for line in list(server.output))
+            printed = any(READY_LINE.match(line) for line in list(server.output))
             if printed and _healthy(f"{server.base_url}/healthz"):
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"session-server did not start in {timeout}s:\n{server.log()}")
             time.sleep(0.1)
         server.links, server.password = parse_links(list(server.output))
+        server.password = server.password or environment.get("ORGANISER_PASSWORD", "")
     except BaseException:
         server.stop()
         raise

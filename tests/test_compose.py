@@ -123,3 +123,17 @@ def test_docker_compose_config() -> None:
         env={**os.environ, "SECRET_KEY": "k" * 32, "ORGANISER_PASSWORD": "p"},
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_only_nginx_is_a_trusted_proxy_and_it_names_the_real_client(
+    compose: dict[str, Any],
+) -> None:
+    proxy = compose["services"]["proxy"]
+    address = proxy["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert address.rsplit(".", 1)[0] == subnet.split("/")[0].rsplit(".", 1)[0]
+    for name in ("app", "media"):
+        assert compose["services"][name]["environment"]["TRUSTED_PROXIES"] == address, name
+    nginx = NGINX.read_text(encoding="utf-8")
+    forwarded = re.findall(r"proxy_set_header X-Forwarded-For (\S+);", nginx)
+    assert forwarded and set(forwarded) == {"$remote_addr"}  # never the client's own header

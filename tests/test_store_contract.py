@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
@@ -333,6 +334,39 @@ async def test_a_healthy_log_passes_its_probe(event_log: EventLog) -> None:
     await event_log.append("d1", [question(1)], 0)
     await event_log.probe()
     assert [r.seq for r in await event_log.read("d1")] == [1]  # the probe adds no event
+
+
+async def test_organiser_sessions_open_expire_and_close(event_log: EventLog) -> None:
+    now = time.time()
+    await event_log.open_session("a" * 64, now + 60)
+    await event_log.open_session("b" * 64, now + 60)
+    await event_log.open_session("c" * 64, now + 1)
+    assert await event_log.session_alive("a" * 64, now)
+    assert not await event_log.session_alive("z" * 64, now)  # never opened
+    assert not await event_log.session_alive("c" * 64, now + 1)  # expired
+    await event_log.close_session("a" * 64)
+    await event_log.close_session("z" * 64)  # unknown: nothing happens
+    assert not await event_log.session_alive("a" * 64, now)
+    assert await event_log.session_alive("b" * 64, now)
+    assert await event_log.close_sessions(now + 2) == 1  # b; c had expired
+    assert not await event_log.session_alive("b" * 64, now)
+    assert await event_log.dialogues() == []  # sessions are no dialogue
+
+
+async def test_durable_log_keeps_organiser_sessions_across_reopen(
+    backend: Backend, tmp_path: Path
+) -> None:
+    if not backend.durable:
+        pytest.skip(f"{backend.name} keeps nothing across close")
+    now = time.time()
+    log = open_log(backend.url(tmp_path))
+    await log.open_session("k" * 64, now + 60)
+    await log.close()
+    log = open_log(backend.url(tmp_path))
+    try:
+        assert await log.session_alive("k" * 64, now)
+    finally:
+        await log.close()
 
 
 # --- SQLite only ------------------------------------------------------------------------

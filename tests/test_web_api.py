@@ -906,7 +906,12 @@ def test_full_state_for_control_roles_only(client: TestClient, app: Starlette) -
 
 def test_full_state_for_the_organiser_cookie(client: TestClient, app: Starlette) -> None:
     path = f"/api/v1/dialogues/{DEMO_DIALOGUE_ID}/state"
-    client.cookies.set(ORGANISER_COOKIE, app.state.registry.access.organiser_cookie())
+    # a cookie signed with the secret but naming no session opened is nothing
+    client.cookies.set(ORGANISER_COOKIE, app.state.registry.access.organiser_cookie("made-up"))
+    assert client.get(path).status_code == 401
+    signed_in = client.post("/o/login", data={"password": "pw"}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    client.cookies.set(ORGANISER_COOKIE, signed_in.cookies[ORGANISER_COOKIE])
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"

@@ -7,8 +7,7 @@ bound, a 50 MB login form, hundreds of silent sockets from one address: each
 is closed or refused within seconds, in both languages where there is an
 answer, while ``/healthz`` still answers another client. The attacker's
 sockets come from their own loopback addresses (127.0.0.x), as another
-client's would; 127.0.0.1 is a trusted proxy's address by default
-(``FORWARDED_ALLOW_IPS``) and so is never capped.
+client's would.
 """
 
 from __future__ import annotations
@@ -369,3 +368,61 @@ def test_the_gate_caps_an_address_and_makes_room_from_the_heaviest_silent_one() 
     gate.budget = 10
     assert gate.admit("p2", "10.0.0.1", lambda: None)
     assert gate.admit("p3", "10.0.0.1", lambda: None)  # a trusted proxy is not capped
+
+
+def test_phones_stop_short_of_the_descriptor_budget_and_the_moderator_still_connects(
+    tmp_path: Path,
+) -> None:
+    """At its file descriptor limit a process must still serve the podium:
+    phones are refused ``PHONE_RESERVE`` connections before the budget, in
+    both languages and with 1013 (their page retries by itself), while the
+    moderator's screen and ``/healthz`` still connect."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect as ws_connect
+
+    # budget: 400 descriptors less FD_RESERVE 100 = 300; phones stop at 50 held
+    crowded = start_server(
+        tmp_path,
+        nofile=400,
+        env={"FD_RESERVE": "100", "PHONE_RESERVE": "250", "SOCKET_SILENCE": "600"},
+    )
+    phone_path = crowded.link("attendee").path
+    base = f"ws://127.0.0.1:{crowded.port}/ws/"
+    hello = '{"type": "hello", "epoch": null, "seq": null}'
+    refusal, accepted = "", 0
+    try:
+        with contextlib.ExitStack() as phones:
+            while not refusal and accepted < 120:
+                with connect(crowded, "127.0.0.40") as sock:
+                    request = f"GET {phone_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    sock.sendall(request.encode())
+                    status, headers, _ = response(sock)
+                assert status == 200
+                cookie = headers["set-cookie"].split(";", 1)[0]
+                phone = phones.enter_context(
+                    ws_connect(
+                        base + phone_path.rsplit("/", 1)[1],
+                        additional_headers={"Cookie": cookie},
+                        open_timeout=5,
+                    )
+                )
+                with contextlib.suppress(ConnectionClosed):  # a refused one is closed at once
+                    phone.send(hello)
+                first = str(phone.recv(timeout=5))
+                if "quá nhiều điện thoại" not in first:
+                    accepted += 1
+                    continue
+                refusal = first
+                with contextlib.suppress(TimeoutError, ConnectionClosed):
+                    phone.recv(timeout=3)
+                assert phone.close_code == 1013, "the page retries by itself"
+            assert refusal, f"{accepted} phones and none refused"
+            assert "too many phones" in refusal
+            assert 30 <= accepted <= 60, f"refused after {accepted} phones"
+            moderator_token = crowded.link("moderator").path.rsplit("/", 1)[1]
+            with ws_connect(base + moderator_token, open_timeout=5) as moderator:
+                moderator.send(hello)
+                assert 'id="mod-inbox"' in str(moderator.recv(timeout=5)), "the podium connects"
+            assert get(crowded, "/healthz", "127.0.0.41") == 200
+    finally:
+        crowded.stop()

@@ -117,11 +117,13 @@ async def test_a_socket_that_stops_reading_is_closed_within_seconds_and_its_desc
     """Two moderator screens stop reading (a 4 KB receive buffer, nothing
     read): one for good, the other starts reading again once it has fallen
     behind. A third moderator screen and a hall display read everything.
-    Long questions arrive until the moderator's frames (its whole inbox)
-    overfill the two slow sockets. Both are closed: the one that reads
-    again gets the 1013 close frame; the one that never reads is aborted,
-    its descriptor released once the close grace is over (well within
-    5 s of falling behind). The others go on."""
+    The queue holds 60 long questions, and the moderator moves the last
+    to the top again and again (every card's position changes, so each
+    move carries the queue) until the frames overfill the two slow sockets.
+    Both are closed: the one that reads again gets the 1013 close frame;
+    the one that never reads is aborted, its descriptor released once the
+    close grace is over (well within 5 s of falling behind). The others go
+    on."""
     app, port = served
     registry = app.state.registry
     hub: Hub = await registry.get(DEMO_DIALOGUE_ID)
@@ -173,22 +175,26 @@ async def test_a_socket_that_stops_reading_is_closed_within_seconds_and_its_desc
         readers.append(watcher)
         phone = Actor(Role.ATTENDEE, "chau-doc", device_id="laggard-test")
         filler = "Thanh niên nông thôn cần vốn vay ưu đãi để khởi nghiệp. " * 16  # ~900 chars
-        started = loop.time()
-        submitted = 0
-        while len(fell_behind) < 2 and submitted < 400:
-            submitted += 1
+        moderator_actor = Actor(Role.MODERATOR)
+        for n in range(60):
+            key = f"laggard-{n:04d}"
+            await hub.execute(c.SubmitQuestion(phone, f"#{n} {filler}", key, "chau-doc"))
             await hub.execute(
-                c.SubmitQuestion(
-                    phone, f"#{submitted} {filler}", f"laggard-{submitted:04d}", "chau-doc"
-                )
+                c.ApproveQuestion(moderator_actor, hub.session.state.next_question_id - 1)
             )
-            await asyncio.sleep(COALESCE_SECONDS * 1.5)  # one render, one frame per question
+        started = loop.time()
+        moves = 0
+        while len(fell_behind) < 2 and moves < 400:
+            moves += 1
+            last = hub.session.state.queue[-1]
+            await hub.execute(c.MoveQuestion(moderator_actor, last, 0))
+            await asyncio.sleep(COALESCE_SECONDS * 1.5)  # one render, one frame per move
         assert set(fell_behind) == {stalled_port, late_port}, (
-            f"after {submitted} questions the hub found behind: {sorted(fell_behind)}"
+            f"after {moves} moves the hub found behind: {sorted(fell_behind)}"
         )
         queued = tcp_state(port, stalled_port)
         print(
-            f"\n{submitted} questions in {loop.time() - started:.1f}s overfilled the slow "
+            f"\n{moves} moves in {loop.time() - started:.1f}s overfilled the slow "
             f"sockets; the kernel held {queued} for the stalled one"
         )
 

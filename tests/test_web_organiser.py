@@ -24,7 +24,7 @@ from session_server.store.memory import MemoryEventLog
 from session_server.web.access import ORGANISER_COOKIE
 from session_server.web.app import create_app
 from session_server.web.registry import Registry
-from session_server.web.screens.organiser.auth import LOGIN_RATE
+from session_server.web.screens.organiser.auth import LOGIN_FREE
 
 PASSWORD = "pw-for-tests"
 SECRET = "x" * 32
@@ -142,11 +142,12 @@ def test_wrong_password_is_refused_in_both_languages(anonymous: TestClient) -> N
 
 
 def test_failed_sign_ins_are_rate_limited(anonymous: TestClient) -> None:
-    for _ in range(LOGIN_RATE.count):
+    for _ in range(LOGIN_FREE.count):
         assert anonymous.post("/o/login", data={"password": "nope"}).status_code == 401
     limited = anonymous.post("/o/login", data={"password": "nope"})
     assert limited.status_code == 429
-    assert "Bạn gửi quá nhanh" in limited.text and "You are sending too fast" in limited.text
+    assert "vui lòng đợi 2 giây" in limited.text and "please wait 2 seconds" in limited.text
+    assert limited.headers["retry-after"] == "2"
     # while limited, even the right password waits
     right = anonymous.post("/o/login", data={"password": PASSWORD}, follow_redirects=False)
     assert right.status_code == 429

@@ -5,6 +5,10 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     # input
     "command.unknown": ("Lệnh không hợp lệ.", "Unknown command."),
+    "server.full": (
+        "Máy chủ đang phục vụ quá nhiều điện thoại; trang sẽ tự kết nối lại sau ít phút.",
+        "The server is serving too many phones; this page reconnects by itself shortly.",
+    ),
     "socket.hello_again": (
         "Màn hình này đã được đồng bộ; hãy tải lại trang nếu cần.",
         "This screen is already in step; reload the page if needed.",
@@ -322,6 +326,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The request body must be valid JSON.",
     ),
     "organiser.bad_password": ("Mật khẩu không đúng.", "Wrong password."),
+    "organiser.sign_in_wait": (
+        "Đã nhập sai mật khẩu nhiều lần từ địa chỉ này; vui lòng đợi {seconds} giây rồi thử lại.",
+        "Too many wrong passwords from this address; please wait {seconds} seconds and try again.",
+    ),
     "dialogue.reserved_id": (
         'Không dùng được mã buổi đối thoại "{dialogue}"; vui lòng chọn mã khác.',
         'The dialogue id "{dialogue}" cannot be used; please choose another.',

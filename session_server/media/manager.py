@@ -95,7 +95,7 @@ class _Segment:
         safe_bridge = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in bridge_id)
         question = f"q{question_id}" if question_id is not None else "floor"
         self.recording_id = f"{stamp}-{safe_bridge[:24]}-{question}-{secrets.token_hex(2)}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's only
         self.writer = OggOpusWriter(folder / f"{self.recording_id}.ogg")
 
 

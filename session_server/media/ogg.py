@@ -96,7 +96,8 @@ class OggOpusWriter:
         self._pending: list[bytes] = []  # packets waiting for the current page
         self._pending_lacing = 0
         self._finished: float | None = None
-        self._file: BinaryIO | None = open(self._part, "wb")  # noqa: SIM115 (closed by close/abort)
+        fd = os.open(self._part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the owner's only
+        self._file: BinaryIO | None = os.fdopen(fd, "wb")  # closed by close/abort
         try:
             head = b"OpusHead" + struct.pack(
                 "<BBHIhB", 1, channels, pre_skip, input_sample_rate, 0, 0

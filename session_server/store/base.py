@@ -12,6 +12,12 @@ that cannot be written raises :class:`~session_server.core.errors.Unavailable`;
 an append that raised it (a timeout, a lost connection) may have been stored
 all the same, and the caller finds out by reading the log back: events carry
 the id of the command that made them (``runtime/session.py``).
+
+The same store keeps the organiser's signed-in sessions (``web/access.py``):
+a key per session (a digest of the cookie's random id, never the id) and
+when it expires. They live beside the logs so that every process sees a
+sign-out or a password rotation at once, and a restart keeps the organiser
+signed in; a store that keeps nothing (``memory://``) forgets them too.
 """
 
 from __future__ import annotations
@@ -69,6 +75,24 @@ class EventLog(abc.ABC):
     @abc.abstractmethod
     async def dialogues(self) -> list[str]:
         """Ids of the dialogues whose log holds at least one event, sorted."""
+
+    # --- the organiser's sessions ---------------------------------------------------
+
+    @abc.abstractmethod
+    async def open_session(self, key: str, expires_at: float) -> None:
+        """Keep the organiser's session ``key`` until ``expires_at`` (Unix time)."""
+
+    @abc.abstractmethod
+    async def session_alive(self, key: str, now: float) -> bool:
+        """Whether ``key`` was opened, not closed, and expires after ``now``."""
+
+    @abc.abstractmethod
+    async def close_session(self, key: str) -> None:
+        """Forget ``key`` (a sign-out); closing an unknown key does nothing."""
+
+    @abc.abstractmethod
+    async def close_sessions(self, now: float) -> int:
+        """Forget every session (a password rotation); return how many were alive."""
 
     async def probe(self) -> None:
         """A light write that proves the log can be written now, or

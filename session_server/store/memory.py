@@ -22,6 +22,7 @@ class MemoryEventLog(EventLog):
     def __init__(self) -> None:
         self._logs: dict[str, list[Event]] = {}
         self._epochs: dict[str, str] = {}
+        self._sessions: dict[str, float] = {}
 
     def _epoch(self, dialogue_id: str) -> str:
         check_dialogue_id(dialogue_id)
@@ -56,3 +57,17 @@ class MemoryEventLog(EventLog):
 
     async def dialogues(self) -> list[str]:
         return sorted(d for d, log in self._logs.items() if log)
+
+    async def open_session(self, key: str, expires_at: float) -> None:
+        self._sessions[key] = expires_at
+
+    async def session_alive(self, key: str, now: float) -> bool:
+        return self._sessions.get(key, now) > now
+
+    async def close_session(self, key: str) -> None:
+        self._sessions.pop(key, None)
+
+    async def close_sessions(self, now: float) -> int:
+        alive = sum(1 for expires_at in self._sessions.values() if expires_at > now)
+        self._sessions.clear()
+        return alive

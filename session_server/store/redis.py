@@ -14,6 +14,8 @@ Keys, per dialogue ``d``:
 - ``ss:instance``: a server-wide marker made by the first script that runs
   on an empty Redis. Readers compare it after reconnecting: a different or
   missing marker means the Redis they talk to is not the one they knew;
+- ``ss:organiser_sessions``: a hash of the organiser's signed-in sessions,
+  key → the Unix time it expires (``web/access.py``);
 - ``ss:health``: written by ``probe`` (the time of the last probe) while the
   log is reported down (``runtime/health.py``): a write a Redis out of memory,
   read-only or unreachable refuses, as it refuses appends.
@@ -99,6 +101,7 @@ PREFIX = "ss:"
 DIALOGUES = PREFIX + "dialogues"
 INSTANCE = PREFIX + "instance"
 HEALTH = PREFIX + "health"
+SESSIONS = PREFIX + "organiser_sessions"
 
 _APPEND = """
 -- KEYS: stream, epoch, dialogues set, instance marker
@@ -290,6 +293,26 @@ class RedisEventLog(EventLog):
     async def dialogues(self) -> list[str]:
         members = await self._run(self._client.smembers(DIALOGUES))
         return sorted(_text(m) for m in members)
+
+    async def open_session(self, key: str, expires_at: float) -> None:
+        held: dict[Any, Any] = await self._run(self._client.hgetall(SESSIONS))
+        now = time.time()
+        expired = [k for k, v in held.items() if float(_text(v)) <= now]
+        if expired:  # the expired ones go when a new one comes (a few a day)
+            await self._run(self._client.hdel(SESSIONS, *expired))
+        await self._run(self._client.hset(SESSIONS, key, repr(expires_at)))
+
+    async def session_alive(self, key: str, now: float) -> bool:
+        value = await self._run(self._client.hget(SESSIONS, key))
+        return value is not None and float(_text(value)) > now
+
+    async def close_session(self, key: str) -> None:
+        await self._run(self._client.hdel(SESSIONS, key))
+
+    async def close_sessions(self, now: float) -> int:
+        held: dict[Any, Any] = await self._run(self._client.hgetall(SESSIONS))
+        await self._run(self._client.delete(SESSIONS))
+        return sum(1 for v in held.values() if float(_text(v)) > now)
 
     async def probe(self) -> None:
         await self._run(self._client.set(HEALTH, str(time.time())), quiet=True)

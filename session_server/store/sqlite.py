@@ -19,6 +19,9 @@ once space is back.
 
 An ``append`` whose caller is cancelled may still commit; the caller finds out
 from ``head`` or ``read``.
+
+The file holds every question and the organiser's sessions: it is made
+readable by its owner only (0600), and so are its ``-wal`` and ``-shm``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +71,10 @@ CREATE TABLE IF NOT EXISTS health (
     probed_at TEXT NOT NULL,
     pad BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS organiser_sessions (
+    key TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 _HEAD = """
@@ -148,6 +157,18 @@ class SQLiteEventLog(EventLog):
     async def dialogues(self) -> list[str]:
         return await self._run(self._reader, self._dialogues)
 
+    async def open_session(self, key: str, expires_at: float) -> None:
+        await self._run(self._writer, partial(self._open_session, key, expires_at))
+
+    async def session_alive(self, key: str, now: float) -> bool:
+        return await self._run(self._reader, partial(self._session_alive, key, now))
+
+    async def close_session(self, key: str) -> None:
+        await self._run(self._writer, partial(self._close_sessions, key, 0.0))
+
+    async def close_sessions(self, now: float) -> int:
+        return await self._run(self._writer, partial(self._close_sessions, None, now))
+
     async def probe(self) -> None:
         await self._run(self._writer, self._probe, quiet=True)  # the failed append said it
 
@@ -187,7 +208,21 @@ class SQLiteEventLog(EventLog):
                 logger.error("event log %s unavailable: %s", self.path, exc, exc_info=exc)
             raise Unavailable("log.unavailable") from exc
 
+    def _private(self) -> None:
+        """The file (and its ``-wal``/``-shm``, which SQLite makes with the
+        file's mode) readable by its owner only: made so, or made so again
+        when an older version left it readable by all."""
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            try:
+                if path.stat().st_mode & 0o077:
+                    path.chmod(0o600)
+            except OSError:  # absent, or not ours: SQLite says what it must
+                continue
+
     def _connect(self, *, writer: bool) -> sqlite3.Connection:
+        self._private()
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -252,6 +287,51 @@ class SQLiteEventLog(EventLog):
         except BaseException:
             self._rollback(conn)
             raise
+
+    def _open_session(self, key: str, expires_at: float) -> None:
+        conn = self._writing()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # the expired ones go when a new one comes (a few a day)
+            conn.execute("DELETE FROM organiser_sessions WHERE expires_at <= ?", (time.time(),))
+            conn.execute(
+                "INSERT OR REPLACE INTO organiser_sessions (key, expires_at) VALUES (?, ?)",
+                (key, expires_at),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    def _session_alive(self, key: str, now: float) -> bool:
+        row = (
+            self._reading()
+            .execute(
+                "SELECT 1 FROM organiser_sessions WHERE key = ? AND expires_at > ?", (key, now)
+            )
+            .fetchone()
+        )
+        return row is not None
+
+    def _close_sessions(self, key: str | None, now: float) -> int:
+        """Forget ``key``, or every session (None); return how many were alive."""
+        conn = self._writing()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if key is None:
+                (alive,) = conn.execute(
+                    "SELECT count(*) FROM organiser_sessions WHERE expires_at > ?", (now,)
+                ).fetchone()
+                conn.execute("DELETE FROM organiser_sessions")
+            else:
+                alive = conn.execute(
+                    "DELETE FROM organiser_sessions WHERE key = ?", (key,)
+                ).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
+        return int(alive)
 
     def _rollback(self, conn: sqlite3.Connection) -> None:
         try:

@@ -8,6 +8,12 @@ process and across restarts). An agency's link (``/a/…``) is a role link
 too, issued for one question: the same token, the same revocation. A
 phone's identity is a random device id in a signed cookie; the bridge point
 it joined from comes from its link, never from the phone.
+
+The organiser's session is kept on the server (:class:`OrganiserSessions`):
+the cookie carries a random session id (signed, so a forged one costs no
+look-up), and the store (``store/base.py``) keeps a digest of each live id
+with its expiry. A sign-out or a password rotation forgets it, and the old
+cookie is worth nothing at once, on every process.
 """
 
 from __future__ import annotations
@@ -15,18 +21,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer
 
 from session_server.core.errors import Forbidden
 from session_server.core.model import Actor, Role, RoleLink, State
+from session_server.store.base import EventLog
 
 __all__ = [
     "DEVICE_COOKIE",
     "ORGANISER_COOKIE",
     "Access",
     "LinkClaim",
+    "OrganiserSessions",
     "new_link_id",
 ]
 
@@ -116,17 +125,18 @@ class Access:
             return False
         return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
-    def organiser_cookie(self) -> str:
-        return self._organiser.sign(secrets.token_urlsafe(8)).decode("ascii")
+    def organiser_cookie(self, session_id: str) -> str:
+        """The cookie that carries ``session_id`` (signed and dated)."""
+        return self._organiser.sign(session_id).decode("ascii")
 
-    def is_organiser(self, cookie: str | None) -> bool:
+    def organiser_session_id(self, cookie: str | None) -> str | None:
+        """The session id of a cookie we signed less than 12 h ago, else None."""
         if not cookie:
-            return False
+            return None
         try:
-            self._organiser.unsign(cookie, max_age=ORGANISER_MAX_AGE)
-        except BadSignature:
-            return False
-        return True
+            return self._organiser.unsign(cookie, max_age=ORGANISER_MAX_AGE).decode("ascii")
+        except (BadSignature, UnicodeDecodeError):
+            return None
 
     @staticmethod
     def organiser_actor() -> Actor:
@@ -143,3 +153,38 @@ class Access:
     def check_csrf(self, subject: str, given: str | None) -> None:
         if not given or not hmac.compare_digest(self.csrf_token(subject), given):
             raise Forbidden("request.csrf")
+
+
+class OrganiserSessions:
+    """The organiser's signed-in sessions, kept in the store.
+
+    ``open`` makes a random id, keeps its SHA-256 in the store until it
+    expires (:data:`ORGANISER_MAX_AGE`) and returns the cookie; ``check``
+    says whether a cookie names a live one; ``close`` forgets one (a
+    sign-out). The store holds digests only: reading it gives no cookie."""
+
+    def __init__(self, access: Access, log: EventLog, clock: Callable[[], float]) -> None:
+        self.access = access
+        self.log = log
+        self.clock = clock
+        """Unix time (sessions outlive the process)."""
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+    async def open(self) -> str:
+        session_id = secrets.token_urlsafe(32)
+        await self.log.open_session(self._key(session_id), self.clock() + ORGANISER_MAX_AGE)
+        return self.access.organiser_cookie(session_id)
+
+    async def check(self, cookie: str | None) -> bool:
+        session_id = self.access.organiser_session_id(cookie)
+        if session_id is None:
+            return False
+        return await self.log.session_alive(self._key(session_id), self.clock())
+
+    async def close(self, cookie: str | None) -> None:
+        session_id = self.access.organiser_session_id(cookie)
+        if session_id is not None:
+            await self.log.close_session(self._key(session_id))

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from session_server.config import Settings
 from session_server.export.intake import MAX_BYTES
 from session_server.store.base import EventLog
-from session_server.web import tls_routes
+from session_server.web import redact, tls_routes
 from session_server.web.errors import handlers
 from session_server.web.gateway import Gateway
 from session_server.web.live.frames import KeepRawSend
@@ -66,7 +66,7 @@ async def health(request: Request) -> Response:
     not public: a draft's would be)."""
     registry: Registry = request.app.state.registry
     body: dict[str, object] = {"status": "ok", "store": "ok" if registry.store_ok else "down"}
-    if organiser_cookie(request) is not None:
+    if await organiser_cookie(request) is not None:
         body["dialogues"] = {
             d: {"epoch": h.session.epoch, "seq": h.session.seq, "sockets": h.connection_count()}
             for d, h in registry.hubs.items()
@@ -84,6 +84,7 @@ async def robots(request: Request) -> Response:
 
 def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
     """The app for ``settings``, on ``log`` (which it closes on shutdown)."""
+    redact.install()  # no link's token in a log line
     registry = Registry(settings, log, secret)
 
     @contextlib.asynccontextmanager

@@ -20,7 +20,7 @@ one client use up the process's file descriptors, and then even
 - **at most** ``CONNECTIONS_PER_ADDRESS`` **connections from one address**
   (a district hall puts hundreds of phones behind one address): the newest
   over the cap is closed at once. A trusted proxy's address
-  (``FORWARDED_ALLOW_IPS``) carries many clients and is not capped: the
+  (``TRUSTED_PROXIES``) carries many clients and is not capped: the
   proxy bounds each of them;
 - **a reserve of file descriptors** (``FD_RESERVE``) for the event log,
   recordings, media and the next client: when the open connections reach
@@ -130,6 +130,10 @@ class Gate:
         self._trust_all = False
         self._trusted_from: object = None
         self._warned = 0.0
+
+    def room(self) -> int:
+        """Connections the process may still open."""
+        return self.budget - len(self.held)
 
     def trust(self, allowed: Sequence[str] | str) -> None:
         """Exempt a trusted proxy's addresses (uvicorn's ``forwarded_allow_ips``)

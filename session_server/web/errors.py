@@ -24,6 +24,7 @@ from session_server.core.errors import (
     Unauthorised,
     Unavailable,
 )
+from session_server.web.redact import redact
 
 __all__ = [
     "HTTP_CODES",
@@ -100,7 +101,7 @@ async def _session_error(request: Request | WebSocket, exc: Exception) -> Respon
     if isinstance(request, WebSocket):
         await request.close(ws_close_code(exc), reason=exc.code)
         return None
-    logger.debug("%s %s refused: %s", request.method, request.url.path, exc.code)
+    logger.debug("%s %s refused: %s", request.method, redact(request.url.path), exc.code)
     return error_response(request, exc)
 
 
@@ -117,7 +118,8 @@ async def _http_error(request: Request | WebSocket, exc: Exception) -> Response 
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    path = redact(request.url.path)
+    logger.error("unhandled error on %s %s", request.method, path, exc_info=exc)
     return error_response(request, _HttpRefusal(500, "http.server_error"))
 
 

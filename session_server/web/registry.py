@@ -15,7 +15,7 @@ from session_server.runtime.health import LogHealth
 from session_server.runtime.session import DialogueSession
 from session_server.runtime.tail import Followable, LogTailer
 from session_server.store.base import EventLog, check_dialogue_id
-from session_server.web.access import Access
+from session_server.web.access import Access, OrganiserSessions
 from session_server.web.limits import Limits
 from session_server.web.live.hub import MEDIA, Hub
 from session_server.web.ratelimit import Rate, RateLimiter
@@ -31,6 +31,8 @@ class Registry:
         self.settings = settings
         self.log = log
         self.access = Access(secret)
+        self.sessions = OrganiserSessions(self.access, log, lambda: self.wall_clock())
+        """The organiser's signed-in sessions, kept in the store."""
         self.renderer = Renderer(settings.limits)
         self.hubs: dict[str, Hub] = {}
         self.known: set[str] = set()
@@ -98,7 +100,7 @@ class Registry:
                     self.log, dialogue_id, self.settings.limits, health=self.health
                 )
                 await session.load()
-                hub = Hub(session, self.renderer)
+                hub = Hub(session, self.renderer, self.settings.socket_silence)
                 hub.store_ok = self.store_ok
                 hub.traffic = self.limits.traffic_of(dialogue_id)
                 if self.settings.media:
@@ -142,3 +144,8 @@ class Registry:
     def now() -> datetime:
         """The time commands are decided at (tests set their own)."""
         return datetime.now(UTC)
+
+    @staticmethod
+    def wall_clock() -> float:
+        """Unix time, for what outlives the process (the organiser's sessions)."""
+        return time.time()

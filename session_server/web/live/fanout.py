@@ -372,23 +372,26 @@ class FanoutPlan(Generic[A, S]):
         rebuilt: bool = False,
         devices: Iterable[str] = (),
         personal: Callable[[A, str], Sequence[Rendered]] | None = None,
+        render_all: Callable[[A], Sequence[Rendered]] | None = None,
     ) -> list[Send[S]]:
         """Bring every socket to ``head``. ``render(audience)`` gives the
         fragments to compare (all of them, or only those that may have
-        changed: the others keep their record). ``rebuilt``: the state was
-        rebuilt from the log (a new epoch): every fragment is sent.
-        ``devices``: phones whose own questions changed."""
+        changed: the others keep their record); ``render_all(audience)``
+        every fragment, for an audience without a record (default:
+        ``render``). ``rebuilt``: the state was rebuilt from the log (a new
+        epoch): every fragment is sent. ``devices``: phones whose own
+        questions changed."""
         sends: list[Send[S]] = []
         for audience in sorted(self._audiences, key=self.rank):
             group = self._audiences[audience]
-            fragments = render(audience)
             record = group.record
             parts: list[Part] = []
             if record is None or rebuilt or record.epoch != head[0]:
+                fragments = (render_all or render)(audience)
                 record = group.record = self._new_record(head, fragments)
                 parts = [Whole(f.html) for f in record.fragments.values()]
             else:
-                for fragment in fragments:
+                for fragment in render(audience):
                     changes = diff(record.fragments.get(fragment.name), fragment)
                     if changes:
                         record.fragments[fragment.name] = fragment

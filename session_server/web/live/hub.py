@@ -18,18 +18,13 @@ rendered at once; during a burst (many phones submitting at once) the loop
 waits a few milliseconds to gather more events, so the burst costs one
 render per audience every few milliseconds, not one per event.
 
-Thousands of sockets mean hundreds of thousands of long-lived objects; a
-full garbage collection over them stalls the process for hundreds of
-milliseconds. After connections arrive, the process freezes what exists
-(``gc.freeze``) so collections skip it, and thaws and collects everything
-once in a long while.
+Garbage collection over thousands of sockets: ``web/live/collector.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import Collection, Sequence
@@ -44,10 +39,12 @@ from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
 from session_server.web.limits import Traffic
+from session_server.web.live.collector import collector
 from session_server.web.live.fanout import FanoutPlan, Rendered, Send, to_html
 from session_server.web.live.frames import DirectWriter, direct_writer, text_frame
 from session_server.web.render import Renderer
 from session_server.web.screens import SCREENS, Audience, ScreenContext
+from session_server.web.screens.base import FREQUENT
 
 __all__ = ["Connection", "Hub"]
 
@@ -61,9 +58,6 @@ COALESCE_SECONDS = 0.01
 BURST_SECONDS = 0.05
 """A wake-up this soon after the previous render counts as a burst."""
 
-FREEZE_AFTER_SECONDS = 1.0
-THAW_EVERY_SECONDS = 600.0
-
 CLOSE_GRACE_SECONDS = 2.0
 """How long a closing socket may take to send its close frame before its
 connection is aborted (a peer that stopped reading never takes it)."""
@@ -75,9 +69,26 @@ MEDIA: frozenset[str] = frozenset(
     f.template for screen in SCREENS.values() for f in screen.fragments if f.media
 )
 
+CHANGED_BY: dict[type[e.Event], frozenset[str]] = {
+    kind: frozenset(
+        f.template for screen in SCREENS.values() for f in screen.fragments if kind in f.changed_by
+    )
+    for kind in FREQUENT
+}
+"""The fragments each frequent event (a phone asking, voting) can change:
+a burst of only those renders only these (``Fragment.changed_by``)."""
+
 CLOSE_REPLACED = 4001
 """Close code for a phone's socket replaced by a newer one of the same device
 (another tab): the older tab says so and does not reconnect."""
+
+SILENCE_SECONDS = 90.0
+"""Default of ``SOCKET_SILENCE``: a screen pings every 10 s, a phone's page
+in the background (its timers throttled by the browser) about once a minute."""
+
+CLOSE_SILENT = 1001
+"""Close code for a socket silent too long ("going away"): if its page is
+still there after all, it reconnects and resumes."""
 
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
@@ -90,6 +101,7 @@ class Connection:
         "device_id",
         "direct",
         "greeted",
+        "heard",
         "link_id",
         "queue",
         "strikes",
@@ -110,8 +122,14 @@ class Connection:
         self.link_id = link_id
         """The role link the socket was opened with: revoking it closes the socket."""
         self.direct: DirectWriter | None = direct_writer(websocket.scope)
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
+        # a queue and a writer only where the server's transport cannot be
+        # reached (a test client): thousands of phones need neither
+        self.queue: asyncio.Queue[str | None] | None = (
+            asyncio.Queue(SEND_QUEUE) if self.direct is None else None
+        )
         self.writer: asyncio.Task[None] | None = None
+        self.heard = time.monotonic()
+        """When the screen last sent anything (its heartbeat every 10 s)."""
         self.greeted = False
         """Whether the screen said where it is (once per socket: its page
         sends one hello each time the socket opens)."""
@@ -123,6 +141,7 @@ class Connection:
         ``False`` when the socket is closed or has fallen behind."""
         if self.direct is not None:
             return self.direct.write(frame or text_frame(message.encode()))
+        assert self.queue is not None
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -130,9 +149,10 @@ class Connection:
         return True
 
     async def write_loop(self) -> None:
-        websocket = self.websocket
+        websocket, queue = self.websocket, self.queue
+        assert queue is not None
         while True:
-            message = await self.queue.get()
+            message = await queue.get()
             if message is None:
                 return
             await websocket.send_text(message)
@@ -143,15 +163,22 @@ class Hub:
     what each socket is sent; the hub renders through the plan's callbacks
     and writes what it returns."""
 
-    def __init__(self, session: DialogueSession, renderer: Renderer) -> None:
+    def __init__(
+        self, session: DialogueSession, renderer: Renderer, silence: float = SILENCE_SECONDS
+    ) -> None:
         self.session = session
         self.renderer = renderer
+        self.silence = silence
+        """A socket that sends nothing this long (not even its heartbeat) is
+        closed: its link went away without a word."""
         self.plan: FanoutPlan[Audience, Connection] = FanoutPlan(
             lambda audience: SCREENS[audience.role].rank, VOLATILE
         )
         self.connections: set[Connection] = set()
         self._dirty_devices: set[str] = set()
         self._revoked: set[str] = set()
+        self._kinds: set[type[e.Event]] = set()
+        """The kinds of the events since the last render."""
         self._refresh: set[str] = set()
         """Fragments to re-render without new events (the media links' health)."""
         self._rendered_seq = -1
@@ -165,6 +192,7 @@ class Hub:
         self._rebuilt = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self.dropped = 0
         self.store_ok = True
         """Whether the event log answers (``runtime/tail.py``); screens show it."""
@@ -177,13 +205,16 @@ class Hub:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._render_loop(), name=f"hub-{self.dialogue_id}")
+        if self._watch is None:
+            self._watch = asyncio.create_task(self._watch_loop(), name=f"watch-{self.dialogue_id}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._watch = None
         for conn in list(self.connections):
             await self._close(conn, 1001)
 
@@ -231,7 +262,7 @@ class Hub:
         self.plan.open(conn, conn.audience, conn.device_id)
         if conn.direct is None:
             conn.writer = asyncio.create_task(self._write_loop(conn))
-        _collector.connections_arrived()
+        collector.connections_arrived()
 
     async def _write_loop(self, conn: Connection) -> None:
         try:
@@ -339,6 +370,7 @@ class Hub:
             self._rebuilt = True
         for record in records:
             event = record.event
+            self._kinds.add(type(event))
             if isinstance(event, e.LinkRevoked):
                 self._revoked.add(event.link_id)
             question_id = getattr(event, "question_id", None)
@@ -356,6 +388,24 @@ class Hub:
                     if by.startswith("device:"):
                         self._dirty_devices.add(by.removeprefix("device:"))
         self._wake.set()
+
+    async def _watch_loop(self) -> None:
+        """The one heartbeat: every screen pings every 10 s (``link.js``;
+        uvicorn's own WebSocket pings are off, ``cli.py``). A socket silent
+        for ``silence`` seconds lost its link without a word (a phone that
+        left the Wi-Fi): it is closed, its descriptor freed."""
+        while True:
+            await asyncio.sleep(max(0.05, self.silence / 4))
+            self.close_silent(time.monotonic())
+
+    def close_silent(self, now: float) -> int:
+        """Close every socket silent since before ``now - silence``."""
+        silent = [conn for conn in self.connections if now - conn.heard > self.silence]
+        for conn in silent:
+            self._close_later(conn, CLOSE_SILENT)
+        if silent:
+            logger.info("closed %d silent sockets", len(silent))
+        return len(silent)
 
     async def _render_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -378,13 +428,18 @@ class Hub:
         rebuilt, self._rebuilt = self._rebuilt, False
         devices, self._dirty_devices = self._dirty_devices, set()
         revoked, self._revoked = self._revoked, set()
+        kinds, self._kinds = self._kinds, set()
         if revoked:
             self._close_revoked(revoked)
             if self.media is not None:
                 self.media.revoke(revoked)
         only: frozenset[str] | None = None
-        if not rebuilt and not self._full and session.seq == self._rendered_seq:
-            only = frozenset(self._refresh)  # nothing new in the log: just what was asked for
+        if not rebuilt and not self._full:
+            if session.seq == self._rendered_seq:
+                only = frozenset(self._refresh)  # nothing new in the log: just what was asked for
+            elif kinds <= FREQUENT:
+                # phones asking and voting: only what those events can change
+                only = frozenset(self._refresh).union(*(CHANGED_BY[kind] for kind in kinds))
         self._refresh = set()
         self._full = False
         self._rendered_seq = session.seq
@@ -394,6 +449,7 @@ class Hub:
             rebuilt=rebuilt,
             devices=devices,
             personal=self.render_personal,
+            render_all=self.render,
         )
         for send in sends:
             self._write(send)
@@ -410,33 +466,3 @@ class Hub:
         task = asyncio.get_running_loop().create_task(self._close(conn, code))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-
-
-class _Collector:
-    """Process-wide garbage-collection policy for many long-lived sockets:
-    freeze what exists a moment after connections arrive, so routine
-    collections no longer walk it; thaw and collect fully once in a while,
-    so the garbage of closed sockets is reclaimed."""
-
-    def __init__(self) -> None:
-        self._pending: asyncio.TimerHandle | None = None
-        self._thawed_at = time.monotonic()
-
-    def connections_arrived(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._pending is not None:
-            self._pending.cancel()
-        self._pending = loop.call_later(FREEZE_AFTER_SECONDS, self._freeze)
-
-    def _freeze(self) -> None:
-        self._pending = None
-        if time.monotonic() - self._thawed_at > THAW_EVERY_SECONDS:
-            gc.unfreeze()
-            gc.collect()
-            self._thawed_at = time.monotonic()
-        else:
-            gc.collect(1)
-        gc.freeze()
-
-
-_collector = _Collector()

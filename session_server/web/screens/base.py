@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from session_server.catalogue import UI, message, term
+from session_server.core import events as e
 from session_server.core.model import (
     LOCAL_TZ,
     Actor,
@@ -34,6 +35,10 @@ from session_server.core.model import (
 )
 
 __all__ = [
+    "ASKED",
+    "FREQUENT",
+    "NOTHING_FREQUENT",
+    "VOTED",
     "Audience",
     "Fragment",
     "LinkPage",
@@ -63,6 +68,12 @@ class Audience:
         return Actor(self.role, self.bridge_id, self.speaker_id, device_id)
 
 
+FREQUENT: frozenset[type[e.Event]] = frozenset({e.QuestionSubmitted, e.VoteCast})
+"""The events that come by the hundred a minute (phones asking and voting).
+Each fragment says which of them can change it (``Fragment.changed_by``): a
+burst of them renders only those fragments; any other event renders all."""
+
+
 @dataclass(frozen=True)
 class Fragment:
     """One live part of a screen: a template owning one stable element id."""
@@ -75,6 +86,15 @@ class Fragment:
     """Shows the bridge points' pictures' links: re-rendered when one changes."""
     personal: bool = False
     """Rendered for one device (a phone's own questions), not a whole audience."""
+    changed_by: frozenset[type[e.Event]] = FREQUENT
+    """Which of the :data:`FREQUENT` events can change it (every fragment
+    changes with the others). ``tests/test_web_hub.py`` plays a day and
+    checks that no fragment changes on a frequent event it does not name."""
+
+
+NOTHING_FREQUENT: frozenset[type[e.Event]] = frozenset()
+ASKED = frozenset({e.QuestionSubmitted})
+VOTED = frozenset({e.VoteCast})
 
 
 class ScreenContext:

@@ -5,7 +5,7 @@ of the same link (``/s/…/camera``) for a device by the room's camera."""
 from __future__ import annotations
 
 from session_server.core.model import FloorRequest, Question, Role
-from session_server.web.screens.base import Fragment, Screen, ScreenContext
+from session_server.web.screens.base import ASKED, NOTHING_FREQUENT, Fragment, Screen, ScreenContext
 
 __all__ = ["SCREEN", "BridgeContext"]
 
@@ -27,10 +27,10 @@ SCREEN = Screen(
     Role.BRIDGE_OPERATOR,
     "bridge.html",
     (
-        Fragment("_status.html", volatile=True),
-        Fragment("_floor_card.html"),
-        Fragment("_bridge_request.html"),
-        Fragment("_bridge_queue.html"),
+        Fragment("_status.html", volatile=True, changed_by=NOTHING_FREQUENT),
+        Fragment("_floor_card.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_bridge_request.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_bridge_queue.html", changed_by=ASKED),
     ),
     BridgeContext,
     rank=2,

@@ -4,7 +4,7 @@ on the floor, who answers, the countdown, what is next."""
 from __future__ import annotations
 
 from session_server.core.model import Question, Role
-from session_server.web.screens.base import Fragment, Screen, ScreenContext
+from session_server.web.screens.base import NOTHING_FREQUENT, Fragment, Screen, ScreenContext
 
 __all__ = ["SCREEN", "DisplayContext"]
 
@@ -17,7 +17,7 @@ class DisplayContext(ScreenContext):
 SCREEN = Screen(
     Role.DISPLAY,
     "display.html",
-    (Fragment("_display.html"),),
+    (Fragment("_display.html", changed_by=NOTHING_FREQUENT),),
     DisplayContext,
     rank=1,
     media="view",

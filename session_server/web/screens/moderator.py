@@ -8,7 +8,14 @@ import time
 from session_server.core.model import Question, QuestionStatus, Role
 from session_server.core.views import BridgeFairness, fairness, proposed_speaker, queue_by_topic
 from session_server.web.limits import Alert
-from session_server.web.screens.base import Fragment, Screen, ScreenContext
+from session_server.web.screens.base import (
+    ASKED,
+    NOTHING_FREQUENT,
+    VOTED,
+    Fragment,
+    Screen,
+    ScreenContext,
+)
 
 __all__ = ["SCREEN", "ModeratorContext"]
 
@@ -71,15 +78,17 @@ SCREEN = Screen(
     Role.MODERATOR,
     "moderator.html",
     (
-        Fragment("_status.html", volatile=True),
-        Fragment("_programme.html"),
-        Fragment("_mod_floor.html", volatile=True, media=True),
-        Fragment("_mod_requests.html"),
-        Fragment("_mod_alerts.html", volatile=True),
-        Fragment("_mod_inbox.html"),
-        Fragment("_mod_queue.html"),
-        Fragment("_fairness.html"),
-        Fragment("_media_health.html", volatile=True, media=True),
+        Fragment("_status.html", volatile=True, changed_by=NOTHING_FREQUENT),
+        Fragment("_programme.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_mod_floor.html", volatile=True, media=True, changed_by=NOTHING_FREQUENT),
+        Fragment("_mod_requests.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_mod_alerts.html", volatile=True, changed_by=ASKED),
+        Fragment("_mod_inbox_head.html", changed_by=ASKED),
+        Fragment("_mod_inbox.html", changed_by=ASKED),
+        Fragment("_mod_queue_head.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_mod_queue.html", changed_by=VOTED),
+        Fragment("_fairness.html", changed_by=ASKED),
+        Fragment("_media_health.html", volatile=True, media=True, changed_by=NOTHING_FREQUENT),
     ),
     ModeratorContext,
     rank=0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from session_server.core.model import Question, Role
 from session_server.core.text import fold_text
-from session_server.web.screens.base import Fragment, Screen, ScreenContext
+from session_server.web.screens.base import NOTHING_FREQUENT, VOTED, Fragment, Screen, ScreenContext
 
 __all__ = ["SCREEN", "PhoneContext"]
 
@@ -42,10 +42,10 @@ SCREEN = Screen(
     Role.ATTENDEE,
     "phone.html",
     (
-        Fragment("_status.html", volatile=True),
-        Fragment("_floor_card.html"),
-        Fragment("_phone_public_count.html"),
-        Fragment("_phone_public.html"),
+        Fragment("_status.html", volatile=True, changed_by=NOTHING_FREQUENT),
+        Fragment("_floor_card.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_phone_public_count.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_phone_public.html", changed_by=VOTED),
         Fragment("_phone_mine.html", personal=True),
     ),
     PhoneContext,

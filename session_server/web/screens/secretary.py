@@ -4,7 +4,7 @@ question on the floor and of every question dealt with, with recordings."""
 from __future__ import annotations
 
 from session_server.core.model import Question, QuestionStatus, Role
-from session_server.web.screens.base import Fragment, Screen, ScreenContext
+from session_server.web.screens.base import NOTHING_FREQUENT, Fragment, Screen, ScreenContext
 
 __all__ = ["SCREEN", "SecretaryContext"]
 
@@ -25,9 +25,9 @@ SCREEN = Screen(
     Role.SECRETARY,
     "secretary.html",
     (
-        Fragment("_status.html", volatile=True),
-        Fragment("_sec_floor.html"),
-        Fragment("_sec_record.html"),
+        Fragment("_status.html", volatile=True, changed_by=NOTHING_FREQUENT),
+        Fragment("_sec_floor.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_sec_record.html", changed_by=NOTHING_FREQUENT),
     ),
     SecretaryContext,
     rank=3,

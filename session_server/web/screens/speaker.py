@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from session_server.core.model import Question, Role
 from session_server.core.views import speaker_questions
-from session_server.web.screens.base import Fragment, Screen, ScreenContext
+from session_server.web.screens.base import NOTHING_FREQUENT, Fragment, Screen, ScreenContext
 
 __all__ = ["SCREEN", "SpeakerContext"]
 
@@ -18,9 +18,9 @@ SCREEN = Screen(
     Role.SPEAKER,
     "speaker.html",
     (
-        Fragment("_status.html", volatile=True),
-        Fragment("_floor_card.html"),
-        Fragment("_speaker_list.html"),
+        Fragment("_status.html", volatile=True, changed_by=NOTHING_FREQUENT),
+        Fragment("_floor_card.html", changed_by=NOTHING_FREQUENT),
+        Fragment("_speaker_list.html", changed_by=NOTHING_FREQUENT),
     ),
     SpeakerContext,
     rank=4,

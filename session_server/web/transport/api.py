@@ -323,7 +323,7 @@ async def post_command(request: Request) -> Response:
 async def get_full_state(request: Request) -> Response:
     registry = _registry(request)
     dialogue_id = request.path_params["dialogue_id"]
-    if _token(request) is None and registry.access.is_organiser(
+    if _token(request) is None and await registry.sessions.check(
         request.cookies.get(ORGANISER_COOKIE)
     ):
         hub = await registry.get(dialogue_id)

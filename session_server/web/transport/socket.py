@@ -22,15 +22,23 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from session_server.core.errors import Forbidden, InvalidInput, RateLimited, SessionError
+from session_server.core.errors import (
+    Forbidden,
+    InvalidInput,
+    RateLimited,
+    SessionError,
+    Unavailable,
+)
 from session_server.core.model import Role
 from session_server.web.access import DEVICE_COOKIE
+from session_server.web.connections import Gate
 from session_server.web.gateway import Done, Gateway, LinkCaller, Refusal
-from session_server.web.live.hub import Connection, Hub
+from session_server.web.live.hub import CLOSE_LAGGING, Connection, Hub
 from session_server.web.registry import Registry
 from session_server.web.screens import SCREENS
 
@@ -59,6 +67,9 @@ async def live_socket(websocket: WebSocket) -> None:
         raise Forbidden("role.device_missing")  # a phone opens its page first
     await websocket.accept()
     lang: str = websocket.state.lang
+    if caller.actor.role is Role.ATTENDEE and _no_room_for_phones(websocket, registry):
+        await _full(websocket, registry)
+        return
     hub = caller.hub
     conn = Connection(
         websocket,
@@ -75,12 +86,29 @@ async def live_socket(websocket: WebSocket) -> None:
                 break  # gone, or closed by the hub meanwhile (a revoked link)
             if websocket.application_state is not WebSocketState.CONNECTED:
                 break
+            conn.heard = time.monotonic()
             if not await _message(registry, gateway, caller, conn, text):
                 break
     finally:
         hub.detach(conn)
         if conn.writer is not None:
             conn.writer.cancel()
+
+
+def _no_room_for_phones(websocket: WebSocket, registry: Registry) -> bool:
+    """The process is near its file descriptor budget (``web/connections.py``):
+    what is left (``PHONE_RESERVE``) is kept for the control screens, the
+    displays, the organiser and ``/healthz``."""
+    gate: Gate | None = getattr(websocket.app.state, "gate", None)
+    return gate is not None and gate.room() <= registry.settings.phone_reserve
+
+
+async def _full(websocket: WebSocket, registry: Registry) -> None:
+    """Tell the phone, in both languages, and close with 1013: its page tries
+    again by itself, a little later each time."""
+    error = Unavailable("server.full")
+    await websocket.send_text(registry.renderer.refusal(error.messages()))
+    await websocket.close(CLOSE_LAGGING, reason=error.code)
 
 
 def _read(registry: Registry, conn: Connection, text: str) -> dict[str, Any] | SessionError:

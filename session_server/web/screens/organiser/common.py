@@ -144,16 +144,16 @@ def registry_of(request: Request) -> Registry:
     return registry
 
 
-def organiser_cookie(request: Request) -> str | None:
-    """The organiser's session cookie, when it is valid."""
+async def organiser_cookie(request: Request) -> str | None:
+    """The organiser's session cookie, when it names a live session."""
     cookie = request.cookies.get(ORGANISER_COOKIE)
-    return cookie if cookie and registry_of(request).access.is_organiser(cookie) else None
+    return cookie if cookie and await registry_of(request).sessions.check(cookie) else None
 
 
-def signed_in(request: Request, *, page: bool = True) -> str:
+async def signed_in(request: Request, *, page: bool = True) -> str:
     """The organiser's session: a page without it goes to the sign-in page,
     a download or a fragment is refused (401)."""
-    cookie = organiser_cookie(request)
+    cookie = await organiser_cookie(request)
     if cookie is None:
         if page:
             raise SignInNeeded(safe_back(request.url.path, "/o/"))

@@ -149,7 +149,7 @@ def _dialogues_page(
 
 
 async def dialogues(request: Request) -> Response:
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     if request.method == "GET":
         return _dialogues_page(request, cookie)
     registry = registry_of(request)
@@ -233,7 +233,7 @@ def setup_page(
 
 
 async def setup(request: Request) -> Response:
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     return setup_page(request, await dialogue_hub(request), cookie)
 
 
@@ -254,7 +254,7 @@ async def _standard_links(request: Request, organiser: Caller) -> None:
 
 
 async def act(request: Request) -> Response:
-    cookie = signed_in(request, page=False)
+    cookie = await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     values = form_values(await request.form())
     check_form(request, cookie, values)

@@ -152,7 +152,7 @@ def _board(
 async def board(request: Request) -> Response:
     if request.method == "POST":
         return await _act(request)
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     hub = await dialogue_hub(request)
     done = request.query_params.get("done", "")
     question = request.query_params.get("q", "")
@@ -165,7 +165,7 @@ async def board(request: Request) -> Response:
 
 
 async def _act(request: Request) -> Response:
-    cookie = signed_in(request, page=False)
+    cookie = await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     values = form_values(await request.form())
     check_form(request, cookie, values)

@@ -112,7 +112,7 @@ def links_page(
 
 
 async def links(request: Request) -> Response:
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     return links_page(request, await dialogue_hub(request), cookie)
 
 
@@ -126,7 +126,7 @@ def qr_svg_bytes(url: str) -> bytes:
 
 
 async def qr_svg(request: Request) -> Response:
-    signed_in(request, page=False)
+    await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     link = hub.session.state.links.get(request.path_params["link_id"])
     if link is None or link.role is not Role.ATTENDEE:
@@ -139,7 +139,7 @@ async def qr_svg(request: Request) -> Response:
 
 
 async def qr_sheet(request: Request) -> Response:
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     hub = await dialogue_hub(request)
     state = hub.session.state
     sheets = []

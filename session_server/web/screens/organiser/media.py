@@ -19,13 +19,13 @@ __all__ = ["link_health", "recording"]
 
 
 async def link_health(request: Request) -> Response:
-    signed_in(request, page=False)
+    await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     view = context(request, hub.session.state, hub)
     return HTMLResponse(registry_of(request).renderer.fragment("_media_health.html", view))
 
 
 async def recording(request: Request) -> Response:
-    signed_in(request, page=False)
+    await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     return recording_response(registry_of(request), hub, request.path_params["file"])

@@ -166,7 +166,7 @@ def _conclusion_page(
 
 
 async def conclusion(request: Request) -> Response:
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     hub = await dialogue_hub(request)
     if request.method == "GET":
         return _conclusion_page(request, hub, cookie)
@@ -200,7 +200,7 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 
 
 async def conclusion_file(request: Request) -> Response:
-    signed_in(request, page=False)
+    await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     return _download(
         conclusion_docx(hub.session.state),
@@ -213,7 +213,7 @@ async def conclusion_file(request: Request) -> Response:
 
 
 async def export(request: Request) -> Response:
-    signed_in(request, page=False)
+    await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     registry = registry_of(request)
     state = hub.session.state
@@ -297,7 +297,7 @@ def _import_page(
 
 
 async def import_questions(request: Request) -> Response:
-    cookie = signed_in(request)
+    cookie = await signed_in(request)
     hub = await dialogue_hub(request)
     if request.method == "GET":
         return _import_page(request, hub, cookie)
