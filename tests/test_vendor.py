@@ -10,8 +10,13 @@ VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 CHECKSUMS = VENDOR / "checksums.sha256"
 VERSIONS_MD = VENDOR / "VERSIONS.md"
 
-EXPECTED_JS = {"htmx.min.js", "ws.js"}
+EXPECTED_JS = {"htmx.min.js", "ws.js", "axe.min.js"}
 LICENCE_FILES = ("htmx.org.LICENSE", "htmx-ext-ws.LICENSE")
+"""The 0BSD licences of the files the pages load."""
+TEST_ONLY = {"axe.min.js"}
+"""Injected by the browser tests, loaded by no page."""
+AXE_LICENCES = ("axe-core.LICENSE", "axe-core.LICENSE-3RD-PARTY.txt")
+TEMPLATES = VENDOR.parent.parent / "templates"
 
 # A table row of VERSIONS.md: | `package` | version | `file` | `source` | `sha256` | ... |
 ROW_RE = re.compile(
@@ -64,7 +69,7 @@ def test_versions_md_lists_every_shipped_file_with_matching_sha256() -> None:
     for name, digest in _checksums().items():
         assert name in rows, f"{name} has no row in VERSIONS.md"
         assert rows[name]["sha256"] == digest, f"{name}: VERSIONS.md sha256 differs"
-    for name in LICENCE_FILES:
+    for name in (*LICENCE_FILES, *AXE_LICENCES):
         assert name in rows, f"{name} has no row in VERSIONS.md"
         assert rows[name]["sha256"] == _sha256(VENDOR / name)
 
@@ -84,7 +89,7 @@ def test_htmx_is_v2_and_matches_versions_md() -> None:
 def test_embedded_versions_agree_with_versions_md() -> None:
     # Any shipped JS file that carries a version string must carry the pinned one.
     rows = _version_rows()
-    for name in _checksums():
+    for name in _checksums().keys() - TEST_ONLY:  # axe bundles other packages' versions
         found = set(JS_VERSION_RE.findall((VENDOR / name).read_text(encoding="utf-8")))
         if found:
             assert found == {rows[name]["version"]}, f"{name}: {found}"
@@ -95,7 +100,7 @@ def test_both_packages_from_same_pinned_versions_throughout() -> None:
     by_package: dict[str, set[str]] = {}
     for row in _version_rows().values():
         by_package.setdefault(row["package"], set()).add(row["version"])
-    assert set(by_package) == {"htmx.org", "htmx-ext-ws"}
+    assert set(by_package) == {"htmx.org", "htmx-ext-ws", "axe-core"}
     for package, versions in by_package.items():
         assert len(versions) == 1, f"{package}: {versions}"
 
@@ -120,3 +125,16 @@ def test_licence_files_exist_and_are_non_empty() -> None:
         text = path.read_text(encoding="utf-8").strip()
         assert text, f"{name} is empty"
         assert "Permission to use, copy, modify" in text, name
+
+
+def test_axe_core_matches_versions_md_and_is_for_tests_only() -> None:
+    version = _version_rows()["axe.min.js"]["version"]
+    js = (VENDOR / "axe.min.js").read_text(encoding="utf-8")
+    assert js.startswith(f"/*! axe v{version}\n"), js[:40]
+    assert f'axe.version="{version}"' in js
+    assert "Mozilla Public License, version 2.0" in (VENDOR / "axe-core.LICENSE").read_text(
+        encoding="utf-8"
+    )
+    assert "MIT License" in (VENDOR / "axe-core.LICENSE-3RD-PARTY.txt").read_text(encoding="utf-8")
+    for template in TEMPLATES.rglob("*.html"):
+        assert "axe.min.js" not in template.read_text(encoding="utf-8"), template.name

@@ -50,6 +50,7 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
         "Trang chỉ có camera (cho thiết bị đặt cạnh camera)",
         "Camera-only page (for a device by the camera)",
     ),
+    "display.no_picture": ("Chưa có hình ảnh", "No picture"),
     "display.sound": ("Bật âm thanh", "Turn the sound on"),
     "display.picture.idle": ("Chưa có hình", "No picture yet"),
     "display.picture.connecting": ("Đang kết nối hình ảnh…", "Connecting the picture…"),
@@ -74,6 +75,7 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
         "Đường dẫn này đã bị thu hồi hoặc không còn hiệu lực; xin liên hệ ban tổ chức.",
         "This link was revoked or is no longer valid; please ask the organisers.",
     ),
+    "link.ended": ("Đã đóng", "Closed"),
     "link.replaced": (
         "Trang này đang mở ở thẻ khác; dùng thẻ đó, hoặc tải lại trang này.",
         "This page is open in another tab; use that one, or reload this one.",

@@ -37,12 +37,27 @@ function setLinkState(state) {
   if (document.body.getAttribute("data-link") === state) { return; }
   document.body.setAttribute("data-link", state);
   const el = document.getElementById("link-state");
-  if (el) { el.textContent = el.getAttribute("data-" + state) || state; }
+  if (el) { el.textContent = el.getAttribute("data-" + state) || el.textContent; }
+  if (state === "closed" || state === "replaced") { ended(state); }
 }
 
+// Closed for good (a revoked link, another tab): say why, in both languages,
+// and take the stale page away rather than leave it looking live.
+function ended(state) {
+  const panel = document.getElementById("link-ended");
+  if (!panel) { return; }
+  panel.querySelectorAll("[data-ended]").forEach(function (part) {
+    part.hidden = part.getAttribute("data-ended") !== state;
+  });
+  panel.hidden = false;
+  document.querySelectorAll("main").forEach(function (main) { main.inert = true; main.hidden = true; });
+}
+
+// Whatever arrives (a message, a pong) proves the link works, whatever the
+// browser's online flag or a socket being replaced said meanwhile.
 function heard() {
   lastHeard = Date.now();
-  if (isOpen() && !policyClosed) { setLinkState("online"); }
+  if (!policyClosed) { setLinkState("online"); }
 }
 
 function position() {

@@ -130,6 +130,11 @@ class ScreenContext:
         text = pair[0] if self.lang == "vi" else pair[1]
         return text.format(**params) if params else text
 
+    def pair(self, key: str) -> tuple[str, str]:
+        """A catalogue entry in both languages (Vietnamese, English), for
+        what must be read whatever the screen's language."""
+        return UI.get(key, (key, key))
+
     def term(self, key: str) -> str:
         return term(key, self.lang)
 
