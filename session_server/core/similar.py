@@ -31,7 +31,7 @@ THRESHOLD = 0.6
 """Dice coefficient of the features from which two questions are suggested."""
 CANDIDATES = 12
 """Questions sharing the most syllable pairs that are scored in full."""
-COMMON_SHARE = 0.05
+COMMON_SHARE = 0.01
 """A pair held by more than this share of the questions is not followed..."""
 COMMON_FLOOR = 40
 """...once that share is above this many questions."""
