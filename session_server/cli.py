@@ -21,8 +21,8 @@ from starlette.datastructures import Secret
 from session_server.catalogue import term
 from session_server.config import Settings, load_settings
 from session_server.core.links import standard_links
-from session_server.core.model import Actor, BridgeKind, Role
-from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
+from session_server.core.model import Actor, Role
+from session_server.demo import CAMERA_LABEL, DEMO_DIALOGUE_ID, demo_commands, main_camera_link
 from session_server.runtime.session import DialogueSession
 from session_server.store import EventLog, open_log
 from session_server.web.access import Access, new_link_id
@@ -178,6 +178,9 @@ async def _prepare(settings: Settings, store_url: str, demo: bool) -> list[tuple
             await session.execute_all(
                 standard_links(session.state, Actor(Role.ORGANISER), new_link_id), now
             )
+            await session.execute_all(
+                main_camera_link(session.state, Actor(Role.ORGANISER), new_link_id), now
+            )
         return await _screens(settings, log, store_url)
     finally:
         await log.close()
@@ -209,11 +212,16 @@ async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tu
             label = term(link.role.value, "en")
             if link.label:
                 label = f"{label} · {link.label}"
-            screens.append((label, prefix + token))
             bridge = state.bridges.get(link.bridge_id or "")
-            if link.role is Role.BRIDGE_OPERATOR and bridge and bridge.kind is BridgeKind.MAIN:
-                # the main venue's camera is usually its own device
-                screens.append((f"camera · {link.label}", f"/s/{token}/camera"))
+            if (
+                link.role is Role.BRIDGE_OPERATOR
+                and bridge is not None
+                and link.label.startswith(f"{CAMERA_LABEL} · ")
+            ):
+                # the main venue's camera page: its own link, for the device by the camera
+                screens.append((f"camera · {bridge.name}", f"/s/{token}/camera"))
+                continue
+            screens.append((label, prefix + token))
     return screens
 
 

@@ -8,6 +8,7 @@ same rules and lands in the same log as a real day. All people are invented.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from session_server.core import commands as c
@@ -18,6 +19,7 @@ from session_server.core.model import (
     Phase,
     ProgrammeKind,
     Role,
+    State,
 )
 
 __all__ = [
@@ -393,6 +395,25 @@ DEMO_QUESTIONS: tuple[tuple[str, str, str, str, bool, str], ...] = (
         "Thủ tục đăng ký hộ kinh doanh cho thanh niên có thể làm trực tuyến hoàn toàn không?",
     ),
 )
+
+
+CAMERA_LABEL = "Camera"
+"""The label of the main venue's camera link (a bridge operator's link used
+only for ``/s/{token}/camera``), before the venue's name."""
+
+
+def main_camera_link(state: State, actor: Actor, new_id: Callable[[], str]) -> list[c.IssueLink]:
+    """The main venue's camera page as a link of its own (its device stands
+    by the hall's camera, apart from the operator's console; revoked alone),
+    unless one is active already."""
+    main = state.main_bridge()
+    if main is None:
+        return []
+    label = f"{CAMERA_LABEL} · {main.name}"
+    for link in state.links.values():
+        if link.active and link.bridge_id == main.bridge_id and link.label == label:
+            return []
+    return [c.IssueLink(actor, new_id(), Role.BRIDGE_OPERATOR, main.bridge_id, None, label)]
 
 
 def demo_commands(now: datetime, *, live: bool = True) -> list[c.Command]:

@@ -30,6 +30,7 @@ from session_server.web.render import LIVE, TEMPLATES, Renderer
 from session_server.web.screens import SCREENS
 from session_server.web.screens.agency import AgencyPage
 from session_server.web.screens.base import LinkPage, ScreenContext
+from session_server.web.screens.moderator import InboxPage
 from session_server.web.screens.organiser.auth import LoginPage
 from session_server.web.screens.organiser.common import OrganiserContext
 from session_server.web.screens.organiser.dialogues import DialoguesPage, SetupPage
@@ -55,6 +56,7 @@ PAGES: dict[str, tuple[type[ScreenContext], type]] = {
     "agency_answer.html": (ScreenContext, AgencyPage),
     "report.html": (ScreenContext, ReportPage),
     "_phone_found.html": (SCREENS[Role.ATTENDEE].context, FoundPage),
+    "_mod_inbox_page.html": (SCREENS[Role.MODERATOR].context, InboxPage),
 }
 """Each whole page: the context class of ``v`` and its page values."""
 
@@ -62,6 +64,7 @@ HANDED_DOWN = {
     "_answer_editor.html": {"q"},
     "_floor_card.html": {"q"},
     "_mod_floor.html": {"q"},
+    "_mod_inbox_card.html": {"q", "w", "id_prefix"},
     "_phone_item.html": {"q", "prefix"},
     "_phone_public.html": {"top"},
     "_media_panel.html": {"media_mode"},

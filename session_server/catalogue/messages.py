@@ -150,6 +150,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Câu hỏi số {question} đang ở trạng thái {status}, không thể chuyển sang {to}.",
         "Question {question} is {status}; it cannot become {to}.",
     ),
+    "screen.nothing_chosen": (
+        "Chưa chọn câu hỏi nào (gộp cần ít nhất hai câu).",
+        "No questions chosen (merging needs at least two).",
+    ),
     "question.merge_self": (
         "Không thể gộp câu hỏi vào chính nó.",
         "A question cannot be merged into itself.",

@@ -25,8 +25,10 @@ from session_server.core.model import (
     Origin,
     Phase,
     ProgrammeKind,
+    RejectionCategory,
     Role,
     TimerKind,
+    Verdict,
 )
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "MarkAnswered",
     "MergeQuestion",
     "MoveQuestion",
+    "MoveQuestionInTopic",
     "ProgrammeEntry",
     "RecordAnswerSummary",
     "RecordWrittenAnswer",
@@ -59,6 +62,7 @@ __all__ = [
     "RequestFloor",
     "RevokeLink",
     "SaveRecording",
+    "ScreenQuestions",
     "SetBridgePoint",
     "SetConclusionDraft",
     "SetCurrentItem",
@@ -227,8 +231,24 @@ class ApproveQuestion(Command):
 
 @dataclass(frozen=True)
 class RejectQuestion(Command):
+    """Turn a question down, for a reason the record counts (``category``);
+    ``reason`` in words, required when the category is ``other``."""
+
     question_id: int
-    reason: str
+    reason: str = ""
+    category: RejectionCategory = RejectionCategory.OTHER
+
+
+@dataclass(frozen=True)
+class ScreenQuestions(Command):
+    """Approve, reject (for one reason) or merge several waiting questions
+    at once: the same events as one by one, stored together or not at all.
+    ``merge`` joins them all into the first of ``question_ids``."""
+
+    question_ids: tuple[int, ...]
+    verdict: Verdict
+    category: RejectionCategory = RejectionCategory.OTHER
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -243,6 +263,15 @@ class MoveQuestion(Command):
 
     question_id: int
     position: int
+
+
+@dataclass(frozen=True)
+class MoveQuestionInTopic(Command):
+    """Put an approved question at ``index`` (0-based) among the queued
+    questions of its own topic; the topics keep their places in the queue."""
+
+    question_id: int
+    index: int
 
 
 @dataclass(frozen=True)

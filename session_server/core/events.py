@@ -22,6 +22,7 @@ from session_server.core.model import (
     Origin,
     Phase,
     ProgrammeKind,
+    RejectionCategory,
     Role,
     TimerKind,
 )
@@ -198,6 +199,8 @@ class QuestionRejected(Event):
     name: ClassVar[str] = "QuestionRejected"
     question_id: int
     reason: str
+    category: RejectionCategory = RejectionCategory.OTHER
+    """Logs written before categories load as ``other``, their reason in words."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from session_server.core.similar import SimilarIndex
+
 __all__ = [
     "LOCAL_TZ",
     "MAIN_KINDS",
@@ -38,12 +40,14 @@ __all__ = [
     "Question",
     "QuestionStatus",
     "Recording",
+    "RejectionCategory",
     "Role",
     "RoleLink",
     "Speaker",
     "State",
     "TimerKind",
     "Topic",
+    "Verdict",
     "WrittenAnswer",
 ]
 
@@ -101,6 +105,20 @@ class QuestionStatus(enum.StrEnum):
     ANSWERED = "answered"
     FORWARDED = "forwarded"
     DEFERRED = "deferred"
+
+
+class RejectionCategory(enum.StrEnum):  # why, as the record counts it
+    OFF_TOPIC = "off_topic"
+    DUPLICATE = "duplicate"
+    OFFENSIVE = "offensive"
+    SPAM = "spam"  # or a test
+    OTHER = "other"
+
+
+class Verdict(enum.StrEnum):  # several questions screened at once
+    APPROVE = "approve"
+    REJECT = "reject"
+    MERGE = "merge"
 
 
 class ProgrammeKind(enum.StrEnum):
@@ -326,6 +344,7 @@ class Question:
     merged_from: list[int] = field(default_factory=list)
     merged_into: int | None = None
     rejection_reason: str = ""
+    rejection_category: RejectionCategory | None = None  # set when rejected
     speaker_id: str | None = None
     forwarding: Forwarding | None = None
     deferral_note: str = ""
@@ -339,6 +358,8 @@ class Question:
     closed_at: datetime | None = None
     held: bool = False
     """Sent while its bridge point's phone questions were held for review."""
+    similar: tuple[int, ...] = ()
+    """Earlier questions it likely repeats, most alike, found as it arrived."""
 
     @property
     def votes(self) -> int:
@@ -459,6 +480,7 @@ class State:
     """Scoped ids (``actor scope + ':' + command id``) of the commands whose
     events were applied: the same command again is a repeat."""
     next_question_id: int = 1
+    similar_index: SimilarIndex = field(default_factory=SimilarIndex, compare=False, repr=False)
     next_request_id: int = 1
     next_commitment_id: int = 1
 

@@ -31,7 +31,7 @@ from session_server.web.middleware import (
 )
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
-from session_server.web.screens import organiser
+from session_server.web.screens import moderator, organiser
 from session_server.web.screens.agency import agency_answer
 from session_server.web.screens.organiser import auth
 from session_server.web.screens.organiser.common import organiser_cookie
@@ -103,6 +103,7 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/s/{token}", link_page),
         Route("/s/{token}/act", link_post, methods=["POST"]),
         Route("/s/{token}/camera", camera_page),
+        Route("/s/{token}/inbox", moderator.inbox_page),
         Route("/s/{token}/recordings/{file}", recording_file),
         Route("/j/{token}", phone_page),
         Route("/j/{token}/act", phone_post, methods=["POST"]),

@@ -20,3 +20,4 @@ outbox.start();
 editor.start();
 lists.start();
 countdown.start();
+if (document.body.classList.contains("screen-moderator")) { import("./moderator.js").then(function (m) { m.start(); }); }

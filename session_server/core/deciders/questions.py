@@ -20,7 +20,17 @@ from session_server.core.deciders.common import (
 from session_server.core.deciders.lifecycle import transition
 from session_server.core.deciders.registry import ATT, MOD, OPR, ORG, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, PhaseRefused
-from session_server.core.model import Asker, Origin, Phase, Question, QuestionStatus, Role, State
+from session_server.core.model import (
+    Asker,
+    Origin,
+    Phase,
+    Question,
+    QuestionStatus,
+    RejectionCategory,
+    Role,
+    State,
+    Verdict,
+)
 from session_server.core.text import clean_line, clean_text, require_key, require_visible
 
 __all__ = ["QUESTIONS"]
@@ -33,6 +43,8 @@ QUESTIONS = Decider(
         c.RejectQuestion: frozenset({MOD}),
         c.MergeQuestion: frozenset({MOD}),
         c.MoveQuestion: frozenset({MOD}),
+        c.MoveQuestionInTopic: frozenset({MOD}),
+        c.ScreenQuestions: frozenset({MOD}),
         c.SetQuestionTopic: frozenset({MOD}),
         c.AssignSpeaker: frozenset({MOD}),
         c.SetPublicList: frozenset({MOD}),
@@ -115,17 +127,58 @@ def _approve(state: State, cmd: c.ApproveQuestion, now: datetime) -> list[e.Even
 @rule(c.RejectQuestion)
 def _reject(state: State, cmd: c.RejectQuestion, now: datetime) -> list[e.Event]:
     check_not_closed(state)
-    question = get_question(state, cmd.question_id)
+    return [_rejected(state, cmd.question_id, cmd.category, cmd.reason, now)]
+
+
+def _rejected(
+    state: State, question_id: int, category: RejectionCategory, reason: str, now: datetime
+) -> e.QuestionRejected:
+    """A rejection for a reason the record counts; words are required only
+    for ``other`` (the other categories say why by themselves)."""
+    question = get_question(state, question_id)
     transition(question, QuestionStatus.REJECTED)
-    reason = clean_text(cmd.reason, field="reason", max_chars=state.limits.reason_max_chars)
-    return [e.QuestionRejected(at=now, question_id=question.question_id, reason=reason)]
+    text = clean_text(
+        reason,
+        field="reason",
+        max_chars=state.limits.reason_max_chars,
+        required=category is RejectionCategory.OTHER,
+    )
+    return e.QuestionRejected(
+        at=now, question_id=question.question_id, reason=text, category=category
+    )
+
+
+@rule(c.ScreenQuestions)
+def _screen(state: State, cmd: c.ScreenQuestions, now: datetime) -> list[e.Event]:
+    """Several questions screened at once, each by the rule of its own
+    command; one refused refuses them all (nothing is half done)."""
+    check_not_closed(state)
+    ids = list(dict.fromkeys(cmd.question_ids))
+    if not ids or (cmd.verdict is Verdict.MERGE and len(ids) < 2):
+        raise InvalidInput("screen.nothing_chosen")
+    events: list[e.Event] = []
+    if cmd.verdict is Verdict.APPROVE:
+        for question_id in ids:
+            question = get_question(state, question_id)
+            transition(question, QuestionStatus.APPROVED)
+            events.append(e.QuestionApproved(at=now, question_id=question_id))
+    elif cmd.verdict is Verdict.REJECT:
+        events.extend(_rejected(state, q, cmd.category, cmd.reason, now) for q in ids)
+    else:
+        into, *sources = ids
+        events.extend(_merged(state, q, into, now) for q in sources)
+    return events
 
 
 @rule(c.MergeQuestion)
 def _merge(state: State, cmd: c.MergeQuestion, now: datetime) -> list[e.Event]:
     check_not_closed(state)
-    source = get_question(state, cmd.question_id)
-    target = get_question(state, cmd.into_id)
+    return [_merged(state, cmd.question_id, cmd.into_id, now)]
+
+
+def _merged(state: State, question_id: int, into_id: int, now: datetime) -> e.QuestionMerged:
+    source = get_question(state, question_id)
+    target = get_question(state, into_id)
     if source.question_id == target.question_id:
         raise InvalidInput("question.merge_self")
     transition(source, QuestionStatus.MERGED)
@@ -135,7 +188,7 @@ def _merge(state: State, cmd: c.MergeQuestion, now: datetime) -> list[e.Event]:
             question=target.question_id,
             status=target.status.value,
         )
-    return [e.QuestionMerged(at=now, question_id=source.question_id, into_id=target.question_id)]
+    return e.QuestionMerged(at=now, question_id=source.question_id, into_id=target.question_id)
 
 
 @rule(c.MoveQuestion)
@@ -146,6 +199,34 @@ def _move(state: State, cmd: c.MoveQuestion, now: datetime) -> list[e.Event]:
         raise IllegalTransition("queue.not_queued", question=question.question_id)
     position = max(0, min(cmd.position, len(state.queue) - 1))
     return [e.QuestionMoved(at=now, question_id=question.question_id, position=position)]
+
+
+@rule(c.MoveQuestionInTopic)
+def _move_in_topic(state: State, cmd: c.MoveQuestionInTopic, now: datetime) -> list[e.Event]:
+    """The topic's questions change places among the queue's slots they
+    hold, so no other topic moves: moving the first question of a topic
+    down never takes its whole group below the next one. Told as the
+    queue moves (``QuestionMoved``) that make the new order."""
+    check_not_closed(state)
+    question = get_question(state, cmd.question_id)
+    if question.question_id not in state.queue:
+        raise IllegalTransition("queue.not_queued", question=question.question_id)
+    topic = question.topic_id
+    slots = [i for i, q in enumerate(state.queue) if state.questions[q].topic_id == topic]
+    group = [state.queue[i] for i in slots]
+    group.remove(question.question_id)
+    group.insert(max(0, min(cmd.index, len(group))), question.question_id)
+    wanted = list(state.queue)
+    for slot, question_id in zip(slots, group, strict=True):
+        wanted[slot] = question_id
+    current = list(state.queue)
+    events: list[e.Event] = []
+    for position, question_id in enumerate(wanted):
+        if current[position] != question_id:
+            current.remove(question_id)
+            current.insert(position, question_id)
+            events.append(e.QuestionMoved(at=now, question_id=question_id, position=position))
+    return events
 
 
 @rule(c.SetQuestionTopic)
@@ -204,6 +285,7 @@ def _hold(state: State, cmd: c.HoldSubmissions, now: datetime) -> list[e.Event]:
 
 @fold(e.QuestionSubmitted)
 def _question_submitted(state: State, ev: e.QuestionSubmitted) -> None:
+    similar = state.similar_index.add(ev.question_id, ev.text)
     state.questions[ev.question_id] = Question(
         question_id=ev.question_id,
         text=ev.text,
@@ -214,6 +296,7 @@ def _question_submitted(state: State, ev: e.QuestionSubmitted) -> None:
         submitted_at=ev.at,
         submitted_by=ev.submitted_by,
         held=ev.held,
+        similar=similar,
     )
     state.idempotency[f"{ev.submitted_by}:{ev.idempotency_key}"] = ev.question_id
     state.next_question_id = max(state.next_question_id, ev.question_id + 1)
@@ -240,6 +323,7 @@ def _question_rejected(state: State, ev: e.QuestionRejected) -> None:
     question = state.questions[ev.question_id]
     question.status = QuestionStatus.REJECTED
     question.rejection_reason = ev.reason
+    question.rejection_category = ev.category
     question.closed_at = ev.at
 
 

@@ -4,8 +4,14 @@ the floor, floor requests, fairness per bridge point, the pictures' links."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from session_server.core.model import Question, QuestionStatus, Role
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from session_server.core.errors import Forbidden
+from session_server.core.model import Question, QuestionStatus, RejectionCategory, Role
 from session_server.core.views import BridgeFairness, fairness, proposed_speaker, queue_by_topic
 from session_server.web.limits import Alert
 from session_server.web.screens.base import (
@@ -17,7 +23,11 @@ from session_server.web.screens.base import (
     ScreenContext,
 )
 
-__all__ = ["SCREEN", "ModeratorContext"]
+if TYPE_CHECKING:
+    from session_server.web.gateway import Gateway
+    from session_server.web.registry import Registry
+
+__all__ = ["SCREEN", "InboxPage", "ModeratorContext", "inbox_page"]
 
 
 class ModeratorContext(ScreenContext):
@@ -25,12 +35,46 @@ class ModeratorContext(ScreenContext):
 
     HELD_SHOWN = 20
 
+    REJECTIONS = tuple(RejectionCategory)
+    """The reasons offered, in this order (``other`` asks for words)."""
+
+    inbox_after = 0
+    """Set on a context rendering a later page of the inbox (``inbox_page``)."""
+
     def inbox(self) -> list[Question]:
         """The oldest questions waiting to be screened, at most INBOX_SHOWN:
         the moderator works from the top, and a screen of thousands would
-        cost every push (``inbox_count`` says how many wait). Questions held
-        for review are apart (``held``)."""
-        return self._waiting(held=False, limit=self.INBOX_SHOWN)
+        cost every push (``inbox_count`` says how many wait); the later
+        pages are fetched on demand (``inbox_page``), not pushed. Questions
+        held for review are apart (``held``)."""
+        return self._waiting(held=False, limit=self.INBOX_SHOWN, after=self.inbox_after)
+
+    def inbox_position(self) -> int:
+        """How many waiting questions come before this page."""
+        return sum(
+            1
+            for q in self.s.questions.values()
+            if q.status is QuestionStatus.SUBMITTED
+            and not q.held
+            and q.question_id <= self.inbox_after
+        )
+
+    def alike(self, question: Question) -> Question | None:
+        """The earlier question this one likely repeats and may still be
+        merged into (one merged meanwhile stands for the one it joined)."""
+        for other_id in question.similar:
+            other = self.s.questions.get(other_id)
+            seen = 0
+            while other is not None and other.merged_into is not None and seen < 20:
+                other = self.s.questions.get(other.merged_into)
+                seen += 1
+            if (
+                other is not None
+                and other.question_id != question.question_id
+                and other.status in _MERGEABLE
+            ):
+                return other
+        return None
 
     def inbox_count(self) -> int:
         return sum(
@@ -48,10 +92,14 @@ class ModeratorContext(ScreenContext):
             1 for q in self.s.questions.values() if q.status is QuestionStatus.SUBMITTED and q.held
         )
 
-    def _waiting(self, held: bool, limit: int) -> list[Question]:
+    def _waiting(self, held: bool, limit: int, after: int = 0) -> list[Question]:
         waiting = []
         for question in self.s.questions.values():
-            if question.status is QuestionStatus.SUBMITTED and question.held is held:
+            if (
+                question.status is QuestionStatus.SUBMITTED
+                and question.held is held
+                and question.question_id > after
+            ):
                 waiting.append(question)
                 if len(waiting) == limit:
                     break
@@ -72,6 +120,38 @@ class ModeratorContext(ScreenContext):
 
     def fairness(self) -> list[BridgeFairness]:
         return fairness(self.s)
+
+
+_MERGEABLE = frozenset({QuestionStatus.SUBMITTED, QuestionStatus.APPROVED, QuestionStatus.ON_FLOOR})
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """What a later page of the inbox gets beside ``v`` and ``s``."""
+
+    after: int
+    """The number of the last question before this page."""
+
+
+async def inbox_page(request: Request) -> Response:
+    """``/s/{token}/inbox?after=N``: the moderator's next INBOX_SHOWN waiting
+    questions after number N, the same cards as the live inbox, fetched on
+    demand (and again after each change while shown) instead of pushed."""
+    gateway: Gateway = request.app.state.gateway
+    registry: Registry = request.app.state.registry
+    address = request.client.host if request.client else ""
+    caller = await gateway.link_caller(request.path_params["token"], None, address, phone=False)
+    if caller.actor.role is not Role.MODERATOR:
+        raise Forbidden("role.forbidden", role=caller.actor.role.value)
+    try:
+        after = max(0, min(int(request.query_params.get("after", "0")), 10**9))
+    except ValueError:
+        after = 0
+    view = caller.hub.context(SCREEN.audience(caller.actor, request.state.lang))
+    assert isinstance(view, ModeratorContext)
+    view.inbox_after = after
+    html = registry.renderer.page("_mod_inbox_page.html", view, InboxPage(after))
+    return HTMLResponse(html)
 
 
 SCREEN = Screen(
