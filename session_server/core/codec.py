@@ -28,6 +28,7 @@ LATER_FIELDS: dict[str, dict[str, object]] = {
     "QuestionSubmitted": {"held": False},
     "LinkIssued": {"question_id": None, "agency": ""},
     "WrittenAnswerRecorded": {"pending": False},
+    "QuestionDeferred": {"deadline": None},
 }
 """Fields added to events after logs were written, by event name, with
 their default. Per event: a field of the same name in another event may

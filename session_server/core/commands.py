@@ -129,7 +129,9 @@ class ChangePhase(Command):
 
 @dataclass(frozen=True)
 class SetBridgePoint(Command):
-    """Add a bridge point or change one (same ``bridge_id``)."""
+    """Add a bridge point or change one (same ``bridge_id``). Added with
+    an empty ``bridge_id``, its id is made from its name (the same for
+    topics, speakers and programme items)."""
 
     bridge_id: str
     name: str
@@ -329,6 +331,10 @@ class MarkAnswered(Command):
 
 @dataclass(frozen=True)
 class ForwardQuestion(Command):
+    """Send to the competent agency (the moderator during the day; the
+    organiser in any phase, after closing too). ``deadline``: the day the
+    written answer is due, else ``Limits.follow_up_days`` after today."""
+
     question_id: int
     agency: str
     deadline: date | None = None
@@ -337,10 +343,12 @@ class ForwardQuestion(Command):
 
 @dataclass(frozen=True)
 class DeferQuestion(Command):
-    """Answer in writing after the event."""
+    """Answer in writing after the event (the moderator during the day; the
+    organiser in any phase, after closing too), by ``deadline`` if given."""
 
     question_id: int
     note: str = ""
+    deadline: date | None = None
 
 
 @dataclass(frozen=True)

@@ -329,6 +329,8 @@ class Question:
     speaker_id: str | None = None
     forwarding: Forwarding | None = None
     deferral_note: str = ""
+    deferral_deadline: date | None = None
+    """The day a deferred question's written answer is due, when one was set."""
     written_answer: WrittenAnswer | None = None
     """The last answer recorded, accepted or not."""
     accepted_answer: WrittenAnswer | None = None
