@@ -590,8 +590,21 @@ def test_revoked_link_stops_working_at_once(client: TestClient) -> None:
     moderator = next(link for link in state(client).links.values() if link.role is Role.MODERATOR)
     token = _token(client, moderator.link_id)
     assert client.get(f"/s/{token}").status_code == 200
-    response = act(
+    asked = act(
         client, {"action": "revoke_link", "link_id": moderator.link_id}, back=f"{LINKS}#org-links"
+    )
+    # one click only asks: nothing is revoked before the organiser confirms
+    assert asked.status_code == 200
+    assert 'id="org-revoke-confirm"' in asked.text
+    assert "Thu hồi đường dẫn này?" in asked.text and "Revoke this link?" not in asked.text
+    assert state(client).links[moderator.link_id].active
+    assert client.get(f"/s/{token}").status_code == 200
+    confirm = re.search(r'id="org-revoke-confirm".*?name="confirm" value="(yes)"', asked.text, re.S)
+    assert confirm
+    response = act(
+        client,
+        {"action": "revoke_link", "link_id": moderator.link_id, "confirm": "yes"},
+        back=f"{LINKS}#org-links",
     )
     assert response.status_code == 303
     assert not state(client).links[moderator.link_id].active
@@ -600,7 +613,11 @@ def test_revoked_link_stops_working_at_once(client: TestClient) -> None:
     assert "Đường dẫn này đã bị thu hồi" in page.text
     assert "This link has been revoked" in page.text
     assert "Đã thu hồi" in client.get(LINKS).text
-    again = act(client, {"action": "revoke_link", "link_id": moderator.link_id}, back=LINKS)
+    again = act(
+        client,
+        {"action": "revoke_link", "link_id": moderator.link_id, "confirm": "yes"},
+        back=LINKS,
+    )
     assert again.status_code == 409
 
 
@@ -617,7 +634,9 @@ def test_qr_code_of_an_attendee_link(client: TestClient) -> None:
     moderator = next(link for link in links if link.role is Role.MODERATOR)
     assert client.get(f"/o/{DEMO}/qr/{moderator.link_id}.svg").status_code == 404
     assert client.get(f"/o/{DEMO}/qr/no-such-link.svg").status_code == 404
-    act(client, {"action": "revoke_link", "link_id": attendee.link_id}, back=LINKS)
+    act(
+        client, {"action": "revoke_link", "link_id": attendee.link_id, "confirm": "yes"}, back=LINKS
+    )
     assert client.get(f"/o/{DEMO}/qr/{attendee.link_id}.svg").status_code == 403
 
 
@@ -669,3 +688,28 @@ def test_user_text_is_escaped_on_every_organiser_page(client: TestClient) -> Non
         {"action": "set_bridge_point", "form": "add-bridge", "bridge_id": "Bad Id!", "name": XSS},
     )
     assert XSS not in refused.text and ESCAPED in refused.text
+
+
+def test_links_are_grouped_by_bridge_point_with_a_sheet_each(client: TestClient) -> None:
+    _issue_standard(client)
+    page = client.get(LINKS).text
+    group = page.split('id="links-cho-moi"')[1].split("</tbody>")[0]
+    assert f"/o/{DEMO}/qr?bridge=cho-moi" in group
+    roles = {link.role for link in state(client).links.values() if link.bridge_id == "cho-moi"}
+    assert Role.BRIDGE_OPERATOR in roles and Role.ATTENDEE in roles
+    assert group.count("<tr") == 1 + len(
+        [link for link in state(client).links.values() if link.bridge_id == "cho-moi"]
+    )
+    sheet = client.get(f"/o/{DEMO}/qr?bridge=cho-moi").text
+    assert sheet.count('class="card qr-sheet"') == 1  # the attendees' poster of that point
+    staff = sheet.split('id="qr-staff-cho-moi"')[1]
+    operator = next(
+        link
+        for link in state(client).links.values()
+        if link.bridge_id == "cho-moi" and link.role is Role.BRIDGE_OPERATOR
+    )
+    assert f"/o/{DEMO}/qr/{operator.link_id}.svg?page=camera" in staff
+    assert "/camera</p>" in staff
+    camera = client.get(f"/o/{DEMO}/qr/{operator.link_id}.svg?page=camera")
+    assert camera.status_code == 200 and camera.headers["content-type"] == "image/svg+xml"
+    assert 'id="qr-staff-' not in client.get(f"/o/{DEMO}/qr").text

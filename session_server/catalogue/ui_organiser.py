@@ -167,6 +167,17 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     "org.links.revoked": ("Đã thu hồi", "Revoked"),
     "org.links.qr": ("Mã QR", "QR code"),
     "org.links.revoke": ("Thu hồi", "Revoke"),
+    "org.links.confirm_title": ("Thu hồi đường dẫn này?", "Revoke this link?"),
+    "org.links.confirm_hint": (
+        "Màn hình đang mở bằng đường dẫn này sẽ đóng ngay và đường dẫn không dùng lại được; "
+        "nếu cần, cấp đường dẫn mới.",
+        "Screens open with this link close at once and the link never works again; issue a "
+        "new one if needed.",
+    ),
+    "org.links.confirm_yes": ("Xác nhận thu hồi", "Yes, revoke it"),
+    "org.links.confirm_no": ("Không, giữ lại", "No, keep it"),
+    "org.links.no_bridge": ("Không gắn điểm cầu", "No bridge point"),
+    "org.links.sheet": ("In phiếu của điểm cầu này", "Print this bridge point's sheet"),
     "org.links.none": ("Chưa cấp đường dẫn nào.", "No link issued yet."),
     "org.links.issue_one": ("Cấp một đường dẫn", "Issue one link"),
     "org.links.bridge": ("Điểm cầu", "Bridge point"),
@@ -179,6 +190,14 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     "org.links.issue": ("Cấp đường dẫn", "Issue the link"),
     # QR codes
     "org.qr.title": ("Mã QR cho người tham dự", "Attendee QR codes"),
+    "org.qr.staff": ("Đường dẫn của cán bộ điểm cầu", "The bridge point's staff links"),
+    "org.qr.staff_secret": (
+        "Nội bộ: trao tận tay người phụ trách, không dán công khai.",
+        "Internal: hand to the staff in person, never post publicly.",
+    ),
+    "org.qr.staff.operator": ("Máy điều hành điểm cầu", "Bridge console"),
+    "org.qr.staff.camera": ("Máy quay của điểm cầu", "The room's camera device"),
+    "org.qr.staff.display": ("Màn hình hội trường", "Hall display"),
     "org.qr.open_sheet": ("Mở trang in mã QR (A4)", "Open the QR print sheet (A4)"),
     "org.qr.print_hint": (
         "Mỗi điểm cầu một trang A4: dùng lệnh In của trình duyệt (Ctrl+P) để in và dán tại "

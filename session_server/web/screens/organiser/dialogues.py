@@ -264,6 +264,11 @@ async def act(request: Request) -> Response:
         await _standard_links(request, organiser)
         return RedirectResponse(back, status_code=303)
     data = command_data(values)
+    if data.get("action") == "revoke_link" and last(values, "confirm") != "yes":
+        # a link's open screens close at once: the organiser confirms first
+        link = hub.session.state.links.get(str(data.get("link_id", "")))
+        if link is not None and link.active:
+            return links_page(request, hub, cookie, confirm=link)
     if data.get("action") == "issue_link":
         data["link_id"] = new_link_id()
     result: Any = None
