@@ -13,12 +13,11 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     "org.nav.logout": ("Đăng xuất", "Sign out"),
     "org.save": ("Lưu", "Save"),
     "org.add": ("Thêm", "Add"),
+    "org.id_from_name": ("(tạo từ tên)", "(made from the name)"),
     "org.remove": ("Xóa", "Remove"),
     "org.id_hint": (
-        "Mã chỉ gồm chữ thường không dấu, số, '-' và '_' (tối đa 48 ký tự); "
-        "không đổi được sau khi tạo.",
-        "Ids use only lower-case ASCII letters, digits, '-' and '_' (48 characters at most) "
-        "and cannot be changed later.",
+        "Mã được tạo từ tên khi thêm mới và giữ nguyên khi sửa tên.",
+        "The id is made from the name when added and kept when the name changes.",
     ),
     # sign-in
     "org.login.title": ("Đăng nhập ban tổ chức", "Organiser sign-in"),
@@ -120,12 +119,18 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     ),
     # programme
     "org.programme.title": ("Chương trình", "Programme"),
-    "org.programme.lines": ("Các mục, mỗi dòng một mục", "Items, one a line"),
+    "org.programme.item": ("Nội dung", "Item"),
+    "org.programme.kind": ("Loại", "Kind"),
+    "org.programme.minutes": ("Số phút", "Minutes"),
+    "org.programme.new": ("Thêm mục mới", "A new item"),
     "org.programme.hint": (
-        "Mỗi dòng: mã | tiêu đề | loại | số phút, ví dụ: khai-mac | Tuyên bố lý do | opening | 10",
-        "Each line: id | title | kind | minutes, e.g.: khai-mac | Opening | opening | 10",
+        "Sửa trực tiếp từng dòng; đánh dấu “Xóa” để bỏ một mục. Mục mới thêm vào cuối.",
+        "Edit each row in place; tick “Remove” to drop an item. New items go last.",
     ),
-    "org.programme.kinds": ("Loại mục:", "Kinds:"),
+    "org.programme.template": (
+        "Dùng chương trình mẫu 7 mục (thay chương trình hiện tại)",
+        "Use the seven-item template (replaces the current programme)",
+    ),
     "org.programme.save": ("Lưu chương trình", "Save the programme"),
     "org.minutes": ("{minutes} phút", "{minutes} min"),
     "org.kind.opening": ("khai mạc", "opening"),

@@ -133,8 +133,8 @@ class SetBridgePoint(Command):
     an empty ``bridge_id``, its id is made from its name (the same for
     topics, speakers and programme items)."""
 
-    bridge_id: str
-    name: str
+    bridge_id: str = ""
+    name: str = ""
     kind: BridgeKind = BridgeKind.REMOTE
     operator: str = ""
     capacity: int = 0
@@ -147,15 +147,15 @@ class RemoveBridgePoint(Command):
 
 @dataclass(frozen=True)
 class SetTopic(Command):
-    topic_id: str
-    name: str
+    topic_id: str = ""
+    name: str = ""
     speaker_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SetSpeaker(Command):
-    speaker_id: str
-    name: str
+    speaker_id: str = ""
+    name: str = ""
     position: str = ""
     agency: str = ""
     topic_ids: tuple[str, ...] = ()
