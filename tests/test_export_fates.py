@@ -184,3 +184,19 @@ def test_a_deputy_signature_block_is_checked() -> None:
     assert signature_warnings(right) == []
     chair = ConclusionDraft(authority_lines=("TM. ỦY BAN NHÂN DÂN",), signer_position="CHỦ TỊCH")
     assert signature_warnings(chair) == []
+
+
+def test_the_moderators_deferral_takes_a_deadline_through_the_gateway_model() -> None:
+    from datetime import date
+
+    from session_server.core.model import Limits
+    from session_server.web.models import CommandModels
+
+    models = CommandModels(Limits())
+    moderator = Actor(Role.MODERATOR)
+    form = {"action": "defer_question", "question_id": "3", "deadline": "2024-04-30"}
+    deferred = models.parse(form, moderator, strings=True)
+    assert isinstance(deferred, c.DeferQuestion) and deferred.deadline == date(2024, 4, 30)
+    sent = {"action": "forward_question", "question_id": 3, "agency": "Sở Y tế"}
+    forwarded = models.parse({**sent, "deadline": "2024-04-30"}, moderator)
+    assert isinstance(forwarded, c.ForwardQuestion) and forwarded.deadline == date(2024, 4, 30)
