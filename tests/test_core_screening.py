@@ -17,7 +17,6 @@ from session_server.core.model import (
     QuestionStatus,
     RejectionCategory,
     State,
-    Verdict,
 )
 from session_server.core.similar import SimilarIndex, features, normalised, similarity
 from session_server.core.views import queue_by_topic
@@ -47,14 +46,14 @@ def waiting(state: State) -> list[int]:
 
 def test_several_questions_are_approved_in_one_command(live_demo: State) -> None:
     ids = waiting(live_demo)[:3]
-    events = run(live_demo, c.ScreenQuestions(MODERATOR, tuple(ids), Verdict.APPROVE))
+    events = run(live_demo, c.ScreenQuestions(MODERATOR, tuple(ids), c.Verdict.APPROVE))
     assert [type(ev) for ev in events] == [e.QuestionApproved] * 3
     assert live_demo.queue[-3:] == ids
 
 
 def test_several_are_rejected_for_one_counted_reason(live_demo: State) -> None:
     ids = tuple(waiting(live_demo)[:2])
-    run(live_demo, c.ScreenQuestions(MODERATOR, ids, Verdict.REJECT, RejectionCategory.SPAM))
+    run(live_demo, c.ScreenQuestions(MODERATOR, ids, c.Verdict.REJECT, RejectionCategory.SPAM))
     for question_id in ids:
         question = live_demo.questions[question_id]
         assert question.status is QuestionStatus.REJECTED
@@ -65,15 +64,15 @@ def test_several_are_rejected_for_one_counted_reason(live_demo: State) -> None:
 def test_other_needs_words_and_one_refusal_refuses_them_all(live_demo: State) -> None:
     first, second = waiting(live_demo)[:2]
     with pytest.raises(InvalidInput):
-        decide(live_demo, c.ScreenQuestions(MODERATOR, (first,), Verdict.REJECT), NOW)
+        decide(live_demo, c.ScreenQuestions(MODERATOR, (first,), c.Verdict.REJECT), NOW)
     queued = live_demo.queue[0]
     before = copy.deepcopy(live_demo)
     with pytest.raises(IllegalTransition):
-        decide(live_demo, c.ScreenQuestions(MODERATOR, (first, queued), Verdict.APPROVE), NOW)
+        decide(live_demo, c.ScreenQuestions(MODERATOR, (first, queued), c.Verdict.APPROVE), NOW)
     assert live_demo == before
     with pytest.raises(InvalidInput):
-        decide(live_demo, c.ScreenQuestions(MODERATOR, (first,), Verdict.MERGE), NOW)
-    run(live_demo, c.ScreenQuestions(MODERATOR, (first, second), Verdict.MERGE))
+        decide(live_demo, c.ScreenQuestions(MODERATOR, (first,), c.Verdict.MERGE), NOW)
+    run(live_demo, c.ScreenQuestions(MODERATOR, (first, second), c.Verdict.MERGE))
     assert live_demo.questions[second].merged_into == first
 
 

@@ -210,3 +210,34 @@ def test_a_row_with_more_cells_than_the_header_is_refused(live_demo: State) -> N
             "double quote may be wrong.",
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "bridge_id"),
+    [
+        ("Thành phố Châu Đốc", "chau-doc"),
+        ("TP. Châu Đốc", "chau-doc"),
+        ("Tp Chau Doc", "chau-doc"),
+        ("thành phố long xuyên", "long-xuyen"),
+        ("Thị xã Tân Châu", "tan-chau"),
+        ("TX Tịnh Biên", "tinh-bien"),
+        ("H. Chợ Mới", "cho-moi"),
+        ("H.Châu Phú", "chau-phu"),
+        ("Huyen Tri Ton", "tri-ton"),
+        ("Châu Thành", "chau-thanh"),
+        ("chau-doc", "chau-doc"),
+    ],
+)
+def test_bridge_names_match_whatever_the_abbreviation(
+    live_demo: State, typed: str, bridge_id: str
+) -> None:
+    content = f"Điểm cầu,Câu hỏi\r\n{typed},Vốn vay cho thanh niên khởi nghiệp?\r\n"
+    plan = plan_import(live_demo, content.encode(), "cau-hoi.csv", ORGANISER, NOW)
+    assert not plan.errors, typed
+    assert [command.bridge_id for _, command in plan.commands] == [bridge_id]
+
+
+def test_a_name_of_another_place_is_still_refused(live_demo: State) -> None:
+    content = "Điểm cầu,Câu hỏi\r\nHuyện Long Xuyên,Vốn vay?\r\nTP. Cần Thơ,Vốn vay?\r\n"
+    plan = plan_import(live_demo, content.encode(), "cau-hoi.csv", ORGANISER, NOW)
+    assert [error.row for error in plan.errors] == [2, 3]

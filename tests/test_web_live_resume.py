@@ -65,7 +65,7 @@ def element(html: str, ident: str) -> str:
 
 def holder_shown(fragment_html: str) -> str | None:
     """The "Đang phát biểu: …" line of a #display fragment (None: the floor is free)."""
-    match = re.search(r'class="display-holder">(.*?)</div>', fragment_html, re.S)
+    match = re.search(r'class="display-holder">(.*?)</(?:div|h2)>', fragment_html, re.S)
     return match.group(1).strip() if match else None
 
 
@@ -91,7 +91,10 @@ class Display:
         assert pos, "the page carries its position"
         self.screen = oob.Screen()
         self.screen.load(
-            [Rendered("_display.html", element(page.text, "display"))],
+            [
+                Rendered("_display.html", element(page.text, "display")),
+                Rendered("_display_slate.html", element(page.text, "display-slate")),
+            ],
             (pos.group(1), int(pos.group(2))),
         )
 

@@ -192,17 +192,17 @@ def test_questions_as_csv_xlsx_and_json(closed: TestClient) -> None:
     raw = closed.get(f"/o/{DEMO}/export/questions.csv")
     assert raw.status_code == 200 and raw.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["Mã", "Trạng thái", "Nguồn"]
+    assert rows[0][:4] == ["Mã", "Trạng thái", "Kết quả xử lý", "Nguồn"]
     assert len(rows) == len(questions) + 1
-    assert rows[2][7] == '\'=HYPERLINK("http://evil","x")'
-    assert rows[3][8] == "'@SUM(A1)"
+    assert rows[2][8] == '\'=HYPERLINK("http://evil","x")'
+    assert rows[3][9] == "'@SUM(A1)"
     for row in rows:
         for value in row:
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
     book = load_workbook(io.BytesIO(closed.get(f"/o/{DEMO}/export/questions.xlsx").content))
     sheet = book.worksheets[0]
-    assert sheet.cell(row=3, column=8).value == '\'=HYPERLINK("http://evil","x")'
-    assert sheet.cell(row=3, column=8).data_type == "s"
+    assert sheet.cell(row=3, column=9).value == '\'=HYPERLINK("http://evil","x")'
+    assert sheet.cell(row=3, column=9).data_type == "s"
     body = json.loads(closed.get(f"/o/{DEMO}/export/questions.json").content)
     assert body["questions"][1]["text"] == '=HYPERLINK("http://evil","x")'
     statuses = {q["status"] for q in body["questions"]}

@@ -13,12 +13,11 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     "org.nav.logout": ("Đăng xuất", "Sign out"),
     "org.save": ("Lưu", "Save"),
     "org.add": ("Thêm", "Add"),
+    "org.id_from_name": ("(tạo từ tên)", "(made from the name)"),
     "org.remove": ("Xóa", "Remove"),
     "org.id_hint": (
-        "Mã chỉ gồm chữ thường không dấu, số, '-' và '_' (tối đa 48 ký tự); "
-        "không đổi được sau khi tạo.",
-        "Ids use only lower-case ASCII letters, digits, '-' and '_' (48 characters at most) "
-        "and cannot be changed later.",
+        "Mã được tạo từ tên khi thêm mới và giữ nguyên khi sửa tên.",
+        "The id is made from the name when added and kept when the name changes.",
     ),
     # sign-in
     "org.login.title": ("Đăng nhập ban tổ chức", "Organiser sign-in"),
@@ -120,12 +119,18 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     ),
     # programme
     "org.programme.title": ("Chương trình", "Programme"),
-    "org.programme.lines": ("Các mục, mỗi dòng một mục", "Items, one a line"),
+    "org.programme.item": ("Nội dung", "Item"),
+    "org.programme.kind": ("Loại", "Kind"),
+    "org.programme.minutes": ("Số phút", "Minutes"),
+    "org.programme.new": ("Thêm mục mới", "A new item"),
     "org.programme.hint": (
-        "Mỗi dòng: mã | tiêu đề | loại | số phút, ví dụ: khai-mac | Tuyên bố lý do | opening | 10",
-        "Each line: id | title | kind | minutes, e.g.: khai-mac | Opening | opening | 10",
+        "Sửa trực tiếp từng dòng; đánh dấu “Xóa” để bỏ một mục. Mục mới thêm vào cuối.",
+        "Edit each row in place; tick “Remove” to drop an item. New items go last.",
     ),
-    "org.programme.kinds": ("Loại mục:", "Kinds:"),
+    "org.programme.template": (
+        "Dùng chương trình mẫu 7 mục (thay chương trình hiện tại)",
+        "Use the seven-item template (replaces the current programme)",
+    ),
     "org.programme.save": ("Lưu chương trình", "Save the programme"),
     "org.minutes": ("{minutes} phút", "{minutes} min"),
     "org.kind.opening": ("khai mạc", "opening"),
@@ -167,6 +172,17 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     "org.links.revoked": ("Đã thu hồi", "Revoked"),
     "org.links.qr": ("Mã QR", "QR code"),
     "org.links.revoke": ("Thu hồi", "Revoke"),
+    "org.links.confirm_title": ("Thu hồi đường dẫn này?", "Revoke this link?"),
+    "org.links.confirm_hint": (
+        "Màn hình đang mở bằng đường dẫn này sẽ đóng ngay và đường dẫn không dùng lại được; "
+        "nếu cần, cấp đường dẫn mới.",
+        "Screens open with this link close at once and the link never works again; issue a "
+        "new one if needed.",
+    ),
+    "org.links.confirm_yes": ("Xác nhận thu hồi", "Yes, revoke it"),
+    "org.links.confirm_no": ("Không, giữ lại", "No, keep it"),
+    "org.links.no_bridge": ("Không gắn điểm cầu", "No bridge point"),
+    "org.links.sheet": ("In phiếu của điểm cầu này", "Print this bridge point's sheet"),
     "org.links.none": ("Chưa cấp đường dẫn nào.", "No link issued yet."),
     "org.links.issue_one": ("Cấp một đường dẫn", "Issue one link"),
     "org.links.bridge": ("Điểm cầu", "Bridge point"),
@@ -179,6 +195,14 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     "org.links.issue": ("Cấp đường dẫn", "Issue the link"),
     # QR codes
     "org.qr.title": ("Mã QR cho người tham dự", "Attendee QR codes"),
+    "org.qr.staff": ("Đường dẫn của cán bộ điểm cầu", "The bridge point's staff links"),
+    "org.qr.staff_secret": (
+        "Nội bộ: trao tận tay người phụ trách, không dán công khai.",
+        "Internal: hand to the staff in person, never post publicly.",
+    ),
+    "org.qr.staff.operator": ("Máy điều hành điểm cầu", "Bridge console"),
+    "org.qr.staff.camera": ("Máy quay của điểm cầu", "The room's camera device"),
+    "org.qr.staff.display": ("Màn hình hội trường", "Hall display"),
     "org.qr.open_sheet": ("Mở trang in mã QR (A4)", "Open the QR print sheet (A4)"),
     "org.qr.print_hint": (
         "Mỗi điểm cầu một trang A4: dùng lệnh In của trình duyệt (Ctrl+P) để in và dán tại "

@@ -46,6 +46,40 @@ UI_RECORD: dict[str, tuple[str, str]] = {
         "The answer to question {question} was accepted: the public report shows it.",
     ),
     "fu.state": ("Tình trạng", "State"),
+    "fu.fates": (
+        "Câu hỏi chưa có kết quả xử lý",
+        "Questions without an outcome",
+    ),
+    "fu.fates_hint": (
+        "Câu hỏi đã duyệt nhưng chưa được trả lời tại buổi đối thoại. Chọn một hoặc nhiều "
+        "câu, rồi chuyển cơ quan có thẩm quyền hoặc giao trả lời bằng văn bản, kèm hạn trả "
+        "lời (để trống: {days} ngày). Để trống cơ quan thì mỗi câu chuyển cơ quan của diễn "
+        "giả phụ trách nhóm vấn đề.",
+        "Approved questions the day did not reach. Tick one or more, then forward them to "
+        "the competent agency or have them answered in writing, with a deadline (empty: "
+        "{days} days). With no agency typed, each goes to the agency of its topic's speaker.",
+    ),
+    "fu.fates_none": (
+        "Mọi câu hỏi đã duyệt đều đã có kết quả xử lý.",
+        "Every approved question has an outcome.",
+    ),
+    "fu.pick": ("Chọn", "Pick"),
+    "fu.pick_all": ("Chọn tất cả", "Pick all"),
+    "fu.default_agency": ("Cơ quan mặc định", "Default agency"),
+    "fu.fate": ("Xử lý", "Outcome"),
+    "fu.fate.forward": ("Chuyển cơ quan có thẩm quyền trả lời", "Forward to the competent agency"),
+    "fu.fate.defer": ("Trả lời bằng văn bản", "Answer in writing"),
+    "fu.agency_override": (
+        "Cơ quan (để trống: cơ quan mặc định của từng câu)",
+        "Agency (empty: each question's default)",
+    ),
+    "fu.deadline": ("Hạn trả lời", "Deadline"),
+    "fu.note": ("Ghi chú", "Note"),
+    "fu.apply": ("Áp dụng cho các câu đã chọn", "Apply to the ticked questions"),
+    "fu.done.give_fates": (
+        "Đã xử lý {question} câu hỏi.",
+        "{question} questions were given an outcome.",
+    ),
     "fu.link": ("Đường dẫn cho cơ quan", "Link for the agency"),
     "fu.none": (
         "Không có câu hỏi nào chờ trả lời bằng văn bản.",
@@ -96,9 +130,14 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "rec.conclusion.locality": ("Địa danh", "Place name"),
     "rec.conclusion.issued_on": ("Ngày ban hành", "Date of issue"),
     "rec.conclusion.attendance": ("Số người tham dự", "Attendance"),
+    "rec.conclusion.signature_warning": (
+        "Kiểm tra khối chữ ký:",
+        "Check the signature block:",
+    ),
     "rec.conclusion.attendance_hint": (
-        "Để trống để dùng tổng sức chứa các điểm cầu {capacity}.",
-        "Leave empty to use the bridge points' total capacity {capacity}.",
+        "Số người thực tế tham dự tại các điểm cầu; để trống thì thông báo không nêu số người.",
+        "The number who actually took part at every bridge point; left empty, the notice "
+        "gives no figure.",
     ),
     "rec.conclusion.opening": ("Đoạn mở đầu", "Opening paragraph"),
     "rec.conclusion.default": ("Mặc định:", "Default:"),
@@ -187,4 +226,21 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "report.agency": ("Cơ quan trả lời", "Answering agency"),
     "report.conclusions": ("Kết luận của chủ trì", "Conclusions of the chair"),
     "report.print": ("In báo cáo", "Print the report"),
+    "report.every": (
+        "Tất cả câu hỏi, ý kiến đã tiếp nhận và kết quả xử lý",
+        "Every question received and what became of it",
+    ),
+    "report.every_hint": (
+        "Mỗi câu hỏi gửi đến buổi đối thoại đều có trong danh sách này, kể cả câu hỏi "
+        "không được tiếp nhận (kèm loại lý do).",
+        "Every question sent to the dialogue is listed here, those not taken up too "
+        "(with the kind of reason).",
+    ),
+    "report.fate": ("Kết quả xử lý", "Outcome"),
+    "report.topic": ("Nhóm vấn đề", "Topic"),
+    "report.withheld": (
+        "(Nội dung không công bố)",
+        "(Text not published)",
+    ),
+    "report.note": ("Ghi chú", "Note"),
 }

@@ -29,6 +29,7 @@ LATER_FIELDS: dict[str, dict[str, object]] = {
     "LinkIssued": {"question_id": None, "agency": ""},
     "WrittenAnswerRecorded": {"pending": False},
     "QuestionRejected": {"category": "other"},
+    "QuestionDeferred": {"deadline": None},
 }
 """Fields added to events after logs were written, by event name, with
 their default. Per event: a field of the same name in another event may

@@ -16,6 +16,7 @@ applied twice.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,7 +29,6 @@ from session_server.core.model import (
     RejectionCategory,
     Role,
     TimerKind,
-    Verdict,
 )
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "StopTimer",
     "SubmitQuestion",
     "UpdateDialogue",
+    "Verdict",
     "Vote",
 ]
 
@@ -133,10 +134,12 @@ class ChangePhase(Command):
 
 @dataclass(frozen=True)
 class SetBridgePoint(Command):
-    """Add a bridge point or change one (same ``bridge_id``)."""
+    """Add a bridge point or change one (same ``bridge_id``). Added with
+    an empty ``bridge_id``, its id is made from its name (the same for
+    topics, speakers and programme items)."""
 
-    bridge_id: str
-    name: str
+    bridge_id: str = ""
+    name: str = ""
     kind: BridgeKind = BridgeKind.REMOTE
     operator: str = ""
     capacity: int = 0
@@ -149,15 +152,15 @@ class RemoveBridgePoint(Command):
 
 @dataclass(frozen=True)
 class SetTopic(Command):
-    topic_id: str
-    name: str
+    topic_id: str = ""
+    name: str = ""
     speaker_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SetSpeaker(Command):
-    speaker_id: str
-    name: str
+    speaker_id: str = ""
+    name: str = ""
     position: str = ""
     agency: str = ""
     topic_ids: tuple[str, ...] = ()
@@ -237,6 +240,12 @@ class RejectQuestion(Command):
     question_id: int
     reason: str = ""
     category: RejectionCategory = RejectionCategory.OTHER
+
+
+class Verdict(enum.StrEnum):  # several questions screened at once
+    APPROVE = "approve"
+    REJECT = "reject"
+    MERGE = "merge"
 
 
 @dataclass(frozen=True)
@@ -358,6 +367,10 @@ class MarkAnswered(Command):
 
 @dataclass(frozen=True)
 class ForwardQuestion(Command):
+    """Send to the competent agency (the moderator during the day; the
+    organiser in any phase, after closing too). ``deadline``: the day the
+    written answer is due, else ``Limits.follow_up_days`` after today."""
+
     question_id: int
     agency: str
     deadline: date | None = None
@@ -366,10 +379,12 @@ class ForwardQuestion(Command):
 
 @dataclass(frozen=True)
 class DeferQuestion(Command):
-    """Answer in writing after the event."""
+    """Answer in writing after the event (the moderator during the day; the
+    organiser in any phase, after closing too), by ``deadline`` if given."""
 
     question_id: int
     note: str = ""
+    deadline: date | None = None
 
 
 @dataclass(frozen=True)

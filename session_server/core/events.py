@@ -317,6 +317,7 @@ class QuestionDeferred(Event):
     name: ClassVar[str] = "QuestionDeferred"
     question_id: int
     note: str
+    deadline: date | None = None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,6 @@ __all__ = [
     "State",
     "TimerKind",
     "Topic",
-    "Verdict",
     "WrittenAnswer",
 ]
 
@@ -113,12 +112,6 @@ class RejectionCategory(enum.StrEnum):  # why, as the record counts it
     OFFENSIVE = "offensive"
     SPAM = "spam"  # or a test
     OTHER = "other"
-
-
-class Verdict(enum.StrEnum):  # several questions screened at once
-    APPROVE = "approve"
-    REJECT = "reject"
-    MERGE = "merge"
 
 
 class ProgrammeKind(enum.StrEnum):
@@ -348,6 +341,8 @@ class Question:
     speaker_id: str | None = None
     forwarding: Forwarding | None = None
     deferral_note: str = ""
+    deferral_deadline: date | None = None
+    """The day a deferred question's written answer is due, when one was set."""
     written_answer: WrittenAnswer | None = None
     """The last answer recorded, accepted or not."""
     accepted_answer: WrittenAnswer | None = None

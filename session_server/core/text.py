@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 from session_server.core.errors import InvalidInput
 
@@ -17,6 +18,7 @@ __all__ = [
     "require_identifier",
     "require_key",
     "require_visible",
+    "slug_id",
 ]
 
 _BIDI_CONTROLS = frozenset(
@@ -134,3 +136,20 @@ def fold_text(text: str) -> str:
     hand: "Thành phố" and "thanh pho" fold alike."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+
+
+_SLUG_GAP = re.compile(r"[^a-z0-9]+")
+
+
+def slug_id(name: str, taken: Collection[str] = (), fallback: str = "muc") -> str:
+    """An identifier made from a name: accents folded, lower case, words
+    joined by ``-`` ("Thành phố Long Xuyên" → ``thanh-pho-long-xuyen``),
+    with ``-2``, ``-3``… when it is ``taken``. Made once, when the thing is
+    added: renaming it later keeps its id."""
+    base = _SLUG_GAP.sub("-", fold_text(name)).strip("-")[: IDENTIFIER_MAX_CHARS - 4].strip("-")
+    base = base or fallback
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate

@@ -22,11 +22,13 @@ __all__ = [
     "agency_link_expired",
     "agency_link_last_day",
     "answer_due",
+    "default_agency",
     "fairness",
     "proposed_speaker",
     "queue_by_topic",
     "speaker_questions",
     "submitted_question_id",
+    "topic_speakers",
     "visible_questions",
 ]
 
@@ -76,16 +78,37 @@ def submitted_question_id(state: State, command: SubmitQuestion) -> int | None:
     return state.idempotency.get(f"{command.actor.scope()}:{command.idempotency_key}")
 
 
+def topic_speakers(state: State, topic_id: str | None) -> list[str]:
+    """A topic's default speakers: those the topic names, then every speaker
+    whose fields (``Speaker.topic_ids``, "Lĩnh vực phụ trách") include it."""
+    found: list[str] = []
+    topic = state.topics.get(topic_id or "")
+    if topic is None:
+        return found
+    for speaker_id in topic.speaker_ids:
+        if speaker_id in state.speakers and speaker_id not in found:
+            found.append(speaker_id)
+    for speaker in state.speakers.values():
+        if topic.topic_id in speaker.topic_ids and speaker.speaker_id not in found:
+            found.append(speaker.speaker_id)
+    return found
+
+
 def proposed_speaker(state: State, question: Question) -> str | None:
     """The assigned speaker, else the topic's first default speaker."""
     if question.speaker_id is not None:
         return question.speaker_id
-    topic = state.topics.get(question.topic_id or "")
-    if topic is not None:
-        for speaker_id in topic.speaker_ids:
-            if speaker_id in state.speakers:
-                return speaker_id
-    return None
+    found = topic_speakers(state, question.topic_id)
+    return found[0] if found else None
+
+
+def default_agency(state: State, question: Question) -> str:
+    """Where a question is sent by default: the agency it was forwarded to,
+    else the agency of its (proposed) speaker, else ""."""
+    if question.forwarding is not None and question.forwarding.agency:
+        return question.forwarding.agency
+    speaker = state.speakers.get(proposed_speaker(state, question) or "")
+    return speaker.agency if speaker is not None else ""
 
 
 def speaker_questions(state: State, speaker_id: str) -> list[Question]:
@@ -145,6 +168,8 @@ def answer_due(state: State, question: Question) -> date | None:
         return None
     if question.forwarding is not None and question.forwarding.deadline is not None:
         return question.forwarding.deadline
+    if question.status is QuestionStatus.DEFERRED and question.deferral_deadline is not None:
+        return question.deferral_deadline
     if question.closed_at is None:
         return None
     closed = question.closed_at.astimezone(LOCAL_TZ).date()

@@ -14,11 +14,20 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from session_server.core.codec import event_to_dict
-from session_server.core.model import Question, State
+from session_server.core.model import LOCAL_TZ, Origin, Question, QuestionStatus, State
+from session_server.export.record import (
+    REJECTION_CATEGORIES,
+    STATUS_LABELS,
+    RecordEntry,
+    build_record,
+    local_time,
+    rejection_category,
+)
 from session_server.store.base import Record
 
 __all__ = [
@@ -35,6 +44,7 @@ __all__ = [
 QUESTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "Mã"),
     ("status", "Trạng thái"),
+    ("fate_detail", "Kết quả xử lý"),
     ("origin", "Nguồn"),
     ("bridge_id", "Mã điểm cầu"),
     ("bridge", "Điểm cầu"),
@@ -49,12 +59,23 @@ QUESTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("speaker", "Diễn giả"),
     ("summary", "Tóm tắt trả lời"),
     ("commitments", "Cam kết"),
-    ("agency", "Cơ quan chuyển"),
-    ("deadline", "Thời hạn"),
+    ("agency", "Cơ quan trả lời"),
+    ("deadline", "Hạn trả lời"),
+    ("note", "Ghi chú"),
     ("merged_into", "Gộp vào"),
-    ("rejection_reason", "Lý do từ chối"),
+    ("rejection_category", "Loại lý do không tiếp nhận"),
+    ("rejection_reason", "Lý do không tiếp nhận"),
 )
-"""(key, Vietnamese header) of each column, in order."""
+"""(key, Vietnamese header) of each column, in order. The JSON keeps the
+codes and ISO 8601 (Vietnam time); the CSV and XLSX show the labels,
+``dd/mm/yyyy HH:MM`` Vietnam time and ``dd/mm/yyyy`` dates."""
+
+_ORIGIN_LABELS: dict[str, str] = {
+    Origin.PHONE.value: "Điện thoại",
+    Origin.BRIDGE.value: "Điểm cầu",
+    Origin.PRE_COLLECTED.value: "Tổng hợp trước",
+    Origin.IMPORTED.value: "Nhập từ tệp",
+}
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -66,19 +87,22 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _question(state: State, question: Question) -> dict[str, Any]:
+def _question(state: State, question: Question, entry: RecordEntry) -> dict[str, Any]:
     record = state.answers.get(question.question_id)
     bridge = state.bridges.get(question.bridge_id)
     topic = state.topics.get(question.topic_id or "")
     speaker_id = (record.speaker_id if record else None) or question.speaker_id
     speaker = state.speakers.get(speaker_id or "")
     commitments = "; ".join(
-        f"{k.what} ({k.who}{', ' + k.by_when.isoformat() if k.by_when else ''})"
+        f"{k.what} ({k.who}{', ' + k.by_when.strftime('%d/%m/%Y') if k.by_when else ''})"
         for k in (record.commitments if record else [])
     )
+    rejected = question.status is QuestionStatus.REJECTED
     return {
         "id": question.question_id,
         "status": question.status.value,
+        "fate": entry.fate,
+        "fate_detail": entry.fate_detail,
         "origin": question.origin.value,
         "bridge_id": question.bridge_id,
         "bridge": bridge.name if bridge else "",
@@ -89,31 +113,49 @@ def _question(state: State, question: Question) -> dict[str, Any]:
         "asker_unit": question.asker.unit,
         "asker_public": question.asker.public,
         "votes": question.votes,
-        "submitted_at": question.submitted_at.isoformat(),
+        "submitted_at": question.submitted_at.astimezone(LOCAL_TZ).isoformat(),
         "speaker": speaker.name if speaker else "",
         "summary": record.summary if record else "",
         "commitments": commitments,
-        "agency": question.forwarding.agency if question.forwarding else "",
-        "deadline": (
-            question.forwarding.deadline.isoformat()
-            if question.forwarding and question.forwarding.deadline
-            else ""
-        ),
+        "agency": entry.agency if entry.due is not None else "",
+        "deadline": entry.due.isoformat() if entry.due else "",
+        "note": entry.note,
         "merged_into": question.merged_into or "",
+        "rejection_category": rejection_category(question) if rejected else "",
         "rejection_reason": question.rejection_reason,
     }
 
 
 def question_rows(state: State) -> list[dict[str, Any]]:
+    """Every question, as the JSON gives it (codes, ISO 8601 times)."""
+    entries = {entry.question_id: entry for entry in build_record(state).every}
     return [
-        _question(state, q) for q in sorted(state.questions.values(), key=lambda q: q.question_id)
+        _question(state, q, entries[q.question_id])
+        for q in sorted(state.questions.values(), key=lambda q: q.question_id)
     ]
+
+
+def _shown(key: str, value: object) -> object:
+    """A JSON value as the CSV and XLSX show it, under a Vietnamese header."""
+    if key == "status":
+        return STATUS_LABELS[QuestionStatus(str(value))]
+    if key == "origin":
+        return _ORIGIN_LABELS.get(str(value), value)
+    if key == "submitted_at" and value:
+        return local_time(datetime.fromisoformat(str(value)))
+    if key == "deadline" and value:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    if key == "rejection_category" and value:
+        return REJECTION_CATEGORIES[str(value)]
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    return value
 
 
 def _table(state: State) -> Iterable[Sequence[object]]:
     yield [header for _key, header in QUESTION_COLUMNS]
     for row in question_rows(state):
-        yield [neutralise(row[key]) for key, _header in QUESTION_COLUMNS]
+        yield [neutralise(_shown(key, row[key])) for key, _header in QUESTION_COLUMNS]
 
 
 def questions_csv(state: State) -> bytes:
@@ -121,7 +163,7 @@ def questions_csv(state: State) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     for row in _table(state):
-        writer.writerow(["1" if v is True else "0" if v is False else v for v in row])
+        writer.writerow(row)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -189,8 +231,8 @@ def archive_zip(
                     "file": "recordings/" + recording.file if present else None,
                     "question_id": recording.question_id,
                     "bridge_id": recording.bridge_id,
-                    "started_at": recording.started_at.isoformat(),
-                    "ended_at": recording.ended_at.isoformat(),
+                    "started_at": recording.started_at.astimezone(LOCAL_TZ).isoformat(),
+                    "ended_at": recording.ended_at.astimezone(LOCAL_TZ).isoformat(),
                     "duration_ms": recording.duration_ms,
                 }
             )

@@ -317,9 +317,8 @@ def default_opening(record: Record) -> str:
         )
     text += "."
     if record.attendance:
-        kind = "" if record.attendance_entered else "khoảng "
         text += (
-            f" Tham dự buổi đối thoại có {kind}{record.attendance} đại biểu, "
+            f" Tham dự buổi đối thoại có {record.attendance} đại biểu, "
             "đoàn viên, thanh niên tại các điểm cầu."
         )
     return text
@@ -352,9 +351,14 @@ def figures_paragraphs(record: Record) -> list[str]:
     if f.merged:
         extras.append(f"{f.merged} câu hỏi trùng nội dung đã được gộp")
     if f.rejected:
-        extras.append(f"{f.rejected} ý kiến không thuộc chủ đề đối thoại")
+        by_category = ", ".join(f"{label}: {count}" for label, count in f.rejected_by_category)
+        extras.append(f"{f.rejected} ý kiến không được tiếp nhận ({by_category})")
     if f.not_reached:
-        extras.append(f"{f.not_reached} câu hỏi chưa được trả lời tại buổi đối thoại")
+        extras.append(
+            f"{f.not_reached} câu hỏi chưa được trả lời tại buổi đối thoại, chưa chuyển xử lý"
+        )
+    if f.unscreened:
+        extras.append(f"{f.unscreened} câu hỏi chưa được xem xét")
     if extras:
         result += "; " + "; ".join(extras)
     lines.append(result + ".")
@@ -374,21 +378,15 @@ def _question_paragraphs(document: Document, entry: RecordEntry, n: int) -> None
     if entry.status is QuestionStatus.ANSWERED:
         speaker = f"{entry.speaker} trả lời" if entry.speaker else "Nội dung trả lời"
         _body(document, f"{speaker}: {entry.summary or 'đã trả lời trực tiếp tại buổi đối thoại.'}")
-    elif entry.status is QuestionStatus.FORWARDED:
-        deadline = (
-            f", thời hạn trả lời trước ngày {_date(entry.deadline)}" if entry.deadline else ""
-        )
-        _body(document, f"Ghi nhận, chuyển {entry.agency} trả lời theo thẩm quyền{deadline}.")
     else:
-        by = f" ({entry.agency})" if entry.agency else ""
-        _body(document, f"Sẽ trả lời bằng văn bản sau buổi đối thoại{by}.")
+        _body(document, f"Xử lý: {entry.fate_detail.rstrip('.')}.")
     for commitment in entry.commitments:
         when = f", thời hạn: {_date(commitment.by_when)}" if commitment.by_when else ""
         _body(document, f"Cam kết: {commitment.what} (thực hiện: {commitment.who}{when}).")
 
 
 def _followup_table(document: Document, record: Record) -> None:
-    headers = ("STT", "Nội dung câu hỏi", "Điểm cầu", "Cơ quan trả lời", "Thời hạn")
+    headers = ("STT", "Nội dung câu hỏi", "Điểm cầu", "Cơ quan trả lời", "Hạn trả lời")
     widths = (Cm(1.2), Cm(7.3), Cm(2.8), Cm(3.2), Cm(2.0))
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
@@ -397,12 +395,13 @@ def _followup_table(document: Document, record: Record) -> None:
         _cell_line(cell, text, 12, bold=True, first=True)
     for n, entry in enumerate(record.followups, 1):
         row = table.add_row().cells
+        text = entry.text.replace("\n", " ")
         values = (
             str(n),
-            entry.text.replace("\n", " "),
+            f"{text} (Ghi chú: {entry.note})" if entry.note else text,
             entry.bridge,
             entry.agency or "—",
-            _date(entry.deadline) or "—",
+            _date(entry.due) or "—",
         )
         for col, (cell, text) in enumerate(zip(row, values, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if col == 1 else WD_ALIGN_PARAGRAPH.CENTER

@@ -247,14 +247,65 @@ def _columns(header: list[str]) -> dict[str, int]:
 # --- matching names -----------------------------------------------------------------
 
 
+_PLACE_PREFIXES: dict[str, str] = {
+    "tp": "thanh pho",
+    "h": "huyen",
+    "tx": "thi xa",
+    "q": "quan",
+    "tt": "thi tran",
+    "p": "phuong",
+}
+"""Abbreviations of administrative units, folded, as halls are named in
+lists ("TP. Châu Đốc", "H. Chợ Mới", "TX. Tân Châu")."""
+
+_PLACE_WORDS = ("thanh pho", "huyen", "thi xa", "quan", "thi tran", "phuong", "tinh", "xa")
+
+
+def place_key(text: str) -> str:
+    """A name as matching reads it: accents, case and punctuation ignored,
+    and a leading abbreviation spelled out: "TP. Châu Đốc", "Tp Chau Doc"
+    and "Thành phố Châu Đốc" read alike."""
+    words = _fold_header(text).split()
+    if words and words[0] in _PLACE_PREFIXES:
+        words = [*_PLACE_PREFIXES[words[0]].split(), *words[1:]]
+    return " ".join(words)
+
+
+def _bare(key: str) -> str:
+    """``place_key`` without its administrative word ("chau doc")."""
+    for word in _PLACE_WORDS:
+        if key.startswith(word + " "):
+            return key[len(word) + 1 :]
+    return key
+
+
 def _resolver(options: dict[str, str]) -> dict[str, str]:
-    """Folded id and folded name → id."""
+    """Folded id and folded name (abbreviations spelled out, and without
+    its administrative word when no other name has the same) → id."""
     table: dict[str, str] = {}
     for key, name in options.items():
         table.setdefault(fold_text(key), key)
         table.setdefault(_fold_header(name), key)
         table.setdefault(fold_text(name), key)
+        table.setdefault(place_key(name), key)
+    bare: dict[str, set[str]] = {}
+    for key, name in options.items():
+        bare.setdefault(_bare(place_key(name)), set()).add(key)
+    for short, keys in bare.items():
+        if len(keys) == 1 and short:
+            table.setdefault("~" + short, next(iter(keys)))
     return table
+
+
+def _resolve(table: dict[str, str], text: str) -> str | None:
+    """The id ``text`` names; a name typed without its administrative word
+    ("Châu Đốc") matches the one place of that name, but "Huyện Long
+    Xuyên" never matches "TP. Long Xuyên"."""
+    key = place_key(text)
+    found = table.get(fold_text(text)) or table.get(_fold_header(text)) or table.get(key)
+    if found is None and _bare(key) == key:
+        found = table.get("~" + key)
+    return found
 
 
 # --- duplicates ------------------------------------------------------------------------
@@ -346,9 +397,7 @@ def plan_import(
                 raise InvalidInput("import.extra_cells", columns=len(header))
             bridge_text = cell(row, "bridge")
             if bridge_text:
-                bridge_id = bridges.get(fold_text(bridge_text)) or bridges.get(
-                    _fold_header(bridge_text)
-                )
+                bridge_id = _resolve(bridges, bridge_text)
                 if bridge_id is None:
                     raise InvalidInput("import.unknown_bridge", bridge=bridge_text[:80])
             elif main is not None:
@@ -358,7 +407,7 @@ def plan_import(
             topic_text = cell(row, "topic")
             topic_id = None
             if topic_text:
-                topic_id = topics.get(fold_text(topic_text)) or topics.get(_fold_header(topic_text))
+                topic_id = _resolve(topics, topic_text)
                 if topic_id is None:
                     raise InvalidInput("import.unknown_topic", topic=topic_text[:80])
             command = SubmitQuestion(

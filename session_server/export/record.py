@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from session_server.core.model import (
     LOCAL_TZ,
@@ -24,7 +24,10 @@ from session_server.core.text import fold_text
 from session_server.core.views import answer_due
 
 __all__ = [
+    "FATE_LABELS",
     "ORIGIN_LABELS",
+    "REJECTION_CATEGORIES",
+    "STATUS_LABELS",
     "Figures",
     "Record",
     "RecordEntry",
@@ -32,8 +35,12 @@ __all__ = [
     "build_record",
     "default_recipients",
     "due_date",
+    "fate_text",
     "fold_text",
     "follow_up_status",
+    "local_time",
+    "rejection_category",
+    "signature_warnings",
     "vn_date",
 ]
 
@@ -45,6 +52,99 @@ ORIGIN_LABELS: dict[Origin, str] = {
 }
 """How the notice names where questions came from (in Vietnamese: the
 notice is an official Vietnamese document)."""
+
+STATUS_LABELS: dict[QuestionStatus, str] = {
+    QuestionStatus.SUBMITTED: "Chờ duyệt",
+    QuestionStatus.APPROVED: "Đã duyệt",
+    QuestionStatus.REJECTED: "Không tiếp nhận",
+    QuestionStatus.MERGED: "Đã gộp",
+    QuestionStatus.ON_FLOOR: "Đang trả lời",
+    QuestionStatus.ANSWERED: "Đã trả lời",
+    QuestionStatus.FORWARDED: "Chuyển cơ quan có thẩm quyền",
+    QuestionStatus.DEFERRED: "Trả lời bằng văn bản",
+}
+"""A status as the record names it (the exports keep the code in JSON)."""
+
+FATE_LABELS: dict[str, str] = {
+    "answered": "Đã trả lời trực tiếp tại buổi đối thoại",
+    "forwarded": "Chuyển cơ quan có thẩm quyền trả lời",
+    "deferred": "Trả lời bằng văn bản",
+    "merged": "Gộp vào câu hỏi",
+    "rejected": "Không tiếp nhận",
+    "not_reached": "Chưa được trả lời tại buổi đối thoại, chưa chuyển xử lý",
+    "unscreened": "Chưa được xem xét",
+}
+"""What became of a question (``RecordEntry.fate``)."""
+
+REJECTION_CATEGORIES: dict[str, str] = {
+    "off_topic": "không thuộc chủ đề đối thoại",
+    "duplicate": "trùng nội dung",
+    "spam": "tin rác, thử nghiệm",
+    "offensive": "ngôn từ không phù hợp",
+    "personal": "vụ việc cá nhân, khiếu nại, tố cáo",
+    "other": "lý do khác",
+}
+"""Why a question was not taken up, by category, as the notice counts them."""
+
+_CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("spam", ("spam", "rac", "thu nghiem", "quang cao", "test")),
+    ("duplicate", ("trung noi dung", "trung lap", "trung cau", "trung voi", "duplicate")),
+    ("offensive", ("xuc pham", "tho tuc", "khong phu hop", "offensive", "abuse", "cong kich")),
+    ("personal", ("khieu nai", "to cao", "ca nhan", "personal")),
+    ("off_topic", ("chu de", "khong thuoc", "ngoai pham vi", "off topic", "off-topic")),
+)
+
+
+def rejection_category(question: Question) -> str:
+    """The category of a rejection: the one the moderator chose, else (for
+    "other" and for logs older than the categories) read off the reason's
+    words; ``other`` when nothing matches."""
+    chosen = question.rejection_category
+    if chosen is not None and chosen != "other":  # "other" (and older logs): read the words
+        return str(chosen)
+    reason = fold_text(question.rejection_reason)
+    for category, words in _CATEGORY_WORDS:
+        if any(re.search(rf"\b{re.escape(word)}\b", reason) for word in words):
+            return category
+    return "other"
+
+
+def local_time(moment: datetime | None) -> str:
+    """``dd/mm/yyyy HH:MM``, Vietnam time."""
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _dmy(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def signature_warnings(draft: ConclusionDraft) -> list[str]:
+    """Inconsistencies of the signature block, in Vietnamese: "KT. CHỦ TỊCH"
+    (signing for the chair) above the position "CHỦ TỊCH" (the chair
+    signs for no one), a deputy's position without "KT."."""
+    warnings: list[str] = []
+    lines = [fold_text(line) for line in draft.authority_lines]
+    position = fold_text(draft.signer_position)
+    if not position:
+        return warnings
+    for line in lines:
+        for mark in ("kt.", "tl.", "tuq.", "q."):
+            if line.startswith(mark):
+                principal = line[len(mark) :].strip()
+                if principal and position == principal:
+                    warnings.append(
+                        f"Dòng “{mark.upper()} {principal.upper()}” là ký thay, thừa lệnh: "
+                        f"người ký không thể giữ chức vụ “{draft.signer_position}”. "
+                        "Kiểm tra lại chức vụ người ký (ví dụ: Phó Chủ tịch)."
+                    )
+    deputy = position.startswith("pho ")
+    if deputy and lines and not any(line.startswith("kt.") for line in lines):
+        warnings.append(
+            f"Người ký là cấp phó (“{draft.signer_position}”) nhưng thẩm quyền ký "
+            "không có dòng “KT.”."
+        )
+    return warnings
+
 
 DONE = (QuestionStatus.ANSWERED, QuestionStatus.FORWARDED, QuestionStatus.DEFERRED)
 ARCHIVE_LINE = "Lưu: VT"
@@ -79,7 +179,11 @@ class Figures:
     merged: int
     rejected: int
     not_reached: int
-    """Approved questions that the day ran out of time for."""
+    """Approved questions that the day ran out of time for, with no fate yet."""
+    rejected_by_category: tuple[tuple[str, int], ...] = ()
+    """(category label, count) of the rejections, in :data:`REJECTION_CATEGORIES` order."""
+    unscreened: int = 0
+    """Questions never screened."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +209,15 @@ class RecordEntry:
     awaiting the organiser's acceptance is in no record."""
     answered_by: str = ""
     answered_on: date | None = None
+    fate: str = ""
+    """What became of it: a key of :data:`FATE_LABELS`."""
+    fate_detail: str = ""
+    """The fate in words, with its agency, deadline, note, merge or reason
+    category (:func:`fate_text`): the same in every output."""
+    merged_into: int | None = None
+    rejection: str = ""
+    """The rejection's category label."""
+    submitted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -130,13 +243,17 @@ class Record:
     """Whose young people: "tỉnh An Giang"."""
     bridges: tuple[str, ...]
     main_bridge: str
-    attendance: int
+    attendance: int | None
+    """Young people who took part, as the organiser entered it (never the
+    halls' capacity)."""
     attendance_entered: bool
     legal_basis: tuple[str, ...]
     figures: Figures
     topics: tuple[TopicSection, ...]
     followups: tuple[RecordEntry, ...]
     """Forwarded and deferred questions, in order."""
+    every: tuple[RecordEntry, ...]
+    """Every question received, with its fate, in order."""
     draft: ConclusionDraft
     recipients: tuple[str, ...]
     number: str
@@ -179,6 +296,7 @@ def _entry(state: State, question: Question, named: bool) -> RecordEntry:
         speaker_label = ", ".join(p for p in (speaker.position, speaker.agency) if p)
         speaker_label = f"{speaker.name} ({speaker_label})" if speaker_label else speaker.name
     forwarding = question.forwarding
+    due = due_date(state, question)
     agency = forwarding.agency if forwarding else ""
     if not agency and question.status is QuestionStatus.DEFERRED and speaker is not None:
         agency = speaker.agency
@@ -196,13 +314,54 @@ def _entry(state: State, question: Question, named: bool) -> RecordEntry:
         summary=record.summary if record else "",
         commitments=tuple(record.commitments) if record else (),
         agency=agency,
-        deadline=forwarding.deadline if forwarding else None,
+        deadline=due,
         note=(forwarding.note if forwarding else question.deferral_note),
-        due=due_date(state, question),
+        due=due,
         written_answer=accepted.text if accepted else "",
         answered_by=accepted.agency if accepted else "",
         answered_on=accepted.answered_at.astimezone(LOCAL_TZ).date() if accepted else None,
+        fate=_fate(question),
+        fate_detail=fate_text(state, question, agency, due),
+        merged_into=question.merged_into,
+        rejection=(
+            REJECTION_CATEGORIES[rejection_category(question)]
+            if question.status is QuestionStatus.REJECTED
+            else ""
+        ),
+        submitted_at=question.submitted_at,
     )
+
+
+def _fate(question: Question) -> str:
+    status = question.status
+    if status in (QuestionStatus.APPROVED, QuestionStatus.ON_FLOOR):
+        return "not_reached"
+    if status is QuestionStatus.SUBMITTED:
+        return "unscreened"
+    return status.value
+
+
+def fate_text(state: State, question: Question, agency: str = "", due: date | None = None) -> str:
+    """What became of ``question``, in the record's words: the same text in
+    the notice, the report, the follow-up board and the exports."""
+    fate = _fate(question)
+    label = FATE_LABELS[fate]
+    if fate == "forwarded":
+        text = f"Chuyển {agency} trả lời" if agency else label
+    elif fate == "deferred":
+        text = f"{label} ({agency})" if agency else label
+    elif fate == "merged":
+        return f"{label} số {question.merged_into}"
+    elif fate == "rejected":
+        return f"{label}: {REJECTION_CATEGORIES[rejection_category(question)]}"
+    else:
+        return label
+    if due is not None:
+        text += f", hạn trả lời {_dmy(due)}"
+    note = question.forwarding.note if question.forwarding else question.deferral_note
+    if note:
+        text += f". Ghi chú: {note}"
+    return text
 
 
 def _figures(state: State) -> Figures:
@@ -211,6 +370,9 @@ def _figures(state: State) -> Figures:
     bridges = Counter(q.bridge_id for q in questions)
     topics = Counter(q.topic_id for q in questions)
     statuses = Counter(q.status for q in questions)
+    categories = Counter(
+        rejection_category(q) for q in questions if q.status is QuestionStatus.REJECTED
+    )
     by_topic = [(t.name, topics[t.topic_id]) for t in state.topics.values() if topics[t.topic_id]]
     if topics[None]:
         by_topic.append(("Chưa phân nhóm", topics[None]))
@@ -227,6 +389,12 @@ def _figures(state: State) -> Figures:
         merged=statuses[QuestionStatus.MERGED],
         rejected=statuses[QuestionStatus.REJECTED],
         not_reached=statuses[QuestionStatus.APPROVED] + statuses[QuestionStatus.ON_FLOOR],
+        rejected_by_category=tuple(
+            (label, categories[key])
+            for key, label in REJECTION_CATEGORIES.items()
+            if categories[key]
+        ),
+        unscreened=statuses[QuestionStatus.SUBMITTED],
     )
 
 
@@ -278,7 +446,6 @@ def build_record(state: State, *, named: bool = True) -> Record:
     draft = state.conclusion or ConclusionDraft()
     locality, audience_place = _places(dialogue.host_body, dialogue.place)
     day = dialogue.starts_at.astimezone(LOCAL_TZ).date() if dialogue.starts_at else None
-    capacity = sum(b.capacity for b in state.bridges.values())
     main = state.main_bridge()
     sections: list[TopicSection] = []
     topic_ids: list[str | None] = [*state.topics, None]
@@ -296,6 +463,10 @@ def build_record(state: State, *, named: bool = True) -> Record:
         for q in sorted(state.questions.values(), key=lambda q: q.question_id)
         if q.status in (QuestionStatus.FORWARDED, QuestionStatus.DEFERRED)
     )
+    every = tuple(
+        _entry(state, q, named)
+        for q in sorted(state.questions.values(), key=lambda q: q.question_id)
+    )
     abbreviation = _abbreviation(dialogue.host_body)
     number = draft.number or ("        /TB-" + abbreviation if abbreviation else "        /TB")
     return Record(
@@ -310,12 +481,13 @@ def build_record(state: State, *, named: bool = True) -> Record:
         audience_place=audience_place,
         bridges=tuple(b.name for b in state.bridges.values()),
         main_bridge=main.name if main else "",
-        attendance=draft.attendance if draft.attendance is not None else capacity,
+        attendance=draft.attendance,
         attendance_entered=draft.attendance is not None,
         legal_basis=dialogue.legal_basis,
         figures=_figures(state),
         topics=tuple(sections),
         followups=followups,
+        every=every,
         draft=draft,
         recipients=_recipients(state, draft),
         number=number,

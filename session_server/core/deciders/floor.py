@@ -6,7 +6,7 @@ takes the floor only while its picture is live).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from session_server.core import commands as c
 from session_server.core import events as e
@@ -22,10 +22,12 @@ from session_server.core.deciders.common import (
     unqueue,
 )
 from session_server.core.deciders.lifecycle import floor_taken_back, transition
-from session_server.core.deciders.registry import MOD, OPR, Decider
+from session_server.core.deciders.registry import MOD, OPR, ORG, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, NotFound, RateLimited
 from session_server.core.model import (
+    LOCAL_TZ,
     MAIN_KINDS,
+    Actor,
     AnswerRecord,
     Conditions,
     Floor,
@@ -34,6 +36,7 @@ from session_server.core.model import (
     Forwarding,
     Question,
     QuestionStatus,
+    Role,
     State,
     TimerKind,
 )
@@ -56,8 +59,8 @@ FLOOR = Decider(
         c.ExtendTimer: frozenset({MOD}),
         c.StopTimer: frozenset({MOD}),
         c.MarkAnswered: frozenset({MOD}),
-        c.ForwardQuestion: frozenset({MOD}),
-        c.DeferQuestion: frozenset({MOD}),
+        c.ForwardQuestion: frozenset({MOD, ORG}),
+        c.DeferQuestion: frozenset({MOD, ORG}),
         c.RequestFloor: frozenset({OPR}),
         c.CancelFloorRequest: frozenset({OPR, MOD}),
         c.GrantFloorRequest: frozenset({MOD}),
@@ -247,15 +250,27 @@ def _answered(state: State, cmd: c.MarkAnswered, now: datetime) -> list[e.Event]
     ]
 
 
+def _check_fate_phase(state: State, actor: Actor) -> None:
+    """Who may give a question its fate when: the moderator until the
+    dialogue closes; the organiser in every phase (after closing too, for
+    the approved questions the day ran out of time for)."""
+    if actor.role is not Role.ORGANISER:
+        check_not_closed(state)
+
+
+def _answer_deadline(deadline: date | None, now: datetime) -> None:
+    if deadline is not None and deadline < now.astimezone(LOCAL_TZ).date():
+        raise InvalidInput("forward.deadline_past")
+    check_date(deadline, "deadline")
+
+
 @rule(c.ForwardQuestion)
 def _forward(state: State, cmd: c.ForwardQuestion, now: datetime) -> list[e.Event]:
-    check_not_closed(state)
+    _check_fate_phase(state, cmd.actor)
     question = get_question(state, cmd.question_id)
     transition(question, QuestionStatus.FORWARDED)
     agency = clean_label(state, cmd.agency, "agency")
-    if cmd.deadline is not None and cmd.deadline < now.date():
-        raise InvalidInput("forward.deadline_past")
-    check_date(cmd.deadline, "deadline")
+    _answer_deadline(cmd.deadline, now)
     note = clean_text(
         cmd.note, field="note", max_chars=state.limits.reason_max_chars, required=False
     )
@@ -273,14 +288,17 @@ def _forward(state: State, cmd: c.ForwardQuestion, now: datetime) -> list[e.Even
 
 @rule(c.DeferQuestion)
 def _defer(state: State, cmd: c.DeferQuestion, now: datetime) -> list[e.Event]:
-    check_not_closed(state)
+    _check_fate_phase(state, cmd.actor)
     question = get_question(state, cmd.question_id)
     transition(question, QuestionStatus.DEFERRED)
+    _answer_deadline(cmd.deadline, now)
     note = clean_text(
         cmd.note, field="note", max_chars=state.limits.reason_max_chars, required=False
     )
     return [
-        e.QuestionDeferred(at=now, question_id=question.question_id, note=note),
+        e.QuestionDeferred(
+            at=now, question_id=question.question_id, note=note, deadline=cmd.deadline
+        ),
         *_closing_floor(state, question, now),
     ]
 
@@ -428,6 +446,7 @@ def _question_forwarded(state: State, ev: e.QuestionForwarded) -> None:
 def _question_deferred(state: State, ev: e.QuestionDeferred) -> None:
     question = state.questions[ev.question_id]
     question.deferral_note = ev.note
+    question.deferral_deadline = ev.deadline
     _close(state, question, QuestionStatus.DEFERRED, ev.at)
 
 

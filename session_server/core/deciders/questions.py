@@ -29,7 +29,6 @@ from session_server.core.model import (
     RejectionCategory,
     Role,
     State,
-    Verdict,
 )
 from session_server.core.text import clean_line, clean_text, require_key, require_visible
 
@@ -154,15 +153,15 @@ def _screen(state: State, cmd: c.ScreenQuestions, now: datetime) -> list[e.Event
     command; one refused refuses them all (nothing is half done)."""
     check_not_closed(state)
     ids = list(dict.fromkeys(cmd.question_ids))
-    if not ids or (cmd.verdict is Verdict.MERGE and len(ids) < 2):
+    if not ids or (cmd.verdict is c.Verdict.MERGE and len(ids) < 2):
         raise InvalidInput("screen.nothing_chosen")
     events: list[e.Event] = []
-    if cmd.verdict is Verdict.APPROVE:
+    if cmd.verdict is c.Verdict.APPROVE:
         for question_id in ids:
             question = get_question(state, question_id)
             transition(question, QuestionStatus.APPROVED)
             events.append(e.QuestionApproved(at=now, question_id=question_id))
-    elif cmd.verdict is Verdict.REJECT:
+    elif cmd.verdict is c.Verdict.REJECT:
         events.extend(_rejected(state, q, cmd.category, cmd.reason, now) for q in ids)
     else:
         into, *sources = ids

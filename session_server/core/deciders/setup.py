@@ -5,6 +5,7 @@ the programme and role links.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 
 from session_server.core import commands as c
@@ -34,7 +35,7 @@ from session_server.core.model import (
     State,
     Topic,
 )
-from session_server.core.text import clean_line, clean_text, require_identifier
+from session_server.core.text import clean_line, clean_text, require_identifier, slug_id
 
 __all__ = ["NEXT_PHASE", "SETUP"]
 
@@ -146,10 +147,19 @@ def _phase(state: State, cmd: c.ChangePhase, now: datetime) -> list[e.Event]:
     return events
 
 
+def _id_of(state: State, given: str, name: str, known: Collection[str], field: str) -> str:
+    """The id a set-up command names, or, when it names none (a thing being
+    added), one made from its name (``slug_id``) that no other has. An id
+    never changes afterwards: renaming keeps it."""
+    if given:
+        return require_identifier(given, field=field)
+    return slug_id(clean_label(state, name, "name"), known)
+
+
 @rule(c.SetBridgePoint)
 def _set_bridge(state: State, cmd: c.SetBridgePoint, now: datetime) -> list[e.Event]:
     check_not_closed(state)
-    bridge_id = require_identifier(cmd.bridge_id, field="bridge_id")
+    bridge_id = _id_of(state, cmd.bridge_id, cmd.name, state.bridges, "bridge_id")
     main = state.main_bridge()
     if cmd.kind is BridgeKind.MAIN and main is not None and main.bridge_id != bridge_id:
         raise IllegalTransition("bridge.main_exists", bridge=main.bridge_id)
@@ -180,7 +190,7 @@ def _remove_bridge(state: State, cmd: c.RemoveBridgePoint, now: datetime) -> lis
 @rule(c.SetTopic)
 def _set_topic(state: State, cmd: c.SetTopic, now: datetime) -> list[e.Event]:
     check_not_closed(state)
-    topic_id = require_identifier(cmd.topic_id, field="topic_id")
+    topic_id = _id_of(state, cmd.topic_id, cmd.name, state.topics, "topic_id")
     for speaker_id in cmd.speaker_ids:
         check_speaker(state, speaker_id)
     return [
@@ -196,7 +206,7 @@ def _set_topic(state: State, cmd: c.SetTopic, now: datetime) -> list[e.Event]:
 @rule(c.SetSpeaker)
 def _set_speaker(state: State, cmd: c.SetSpeaker, now: datetime) -> list[e.Event]:
     check_not_closed(state)
-    speaker_id = require_identifier(cmd.speaker_id, field="speaker_id")
+    speaker_id = _id_of(state, cmd.speaker_id, cmd.name, state.speakers, "speaker_id")
     for topic_id in cmd.topic_ids:
         check_topic(state, topic_id)
     return [
@@ -218,8 +228,10 @@ def _set_programme(state: State, cmd: c.SetProgramme, now: datetime) -> list[e.E
         raise InvalidInput("input.too_many", field="programme", limit=50)
     seen: set[str] = set()
     items: list[e.ProgrammeItemData] = []
+    kept = {item.item_id for item in cmd.items if item.item_id}
     for item in cmd.items:
-        item_id = require_identifier(item.item_id, field="item_id")
+        item_id = item.item_id or slug_id(item.title, kept | seen, "muc")
+        item_id = require_identifier(item_id, field="item_id")
         if item_id in seen:
             raise InvalidInput("programme.duplicate_item", item=item_id)
         seen.add(item_id)

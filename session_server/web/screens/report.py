@@ -15,6 +15,7 @@ from session_server.core.model import Origin, Phase, Role
 from session_server.export.conclusion import default_opening, figures_paragraphs, summary_line
 from session_server.export.record import (
     ORIGIN_LABELS,
+    REJECTION_CATEGORIES,
     RecordEntry,
     build_record,
     follow_up_status,
@@ -40,6 +41,9 @@ class ReportPage:
     today: date
     status_of: Callable[[RecordEntry, date], str]
     day: str
+    public_rejections: frozenset[str]
+    """Rejection categories whose question text the report shows (off the
+    topic, a duplicate); spam, offensive or personal texts are withheld."""
 
 
 async def public_report(request: Request) -> Response:
@@ -59,6 +63,9 @@ async def public_report(request: Request) -> Response:
         today=today(registry.now()),
         status_of=follow_up_status,
         day=vn_date(record.day) if record.day else "",
+        public_rejections=frozenset(
+            REJECTION_CATEGORIES[key] for key in ("off_topic", "duplicate")
+        ),
     )
     view = ScreenContext(state, Audience(Role.DISPLAY, lang=request.state.lang))
     html = registry.renderer.page("report.html", view, values)

@@ -19,10 +19,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from session_server.catalogue import UI
 from session_server.core.deciders.setup import NEXT_PHASE
 from session_server.core.errors import IllegalTransition, InvalidInput, SessionError
 from session_server.core.links import standard_links
 from session_server.core.model import LOCAL_TZ, BridgeKind, Phase, ProgrammeKind, State
+from session_server.core.programme import CITY_PLAN_PROGRAMME
+from session_server.core.text import fold_text
 from session_server.store.base import check_dialogue_id
 from session_server.web.access import new_link_id
 from session_server.web.gateway import Caller, Refusal
@@ -101,20 +104,69 @@ def command_data(values: Mapping[str, list[str]]) -> dict[str, Any]:
     return data
 
 
+PROGRAMME_TEMPLATE = "programme_template"
+"""The form action that sets the city plan's seven items."""
+
+ROW_FIELDS = ("item_id", "title", "kind", "minutes")
+"""The programme editor's columns, one value per row each."""
+
+
+def _kind(text: str) -> str | None:
+    """A programme kind by its code or its Vietnamese or English name."""
+    folded = fold_text(text)
+    for kind in ProgrammeKind:
+        names = (kind.value, *UI[f"org.kind.{kind.value}"])
+        if folded in {fold_text(name) for name in names}:
+            return kind.value
+    return None
+
+
 def programme_items(text: str) -> list[dict[str, str]] | Refusal:
-    """Programme lines ``id | title | kind | minutes``, one item a line."""
+    """Programme lines ``[id |] title | kind | minutes``, one item a line
+    (the kind by code or by name); an item without an id gets one made
+    from its title."""
     items = []
     for line in text.splitlines():
         if not line.strip():
             continue
         parts = [part.strip() for part in line.split("|")]
+        if len(parts) == 3:
+            parts.insert(0, "")
         if len(parts) != 4:
             return Refusal(InvalidInput("input.bad_value", field="programme"))
         item_id, title, kind, minutes = parts
-        if kind not in {k.value for k in ProgrammeKind} or not (minutes or "0").isdigit():
+        found = _kind(kind)
+        if found is None or not (minutes or "0").isdigit():
             return Refusal(InvalidInput("input.bad_value", field="programme"))
         items.append(
-            {"item_id": item_id, "title": title, "kind": kind, "planned_minutes": minutes or "0"}
+            {"item_id": item_id, "title": title, "kind": found, "planned_minutes": minutes or "0"}
+        )
+    return items
+
+
+def programme_rows(values: Mapping[str, list[str]]) -> list[dict[str, str]] | Refusal:
+    """The programme editor's rows (an item id, kept, for each row already
+    there; none for a new row), in order; rows left without a title or
+    ticked for removal are dropped."""
+    columns = [values.get(name, []) for name in ROW_FIELDS]
+    count = max(len(column) for column in columns)
+    if any(len(column) != count for column in columns):
+        return Refusal(InvalidInput("input.bad_value", field="programme"))
+    removed = set(values.get("remove", []))
+    items = []
+    for item_id, title, kind, minutes in zip(*columns, strict=True):
+        if not title.strip() or (item_id and item_id in removed):
+            continue
+        found = _kind(kind)
+        if found is None or not (minutes.strip() or "0").isdigit():
+            return Refusal(InvalidInput("input.bad_value", field="programme"))
+        items.append(
+            {
+                "item_id": item_id,
+                "title": title,
+                "kind": found,
+                "planned_minutes": minutes.strip() or "0",
+            }
         )
     return items
 
@@ -263,11 +315,29 @@ async def act(request: Request) -> Response:
     if last(values, "action") == STANDARD_LINKS:
         await _standard_links(request, organiser)
         return RedirectResponse(back, status_code=303)
-    data = command_data(values)
+    if last(values, "action") == PROGRAMME_TEMPLATE:
+        values = {
+            "action": ["set_programme"],
+            **({"command_id": values["command_id"]} if values.get("command_id") else {}),
+            "item_id": [item.item_id for item in CITY_PLAN_PROGRAMME],
+            "title": [item.title for item in CITY_PLAN_PROGRAMME],
+            "kind": [item.kind.value for item in CITY_PLAN_PROGRAMME],
+            "minutes": [str(item.planned_minutes) for item in CITY_PLAN_PROGRAMME],
+        }
+    rows = last(values, "action") == "set_programme" and "title" in values
+    data = command_data({k: v for k, v in values.items() if not (rows and k in ROW_FIELDS)})
+    if data.get("action") == "revoke_link" and last(values, "confirm") != "yes":
+        # a link's open screens close at once: the organiser confirms first
+        link = hub.session.state.links.get(str(data.get("link_id", "")))
+        if link is not None and link.active:
+            return links_page(request, hub, cookie, confirm=link)
     if data.get("action") == "issue_link":
         data["link_id"] = new_link_id()
     result: Any = None
-    if data.get("action") == "set_programme":
+    if rows:
+        data.pop("remove", None)
+        result = data["items"] = programme_rows(values)
+    elif data.get("action") == "set_programme":
         result = data["items"] = programme_items(str(data.get("items", "")))
     if not isinstance(result, Refusal):
         result = await gateway.attempt(organiser, data, form=True)

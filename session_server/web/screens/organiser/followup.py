@@ -27,7 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from session_server.catalogue import UI
 from session_server.core.errors import InvalidInput, SessionError
 from session_server.core.model import Role, RoleLink, State, WrittenAnswer
-from session_server.core.views import agency_link_expired, agency_link_last_day
+from session_server.core.views import agency_link_expired, agency_link_last_day, default_agency
 from session_server.export.record import RecordEntry, build_record, follow_up_status
 from session_server.web.access import new_link_id
 from session_server.web.gateway import Refusal
@@ -52,7 +52,7 @@ __all__ = ["AgencyLinkRow", "FollowupPage", "FollowupRow", "board"]
 STATES = ("pending", "overdue", "awaiting", "answered")
 """A question's follow-up states, in the order the board counts them."""
 
-ACTIONS = frozenset({"issue_link", "revoke_link", "accept_written_answer"})
+ACTIONS = frozenset({"issue_link", "revoke_link", "accept_written_answer", "give_fates"})
 """What the board's forms may ask."""
 
 
@@ -78,8 +78,17 @@ class FollowupRow:
 
 
 @dataclass(frozen=True)
+class UnreachedRow:
+    """An approved question with no outcome yet, and where it goes by default."""
+
+    entry: RecordEntry
+    default_agency: str
+
+
+@dataclass(frozen=True)
 class FollowupPage(OrganiserPage):
     rows: list[FollowupRow] = field(default_factory=list)
+    unreached: list[UnreachedRow] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     post_url: str = ""
     back: str = ""
@@ -131,12 +140,18 @@ def _board(
 ) -> Response:
     state: State = hub.session.state
     rows = _rows(request, hub, today(registry_of(request).now()))
+    unreached = [
+        UnreachedRow(entry, default_agency(state, state.questions[entry.question_id]))
+        for entry in build_record(state, named=False).every
+        if entry.fate == "not_reached"
+    ]
     values = FollowupPage(
         page_url=f"/o/{hub.dialogue_id}/followup",
         signed_in=True,
         csrf=registry_of(request).access.csrf_token(cookie),
         dialogue_id=hub.dialogue_id,
         rows=rows,
+        unreached=unreached,
         counts={s: sum(1 for row in rows if row.state == s) for s in STATES},
         post_url=f"/o/{hub.dialogue_id}/followup",
         back=f"/o/{hub.dialogue_id}/followup",
@@ -170,6 +185,8 @@ async def _act(request: Request) -> Response:
     values = form_values(await request.form())
     check_form(request, cookie, values)
     action = last(values, "action")
+    if action == "give_fates":
+        return await _give_fates(request, hub, cookie, values)
     question = last(values, "question_id")
     message: dict[str, str] = {"action": action, "command_id": last(values, "command_id")}
     if action == "issue_link":
@@ -194,4 +211,49 @@ async def _act(request: Request) -> Response:
     anchor = f"#fu-{question}" if question.isdigit() else ""
     return RedirectResponse(
         f"/o/{hub.dialogue_id}/followup?done={action}&q={question}{anchor}", status_code=303
+    )
+
+
+async def _give_fates(
+    request: Request, hub: Hub, cookie: str, values: dict[str, list[str]]
+) -> Response:
+    """Forward or defer each ticked question (single or in bulk), with the
+    deadline and note given, each to the agency typed or else its own
+    default (its topic's speaker's agency). Stops at the first refusal,
+    which names its question; those before it keep their outcome."""
+    fate = last(values, "fate")
+    if fate not in ("forward", "defer"):
+        return _board(request, hub, cookie, refusal=InvalidInput("input.bad_value", field="fate"))
+    picked = [qid for qid in values.get("question_ids", []) if qid.isdigit()]
+    if not picked:
+        return _board(
+            request, hub, cookie, refusal=InvalidInput("input.empty", field="question_ids")
+        )
+    gateway, organiser = caller(request, hub)
+    typed = last(values, "agency").strip()
+    base_id = last(values, "command_id")
+    done = 0
+    for qid in dict.fromkeys(picked):
+        state = hub.session.state
+        question = state.questions.get(int(qid))
+        message: dict[str, str] = {
+            "question_id": qid,
+            "deadline": last(values, "deadline"),
+            "note": last(values, "note"),
+        }
+        if not message["deadline"]:
+            del message["deadline"]
+        if fate == "forward":
+            agency = typed or (default_agency(state, question) if question else "")
+            message |= {"action": "forward_question", "agency": agency}
+        else:
+            message["action"] = "defer_question"
+        if base_id:
+            message["command_id"] = f"{base_id}-{qid}"[:64]
+        result = await gateway.attempt(organiser, message, form=True)
+        if isinstance(result, Refusal):
+            return _board(request, hub, cookie, refusal=result.error)
+        done += 1
+    return RedirectResponse(
+        f"/o/{hub.dialogue_id}/followup?done=give_fates&q={done}#fu-board", status_code=303
     )

@@ -54,16 +54,29 @@ class LinksPage(OrganiserPage):
     post_url: str = ""
     back: str = ""
     links: list[tuple[RoleLink, str]] = field(default_factory=list)
+    groups: list[tuple[str, str, list[tuple[RoleLink, str]]]] = field(default_factory=list)
+    """(bridge id or "", heading, links): the links of each bridge point,
+    then those of no bridge point (speakers, the moderator, agencies)."""
     link_roles: tuple[Role, ...] = LINK_ROLES
     missing: int = 0
+    confirm: RoleLink | None = None
+    """A link the organiser asked to revoke, waiting for confirmation."""
 
 
 @dataclass(frozen=True)
 class QrPage(OrganiserPage):
     sheets: list[tuple[BridgePoint, RoleLink, str]] = field(default_factory=list)
     without: list[BridgePoint] = field(default_factory=list)
+    staff: list[tuple[BridgePoint, list[tuple[str, RoleLink, str]]]] = field(default_factory=list)
+    """On one bridge point's sheet: its staff's links (operator console,
+    camera page, hall display) as (what, link, url), printed on a page of
+    their own, never on the attendees' poster."""
     vi: ScreenContext | None = None
     en: ScreenContext | None = None
+
+
+SHEET_ROLES = frozenset({Role.ATTENDEE, Role.BRIDGE_OPERATOR, Role.DISPLAY})
+"""Links a QR code is drawn for: the attendees' and a bridge point's staff's."""
 
 
 def sorted_links(state: State) -> list[RoleLink]:
@@ -91,8 +104,20 @@ def links_page(
     flash: str = "",
     status: int = 200,
     draft: Draft | None = None,
+    confirm: RoleLink | None = None,
 ) -> Response:
     state = hub.session.state
+    shown = [
+        (link, link_url(request, hub.dialogue_id, link) if link.active else "")
+        for link in sorted_links(state)
+    ]
+    groups: list[tuple[str, str, list[tuple[RoleLink, str]]]] = [
+        (b.bridge_id, b.name, [row for row in shown if row[0].bridge_id == b.bridge_id])
+        for b in state.bridges.values()
+    ]
+    rest = [row for row in shown if row[0].bridge_id not in state.bridges]
+    if rest:
+        groups.append(("", "", rest))
     values = LinksPage(
         page_url=f"/o/{hub.dialogue_id}/links",
         signed_in=True,
@@ -102,11 +127,10 @@ def links_page(
         draft=draft or Draft(),
         post_url=f"/o/{hub.dialogue_id}/act",
         back=f"/o/{hub.dialogue_id}/links",
-        links=[
-            (link, link_url(request, hub.dialogue_id, link) if link.active else "")
-            for link in sorted_links(state)
-        ],
+        links=shown,
+        groups=groups,
         missing=len(standard_links(state, ORGANISER, lambda: "")),
+        confirm=confirm,
     )
     return render(request, "organiser_links.html", context(request, state), values, status)
 
@@ -129,13 +153,14 @@ async def qr_svg(request: Request) -> Response:
     await signed_in(request, page=False)
     hub = await dialogue_hub(request)
     link = hub.session.state.links.get(request.path_params["link_id"])
-    if link is None or link.role is not Role.ATTENDEE:
+    if link is None or link.role not in SHEET_ROLES:
         raise NotFound("link.not_found")
     if not link.active:
         raise Forbidden("link.revoked")
-    return Response(
-        qr_svg_bytes(link_url(request, hub.dialogue_id, link)), media_type="image/svg+xml"
-    )
+    url = link_url(request, hub.dialogue_id, link)
+    if link.role is Role.BRIDGE_OPERATOR and request.query_params.get("page") == "camera":
+        url += "/camera"
+    return Response(qr_svg_bytes(url), media_type="image/svg+xml")
 
 
 async def qr_sheet(request: Request) -> Response:
@@ -144,7 +169,22 @@ async def qr_sheet(request: Request) -> Response:
     state = hub.session.state
     sheets = []
     without = []
+    staff = []
+    only = request.query_params.get("bridge", "")
     for bridge in state.bridges.values():
+        if only and bridge.bridge_id != only:
+            continue
+        if only:
+            rows = []
+            for link in sorted_links(state):
+                if link.bridge_id != bridge.bridge_id or not link.active:
+                    continue
+                url = link_url(request, hub.dialogue_id, link)
+                if link.role is Role.BRIDGE_OPERATOR:
+                    rows += [("operator", link, url), ("camera", link, url + "/camera")]
+                elif link.role is Role.DISPLAY:
+                    rows.append(("display", link, url))
+            staff.append((bridge, rows))
         found = [
             link
             for link in sorted_links(state)
@@ -161,6 +201,7 @@ async def qr_sheet(request: Request) -> Response:
         dialogue_id=hub.dialogue_id,
         sheets=sheets,
         without=without,
+        staff=staff,
         vi=context(request, state, lang="vi"),
         en=context(request, state, lang="en"),
     )

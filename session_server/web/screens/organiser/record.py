@@ -36,7 +36,12 @@ from session_server.export.conclusion import (
 )
 from session_server.export.intake import MAX_BYTES, MAX_ROWS, ImportPlan, plan_import
 from session_server.export.record import Record as NoticeRecord
-from session_server.export.record import build_record, default_recipients, vn_date
+from session_server.export.record import (
+    build_record,
+    default_recipients,
+    signature_warnings,
+    vn_date,
+)
 from session_server.media.manager import recording_path
 from session_server.web.gateway import Refusal
 from session_server.web.live.hub import Hub
@@ -92,6 +97,7 @@ class ConclusionPage(OrganiserPage):
     default_recipients: str = ""
     default_authority: str = ""
     issued: str = ""
+    signature_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,7 @@ def _conclusion_page(
         default_recipients="\n".join(default_recipients(state)),
         default_authority="\n".join(DEFAULT_AUTHORITY),
         issued=vn_date(record.issued_on, record.locality) if record.issued_on else "",
+        signature_warnings=signature_warnings(record.draft),
     )
     return render(request, "organiser_conclusion.html", context(request, state), values, status)
 
