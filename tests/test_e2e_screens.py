@@ -413,7 +413,10 @@ def test_a_revoked_screen_explains_itself(
         organiser.locator("input[type=password]").press("Enter")
     organiser.goto(f"{server.base_url}/o/an-giang-2024/links")
     row = organiser.locator("tr").filter(has=organiser.locator(f'a.url[href="{link.url}"]'))
-    action_form(row, "revoke_link").locator("button").click()
+    with organiser.expect_navigation():
+        action_form(row, "revoke_link").locator("button").click()
+    # the organiser confirms: revoking closes the screen at once
+    organiser.locator("#org-revoke-confirm button[type=submit]").click()
 
     ended = display.locator("#link-ended")
     expect(ended).to_be_visible()
