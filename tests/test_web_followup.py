@@ -263,7 +263,17 @@ def test_a_revoked_link_is_refused_and_changes_nothing(client: TestClient) -> No
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', token_page.text)
     assert csrf
     link_id = next(k for k, v in _state(client).links.items() if v.role is Role.AGENCY)
-    revoked = client.post(BOARD, data=_board_form(client, f"revoke-{link_id}"))
+    asked = client.post(BOARD, data=_board_form(client, f"revoke-{link_id}"))
+    assert asked.status_code == 200 and 'id="fu-revoke-confirm"' in asked.text
+    assert _state(client).links[link_id].active, "one tap only asks"
+    confirm = re.search(
+        r'<form method="post"[^>]*>((?:(?!</form>).)*?name="confirm" value="yes".*?)</form>',
+        asked.text,
+        re.S,
+    )
+    assert confirm
+    data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm.group(1)))
+    revoked = client.post(BOARD, data=data, follow_redirects=True)
     assert revoked.status_code == 200
     assert "Đã thu hồi đường dẫn của câu hỏi 13" in revoked.text
     assert "The link of question 13 was revoked" in revoked.text

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from session_server.core import commands as c
 from session_server.core.model import Actor, QuestionStatus, Role, State
+from session_server.core.views import default_agency
 from session_server.demo import DEMO_DIALOGUE_ID
 from tests.webapp import build_app, token
 
@@ -351,3 +352,34 @@ def test_a_phone_submission_reaches_the_moderator_escaped(
         pushed = moderator.receive_text()
         assert "&lt;script&gt;alert(1)&lt;/script&gt; Việc làm?" in pushed
         assert "<script>alert" not in pushed
+
+
+def test_a_queued_question_is_forwarded_to_its_speakers_agency_with_a_deadline(
+    app: Starlette, client: TestClient
+) -> None:
+    """From the queue, not only the floor: "forward" offers the agency of
+    the topic's speaker and a deadline; "answer in writing" a deadline and
+    a note."""
+    moderator = token(app, "moderator01")
+    page = client.get(f"/s/{moderator}").text
+    st = state(app)
+    with_agency = [q for q in st.queue if default_agency(st, st.questions[q])]
+    assert with_agency, "the demo's queue has questions of a speaker with an agency"
+    qid = with_agency[0]
+    agency = default_agency(st, st.questions[qid])
+    card = page.split(f'id="mq-{qid}"', 1)[1].split("</li>", 1)[0]
+    assert f'value="{agency}"' in card
+    assert f'id="queue-deadline-{qid}"' in card and f'id="queue-defer-deadline-{qid}"' in card
+    sent = client.post(
+        "/api/v1/commands",
+        headers={"Authorization": f"Bearer {moderator}"},
+        json={
+            "action": "forward_question",
+            "question_id": qid,
+            "agency": agency,
+            "deadline": "2027-01-15",
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    forwarding = state(app).questions[qid].forwarding
+    assert forwarding is not None and str(forwarding.deadline) == "2027-01-15"

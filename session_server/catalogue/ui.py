@@ -212,6 +212,7 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "reject.other": ("Khác", "Other"),
     "queue.up": ("Lên một bậc trong nhóm", "Up one in its topic"),
     "queue.down_topic": ("Xuống một bậc trong nhóm", "Down one in its topic"),
+    "queue.later": ("Chuyển / trả lời sau", "Forward / answer later"),
     "queue.drag": ("Kéo để đổi thứ tự trong nhóm", "Drag to reorder within the topic"),
     "keys.title": ("Phím tắt", "Shortcuts"),
     "keys.help": (

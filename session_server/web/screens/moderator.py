@@ -12,7 +12,13 @@ from starlette.responses import HTMLResponse, Response
 
 from session_server.core.errors import Forbidden
 from session_server.core.model import Question, QuestionStatus, RejectionCategory, Role
-from session_server.core.views import BridgeFairness, fairness, proposed_speaker, queue_by_topic
+from session_server.core.views import (
+    BridgeFairness,
+    default_agency,
+    fairness,
+    proposed_speaker,
+    queue_by_topic,
+)
 from session_server.web.limits import Alert
 from session_server.web.screens.base import (
     ASKED,
@@ -117,6 +123,11 @@ class ModeratorContext(ScreenContext):
 
     def proposed(self, question: Question) -> str | None:
         return proposed_speaker(self.s, question)
+
+    def default_agency(self, question: Question) -> str:
+        """Where "forward" sends a question unless the moderator types
+        another: its topic speaker's agency."""
+        return default_agency(self.s, question)
 
     def fairness(self) -> list[BridgeFairness]:
         return fairness(self.s)

@@ -97,6 +97,8 @@ class FollowupPage(OrganiserPage):
     done: dict[str, str] | None = None
     """The confirmation of the action just done, Vietnamese and English."""
     refusal: dict[str, str] | None = None
+    confirm: RoleLink | None = None
+    """An agency's link the organiser asked to revoke, waiting for confirmation."""
 
 
 def _rows(request: Request, hub: Hub, day: date) -> list[FollowupRow]:
@@ -137,6 +139,7 @@ def _board(
     *,
     done: dict[str, str] | None = None,
     refusal: SessionError | None = None,
+    confirm: RoleLink | None = None,
 ) -> Response:
     state: State = hub.session.state
     rows = _rows(request, hub, today(registry_of(request).now()))
@@ -159,6 +162,7 @@ def _board(
         grace_days=state.limits.agency_grace_days,
         done=done,
         refusal=refusal.messages() if refusal else None,
+        confirm=confirm,
     )
     status = refusal.status if refusal else 200
     return render(request, "organiser_followup.html", context(request, state), values, status)
@@ -198,6 +202,10 @@ async def _act(request: Request) -> Response:
         }
     elif action == "revoke_link":
         message["link_id"] = last(values, "link_id")
+        link = hub.session.state.links.get(message["link_id"])
+        if link is not None and link.active and last(values, "confirm") != "yes":
+            # the agency's page stops at once: the organiser confirms first
+            return _board(request, hub, cookie, confirm=link)
     elif action == "accept_written_answer":
         message |= {"question_id": question, "revision": last(values, "revision")}
     else:
