@@ -121,7 +121,7 @@ CONTEXTS = _contexts_of()
 
 def test_every_template_is_rendered_by_some_declaration() -> None:
     on_disk = {p.name for p in Path(TEMPLATES).glob("*.html")}
-    unused = on_disk - set(CONTEXTS) - {"error.html", "_org_style.html"}
+    unused = on_disk - set(CONTEXTS) - {"error.html"}
     assert not unused, f"templates nothing renders: {sorted(unused)}"
 
 

@@ -15,6 +15,7 @@ UI_ORGANISER: dict[str, tuple[str, str]] = {
     "org.add": ("Thêm", "Add"),
     "org.id_from_name": ("(tạo từ tên)", "(made from the name)"),
     "org.remove": ("Xóa", "Remove"),
+    "org.actions": ("Thao tác", "Actions"),
     "org.id_hint": (
         "Mã được tạo từ tên khi thêm mới và giữ nguyên khi sửa tên.",
         "The id is made from the name when added and kept when the name changes.",

@@ -18,6 +18,7 @@ template's context. Everything they write is escaped.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -73,6 +74,10 @@ def once(context: Context, *parts: str) -> str:
     return f"{context.get('new_key', '')}-{digest}"
 
 
+_WORDED = re.compile(r"\w")
+"""A label with a letter or a figure in it, read aloud as it is shown."""
+
+
 @lru_cache(maxsize=4096)
 def _form_parts(
     act: str,
@@ -87,7 +92,10 @@ def _form_parts(
     """The parts of a form that do not change from one question to the next."""
     attrs = f' class="{escape(button)}"' if button else ""
     if title:
-        attrs += f' title="{escape(title)}" aria-label="{escape(title)}"'
+        # a button of words or figures is named by them first (WCAG 2.5.3,
+        # label in name); an icon's button (↑, ✕) by its title alone
+        name = f"{label} · {title}" if _WORDED.search(label) and label not in title else title
+        attrs += f' title="{escape(title)}" aria-label="{escape(name)}"'
     if disabled:
         attrs += " disabled"
     head = (

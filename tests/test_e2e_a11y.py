@@ -1,0 +1,362 @@
+"""End to end: the pages not covered by test_e2e_screens.py pass axe-core.
+
+One server (media on, so the camera page shows its panel) and one Chromium
+for the module. Each page is opened at the size of the device it is used on:
+
+- the moderator's console on a podium tablet, 1280×800 and 1024×768;
+- the camera page, the agency's answer page and every organiser page (login,
+  list of dialogues, set-up, links, the QR sheet and a bridge point's
+  printable sheet, import, follow-up board, conclusion) on a laptop, 1280×800;
+- the public report on a laptop and on a phone, 360×740.
+
+On each: no serious or critical axe-core violation (WCAG 2.0/2.1 A and AA
+and best practices), exactly one ``<h1>``, heading levels that never skip
+one (h1 → h3), a text or an ``aria-label`` on every ``<th>``, and no
+sideways scroll at the device's width.
+
+``SCREENSHOTS=1`` (or ``UPDATE_SCREENSHOTS=1``) copies the organiser's
+dashboard, login and links pages to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import test_e2e_browser as e2e
+from tests._server import RunningServer, ScreenLink, start_server
+from tests.test_e2e_browser import DESKTOP, PHONE, action_form, expect, wait_online
+
+pytestmark = pytest.mark.slow
+
+browser = e2e.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "static" / "vendor" / "axe.min.js"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+DIALOGUE = "an-giang-2024"
+REMOTE = "chau-doc"
+REMOTE_NAME = "TP. Châu Đốc"
+TABLET_SMALL = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
+TABLET = {"viewport": {"width": 1280, "height": 800}, "has_touch": True}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(
+        tmp_path_factory.mktemp("e2e-a11y"),
+        env={"MEDIA": "1", "MEDIA_ADDRESSES": "127.0.0.1", "LOG_LEVEL": "WARNING"},
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def organiser(browser: Any, server: RunningServer) -> Iterator[Any]:
+    """A laptop's page signed in as the organiser."""
+    context = browser.new_context(locale="vi-VN", bypass_csp=True, **DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(e2e.LIVE_MS)
+    page.goto(f"{server.base_url}/o/login")
+    check(page, "organiser-login")
+    shot(page, "organiser-login")
+    page.locator("input[type=password]").fill("not the password")
+    with page.expect_navigation():
+        page.locator("input[type=password]").press("Enter")
+    expect(page.locator(".error-pair")).to_be_visible()
+    check(page, "organiser-login-refused")
+    page.locator("input[type=password]").fill(server.password)
+    with page.expect_navigation():
+        page.locator("input[type=password]").press("Enter")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def pages(browser: Any) -> Iterator[list[Any]]:
+    """Contexts opened by one test, closed after it."""
+    contexts: list[Any] = []
+    yield contexts
+    for context in contexts:
+        context.close()
+
+
+def open_page(browser: Any, contexts: list[Any], url: str, **options: Any) -> Any:
+    # axe-core is injected as a script: the pages' CSP (script-src 'self') is
+    # bypassed for it, in the test browser only
+    context = browser.new_context(locale="vi-VN", bypass_csp=True, **options)
+    contexts.append(context)
+    page = context.new_page()
+    page.set_default_timeout(e2e.LIVE_MS)
+    page.goto(url)
+    return page
+
+
+# --- what is checked on every page ----------------------------------------------------
+
+
+def axe(page: Any) -> list[str]:
+    """The serious and critical violations axe-core finds on the page."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        "async (tags) => (await axe.run(document, {resultTypes: ['violations'],"
+        " runOnly: {type: 'tag', values: tags}})).violations",
+        AXE_TAGS,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} – "
+        + "; ".join(n["target"][0] for n in v["nodes"][:4])
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+HEADINGS = """() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]
+    .filter(h => h.getClientRects().length > 0)
+    .map(h => h.tagName.toLowerCase() + ' ' + h.textContent.trim().slice(0, 40))"""
+
+EMPTY_HEADERS = """() => [...document.querySelectorAll('th')]
+    .filter(th => !th.textContent.trim() && !(th.getAttribute('aria-label') || '').trim())
+    .map(th => (th.closest('table').id || th.closest('section')?.id || '?') +
+               ' th#' + th.cellIndex)"""
+
+WIDE = """() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('body *')]
+        .filter(el => { const box = el.getBoundingClientRect();
+                        return box.width > 0 && box.right > width + 1; })
+        .filter(el => !el.parentElement.closest('[data-scroll-x]'))
+        .slice(0, 6)
+        .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                   (typeof el.className === 'string' && el.className.trim() ?
+                    '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+                   ' right=' + Math.round(el.getBoundingClientRect().right));
+}"""
+
+
+def findings(page: Any) -> list[str]:
+    """What is wrong with the page, as lines; empty when it passes."""
+    found = [f"axe: {line}" for line in axe(page)]
+    h1 = page.locator("h1").count()
+    if h1 != 1:
+        found.append(f"{h1} <h1> instead of one: {page.locator('h1').all_inner_texts()}")
+    headings: list[str] = page.evaluate(HEADINGS)
+    levels = [int(h[1]) for h in headings]
+    for before, after in itertools.pairwise(levels):
+        if after > before + 1:
+            found.append(f"headings skip a level: {headings}")
+            break
+    found += [f"a table header without a name: {th}" for th in page.evaluate(EMPTY_HEADERS)]
+    scroll = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    if scroll[0] > scroll[1]:
+        found.append(f"scrolls sideways, {scroll[0]} px wide: {page.evaluate(WIDE)}")
+    return found
+
+
+def check(page: Any, name: str) -> None:
+    found = findings(page)
+    print(f"\n{name} ({page.viewport_size['width']}×{page.viewport_size['height']}):")
+    for line in found or ["clean"]:
+        print(f"  {line}")
+    assert not found, f"{name}: " + "\n".join(found)
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    if "1" in (os.environ.get("SCREENSHOTS"), os.environ.get("UPDATE_SCREENSHOTS")):
+        shutil.copyfile(path, DOCS_SHOTS / path.name)
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+def api(server: RunningServer, link: ScreenLink, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        f"{server.base_url}/api/v1{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={
+            "Authorization": f"Bearer {link.path.split('/')[2]}",
+            "Content-Type": "application/json",
+        },
+        method="POST" if body is not None else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def command(server: RunningServer, action: str, **fields: Any) -> Any:
+    return api(server, server.link("moderator"), "/commands", {"action": action, **fields})
+
+
+def test_the_moderator_console_on_both_tablets(
+    browser: Any, server: RunningServer, pages: list[Any]
+) -> None:
+    # a district holds the floor with its question and a speaker
+    operator = server.link("bridge operator", REMOTE_NAME)
+    made = api(
+        server,
+        operator,
+        "/questions",
+        {
+            "text": "Thanh niên nông thôn muốn vay vốn khởi nghiệp thì cần thủ tục gì ạ?",
+            "idempotency_key": f"a11y-{time.monotonic_ns()}",
+        },
+    )
+    command(server, "approve_question", question_id=made["question_id"])
+    state = api(server, server.link("moderator"), f"/dialogues/{DIALOGUE}/state")
+    if state["floor"]["holder"]:
+        command(server, "release_floor")
+    command(
+        server,
+        "give_floor",
+        bridge_id=REMOTE,
+        question_id=made["question_id"],
+        question_seconds=600,
+        speaker_id=state["speakers"][0]["speaker_id"],
+        without_feed=True,
+    )
+    for name, options in (("moderator-1280", TABLET), ("moderator-1024", TABLET_SMALL)):
+        page = open_page(browser, pages, server.link("moderator").url, **options)
+        wait_online(page)
+        expect(page.locator("#mod-floor .countdown").first).to_be_visible()
+        check(page, name)
+
+
+def test_the_camera_page(browser: Any, server: RunningServer, pages: list[Any]) -> None:
+    url = server.link("bridge operator", REMOTE_NAME).url + "/camera"
+    page = open_page(browser, pages, url, **DESKTOP)
+    wait_online(page)
+    check(page, "camera")
+
+
+IMPORT_CSV = (
+    "Câu hỏi,Điểm cầu,Nhóm vấn đề\n"
+    "Tỉnh có chương trình hỗ trợ thanh niên khởi nghiệp nông nghiệp sạch không ạ?,chau-doc,\n"
+    "Tỉnh có chương trình hỗ trợ thanh niên khởi nghiệp nông nghiệp sạch không ạ?,chau-doc,\n"
+    ",không-có,\n"
+)
+
+ORGANISER_PAGES = {
+    "organiser-list": "/o/",
+    "organiser-dashboard": f"/o/{DIALOGUE}",
+    "organiser-links": f"/o/{DIALOGUE}/links",
+    "organiser-qr": f"/o/{DIALOGUE}/qr",
+    "organiser-bridge-sheet": f"/o/{DIALOGUE}/qr?bridge={REMOTE}",
+    "organiser-import": f"/o/{DIALOGUE}/import",
+    "organiser-conclusion": f"/o/{DIALOGUE}/conclusion",
+}
+
+
+def test_every_organiser_page(server: RunningServer, organiser: Any) -> None:
+    failed: list[str] = []
+    for name, path in ORGANISER_PAGES.items():
+        organiser.goto(f"{server.base_url}{path}")
+        if name == "organiser-dashboard":
+            shot(organiser, name)
+        elif name == "organiser-links":
+            shot(organiser, "moderator-links")
+        try:
+            check(organiser, name)
+        except AssertionError as error:
+            failed.append(str(error))
+    # a revocation waiting for its confirmation
+    organiser.goto(f"{server.base_url}/o/{DIALOGUE}/links")
+    row = organiser.locator("#org-links tr.active").filter(has=organiser.locator("a.url")).last
+    with organiser.expect_navigation():
+        action_form(row, "revoke_link").locator("button").click()
+    expect(organiser.locator("#org-revoke-confirm")).to_be_visible()
+    try:
+        check(organiser, "organiser-links-confirm")
+    except AssertionError as error:
+        failed.append(str(error))
+    # an import with a bad row and a duplicate
+    organiser.goto(f"{server.base_url}/o/{DIALOGUE}/import")
+    organiser.locator("input[type=file]").set_input_files(
+        {"name": "cau-hoi.csv", "mimeType": "text/csv", "buffer": IMPORT_CSV.encode()}
+    )
+    with organiser.expect_navigation():
+        organiser.locator("#rec-import button[type=submit]").click()
+    expect(organiser.locator("main h3").first).to_be_visible()
+    try:
+        check(organiser, "organiser-import-result")
+    except AssertionError as error:
+        failed.append(str(error))
+    assert not failed, "\n\n".join(failed)
+
+
+def test_the_follow_up_board_and_an_agency_page(
+    browser: Any, server: RunningServer, organiser: Any, pages: list[Any]
+) -> None:
+    board = f"{server.base_url}/o/{DIALOGUE}/followup"
+    organiser.goto(board)
+    # a question the day did not reach is forwarded to its agency …
+    if organiser.locator("#fu-unreached input[name=question_ids]").count():
+        organiser.locator("#fu-unreached input[name=question_ids]").first.check()
+        organiser.locator("#fu-fates-form select[name=fate]").select_option("forward")
+        with organiser.expect_navigation():
+            organiser.locator("#fu-fates-form button[type=submit]").click()
+    # … and the agency is given a link
+    row = organiser.locator("#fu-table tbody tr[id^=fu-]").first
+    if not row.locator("a.url").count():
+        with organiser.expect_navigation():
+            action_form(row, "issue_link").locator("button").click()
+        row = organiser.locator("#fu-table tbody tr[id^=fu-]").first
+    url = row.locator("a.url").first.get_attribute("href")
+    assert url, "no agency link on the board"
+    check(organiser, "organiser-followup")
+
+    agency = open_page(browser, pages, url, **DESKTOP)
+    expect(agency.locator("textarea[name=text]")).to_be_visible()
+    check(agency, "agency-answer")
+
+
+def test_the_public_report_on_a_laptop_and_a_phone(
+    browser: Any, server: RunningServer, pages: list[Any]
+) -> None:
+    for name, options in (("report-1280", DESKTOP), ("report-360", PHONE)):
+        page = open_page(browser, pages, f"{server.base_url}/r/{DIALOGUE}", **options)
+        expect(page.locator("h1")).to_have_count(1)
+        check(page, name)
+
+
+BROKEN = """<!doctype html><html lang="vi"><head><title>x</title></head><body>
+<main><h1>Một</h1><h1>Hai</h1><h3>Ba</h3>
+<table><thead><tr><th>Tên</th><th></th></tr></thead>
+<tbody><tr><td>a</td><td><button>Xóa</button></td></tr></tbody></table>
+<img src="data:," width="10" height="10">
+<div style="width: 2000px">rộng</div></main></body></html>"""
+
+
+def test_the_checks_catch_what_they_look_for(browser: Any, pages: list[Any]) -> None:
+    """Each check, on a page made to fail it."""
+    context = browser.new_context(bypass_csp=True, **DESKTOP)
+    pages.append(context)
+    page = context.new_page()
+    page.set_content(BROKEN)
+    found = "\n".join(findings(page))
+    for expected in (
+        "axe: image-alt (critical)",
+        "2 <h1> instead of one",
+        "headings skip a level",
+        "a table header without a name",
+        "scrolls sideways",
+    ):
+        assert expected in found, f"{expected!r} not in:\n{found}"
