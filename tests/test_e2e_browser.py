@@ -621,7 +621,10 @@ def test_phone_link_drop(
         phone.goto(proxy.url(attendee.url))
         expect(phone.locator("#outbox li")).to_have_text([later])
         assert phone.get_attribute("body", "data-link") != "online"
-        expect(question_item(phone, "#mine", later)).to_have_count(0)
+        # (it may have reached the server just before the link went, its
+        # acknowledgement lost: then the page lists it once, and the resend
+        # below is answered as done)
+        assert question_item(phone, "#mine", later).count() <= 1
         proxy.unblock_sockets()
         wait_online(phone, timeout=RECONNECT_MS)
         expect(question_item(phone, "#mine", later)).to_have_count(1)
