@@ -8,9 +8,12 @@ times each:
 - **with limits**: this checkout; the limits are raised so that nothing is
   refused (``RATE_*`` and ``LIMIT_SCALE`` as ``fanout.py`` sets them), but
   every layer is still looked up and charged on every submission;
-- **before**: the same benchmark against the server of ``--before`` (a
-  commit before the layered limits, checked out in a temporary worktree and
-  put first on the server's ``PYTHONPATH``).
+- **without**: the very same server with ``Limits.charge`` and
+  ``Limits.new_device`` made no-ops by ``bench/_without_limits/`` (a
+  ``sitecustomize`` put first on the server's ``PYTHONPATH``), so the two
+  sides differ by the limits alone; ``--before REV`` compares with a commit
+  instead (checked out in a temporary worktree), which measures everything
+  that changed since.
 
 It prints the median of the three runs of each side, and the ratio: the
 phone's acknowledgement and the time to the moderator's screen, p50 and p99,
@@ -48,8 +51,8 @@ from session_server.store.memory import MemoryEventLog
 from session_server.web.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "4f6793c"
-"""The last commit before the layered limits (``web/limits.py``)."""
+WITHOUT = ROOT / "bench" / "_without_limits"
+"""A ``sitecustomize`` that makes the limits no-ops in the server it is loaded in."""
 
 FIGURES = {
     "ack p50": re.compile(r"phone ack .*?p50 ([\d.,]+) ms"),
@@ -133,7 +136,9 @@ def run(pythonpath: Path | None, args: argparse.Namespace) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", default=BEFORE, help="the commit to compare with")
+    parser.add_argument(
+        "--before", default=None, help="compare with this commit instead of the limits off"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--phones", type=int, default=500, help="phones connected meanwhile")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of submissions")
@@ -145,34 +150,37 @@ def main() -> int:
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="limits-") as tmp:
-        before = Path(tmp) / "before"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(before), args.before],
-            check=True,
-        )
+        other = WITHOUT
+        if args.before:
+            other = Path(tmp) / "before"
+            add = ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q"]
+            subprocess.run([*add, str(other), args.before], check=True)
         try:
             sides: dict[str, list[dict[str, float]]] = {"with limits": [], "before": []}
             for i in range(args.runs):
-                for side, path in (("with limits", None), ("before", before)):
+                for side, path in (("with limits", None), ("before", other)):
                     figures = run(path, args)
                     sides[side].append(figures)
                     shown = ", ".join(f"{k} {figures[k]:g}" for k in SHOWN)
                     print(f"run {i + 1} {side:<11}: {shown}", flush=True)
         finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], check=False
-            )
+            if args.before:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
+                    check=False,
+                )
     print()
     print(
         f"200 phones submitting at 200/s for {args.seconds:g} s, {args.phones} more connected; "
         f"median of {args.runs} runs"
     )
-    print(f"{'':<16}{'before':>10}{'limits':>10}{'ratio':>8}")
+    before = f"at {args.before}" if args.before else "without"
+    print(f"{'':<18}{before:>10}{'limits':>10}{'ratio':>8}")
     for name in SHOWN:
         old = statistics.median(r[name] for r in sides["before"])
         new = statistics.median(r[name] for r in sides["with limits"])
         ratio = f"{new / old:.2f}" if old else "-"
-        print(f"{name:<16}{old:>10g}{new:>10g}{ratio:>8}")
+        print(f"{name:<18}{old:>10g}{new:>10g}{ratio:>8}")
     return 0
 
 
