@@ -87,7 +87,11 @@ def direct_writer(scope: Scope) -> DirectWriter | None:
     """The direct writer of this WebSocket, when the server allows one."""
     send = scope.get(RAW_SEND)
     protocol = getattr(send, "__self__", None)
-    if protocol is None or type(protocol).__name__ != "WebSocketsSansIOProtocol":
+    if protocol is None or not any(
+        # uvicorn's sans-I/O protocol, or a subclass (web/connections.py's)
+        cls.__name__ == "WebSocketsSansIOProtocol"
+        for cls in type(protocol).__mro__
+    ):
         return None
     transport = getattr(protocol, "transport", None)
     # uvloop's transports do not derive from asyncio's classes: check the methods
