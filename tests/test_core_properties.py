@@ -239,6 +239,10 @@ def check_invariants(state: State, submitted: set[int], votes: dict[int, set[str
     }
     assert len(state.queue) == len(set(state.queue))
     assert set(state.queue) == approved
+    by_submitter: dict[str, list[int]] = {}
+    for question in sorted(state.questions.values(), key=lambda q: q.question_id):
+        by_submitter.setdefault(question.submitted_by, []).append(question.question_id)
+    assert state.by_submitter == by_submitter, "each phone's own list is its questions"
 
 
 @settings(

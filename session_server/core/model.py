@@ -476,6 +476,8 @@ class State:
     events were applied: the same command again is a repeat."""
     next_question_id: int = 1
     similar_index: SimilarIndex = field(default_factory=SimilarIndex, compare=False, repr=False)
+    by_submitter: dict[str, list[int]] = field(default_factory=dict, compare=False, repr=False)
+    """Question ids by who submitted them, oldest first (a phone's own list)."""
     next_request_id: int = 1
     next_commitment_id: int = 1
 

@@ -298,6 +298,7 @@ def _question_submitted(state: State, ev: e.QuestionSubmitted) -> None:
         similar=similar,
     )
     state.idempotency[f"{ev.submitted_by}:{ev.idempotency_key}"] = ev.question_id
+    state.by_submitter.setdefault(ev.submitted_by, []).append(ev.question_id)
     state.next_question_id = max(state.next_question_id, ev.question_id + 1)
 
 

@@ -34,7 +34,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from session_server.core import events as e
 from session_server.core.commands import Command
-from session_server.core.model import NO_CONDITIONS, Conditions
+from session_server.core.model import NO_CONDITIONS, Conditions, Role
 from session_server.media.manager import MediaManager
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
@@ -175,6 +175,8 @@ class Hub:
             lambda audience: SCREENS[audience.role].rank, VOLATILE
         )
         self.connections: set[Connection] = set()
+        self._by_device: dict[tuple[str, Role], Connection] = {}
+        """A phone's one socket per screen (``attach`` closes an older one)."""
         self._dirty_devices: set[str] = set()
         self._revoked: set[str] = set()
         self._kinds: set[type[e.Event]] = set()
@@ -252,12 +254,11 @@ class Hub:
         """A socket joins; a phone's older socket on the same screen is closed
         (one socket per device and screen: a script cannot open hundreds)."""
         if conn.device_id:
-            for older in [
-                c
-                for c in self.connections
-                if c.device_id == conn.device_id and c.audience.role is conn.audience.role
-            ]:
+            key = (conn.device_id, conn.audience.role)
+            older = self._by_device.get(key)
+            if older is not None and older in self.connections:
                 self._close_later(older, CLOSE_REPLACED)
+            self._by_device[key] = conn
         self.connections.add(conn)
         self.plan.open(conn, conn.audience, conn.device_id)
         if conn.direct is None:
@@ -275,6 +276,8 @@ class Hub:
     def detach(self, conn: Connection) -> None:
         self.connections.discard(conn)
         self.plan.close(conn)
+        if conn.device_id and self._by_device.get((conn.device_id, conn.audience.role)) is conn:
+            del self._by_device[(conn.device_id, conn.audience.role)]
 
     async def _close(self, conn: Connection, code: int) -> None:
         """Close ``conn`` with ``code``; a socket that cannot take the close

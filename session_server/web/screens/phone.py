@@ -16,8 +16,8 @@ class PhoneContext(ScreenContext):
 
     def mine(self) -> list[Question]:
         """This device's questions, the newest first."""
-        scope = f"device:{self.device_id}"
-        return [q for q in self.s.questions.values() if q.submitted_by == scope][::-1]
+        ids = self.s.by_submitter.get(f"device:{self.device_id}", ())
+        return [self.s.questions[q] for q in reversed(ids)]
 
     def public_list(self, query: str = "") -> list[Question]:
         """The approved questions phones may upvote, most votes first (the
