@@ -21,29 +21,24 @@ dashboard, login and links pages to ``docs/screenshots/``.
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import shutil
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import test_e2e_browser as e2e
-from tests._server import RunningServer, ScreenLink, start_server
+from tests import test_e2e_screens as screens
+from tests._server import RunningServer, start_server
 from tests.test_e2e_browser import DESKTOP, PHONE, action_form, expect, wait_online
+from tests.test_e2e_screens import api, axe, command, open_page, shot
+
+pages = screens.pages
 
 pytestmark = pytest.mark.slow
 
 browser = e2e.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-AXE = ROOT / "static" / "vendor" / "axe.min.js"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-DOCS_SHOTS = ROOT / "docs" / "screenshots"
 DIALOGUE = "an-giang-2024"
 REMOTE = "chau-doc"
 REMOTE_NAME = "TP. Châu Đốc"
@@ -85,44 +80,7 @@ def organiser(browser: Any, server: RunningServer) -> Iterator[Any]:
     context.close()
 
 
-@pytest.fixture
-def pages(browser: Any) -> Iterator[list[Any]]:
-    """Contexts opened by one test, closed after it."""
-    contexts: list[Any] = []
-    yield contexts
-    for context in contexts:
-        context.close()
-
-
-def open_page(browser: Any, contexts: list[Any], url: str, **options: Any) -> Any:
-    # axe-core is injected as a script: the pages' CSP (script-src 'self') is
-    # bypassed for it, in the test browser only
-    context = browser.new_context(locale="vi-VN", bypass_csp=True, **options)
-    contexts.append(context)
-    page = context.new_page()
-    page.set_default_timeout(e2e.LIVE_MS)
-    page.goto(url)
-    return page
-
-
 # --- what is checked on every page ----------------------------------------------------
-
-
-def axe(page: Any) -> list[str]:
-    """The serious and critical violations axe-core finds on the page."""
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE))
-    found: list[dict[str, Any]] = page.evaluate(
-        "async (tags) => (await axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: tags}})).violations",
-        AXE_TAGS,
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} – "
-        + "; ".join(n["target"][0] for n in v["nodes"][:4])
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 HEADINGS = """() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]
@@ -150,7 +108,7 @@ WIDE = """() => {
 
 def findings(page: Any) -> list[str]:
     """What is wrong with the page, as lines; empty when it passes."""
-    found = [f"axe: {line}" for line in axe(page)]
+    found = [f"axe: {line}" for line in axe(page, AXE_TAGS)]
     h1 = page.locator("h1").count()
     if h1 != 1:
         found.append(f"{h1} <h1> instead of one: {page.locator('h1').all_inner_texts()}")
@@ -177,33 +135,7 @@ def check(page: Any, name: str) -> None:
     assert not found, f"{name}: " + "\n".join(found)
 
 
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
-    if "1" in (os.environ.get("SCREENSHOTS"), os.environ.get("UPDATE_SCREENSHOTS")):
-        shutil.copyfile(path, DOCS_SHOTS / path.name)
-
-
 # --- the pages ---------------------------------------------------------------------------
-
-
-def api(server: RunningServer, link: ScreenLink, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        f"{server.base_url}/api/v1{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={
-            "Authorization": f"Bearer {link.path.split('/')[2]}",
-            "Content-Type": "application/json",
-        },
-        method="POST" if body is not None else "GET",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def command(server: RunningServer, action: str, **fields: Any) -> Any:
-    return api(server, server.link("moderator"), "/commands", {"action": action, **fields})
 
 
 def test_the_moderator_console_on_both_tablets(

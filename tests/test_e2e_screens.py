@@ -226,12 +226,15 @@ def contrast(page: Any, selector: str) -> dict[str, Any]:
     return result
 
 
-def axe(page: Any) -> list[str]:
-    """The serious and critical violations axe-core finds on the page."""
+def axe(page: Any, tags: list[str] | None = None) -> list[str]:
+    """The serious and critical violations axe-core finds on the page (its
+    default rules, or those of ``tags``)."""
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
     found: list[dict[str, Any]] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        "async (tags) => (await axe.run(document, tags ? {resultTypes: ['violations'],"
+        " runOnly: {type: 'tag', values: tags}} : {resultTypes: ['violations']})).violations",
+        tags,
     )
     return [
         f"{v['id']} ({v['impact']}): {v['help']} – "
