@@ -1157,7 +1157,7 @@ def report(runs: Runs, args: argparse.Namespace, nofile: int) -> None:
         if real_rows:
             kib = median([r.kib_per_phone for r in real_rows])
             targets.append(
-                (f"< 40 KiB per idle phone connection ({n:,})", f"{kib:.1f} KiB", kib < 40)
+                (f"≤ 20 KiB per idle phone connection ({n:,})", f"{kib:.1f} KiB", kib <= 20)
             )
     if subs:
         p99 = median([pct(x.latencies, 0.99) for x in subs])

@@ -12,6 +12,7 @@ client's would.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import os
@@ -31,7 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from session_server.web.connections import Gate
+from session_server.web.connections import Flag, Gate, Inbox
 from session_server.web.errors import handlers
 from session_server.web.middleware import BodyBound, BodyLimit
 from tests._server import RunningServer, start_server
@@ -426,3 +427,79 @@ def test_phones_stop_short_of_the_descriptor_budget_and_the_moderator_still_conn
             assert get(crowded, "/healthz", "127.0.0.41") == 200
     finally:
         crowded.stop()
+
+
+# --- what an open socket keeps ------------------------------------------------------------
+
+
+async def test_the_receive_inbox_is_first_in_first_out_and_wakes_one_waiter_per_message() -> None:
+    inbox = Inbox()
+    assert inbox.empty()
+    inbox.put_nowait(1)
+    inbox.put_nowait(2)
+    assert inbox.qsize() == 2
+    assert [await inbox.get(), await inbox.get()] == [1, 2]
+    first = asyncio.create_task(inbox.get())
+    second = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    inbox.put_nowait("a")
+    await asyncio.sleep(0)
+    assert first.done() and not second.done()
+    inbox.put_nowait("b")
+    assert (await first, await second) == ("a", "b")
+
+
+async def test_a_cancelled_receiver_loses_no_message() -> None:
+    inbox = Inbox()
+    waiting = asyncio.create_task(inbox.get())
+    other = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    inbox.put_nowait("kept")  # wakes ``waiting``, which is cancelled before it runs
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await asyncio.wait_for(other, 1) == "kept"
+    lone = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    lone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await lone
+    inbox.put_nowait("next")
+    assert await inbox.get() == "next"
+
+
+async def test_the_writable_flag_holds_senders_until_the_buffer_drains() -> None:
+    flag = Flag()
+    assert flag.is_set() and await flag.wait()
+    flag.clear()
+    senders = [asyncio.create_task(flag.wait()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    assert not any(s.done() for s in senders)
+    flag.set()
+    assert await asyncio.gather(*senders) == [True, True, True]
+    flag.clear()
+    gone = asyncio.create_task(flag.wait())
+    await asyncio.sleep(0)
+    gone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    flag.set()
+    assert flag.is_set()
+
+
+def test_an_open_socket_keeps_no_handshake_and_still_speaks(server: RunningServer) -> None:
+    """The socket's handshake request and response are let go once answered
+    (``GuardedWebSocket``); the socket goes on taking and answering messages
+    through the lean inbox."""
+    from websockets.sync.client import connect as ws_connect
+
+    token = server.link("moderator").path.rsplit("/", 1)[-1]
+    hello = '{"type": "hello", "epoch": null, "seq": null}'
+    with ws_connect(f"ws://127.0.0.1:{server.port}/ws/{token}", open_timeout=5) as moderator:
+        moderator.send(hello)
+        assert 'id="mod-inbox"' in str(moderator.recv(timeout=5))
+        for turn in range(3):  # each message through the inbox, each answered
+            is_open = "true" if turn % 2 == 0 else "false"
+            moderator.send(f'{{"action": "set_public_list", "open": "{is_open}"}}')
+            assert "Đã ghi nhận" in str(moderator.recv(timeout=5))
+            assert "data-seq" in str(moderator.recv(timeout=5))

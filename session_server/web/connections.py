@@ -57,9 +57,11 @@ __all__ = [
     "MAX_HEAD",
     "MAX_REQUEST_LINE",
     "ConnectionLimits",
+    "Flag",
     "Gate",
     "GuardedHttp",
     "GuardedWebSocket",
+    "Inbox",
     "fd_budget",
     "protocols",
     "raise_fd_limit",
@@ -351,10 +353,113 @@ class GuardedHttp(HttpToolsProtocol):
             self.transport.close()
 
 
+class Inbox:
+    """What uvicorn's WebSocket protocol asks of its receive queue
+    (``put_nowait``, ``get``, ``empty``), without :class:`asyncio.Queue`'s
+    three deques (about 2.3 KiB a socket, most of it for putters that never
+    wait: the queue is unbounded): the messages in a list, a future only
+    while the application waits for one. First in, first out."""
+
+    __slots__ = ("_items", "_waiters")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def get(self) -> Any:
+        while not self._items:
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                elif self._items:  # woken, then cancelled: the next one takes it
+                    self._wake()
+                raise
+        return self._items.pop(0)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
+class Flag:
+    """What uvicorn's WebSocket protocol asks of its ``writable`` event
+    (``set``, ``clear``, ``is_set``, ``wait``), without the deque an
+    :class:`asyncio.Event` makes up front: futures only while a sender waits
+    for a full write buffer to drain."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self, value: bool = True) -> None:
+        self._set = value
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if self._waiters and waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return True
+
+
 class GuardedWebSocket(WebSocketsSansIOProtocol):
-    """uvicorn's WebSocket protocol, giving its connection back to the gate."""
+    """uvicorn's WebSocket protocol, giving its connection back to the gate,
+    and keeping no more per socket than a live socket needs: a lean receive
+    queue and ``writable`` flag (:class:`Inbox`, :class:`Flag`), and the
+    handshake's request and response (their headers parsed twice, about
+    3 KiB) let go once the handshake is answered. A phone's idle socket is
+    most of what a dialogue holds (``bench/fanout.py``, memory)."""
 
     gate: ClassVar[Gate]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Flag()  # type: ignore[assignment]
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete and "response" in self.__dict__:
+            # read only while answering the handshake (uvicorn's send, accept)
+            del self.request, self.response
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.gate.release(self.transport)
