@@ -54,7 +54,11 @@ class LiveHls(threading.Thread):
         video = out.add_stream(
             "libx264",
             rate=FPS,
-            options={"preset": "ultrafast", "tune": "zerolatency", "x264-params": "keyint=25:scenecut=0"},
+            options={
+                "preset": "ultrafast",
+                "tune": "zerolatency",
+                "x264-params": "keyint=25:scenecut=0",
+            },
         )
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         audio = out.add_stream("aac", rate=RATE)

@@ -34,9 +34,11 @@ from tests._server import RunningServer, start_server
 from tests.hls_source import LiveHls
 from tests.test_e2e_browser import PHONE, PROJECTOR, expect, main_hall_display, wait_online
 from tests.test_e2e_screens import (
+    DOCS_SHOTS,
     ORDINARY,
     REMOTE,
     REMOTE_NAME,
+    SHOTS,
     api,
     axe,
     command,
@@ -44,7 +46,6 @@ from tests.test_e2e_screens import (
     open_page,
     shot,
 )
-from tests.test_e2e_screens import DOCS_SHOTS, SHOTS
 
 pytestmark = pytest.mark.slow
 
@@ -108,9 +109,7 @@ def alpha(page: Any, name: str = "") -> np.ndarray:
 def only_the_lower_third_is_painted(page: Any, name: str = "") -> dict[str, float]:
     """Every pixel outside the lower third's box transparent; the box itself
     opaque (its rounded corners aside)."""
-    page.wait_for_function(
-        "() => document.getAnimations().every((a) => a.playState !== 'running')"
-    )
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
     a = alpha(page, name)
     box = page.locator("#overlay .lower-third").bounding_box()
     assert box, "no lower third"
@@ -119,7 +118,9 @@ def only_the_lower_third_is_painted(page: Any, name: str = "") -> dict[str, floa
     outside = a.copy()
     outside[y0:y1, x0:x1] = 0
     painted = np.argwhere(outside > 0)
-    assert painted.size == 0, f"{len(painted)} pixels painted outside the lower third: {painted[:5]}"
+    assert painted.size == 0, (
+        f"{len(painted)} pixels painted outside the lower third: {painted[:5]}"
+    )
     inside = a[y0 + 1 : y1 - 1, x0 + 1 : x1 - 1]
     opaque = float((inside == 255).mean())
     assert opaque > 0.99, f"the lower third is only {opaque:.1%} opaque"
@@ -243,10 +244,15 @@ def test_the_public_page_plays_the_live_stream(
 ) -> None:
     url = f"{server.base_url}/r/{DIALOGUE}"
     support = open_page(browser, pages, "about:blank").evaluate(
-        """() => ({avc: MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"'),
-                   native: document.createElement('video').canPlayType('application/vnd.apple.mpegurl')})"""
+        """() => ({
+            avc: MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"'),
+            native: document.createElement('video').canPlayType('application/vnd.apple.mpegurl'),
+        })"""
     )
-    print(f"\n/usr/bin/chromium: H.264+AAC through MSE {support['avc']}, own HLS {support['native']!r}")
+    print(
+        f"\n/usr/bin/chromium: H.264+AAC through MSE {support['avc']},"
+        f" own HLS {support['native']!r}"
+    )
     assert support["avc"], "this Chromium cannot decode H.264: see docs/media.md"
 
     page = open_page(browser, pages, url, viewport=DESKTOP)
