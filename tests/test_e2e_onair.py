@@ -43,6 +43,7 @@ from tests.test_e2e_screens import (
     axe,
     command,
     free_floor,
+    long_question,
     open_page,
     shot,
 )
@@ -194,6 +195,24 @@ def test_the_overlay_is_transparent_and_follows_the_floor(
     took_next = give_floor(server, overlay, unnamed, SECOND, speaker["speaker_id"])
     expect(lower.locator(".lt-asker")).to_have_count(0)
     only_the_lower_third_is_painted(overlay)
+
+    # a question at the length limit fits its box at both sizes
+    longest = question(server, long_question(), public=True)
+    command(server, "release_floor")
+    give_floor(server, overlay, longest, long_question(), speaker["speaker_id"])
+    for size in (PROJECTOR["viewport"], HD):
+        overlay.set_viewport_size(size)
+        overlay.wait_for_function(
+            "() => document.querySelector('.lt-question').dataset.fitted"
+            " === innerWidth + 'x' + innerHeight"
+        )
+        box = lower.locator(".lt-question")
+        cut = box.evaluate("(el) => el.scrollHeight - el.clientHeight")
+        assert cut <= 1, f"the longest question is cut by {cut}px at {size}"
+        font = box.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")
+        print(f"\noverlay: a {len(long_question())}-character question at {font}px, {size}")
+        only_the_lower_third_is_painted(overlay)
+    overlay.set_viewport_size(PROJECTOR["viewport"])
 
     # the floor released: the lower third leaves and nothing is painted
     command(server, "release_floor")
