@@ -12,14 +12,19 @@
   the playlist and its segments, and the <video>'s ``currentTime``
   advances; the same through Chromium's own HLS where hls.js is not used.
   axe-core on the page with the player at 360×740 and 1280×800.
+- Once the dialogue is closed, the page offers the day's video (a
+  fragmented MP4 written by PyAV) with its chapters as a chapters track,
+  and plays from a chapter.
 
 ``SCREENSHOTS=1`` copies the overlay's screenshot to ``docs/screenshots/``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,9 +34,12 @@ import av
 import numpy as np
 import pytest
 
+from session_server.store import open_log
+from session_server.store.memory import MemoryEventLog
 from tests import test_e2e_browser as e2e
 from tests._server import RunningServer, start_server
-from tests.hls_source import LiveHls
+from tests.hls_source import LiveHls, write_programme
+from tests.recorddemo import record_log
 from tests.test_e2e_browser import PHONE, PROJECTOR, expect, main_hall_display, wait_online
 from tests.test_e2e_screens import (
     DOCS_SHOTS,
@@ -310,3 +318,82 @@ def test_the_ended_broadcast_says_so(
     live_stream.stop()  # the encoder stops: the playlist gets its end
     expect(page.locator("[data-player-note=ended]")).to_be_visible(timeout=20_000)
     expect(page.locator("#live-video")).to_have_attribute("data-player", "ended")
+
+
+# --- the day's video, once the dialogue is closed -----------------------------------------------
+
+CHAPTERS = (
+    "WEBVTT\n\n"
+    "00:00.000 --> 00:02.000\nCâu hỏi 1: việc làm\n\n"
+    "00:02.000 --> 00:04.000\nCâu hỏi 2: khởi nghiệp\n\n"
+    "00:04.000 --> 00:06.000\nCâu hỏi 3: học nghề\n"
+)
+
+
+@pytest.fixture(scope="module")
+def closed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server whose dialogue the day closed (``tests/recorddemo.py``), with
+    the day's video and chapters where the programme's recorder leaves them."""
+    folder = tmp_path_factory.mktemp("e2e-onair-closed")
+
+    async def copy(day: MemoryEventLog) -> None:
+        log = open_log(f"sqlite:///{folder / 'e2e.db'}")
+        try:
+            await log.append(DIALOGUE, [r.event for r in await day.read(DIALOGUE)], 0)
+        finally:
+            await log.close()
+
+    def seed() -> None:  # the browser's loop runs in this thread: seed in another
+        asyncio.run(copy(record_log()))
+
+    seeding = threading.Thread(target=seed)
+    seeding.start()
+    seeding.join(timeout=60)
+    assert (folder / "e2e.db").exists()
+    write_programme(folder / "recordings" / DIALOGUE / "programme.mp4", seconds=6)
+    (folder / "recordings" / DIALOGUE / "programme.vtt").write_text(CHAPTERS, encoding="utf-8")
+    running = start_server(
+        folder,
+        demo=False,
+        env={"LOG_LEVEL": "WARNING", "RECORDINGS_DIR": str(folder / "recordings")},
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_the_closed_dialogue_offers_its_video_with_chapters(
+    browser: Any, closed_server: RunningServer, pages: list[Any]
+) -> None:
+    page = open_page(browser, pages, f"{closed_server.base_url}/r/{DIALOGUE}", viewport=DESKTOP)
+    assert page.locator("#live-video").count() == 0
+    video = page.locator("#recording-video")
+    page.wait_for_function(
+        "() => document.getElementById('recording-video').readyState >= 1", timeout=20_000
+    )
+    duration = float(video.evaluate("(v) => v.duration"))
+    assert 5.5 < duration < 6.5, duration
+    cues = video.evaluate(
+        """(v) => new Promise((done) => {
+            const track = v.textTracks[0];
+            track.mode = 'hidden';
+            const read = () => track.cues && track.cues.length
+                ? done({kind: track.kind, cues: [...track.cues].map((c) => [c.startTime, c.text])})
+                : setTimeout(read, 50);
+            read();
+        })"""
+    )
+    assert cues["kind"] == "chapters"
+    assert [c[0] for c in cues["cues"]] == [0, 2, 4]
+    assert cues["cues"][1][1] == "Câu hỏi 2: khởi nghiệp"
+    # a chapter is a seek (byte ranges: tests/test_web_onair.py)
+    video.evaluate("(v) => { v.muted = true; v.currentTime = 4; return v.play(); }")
+    page.wait_for_function(
+        "() => document.getElementById('recording-video').currentTime > 4.5", timeout=20_000
+    )
+    print(f"\nthe day's video: {duration:.2f} s, 3 chapters, played from the third")
+    assert axe(page) == []
+    page.set_viewport_size(PHONE["viewport"])
+    assert axe(page) == []
+    shot(page, "report-recording-phone")
