@@ -10,9 +10,14 @@ VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 CHECKSUMS = VENDOR / "checksums.sha256"
 VERSIONS_MD = VENDOR / "VERSIONS.md"
 
-EXPECTED_JS = {"htmx.min.js", "ws.js", "axe.min.js"}
+EXPECTED_JS = {"htmx.min.js", "ws.js", "axe.min.js", "hls.light.min.js"}
 LICENCE_FILES = ("htmx.org.LICENSE", "htmx-ext-ws.LICENSE")
 """The 0BSD licences of the files the pages load."""
+HLS_LICENCE = "hls.js.LICENSE"
+"""hls.js's Apache 2.0 licence."""
+SOURCE_MAPPED = {"hls.light.min.js": "hls.light.min.js.map"}
+"""Shipped unmodified with its trailing ``sourceMappingURL`` comment; the map
+is not shipped (a browser asks for it only with its developer tools open)."""
 TEST_ONLY = {"axe.min.js"}
 """Injected by the browser tests, loaded by no page."""
 AXE_LICENCES = ("axe-core.LICENSE", "axe-core.LICENSE-3RD-PARTY.txt")
@@ -69,7 +74,7 @@ def test_versions_md_lists_every_shipped_file_with_matching_sha256() -> None:
     for name, digest in _checksums().items():
         assert name in rows, f"{name} has no row in VERSIONS.md"
         assert rows[name]["sha256"] == digest, f"{name}: VERSIONS.md sha256 differs"
-    for name in (*LICENCE_FILES, *AXE_LICENCES):
+    for name in (*LICENCE_FILES, *AXE_LICENCES, HLS_LICENCE):
         assert name in rows, f"{name} has no row in VERSIONS.md"
         assert rows[name]["sha256"] == _sha256(VENDOR / name)
 
@@ -100,7 +105,7 @@ def test_both_packages_from_same_pinned_versions_throughout() -> None:
     by_package: dict[str, set[str]] = {}
     for row in _version_rows().values():
         by_package.setdefault(row["package"], set()).add(row["version"])
-    assert set(by_package) == {"htmx.org", "htmx-ext-ws", "axe-core"}
+    assert set(by_package) == {"htmx.org", "htmx-ext-ws", "axe-core", "hls.js"}
     for package, versions in by_package.items():
         assert len(versions) == 1, f"{package}: {versions}"
 
@@ -114,8 +119,22 @@ def test_ws_extension_is_a_classic_browser_script() -> None:
 
 
 def test_no_source_map_references() -> None:
-    for name in EXPECTED_JS:
+    for name in EXPECTED_JS - SOURCE_MAPPED.keys():
         assert "sourceMappingURL" not in (VENDOR / name).read_text(encoding="utf-8")
+    for name, map_name in SOURCE_MAPPED.items():
+        js = (VENDOR / name).read_text(encoding="utf-8")
+        assert js.count("sourceMappingURL") == 1
+        assert js.rstrip().endswith(f"//# sourceMappingURL={map_name}")
+        assert not (VENDOR / map_name).exists()
+
+
+def test_hls_js_matches_versions_md_and_its_licence() -> None:
+    version = _version_rows()["hls.light.min.js"]["version"]
+    js = (VENDOR / "hls.light.min.js").read_text(encoding="utf-8")
+    assert f'"{version}"' in js  # Hls.version
+    assert "Hls=" in js and not re.search(r"^\s*(import|export)\b", js, re.MULTILINE)
+    text = (VENDOR / HLS_LICENCE).read_text(encoding="utf-8")
+    assert "Apache License, Version 2.0" in text and "Dailymotion" in text
 
 
 def test_licence_files_exist_and_are_non_empty() -> None:

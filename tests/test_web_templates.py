@@ -27,7 +27,7 @@ from jinja2 import meta, nodes
 
 from session_server.core.model import Role
 from session_server.web.render import LIVE, TEMPLATES, Renderer
-from session_server.web.screens import SCREENS
+from session_server.web.screens import ALL_SCREENS, SCREENS
 from session_server.web.screens.agency import AgencyPage
 from session_server.web.screens.base import LinkPage, ScreenContext
 from session_server.web.screens.moderator import InboxPage
@@ -43,7 +43,7 @@ from session_server.web.screens.report import ReportPage
 ENV = Renderer().env
 
 PAGES: dict[str, tuple[type[ScreenContext], type]] = {
-    **{screen.page: (screen.context, LinkPage) for screen in SCREENS.values()},
+    **{screen.page: (screen.context, LinkPage) for screen in ALL_SCREENS if screen.page},
     "camera.html": (SCREENS[Role.BRIDGE_OPERATOR].context, LinkPage),
     "organiser_login.html": (OrganiserContext, LoginPage),
     "organiser_list.html": (OrganiserContext, DialoguesPage),
@@ -106,7 +106,7 @@ def _uses_of_v(name: str) -> set[str]:
 def _contexts_of() -> dict[str, set[type[ScreenContext]]]:
     """Each template → the context classes it is rendered with."""
     out: dict[str, set[type[ScreenContext]]] = {}
-    for screen in SCREENS.values():
+    for screen in ALL_SCREENS:
         for fragment in screen.fragments:
             for name in {fragment.template, *_includes(fragment.template)}:
                 out.setdefault(name, set()).add(screen.context)
@@ -162,7 +162,7 @@ def _imported_macros(name: str) -> set[str]:
 
 
 def test_fragments_pushed_live_need_no_page_values() -> None:
-    for screen in SCREENS.values():
+    for screen in ALL_SCREENS:
         for fragment in screen.fragments:
             for name in {fragment.template, *_includes(fragment.template)}:
                 names = meta.find_undeclared_variables(_source(name)) - _imported_macros(name)

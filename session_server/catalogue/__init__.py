@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from session_server.catalogue.messages import MESSAGES
 from session_server.catalogue.terms import TERMS
 from session_server.catalogue.ui import UI_SCREENS
+from session_server.catalogue.ui_onair import UI_ONAIR
 from session_server.catalogue.ui_organiser import UI_ORGANISER
 from session_server.catalogue.ui_record import UI_RECORD
 
@@ -23,8 +24,10 @@ __all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term"]
 
 LANGUAGES = ("vi", "en")
 
-UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD}
-if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD):  # pragma: no cover
+UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD, **UI_ONAIR}
+if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD) + len(
+    UI_ONAIR
+):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
 
 

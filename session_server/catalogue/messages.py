@@ -458,4 +458,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Bạn gửi quá nhanh; vui lòng đợi {seconds} giây.",
         "You are sending too fast; please wait {seconds} seconds.",
     ),
+    "broadcast.not_found": (
+        "Không có tệp hình phát sóng này.",
+        "No such file of the broadcast.",
+    ),
 }

@@ -33,12 +33,14 @@ from session_server.web.registry import Registry
 from session_server.web.render import ROOT
 from session_server.web.screens import moderator, organiser
 from session_server.web.screens.agency import agency_answer
+from session_server.web.screens.onair import chapters_file, live_file, video_file
 from session_server.web.screens.organiser import auth
 from session_server.web.screens.organiser.common import organiser_cookie
 from session_server.web.screens.organiser.record import UPLOAD_SLACK
 from session_server.web.screens.pages import (
     camera_page,
     link_page,
+    overlay_page,
     phone_page,
     phone_questions,
     recording_file,
@@ -103,6 +105,7 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/s/{token}", link_page),
         Route("/s/{token}/act", link_post, methods=["POST"]),
         Route("/s/{token}/camera", camera_page),
+        Route("/s/{token}/overlay", overlay_page),
         Route("/s/{token}/inbox", moderator.inbox_page),
         Route("/s/{token}/recordings/{file}", recording_file),
         Route("/j/{token}", phone_page),
@@ -110,6 +113,9 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/j/{token}/questions", phone_questions),
         WebSocketRoute("/ws/{token}", live_socket),
         Route("/r/{dialogue_id}", public_report),
+        Route("/r/{dialogue_id}/live/{name}", live_file),
+        Route("/r/{dialogue_id}/video.mp4", video_file),
+        Route("/r/{dialogue_id}/chapters.vtt", chapters_file),
         Route("/a/{token}", agency_answer, methods=["GET", "POST"]),
         *organiser.routes,
         *api.routes,

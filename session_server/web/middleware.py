@@ -43,6 +43,7 @@ __all__ = [
     "FRAMEABLE",
     "LANGUAGES",
     "LANG_COOKIE",
+    "PUBLIC_CACHE",
     "BodyBound",
     "BodyLimit",
     "Language",
@@ -147,6 +148,17 @@ CSP = (
 inline (htmx adds its own)."""
 
 
+PUBLIC_CACHE: tuple[tuple[re.Pattern[str], str], ...] = (
+    # the live playlist changes with every segment
+    (re.compile(r"^/r/[^/]+/live/[^/]+\.m3u8$"), "no-store"),
+    # a live segment is written once; a restarted encoder may reuse its name
+    (re.compile(r"^/r/[^/]+/live/"), "public, max-age=600"),
+    # the day's video and chapters grow while the dialogue is live
+    (re.compile(r"^/r/[^/]+/(video\.mp4|chapters\.vtt)$"), "no-cache"),
+)
+"""How long the programme's public files (``screens/onair.py``) are kept."""
+
+
 class SecurityHeaders:
     """The headers every HTTP response carries, by the kind of its path:
 
@@ -155,7 +167,8 @@ class SecurityHeaders:
       page its route marks frameable (a hall display, for the origins of
       ``FRAME_ANCESTORS``: a broadcast crew's tools);
     - static files: cached as the browser likes;
-    - public pages (the report, ``/r/…``): no referrer at all, cached a minute;
+    - public pages (the report, ``/r/…``): no referrer at all, cached a minute,
+      the programme's files as :data:`PUBLIC_CACHE` says;
     - every other page (signed links, live state): not cached, the referrer
       only to this site (``same-origin``: form posts keep a real ``Origin``)."""
 
@@ -182,11 +195,8 @@ class SecurityHeaders:
         if path.startswith(self.static):
             return headers
         if path.startswith(self.public):
-            return [
-                *headers,
-                ("referrer-policy", "no-referrer"),
-                ("cache-control", "public, max-age=60"),
-            ]
+            cache = next((c for p, c in PUBLIC_CACHE if p.match(path)), "public, max-age=60")
+            return [*headers, ("referrer-policy", "no-referrer"), ("cache-control", cache)]
         return [*headers, ("referrer-policy", "same-origin"), ("cache-control", "no-store")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -40,10 +42,10 @@ from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
 from session_server.web.limits import Traffic
 from session_server.web.live.collector import collector
-from session_server.web.live.fanout import FanoutPlan, Rendered, Send, to_html
+from session_server.web.live.fanout import FanoutPlan, Rendered, Send, Whole, to_html
 from session_server.web.live.frames import DirectWriter, direct_writer, text_frame
 from session_server.web.render import Renderer
-from session_server.web.screens import SCREENS, Audience, ScreenContext
+from session_server.web.screens import ALL_SCREENS, Audience, ScreenContext, screen_for
 from session_server.web.screens.base import FREQUENT
 
 __all__ = ["Connection", "Hub"]
@@ -63,15 +65,15 @@ CLOSE_GRACE_SECONDS = 2.0
 connection is aborted (a peer that stopped reading never takes it)."""
 
 VOLATILE: frozenset[str] = frozenset(
-    f.template for screen in SCREENS.values() for f in screen.fragments if f.volatile
+    f.template for screen in ALL_SCREENS for f in screen.fragments if f.volatile
 )
 MEDIA: frozenset[str] = frozenset(
-    f.template for screen in SCREENS.values() for f in screen.fragments if f.media
+    f.template for screen in ALL_SCREENS for f in screen.fragments if f.media
 )
 
 CHANGED_BY: dict[type[e.Event], frozenset[str]] = {
     kind: frozenset(
-        f.template for screen in SCREENS.values() for f in screen.fragments if kind in f.changed_by
+        f.template for screen in ALL_SCREENS for f in screen.fragments if kind in f.changed_by
     )
     for kind in FREQUENT
 }
@@ -93,6 +95,18 @@ still there after all, it reconnects and resumes."""
 CLOSE_LAGGING = 1013
 """Close code for a socket that fell behind: "try again later", on which
 the htmx WebSocket extension reconnects by itself and resumes."""
+
+
+def feed_message(send: Send[Connection]) -> str:
+    """A JSON feed's message (``screens/overlay.py``): its one fragment (a
+    JSON object) with the log position it shows."""
+    body: dict[str, Any] = {"type": "overlay"}
+    if send.position is not None:
+        body["epoch"], body["seq"] = send.position
+    for part in send.parts:
+        if isinstance(part, Whole):
+            body.update(json.loads(part.html))
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 class Connection:
@@ -172,7 +186,7 @@ class Hub:
         """A socket that sends nothing this long (not even its heartbeat) is
         closed: its link went away without a word."""
         self.plan: FanoutPlan[Audience, Connection] = FanoutPlan(
-            lambda audience: SCREENS[audience.role].rank, VOLATILE
+            lambda audience: screen_for(audience).rank, VOLATILE
         )
         self.connections: set[Connection] = set()
         self._by_device: dict[tuple[str, Role], Connection] = {}
@@ -320,10 +334,13 @@ class Hub:
             self._lagging(conn)
 
     def _write(self, send: Send[Connection]) -> None:
-        parts = [to_html(part) for part in send.parts]
-        if send.position is not None:
-            parts.insert(0, self.renderer.position(*send.position))
-        message = "".join(parts)
+        if send.sockets and screen_for(send.sockets[0].audience).feed:
+            message = feed_message(send)
+        else:
+            parts = [to_html(part) for part in send.parts]
+            if send.position is not None:
+                parts.insert(0, self.renderer.position(*send.position))
+            message = "".join(parts)
         frame = text_frame(message.encode()) if len(send.sockets) > 1 else None
         for conn in send.sockets:
             if not conn.offer(message, frame):
@@ -341,7 +358,7 @@ class Hub:
 
     def context(self, audience: Audience, device_id: str | None = None) -> ScreenContext:
         """What the templates of ``audience``'s screen read, now."""
-        return SCREENS[audience.role].context(
+        return screen_for(audience).context(
             self.session.state,
             audience,
             device_id,
@@ -355,7 +372,7 @@ class Hub:
         view = self.context(audience)
         return [
             Rendered.parse(name, self.renderer.fragment(name, view))
-            for name in SCREENS[audience.role].live()
+            for name in screen_for(audience).live()
             if only is None or name in only
         ]
 
@@ -364,7 +381,7 @@ class Hub:
         view = self.context(audience, device_id)
         return [
             Rendered(name, self.renderer.fragment(name, view))
-            for name in SCREENS[audience.role].personal()
+            for name in screen_for(audience).personal()
         ]
 
     def _on_records(self, records: list[Record], rebuilt: bool) -> None:

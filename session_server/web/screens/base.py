@@ -63,6 +63,9 @@ class Audience:
     bridge_id: str | None = None
     speaker_id: str | None = None
     lang: str = "vi"
+    view: str = ""
+    """Another view of the same link (a hall display's broadcast overlay,
+    ``screens/overlay.py``), or "" for the role's own screen."""
 
     def actor(self, device_id: str | None = None) -> Actor:
         return Actor(self.role, self.bridge_id, self.speaker_id, device_id)
@@ -231,6 +234,12 @@ class Screen:
     """Other pages of the same link (``camera`` → ``camera.html``)."""
     frameable: bool = False
     """Whether ``FRAME_ANCESTORS`` may frame it (a broadcast crew's tools)."""
+    view: str = ""
+    """Another view of a role's link (``?view=`` on its socket), or "" for
+    the role's own screen (``screens/__init__.py``: :data:`VIEWS`)."""
+    feed: bool = False
+    """Its socket carries JSON (one object a message) instead of htmx
+    markup: a station's graphics system reads it (``screens/overlay.py``)."""
 
     def audience(self, actor: Actor, lang: str) -> Audience:
         return Audience(
@@ -238,6 +247,7 @@ class Screen:
             actor.bridge_id if self.scope == "bridge" else None,
             actor.speaker_id if self.scope == "speaker" else None,
             lang,
+            self.view,
         )
 
     def live(self) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """The pages of role links: ``/s/{token}`` (moderator, secretary, bridge
 console, hall display, speaker), ``/s/{token}/camera`` (a bridge point's
-camera alone), ``/j/{token}`` (a phone: it also gets its device cookie),
+camera alone), ``/s/{token}/overlay`` (a hall display's broadcast
+overlay), ``/j/{token}`` (a phone: it also gets its device cookie),
 the phone's search (``/j/{token}/questions``) and the floor's recordings
 for the screens that may play them.
 
@@ -27,14 +28,16 @@ from session_server.web.gateway import Gateway, LinkCaller
 from session_server.web.live.hub import Hub
 from session_server.web.middleware import FRAMEABLE
 from session_server.web.registry import Registry
-from session_server.web.screens import SCREENS
+from session_server.web.screens import SCREENS, VIEWS
 from session_server.web.screens.base import LinkPage
+from session_server.web.screens.overlay import OVERLAY
 from session_server.web.screens.phone import PhoneContext
 
 __all__ = [
     "FoundPage",
     "camera_page",
     "link_page",
+    "overlay_page",
     "phone_page",
     "phone_questions",
     "recording_file",
@@ -74,19 +77,22 @@ def render_screen(
     flash: dict[str, str] | None = None,
     status: int = 200,
     page: str | None = None,
+    view: str = "",
 ) -> HTMLResponse:
     """The page of ``caller``'s screen (``page``: another page of the same
-    link), showing the state now; ``flash`` a refusal to show on it."""
+    link; ``view``: another view of it, ``VIEWS``), showing the state now;
+    ``flash`` a refusal to show on it."""
     registry: Registry = request.app.state.registry
     hub, actor = caller.hub, caller.actor
-    screen = SCREENS[actor.role]
+    screen = VIEWS[(actor.role, view)] if view else SCREENS[actor.role]
+    # m=1 marks the screens a proxy sends to the media node (docs/scaling.md)
+    query = f"?view={view}" if view else "" if actor.role is Role.ATTENDEE else "?m=1"
     device = actor.device_id
     token = caller.token
-    view = hub.context(screen.audience(actor, request.state.lang), device)
+    context = hub.context(screen.audience(actor, request.state.lang), device)
     values = LinkPage(
         link=caller.link,  # type: ignore[arg-type]
-        # m=1 marks the screens a proxy sends to the media node (docs/scaling.md)
-        ws_url=f"/ws/{token}" + ("" if actor.role is Role.ATTENDEE else "?m=1"),
+        ws_url=f"/ws/{token}{query}",
         post_url=f"{screen.prefix}{token}/act",
         page_url=f"{screen.prefix}{token}",
         csrf=registry.access.csrf_token(f"{token}:{device}" if device else token),
@@ -96,7 +102,7 @@ def render_screen(
         flash=flash,
         ice_json=json.dumps([s.as_dict() for s in registry.settings.ice_servers]),
     )
-    html = registry.renderer.page(screen.pages.get(page or "", screen.page), view, values)
+    html = registry.renderer.page(screen.pages.get(page or "", screen.page), context, values)
     if screen.frameable:
         setattr(request.state, FRAMEABLE, True)  # web/middleware.py: FRAME_ANCESTORS
     return HTMLResponse(html, status_code=status)
@@ -120,6 +126,17 @@ async def camera_page(request: Request) -> Response:
     if caller.actor.role is not Role.BRIDGE_OPERATOR:
         raise Forbidden("role.forbidden", role=caller.actor.role.value)
     return render_screen(request, caller, page="camera")
+
+
+async def overlay_page(request: Request) -> Response:
+    """A hall display's broadcast overlay (``screens/overlay.py``): a
+    transparent page for a broadcast crew's browser source."""
+    caller = await _gateway(request).link_caller(
+        request.path_params["token"], None, _address(request), phone=False
+    )
+    if caller.actor.role is not Role.DISPLAY:
+        raise Forbidden("role.forbidden", role=caller.actor.role.value)
+    return render_screen(request, caller, view=OVERLAY.view)
 
 
 async def phone_page(request: Request) -> Response:

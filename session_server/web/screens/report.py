@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from session_server.core.errors import NotFound
-from session_server.core.model import Origin, Phase, Role
+from session_server.core.model import Origin, Role
 from session_server.export.conclusion import default_opening, figures_paragraphs, summary_line
 from session_server.export.record import (
     ORIGIN_LABELS,
@@ -24,10 +24,9 @@ from session_server.export.record import (
 from session_server.export.record import Record as NoticeRecord
 from session_server.web.registry import Registry
 from session_server.web.screens.base import Audience, ScreenContext, today
+from session_server.web.screens.onair import PUBLIC_PHASES, OnAir, on_air
 
 __all__ = ["PUBLIC_PHASES", "ReportPage", "public_report"]
-
-PUBLIC_PHASES = frozenset({Phase.LIVE, Phase.CLOSED})
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,8 @@ class ReportPage:
     public_rejections: frozenset[str]
     """Rejection categories whose question text the report shows (off the
     topic, a duplicate); spam, offensive or personal texts are withheld."""
+    on_air: OnAir | None = None
+    """The programme's player: live, or the day's video (``screens/onair.py``)."""
 
 
 async def public_report(request: Request) -> Response:
@@ -66,6 +67,7 @@ async def public_report(request: Request) -> Response:
         public_rejections=frozenset(
             REJECTION_CATEGORIES[key] for key in ("off_topic", "duplicate")
         ),
+        on_air=on_air(registry, hub),
     )
     view = ScreenContext(state, Audience(Role.DISPLAY, lang=request.state.lang))
     html = registry.renderer.page("report.html", view, values)

@@ -7,7 +7,10 @@ message is ``{"type": "hello", "epoch": …, "seq": …}``, its position; the
 hub sends it what it lacks. ``{"type": "ping"}`` is the client's heartbeat,
 answered by ``{"type": "pong"}`` (which claims no position). Media
 signaling (``{"type": "media", …}``) goes to the dialogue's media manager.
-Anything else is a command: the gateway runs it, and this socket alone gets
+A hall display's link also opens its broadcast overlay
+(``?view=overlay``) or the overlay's JSON feed (``?view=feed``: every
+message a JSON object, ``screens/overlay.py``). Anything else is a
+command: the gateway runs it, and this socket alone gets
 the outcome: a confirmation or a refusal on the screen, and for a message
 the client keeps until acknowledged (its ``command_id``), a JSON
 ``{"type": "ack", "key": …}`` or ``{"type": "refused", "key": …, "retry": …}``.
@@ -40,7 +43,7 @@ from session_server.web.connections import Gate
 from session_server.web.gateway import Done, Gateway, LinkCaller, Refusal
 from session_server.web.live.hub import CLOSE_LAGGING, Connection, Hub
 from session_server.web.registry import Registry
-from session_server.web.screens import SCREENS
+from session_server.web.screens import SCREENS, VIEWS, Screen
 
 __all__ = ["MAX_MESSAGE", "live_socket"]
 
@@ -65,6 +68,7 @@ async def live_socket(websocket: WebSocket) -> None:
     )
     if caller.actor.role is Role.ATTENDEE and device is None:
         raise Forbidden("role.device_missing")  # a phone opens its page first
+    screen = _screen(caller, websocket.query_params.get("view", ""))
     await websocket.accept()
     lang: str = websocket.state.lang
     if caller.actor.role is Role.ATTENDEE and _no_room_for_phones(websocket, registry):
@@ -73,7 +77,7 @@ async def live_socket(websocket: WebSocket) -> None:
     hub = caller.hub
     conn = Connection(
         websocket,
-        SCREENS[caller.actor.role].audience(caller.actor, lang),
+        screen.audience(caller.actor, lang),
         caller.actor.device_id,
         caller.claim.link_id if caller.claim else None,
     )
@@ -93,6 +97,17 @@ async def live_socket(websocket: WebSocket) -> None:
         hub.detach(conn)
         if conn.writer is not None:
             conn.writer.cancel()
+
+
+def _screen(caller: LinkCaller, view: str) -> Screen:
+    """The screen the socket serves: the link's role's, or another view of
+    the same link (``?view=overlay`` or ``?view=feed`` on a hall display's)."""
+    if not view:
+        return SCREENS[caller.actor.role]
+    screen = VIEWS.get((caller.actor.role, view[:32]))
+    if screen is None:
+        raise Forbidden("role.forbidden", role=caller.actor.role.value)
+    return screen
 
 
 def _no_room_for_phones(websocket: WebSocket, registry: Registry) -> bool:

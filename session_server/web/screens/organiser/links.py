@@ -26,6 +26,7 @@ from session_server.web.screens.organiser.common import (
     render,
     signed_in,
 )
+from session_server.web.screens.overlay import feed_url, overlay_url
 
 __all__ = [
     "LINK_ROLES",
@@ -61,6 +62,9 @@ class LinksPage(OrganiserPage):
     missing: int = 0
     confirm: RoleLink | None = None
     """A link the organiser asked to revoke, waiting for confirmation."""
+    broadcast: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """A hall display's link id → its broadcast overlay's page and JSON
+    feed (``screens/overlay.py``), beside the display's own link."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,11 @@ def links_page(
         groups=groups,
         missing=len(standard_links(state, ORGANISER, lambda: "")),
         confirm=confirm,
+        broadcast={
+            link.link_id: (overlay_url(url), feed_url(url))
+            for link, url in shown
+            if link.role is Role.DISPLAY and url
+        },
     )
     return render(request, "organiser_links.html", context(request, state), values, status)
 
