@@ -45,6 +45,18 @@ async def drain(raw: socket.socket, seconds: float) -> bytes:
     return received
 
 
+async def settle(raw: socket.socket, quiet: float = 0.5, cap: float = 10.0) -> bytes:
+    """What the server sends on ``raw`` until it has been silent for
+    ``quiet`` seconds (a catch-up, however slowly a busy machine sends it)."""
+    received = b""
+    deadline = asyncio.get_running_loop().time() + cap
+    while chunk := await drain(raw, quiet):
+        received += chunk
+        if asyncio.get_running_loop().time() > deadline:
+            break
+    return received
+
+
 def closed_for_policy(received: bytes) -> bool:
     """Whether the server's last frame closes the socket with 1008."""
     return b"\x88" in received and received[received.rindex(b"\x88") + 2 :][:2] == b"\x03\xf0"
@@ -74,7 +86,7 @@ async def flood(port: int, path: str, cookie: str, hellos: int) -> tuple[int, by
     loop = asyncio.get_running_loop()
     raw = await raw_socket(port, path, cookie=cookie)
     try:
-        first = len(await drain(raw, 0.5))
+        first = len(await settle(raw))
         reader = asyncio.create_task(drain(raw, 3.0))
         await loop.sock_sendall(raw, b"".join(masked(TEXT, HELLO) for _ in range(hellos)))
         slowest = 0.0

@@ -1,6 +1,9 @@
 """Checks every request passes, written once and registered once
 (``web/app.py``), as pure ASGI middleware (no per-request task, sockets
-included):
+included). A check with nothing to add to the response hands the request
+on without staying on the call stack (``__call__`` returns the next app's
+coroutine, it does not await it): an open socket keeps no frame of any of
+them for as long as it lives.
 
 - :class:`OriginCheck`: a request or WebSocket that names another site in
   its ``Origin`` header is refused before any route runs (403, or the
@@ -26,7 +29,7 @@ included):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
@@ -77,15 +80,14 @@ class OriginCheck:
         self.app = app
         self.allowed = {origin.rstrip("/") for origin in allowed if origin}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] == "websocket" or (
             scope["type"] == "http" and scope["method"] not in SAFE_METHODS
         ):
             origin = _header(scope, b"origin")
             if origin is not None and not self.allows(scope, origin.rstrip("/")):
-                await _refuse(scope, receive, send, Forbidden("request.origin"))
-                return
-        await self.app(scope, receive, send)
+                return _refuse(scope, receive, send, Forbidden("request.origin"))
+        return self.app(scope, receive, send)
 
     def allows(self, scope: Scope, origin: str) -> bool:
         return origin in self.allowed
@@ -107,10 +109,9 @@ class Language:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         chosen = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[-1]
         cookie = SimpleCookie()
         try:
@@ -121,9 +122,10 @@ class Language:
         lang = next((c for c in (chosen, kept) if c in LANGUAGES), "vi")
         scope.setdefault("state", {})["lang"] = lang
         if chosen not in LANGUAGES or scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._remembering(lang, scope, receive, send)
 
+    async def _remembering(self, lang: str, scope: Scope, receive: Receive, send: Send) -> None:
         async def remember(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
@@ -199,11 +201,12 @@ class SecurityHeaders:
             return [*headers, ("referrer-policy", "no-referrer"), ("cache-control", cache)]
         return [*headers, ("referrer-policy", "same-origin"), ("cache-control", "no-store")]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._with_headers(scope, receive, send)
 
+    async def _with_headers(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 frameable = bool(scope.get("state", {}).get(FRAMEABLE))
@@ -242,19 +245,19 @@ class BodyLimit:
     def bound_for(self, path: str) -> BodyBound:
         return next((bound for bound in self.larger if bound.path.match(path)), self.default)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         bound = self.bound_for(scope["path"])
-        limit = bound.limit
         length = _header(scope, b"content-length")
-        if length is not None and length.strip().isdigit() and int(length) > limit:
-            await _refuse(scope, receive, _closing(send), bound.error())
-            return
+        if length is not None and length.strip().isdigit() and int(length) > bound.limit:
+            return _refuse(scope, receive, _closing(send), bound.error())
         if length is not None or _header(scope, b"transfer-encoding") is None:
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._counting(bound, scope, receive, send)
+
+    async def _counting(self, bound: BodyBound, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = bound.limit
         received = 0
         over = False
 

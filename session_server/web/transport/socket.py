@@ -26,8 +26,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from session_server.core.errors import (
@@ -45,13 +47,26 @@ from session_server.web.live.hub import CLOSE_LAGGING, Connection, Hub
 from session_server.web.registry import Registry
 from session_server.web.screens import SCREENS, VIEWS, Screen
 
-__all__ = ["MAX_MESSAGE", "live_socket"]
+__all__ = ["MAX_MESSAGE", "LiveSocket", "live_socket"]
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE = 64 * 1024
 PONG = json.dumps({"type": "pong"})
 _CLOSING_CODES = frozenset({"link.revoked", "link.invalid"})
+
+
+class LiveSocket:
+    """The route's ASGI app: :func:`live_socket` on the scope's WebSocket.
+
+    Starlette wraps a function endpoint in two more coroutines (and an
+    exception wrapper the application's ``ExceptionMiddleware`` repeats),
+    each a frame every open socket keeps for its whole life; this hands the
+    endpoint's own coroutine to the router instead. A refusal raised by the
+    endpoint reaches the same handlers (``web/errors.py``)."""
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return live_socket(WebSocket(scope, receive=receive, send=send))
 
 
 async def live_socket(websocket: WebSocket) -> None:
