@@ -13,19 +13,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from session_server.catalogue.messages import MESSAGES
-from session_server.catalogue.terms import TERMS
+from session_server.catalogue.messages import MESSAGES as BASE_MESSAGES
+from session_server.catalogue.terms import TERMS as BASE_TERMS
 from session_server.catalogue.ui import UI_SCREENS
 from session_server.catalogue.ui_organiser import UI_ORGANISER
+from session_server.catalogue.ui_preparation import (
+    MESSAGES_PREPARATION,
+    TERMS_PREPARATION,
+    UI_PREPARATION,
+)
 from session_server.catalogue.ui_record import UI_RECORD
 
 __all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term"]
 
 LANGUAGES = ("vi", "en")
 
-UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD}
-if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD):  # pragma: no cover
+UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD, **UI_PREPARATION}
+if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD) + len(
+    UI_PREPARATION
+):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
+
+MESSAGES: dict[str, tuple[str, str]] = {**BASE_MESSAGES, **MESSAGES_PREPARATION}
+TERMS: dict[str, tuple[str, str]] = {**BASE_TERMS, **TERMS_PREPARATION}
+if len(MESSAGES) + len(TERMS) != len(BASE_MESSAGES) + len(MESSAGES_PREPARATION) + len(
+    BASE_TERMS
+) + len(TERMS_PREPARATION):  # pragma: no cover
+    raise RuntimeError("a message or term key is defined twice")
 
 
 _TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})

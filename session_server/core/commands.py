@@ -198,6 +198,7 @@ class IssueLink(Command):
     label: str = ""
     question_id: int | None = None
     agency: str = ""
+    topic_id: str | None = None  # a drafter's link for one topic only
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def _check_actor(actor: Actor) -> None:
         raise Forbidden("role.device_missing")
     if actor.role is Role.SPEAKER and not actor.speaker_id:
         raise Forbidden("role.speaker_missing")
-    if actor.role is Role.AGENCY and not actor.link_id:
+    if actor.role in (Role.AGENCY, Role.DRAFTER) and not actor.link_id:
         raise Forbidden("link.invalid")
 
 

@@ -377,6 +377,7 @@ class LinkIssued(Event):
     """An agency's link: its question (added later, see ``core/codec.py``)."""
     agency: str = ""
     """An agency's link: the name it answers under."""
+    topic_id: str | None = None  # a drafter's link for one topic (added later)
 
 
 @dataclass(frozen=True)
@@ -477,3 +478,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordingSaved,
     )
 }
+
+from session_server.core.events_preparation import PREPARATION_EVENTS  # noqa: E402 (Events)
+
+EVENT_TYPES.update({cls.name: cls for cls in PREPARATION_EVENTS})

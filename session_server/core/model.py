@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from session_server.core.preparation import Preparation
 from session_server.core.similar import SimilarIndex
 
 __all__ = [
@@ -72,12 +73,12 @@ class Role(enum.StrEnum):
     ATTENDEE = "attendee"
     DISPLAY = "display"
     AGENCY = "agency"
-    """An agency answering a forwarded or deferred question in writing,
-    through a link issued for that question alone (``/a/…``), with the
-    agency's name fixed by the organiser."""
+    """An agency answering a forwarded or deferred question in writing, by a
+    link for that question alone (``/a/…``), its name fixed by the organiser."""
     RECORDER = "recorder"
     """The server's own media recorder, saving the audio of each floor
     segment (never a role link)."""
+    DRAFTER = "drafter"  # suggested answers by a link (``/g/…``), core/preparation.py
 
 
 class BridgeKind(enum.StrEnum):
@@ -147,13 +148,13 @@ class Actor:
     speaker_id: str | None = None
     device_id: str | None = None
     link_id: str | None = None
-    """An agency's link (``RoleLink.link_id``): its question and its name."""
+    """An agency's (drafter's) link: its question (topic) and its name."""
 
     def scope(self) -> str:
         """The namespace of this actor's idempotency keys."""
         if self.role is Role.ATTENDEE:
             return f"device:{self.device_id}"
-        if self.role is Role.AGENCY and self.link_id:
+        if self.role in (Role.AGENCY, Role.DRAFTER) and self.link_id:
             return f"link:{self.link_id}"
         if self.role is Role.BRIDGE_OPERATOR:
             return f"bridge:{self.bridge_id}"
@@ -429,6 +430,7 @@ class RoleLink:
     revoked_at: datetime | None = None
     question_id: int | None = None
     agency: str = ""
+    topic_id: str | None = None  # a drafter's link for one topic only
 
     @property
     def active(self) -> bool:
@@ -440,7 +442,7 @@ class RoleLink:
             bridge_id=self.bridge_id,
             speaker_id=self.speaker_id,
             device_id=device_id if self.role is Role.ATTENDEE else None,
-            link_id=self.link_id if self.role is Role.AGENCY else None,
+            link_id=self.link_id if self.role in (Role.AGENCY, Role.DRAFTER) else None,
         )
 
 
@@ -480,6 +482,7 @@ class State:
     """Question ids by who submitted them, oldest first (a phone's own list)."""
     next_request_id: int = 1
     next_commitment_id: int = 1
+    preparation: Preparation = field(default_factory=Preparation)  # before the day
 
     def main_bridge(self) -> BridgePoint | None:
         for bridge in self.bridges.values():

@@ -20,6 +20,7 @@ from session_server.core.deciders.common import (
     get_question,
 )
 from session_server.core.deciders.lifecycle import floor_taken_back
+from session_server.core.deciders.preparation import drafter_link
 from session_server.core.deciders.registry import MOD, ORG, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, NotFound
 from session_server.core.model import (
@@ -267,7 +268,9 @@ def _issue_link(state: State, cmd: c.IssueLink, now: datetime) -> list[e.Event]:
         raise InvalidInput("link.bad_role", role=cmd.role.value)
     if cmd.role is Role.AGENCY:
         return [_agency_link(state, cmd, now)]
-    if cmd.question_id is not None or cmd.agency:
+    if cmd.role is Role.DRAFTER:
+        return [drafter_link(state, cmd, now)]
+    if cmd.question_id is not None or cmd.agency or cmd.topic_id is not None:
         raise InvalidInput("input.bad_value", field="question_id")
     bridge_id = speaker_id = None
     if cmd.role in (Role.BRIDGE_OPERATOR, Role.ATTENDEE, Role.DISPLAY):
@@ -431,6 +434,7 @@ def _link_issued(state: State, ev: e.LinkIssued) -> None:
         issued_at=ev.at,
         question_id=ev.question_id,
         agency=ev.agency,
+        topic_id=ev.topic_id,
     )
 
 
