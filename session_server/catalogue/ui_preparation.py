@@ -131,6 +131,7 @@ UI_PREPARATION: dict[str, tuple[str, str]] = {
     "drafter.all_topics": ("Tất cả", "All"),
     "drafter.issue": ("Cấp đường dẫn", "Issue a link"),
     "drafter.revoke": ("Thu hồi", "Revoke"),
+    "drafter.revoked": ("Đã thu hồi", "Revoked"),
     "drafter.count": (
         "{count}/{total} câu hỏi đã có gợi ý.",
         "{count}/{total} questions have a note.",
@@ -161,6 +162,7 @@ UI_PREPARATION: dict[str, tuple[str, str]] = {
     "pub.main": ("Điểm cầu chính", "Main venue"),
     "pub.bridges": ("Các điểm cầu", "Bridge points"),
     "pub.programme": ("Chương trình", "Programme"),
+    "pub.topics": ("Nội dung đối thoại", "Topics"),
     "pub.minutes": ("{minutes} phút", "{minutes} min"),
     "pub.questions": ("Gửi câu hỏi", "Sending questions"),
     "pub.questions_how": (

@@ -40,12 +40,26 @@ from session_server.export.record import (
 __all__ = [
     "BODY_PT",
     "FONT",
+    "HEADER_PT",
+    "LEFT_WIDTH",
     "MARGINS_MM",
+    "MOTTO",
+    "NATIONAL_TITLE",
+    "RIGHT_WIDTH",
+    "body",
+    "borderless",
+    "cell_line",
     "conclusion_document",
     "conclusion_docx",
     "default_opening",
     "figures_paragraphs",
+    "issuer_lines",
+    "page_setup",
+    "para",
+    "rule",
+    "run",
     "summary_line",
+    "widths",
 ]
 
 FONT = "Times New Roman"
@@ -524,3 +538,16 @@ def conclusion_docx(state: State) -> bytes:
     buffer = io.BytesIO()
     conclusion_document(state).save(buffer)
     return buffer.getvalue()
+
+
+# --- the administrative layout other documents share (export/mc_script.py) ------
+
+page_setup = _page_setup
+para = _para
+body = _body
+run = _run
+cell_line = _cell_line
+borderless = _borderless
+widths = _widths
+rule = _rule
+issuer_lines = _issuer_lines

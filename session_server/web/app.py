@@ -33,6 +33,7 @@ from session_server.web.registry import Registry
 from session_server.web.render import ROOT
 from session_server.web.screens import moderator, organiser
 from session_server.web.screens.agency import agency_answer
+from session_server.web.screens.drafter import drafter_page
 from session_server.web.screens.organiser import auth
 from session_server.web.screens.organiser.common import organiser_cookie
 from session_server.web.screens.organiser.record import UPLOAD_SLACK
@@ -43,6 +44,7 @@ from session_server.web.screens.pages import (
     phone_questions,
     recording_file,
 )
+from session_server.web.screens.plan import public_plan
 from session_server.web.screens.report import public_report
 from session_server.web.transport import api, openapi
 from session_server.web.transport.forms import link_post, phone_post
@@ -111,6 +113,8 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         WebSocketRoute("/ws/{token}", live_socket),
         Route("/r/{dialogue_id}", public_report),
         Route("/a/{token}", agency_answer, methods=["GET", "POST"]),
+        Route("/g/{token}", drafter_page, methods=["GET", "POST"]),
+        Route("/p/{dialogue_id}", public_plan),
         *organiser.routes,
         *api.routes,
         *openapi.routes,
@@ -124,7 +128,9 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         lifespan=lifespan,
         middleware=[
             Middleware(KeepRawSend),
-            Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
+            Middleware(
+                SecurityHeaders, frame_ancestors=settings.frame_ancestors, public=("/r/", "/p/")
+            ),
             Middleware(Language),
             Middleware(OriginCheck, allowed=allowed),
             Middleware(BodyLimit, limit=settings.body_max_bytes, larger=[IMPORT_BODY]),

@@ -1,0 +1,287 @@
+"""The MC's script (kịch bản dẫn chương trình) as a DOCX file, made from the
+state whenever it is asked for: the programme (``core/programme.py``'s
+items) with each item's planned time counted from the dialogue's start, the
+MC's lines for each kind of item, the delegates introduced in precedence
+order, the pre-collected questions in their planned order topic by topic
+with their askers (named only with their consent), and the closing.
+
+It uses the administrative layout of the conclusion notice
+(``export/conclusion.py``: A4, Times New Roman, the two-column header). A
+suggested answer (``core/preparation.py``) is never in it: the MC reads
+the script aloud. No clock in here: the same state gives the same text.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from docx import Document as new_document
+from docx.document import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm
+
+from session_server.core.deciders.preparation import PRE_COLLECTED
+from session_server.core.model import (
+    LOCAL_TZ,
+    Asker,
+    ProgrammeItem,
+    ProgrammeKind,
+    Question,
+    QuestionStatus,
+    State,
+)
+from session_server.export.conclusion import (
+    BODY_PT,
+    HEADER_PT,
+    LEFT_WIDTH,
+    MOTTO,
+    NATIONAL_TITLE,
+    RIGHT_WIDTH,
+    body,
+    borderless,
+    cell_line,
+    issuer_lines,
+    page_setup,
+    para,
+    rule,
+    run,
+    widths,
+)
+from session_server.export.record import vn_date
+
+__all__ = [
+    "PlannedItem",
+    "introductions",
+    "mc_script_document",
+    "mc_script_docx",
+    "planned_items",
+    "planned_questions",
+]
+
+SKIPPED = frozenset({QuestionStatus.REJECTED, QuestionStatus.MERGED})
+"""Questions the MC never reads."""
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    item: ProgrammeItem
+    starts: datetime | None
+    ends: datetime | None
+
+
+def planned_items(state: State) -> list[PlannedItem]:
+    """Each programme item with its planned start and end, counted from the
+    dialogue's start (Vietnam time), or no times without a start."""
+    moment = state.dialogue.starts_at
+    out = []
+    for item in state.programme:
+        if moment is None:
+            out.append(PlannedItem(item, None, None))
+            continue
+        start = moment.astimezone(LOCAL_TZ)
+        moment = start + timedelta(minutes=item.planned_minutes)
+        out.append(PlannedItem(item, start, moment))
+    return out
+
+
+def planned_questions(state: State) -> list[tuple[str, list[str], list[Question]]]:
+    """(topic, its speakers, its pre-collected questions) in the planned
+    order: the moderator's queue first, then the rest as submitted; topics
+    in the organiser's order, questions without a topic last."""
+    queue = {question_id: n for n, question_id in enumerate(state.queue)}
+    picked = sorted(
+        (
+            q
+            for q in state.questions.values()
+            if q.origin in PRE_COLLECTED and q.status not in SKIPPED
+        ),
+        key=lambda q: (q.question_id not in queue, queue.get(q.question_id, 0), q.question_id),
+    )
+    groups: list[tuple[str, list[str], list[Question]]] = []
+    for topic_id in [*state.topics, None]:
+        found = [q for q in picked if q.topic_id == topic_id]
+        if not found:
+            continue
+        topic = state.topics.get(topic_id or "")
+        speakers = [
+            _speaker_line(state, speaker_id) for speaker_id in (topic.speaker_ids if topic else ())
+        ]
+        groups.append((topic.name if topic else "Các vấn đề khác", speakers, found))
+    return groups
+
+
+def _speaker_line(state: State, speaker_id: str) -> str:
+    speaker = state.speakers.get(speaker_id)
+    if speaker is None:
+        return speaker_id
+    role = " ".join(part for part in (speaker.position, speaker.agency) if part)
+    return f"{speaker.name}, {role}" if role else speaker.name
+
+
+def introductions(state: State) -> list[str]:
+    """The delegates the MC introduces, in precedence order: the speakers
+    (heads of the agencies answering), in the order they were added."""
+    return [f"Đồng chí {_speaker_line(state, s)}" for s in state.speakers]
+
+
+def asker_line(asker: Asker, bridge: str) -> str:
+    """Who asks, as the MC may say it: a name and unit only with the
+    asker's consent."""
+    if asker.public and (asker.name or asker.unit):
+        who = ", ".join(part for part in (asker.name, asker.unit) if part)
+        return f"{who} (điểm cầu {bridge})"
+    return f"một đoàn viên, thanh niên (điểm cầu {bridge})"
+
+
+def _hm(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M") if moment else ""
+
+
+def _header(document: Document, state: State) -> None:
+    table = document.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    borderless(table)
+    widths(table, (LEFT_WIDTH, RIGHT_WIDTH))
+    left, right = table.rows[0].cells
+    first = True
+    for line in issuer_lines(state.dialogue.host_body):
+        cell_line(left, line, HEADER_PT, bold=True, first=first)
+        first = False
+    rule(left, LEFT_WIDTH, Cm(2.0))
+    cell_line(right, NATIONAL_TITLE, HEADER_PT, bold=True, first=True)
+    cell_line(right, MOTTO, BODY_PT, bold=True)
+    rule(right, RIGHT_WIDTH, Cm(6.0))
+
+
+def _title(document: Document, state: State) -> None:
+    dialogue = state.dialogue
+    para(document, "KỊCH BẢN", BODY_PT, bold=True, before=18)
+    para(document, f"Dẫn chương trình {dialogue.title}", BODY_PT, bold=True)
+    if dialogue.theme:
+        para(document, f"Chủ đề: “{dialogue.theme}”", BODY_PT, italic=True)
+    when = []
+    if dialogue.starts_at:
+        start = dialogue.starts_at.astimezone(LOCAL_TZ)
+        when.append(f"{_hm(start)}, {vn_date(start.date()).lower()}")
+    if dialogue.place:
+        when.append(f"tại {dialogue.place}")
+    if when:
+        para(document, "Thời gian: " + " ".join(when), BODY_PT, italic=True, after=12)
+
+
+def _mc(document: Document, text: str) -> None:
+    """A line the MC says: "MC:" in bold, then the words."""
+    paragraph = para(document, "", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, after=6)
+    run(paragraph, "MC: ", bold=True)
+    run(paragraph, text)
+
+
+def _opening(document: Document, state: State) -> None:
+    dialogue = state.dialogue
+    remote = [b.name for b in state.bridges.values() if b is not state.main_bridge()]
+    _mc(
+        document,
+        "Kính thưa các đồng chí lãnh đạo, các vị đại biểu, khách mời cùng toàn thể "
+        "các bạn đoàn viên, thanh niên thân mến!",
+    )
+    host = dialogue.host_body or "Ban Tổ chức"
+    reason = (
+        "Thực hiện Luật Thanh niên năm 2020 và Nghị định số 13/2021/NĐ-CP, "
+        f"{host} tổ chức {dialogue.title}"
+    )
+    if dialogue.theme:
+        reason += f" với chủ đề “{dialogue.theme}”"
+    if remote:
+        reason += f", trực tiếp tại điểm cầu chính và trực tuyến với {len(remote)} điểm cầu"
+    _mc(document, reason + ".")
+    people = introductions(state)
+    if people:
+        _mc(document, "Đến dự buổi đối thoại hôm nay, trân trọng giới thiệu:")
+        for line in people:
+            body(document, f"– {line};")
+    _mc(
+        document,
+        "Cùng dự có các vị đại biểu, khách mời và các bạn đoàn viên, thanh niên tại các "
+        "điểm cầu. Xin trân trọng kính chào!",
+    )
+
+
+def _discussion(document: Document, state: State) -> None:
+    groups = planned_questions(state)
+    _mc(
+        document,
+        "Sau đây, chương trình xin được bắt đầu phần thảo luận, đối thoại. Các câu hỏi "
+        "đã được tổng hợp trước sẽ được nêu theo từng nhóm vấn đề; các bạn tại hội trường "
+        "và các điểm cầu có thể gửi thêm câu hỏi qua mã QR.",
+    )
+    if not groups:
+        body(document, "(Chưa có câu hỏi tổng hợp trước.)", italic=True)
+    n = 0
+    for number, (topic, speakers, questions) in enumerate(groups, 1):
+        body(document, f"Nhóm vấn đề {number}: {topic}", bold=True)
+        if speakers:
+            body(document, "Diễn giả trả lời: " + "; ".join(speakers) + ".", italic=True)
+        for question in questions:
+            n += 1
+            bridge = state.bridges.get(question.bridge_id)
+            paragraph = para(document, "", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, after=6)
+            run(paragraph, f"Câu hỏi {n} – ", bold=True)
+            run(paragraph, asker_line(question.asker, bridge.name if bridge else "") + ": ")
+            run(paragraph, question.text.replace("\n", " "), italic=True)
+
+
+def _item_lines(document: Document, state: State, item: ProgrammeItem) -> None:
+    kind = item.kind
+    if kind is ProgrammeKind.OPENING:
+        _opening(document, state)
+    elif kind is ProgrammeKind.KEYNOTE:
+        _mc(document, "Trân trọng kính mời đồng chí đại diện Ban Tổ chức trình bày báo cáo đề dẫn.")
+    elif kind is ProgrammeKind.DISCUSSION:
+        _discussion(document, state)
+    elif kind is ProgrammeKind.SPEECHES:
+        _mc(
+            document,
+            "Trân trọng kính mời các đồng chí đại diện lãnh đạo, đại biểu, khách mời phát biểu.",
+        )
+    elif kind is ProgrammeKind.DIRECTIVE:
+        _mc(document, "Trân trọng kính mời đồng chí lãnh đạo phát biểu chỉ đạo.")
+    elif kind is ProgrammeKind.CONCLUSION:
+        _mc(document, "Trân trọng kính mời đồng chí chủ trì phát biểu kết luận buổi đối thoại.")
+    elif kind is ProgrammeKind.CLOSING:
+        _mc(
+            document,
+            "Thay mặt Ban Tổ chức, xin trân trọng cảm ơn các đồng chí lãnh đạo, các vị đại "
+            "biểu, khách mời và các bạn đoàn viên, thanh niên đã tham dự. Buổi đối thoại xin "
+            "được khép lại. Kính mời các đại biểu chụp ảnh lưu niệm. Xin trân trọng kính chào!",
+        )
+    else:
+        _mc(document, f"Tiếp theo chương trình: {item.title}.")
+
+
+def mc_script_document(state: State) -> Document:
+    document = new_document()
+    page_setup(document)
+    _header(document, state)
+    _title(document, state)
+    items = planned_items(state)
+    if not items:
+        body(document, "Chưa có chương trình.", italic=True)
+    for number, planned in enumerate(items, 1):
+        item = planned.item
+        when = (
+            f" ({_hm(planned.starts)}–{_hm(planned.ends)}, {item.planned_minutes} phút)"
+            if planned.starts
+            else f" ({item.planned_minutes} phút)"
+        )
+        body(document, f"{number}. {item.title}{when}", bold=True)
+        _item_lines(document, state, item)
+    return document
+
+
+def mc_script_docx(state: State) -> bytes:
+    buffer = io.BytesIO()
+    mc_script_document(state).save(buffer)
+    return buffer.getvalue()
