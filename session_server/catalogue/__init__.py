@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from session_server.catalogue.attendance import ATTENDANCE_MESSAGES, ATTENDANCE_TERMS
 from session_server.catalogue.messages import MESSAGES
 from session_server.catalogue.terms import TERMS
 from session_server.catalogue.ui import UI_SCREENS
@@ -22,6 +23,11 @@ from session_server.catalogue.ui_record import UI_RECORD
 __all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term"]
 
 LANGUAGES = ("vi", "en")
+
+for _extra, _base in ((ATTENDANCE_MESSAGES, MESSAGES), (ATTENDANCE_TERMS, TERMS)):
+    if _extra.keys() & _base.keys():  # pragma: no cover - a programming error
+        raise RuntimeError(f"catalogue keys defined twice: {_extra.keys() & _base.keys()}")
+    _base.update(_extra)
 
 UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD}
 if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD):  # pragma: no cover

@@ -198,6 +198,7 @@ class IssueLink(Command):
     label: str = ""
     question_id: int | None = None
     agency: str = ""
+    unit_id: str | None = None
 
 
 @dataclass(frozen=True)

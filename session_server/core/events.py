@@ -377,6 +377,7 @@ class LinkIssued(Event):
     """An agency's link: its question (added later, see ``core/codec.py``)."""
     agency: str = ""
     """An agency's link: the name it answers under."""
+    unit_id: str | None = None  # a unit registrar's link: its unit (added later)
 
 
 @dataclass(frozen=True)
@@ -477,3 +478,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordingSaved,
     )
 }
+
+# Registration and check-in keep their events in their own module, which
+# needs ``Event`` above: imported last, and part of the one set.
+from session_server.core.registration_events import REGISTRATION_EVENTS  # noqa: E402
+
+EVENT_TYPES.update({cls.name: cls for cls in REGISTRATION_EVENTS})

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from session_server.core.registration import Roster
 from session_server.core.similar import SimilarIndex
 
 __all__ = [
@@ -76,8 +77,9 @@ class Role(enum.StrEnum):
     through a link issued for that question alone (``/a/…``), with the
     agency's name fixed by the organiser."""
     RECORDER = "recorder"
-    """The server's own media recorder, saving the audio of each floor
-    segment (never a role link)."""
+    """The server's own media recorder: each floor segment's audio (never a role link)."""
+    UNIT_REGISTRAR = "unit"  # a unit registering its delegates (RoleLink.unit_id)
+    CHECK_IN = "checkin"  # check-in staff at one bridge point's door
 
 
 class BridgeKind(enum.StrEnum):
@@ -153,7 +155,7 @@ class Actor:
         """The namespace of this actor's idempotency keys."""
         if self.role is Role.ATTENDEE:
             return f"device:{self.device_id}"
-        if self.role is Role.AGENCY and self.link_id:
+        if self.role in (Role.AGENCY, Role.UNIT_REGISTRAR) and self.link_id:
             return f"link:{self.link_id}"
         if self.role is Role.BRIDGE_OPERATOR:
             return f"bridge:{self.bridge_id}"
@@ -295,7 +297,7 @@ class ConclusionDraft:
     """The place name of the date line ("An Giang, ngày …")."""
     issued_on: date | None = None
     attendance: int | None = None
-    """Young people who took part, when the organiser knows the figure."""
+    """Typed by the organiser: counts only when nobody was checked in (``core/roster.py``)."""
     opening: str = ""
     conclusions: str = ""
     authority_lines: tuple[str, ...] = ()
@@ -379,8 +381,7 @@ class FloorRequest:
 
 @dataclass
 class Floor:
-    """Who holds the floor. ``holder`` is a bridge point id (the main venue
-    is a bridge point too) or ``None`` when nobody holds it."""
+    """Who holds the floor: ``holder`` is a bridge point id (the main venue too) or None."""
 
     holder: str | None = None
     question_id: int | None = None
@@ -429,6 +430,7 @@ class RoleLink:
     revoked_at: datetime | None = None
     question_id: int | None = None
     agency: str = ""
+    unit_id: str | None = None  # a unit registrar's link: its unit
 
     @property
     def active(self) -> bool:
@@ -440,7 +442,7 @@ class RoleLink:
             bridge_id=self.bridge_id,
             speaker_id=self.speaker_id,
             device_id=device_id if self.role is Role.ATTENDEE else None,
-            link_id=self.link_id if self.role is Role.AGENCY else None,
+            link_id=self.link_id if self.role in (Role.AGENCY, Role.UNIT_REGISTRAR) else None,
         )
 
 
@@ -480,6 +482,7 @@ class State:
     """Question ids by who submitted them, oldest first (a phone's own list)."""
     next_request_id: int = 1
     next_commitment_id: int = 1
+    roster: Roster = field(default_factory=Roster)  # units, delegates, check-ins
 
     def main_bridge(self) -> BridgePoint | None:
         for bridge in self.bridges.values():

@@ -31,6 +31,7 @@ from typing import Annotated, Any, Union
 import msgspec
 
 from session_server.core import commands as c
+from session_server.core import registration_commands as rc
 from session_server.core.errors import InvalidInput, Unprocessable
 from session_server.core.model import LOCAL_TZ, Actor, Limits
 
@@ -52,7 +53,8 @@ SERVER_ONLY: frozenset[type[c.Command]] = frozenset({c.SaveRecording})
 
 CLIENT_COMMANDS: tuple[type[c.Command], ...] = tuple(
     cls
-    for cls in (getattr(c, name) for name in c.__all__)
+    for module in (c, rc)
+    for cls in (getattr(module, name) for name in module.__all__)
     if isinstance(cls, type)
     and issubclass(cls, c.Command)
     and cls is not c.Command

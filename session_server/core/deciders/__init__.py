@@ -1,4 +1,4 @@
-"""The day's rules in four slices, each a small decider that owns its
+"""The day's rules in five slices, each a small decider that owns its
 commands (who may issue each, the rule that decides it) and its events (how
 each folds into the state):
 
@@ -10,7 +10,9 @@ each folds into the state):
   answered / forwarded / deferred, bridge points' floor requests, the
   picture rule;
 - ``record``: answer summaries and commitments, the conclusion draft,
-  written answers, recordings.
+  written answers, recordings;
+- ``attendance``: units and their quota rule, delegates and guests,
+  check-ins and walk-ins.
 
 Shared by the slices: ``registry`` (:class:`Decider` and :func:`merged`),
 ``lifecycle`` (a question's legal status changes), ``common`` (lookups and
@@ -20,6 +22,7 @@ checks). ``core/decide.py`` and ``core/apply.py`` combine the slices in
 
 from __future__ import annotations
 
+from session_server.core.deciders.attendance import ATTENDANCE
 from session_server.core.deciders.floor import FLOOR
 from session_server.core.deciders.questions import QUESTIONS
 from session_server.core.deciders.record import RECORD
@@ -28,4 +31,4 @@ from session_server.core.deciders.setup import SETUP
 
 __all__ = ["SLICES"]
 
-SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD)
+SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD, ATTENDANCE)
