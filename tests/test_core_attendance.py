@@ -16,9 +16,9 @@ from session_server.core import (
     decide,
 )
 from session_server.core import commands as c
+from session_server.core import commands_registration as rc
 from session_server.core import events as e
-from session_server.core import registration_commands as rc
-from session_server.core import registration_events as rev
+from session_server.core import events_registration as rev
 from session_server.core.codec import event_from_dict, event_to_dict
 from session_server.core.model import Actor, BridgeKind, Phase, Role, State
 from session_server.core.registration import GuestCategory, QuotaRule, UnitKind

@@ -11,8 +11,8 @@ import pytest
 
 from session_server import core
 from session_server.core import commands as c
+from session_server.core import commands_registration as rc
 from session_server.core import events as e
-from session_server.core import registration_commands as rc
 from session_server.core.decide import PERMISSIONS
 from session_server.core.deciders import SLICES
 from session_server.core.deciders.floor import FLOOR

@@ -481,6 +481,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 # Registration and check-in keep their events in their own module, which
 # needs ``Event`` above: imported last, and part of the one set.
-from session_server.core.registration_events import REGISTRATION_EVENTS  # noqa: E402
+from session_server.core.events_registration import REGISTRATION_EVENTS  # noqa: E402
 
 EVENT_TYPES.update({cls.name: cls for cls in REGISTRATION_EVENTS})

@@ -362,6 +362,9 @@ def figures_paragraphs(record: Record) -> list[str]:
     if extras:
         result += "; " + "; ".join(extras)
     lines.append(result + ".")
+    if record.attendance_by_bridge:
+        by_bridge = "; ".join(f"{name}: {count}" for name, count in record.attendance_by_bridge)
+        lines.insert(0, f"Số người tham dự: {record.attendance} (theo điểm cầu: {by_bridge}).")
     return lines
 
 

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Union
 import msgspec
 
 from session_server.core import commands as c
-from session_server.core import registration_commands as rc
+from session_server.core import commands_registration as rc
 from session_server.core.errors import InvalidInput, Unprocessable
 from session_server.core.model import LOCAL_TZ, Actor, Limits
 

@@ -11,9 +11,9 @@ import re
 from datetime import datetime
 
 from session_server.core import commands as c
+from session_server.core import commands_registration as rc
 from session_server.core import events as e
-from session_server.core import registration_commands as rc
-from session_server.core import registration_events as rev
+from session_server.core import events_registration as rev
 from session_server.core.deciders.common import (
     check_bridge,
     check_date,
