@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from session_server.catalogue.attendance import ATTENDANCE_MESSAGES, ATTENDANCE_TERMS
 from session_server.catalogue.messages import MESSAGES as BASE_MESSAGES
 from session_server.catalogue.terms import TERMS as BASE_TERMS
 from session_server.catalogue.ui import UI_SCREENS
@@ -34,12 +35,17 @@ if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD) + len(
 ):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
 
-MESSAGES: dict[str, tuple[str, str]] = {**BASE_MESSAGES, **MESSAGES_PREPARATION}
-TERMS: dict[str, tuple[str, str]] = {**BASE_TERMS, **TERMS_PREPARATION}
-if len(MESSAGES) + len(TERMS) != len(BASE_MESSAGES) + len(MESSAGES_PREPARATION) + len(
-    BASE_TERMS
-) + len(TERMS_PREPARATION):  # pragma: no cover
-    raise RuntimeError("a message or term key is defined twice")
+MESSAGES: dict[str, tuple[str, str]] = dict(BASE_MESSAGES)
+TERMS: dict[str, tuple[str, str]] = dict(BASE_TERMS)
+for _extra, _base in (
+    (ATTENDANCE_MESSAGES, MESSAGES),
+    (ATTENDANCE_TERMS, TERMS),
+    (MESSAGES_PREPARATION, MESSAGES),
+    (TERMS_PREPARATION, TERMS),
+):
+    if _extra.keys() & _base.keys():  # pragma: no cover - a programming error
+        raise RuntimeError(f"catalogue keys defined twice: {_extra.keys() & _base.keys()}")
+    _base.update(_extra)
 
 
 _TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})

@@ -48,16 +48,19 @@ __all__ = [
     "RIGHT_WIDTH",
     "body",
     "borderless",
+    "bottom_border",
     "cell_line",
     "conclusion_document",
     "conclusion_docx",
     "default_opening",
     "figures_paragraphs",
+    "header",
     "issuer_lines",
     "page_setup",
     "para",
     "rule",
     "run",
+    "signature",
     "summary_line",
     "widths",
 ]
@@ -376,6 +379,9 @@ def figures_paragraphs(record: Record) -> list[str]:
     if extras:
         result += "; " + "; ".join(extras)
     lines.append(result + ".")
+    if record.attendance_by_bridge:
+        by_bridge = "; ".join(f"{name}: {count}" for name, count in record.attendance_by_bridge)
+        lines.insert(0, f"Số người tham dự: {record.attendance} (theo điểm cầu: {by_bridge}).")
     return lines
 
 
@@ -540,7 +546,7 @@ def conclusion_docx(state: State) -> bytes:
     return buffer.getvalue()
 
 
-# --- the administrative layout other documents share (export/mc_script.py) ------
+# --- the administrative layout other documents share (MC's script, invitations) ---
 
 page_setup = _page_setup
 para = _para
@@ -551,3 +557,6 @@ borderless = _borderless
 widths = _widths
 rule = _rule
 issuer_lines = _issuer_lines
+bottom_border = _bottom_border
+header = _header
+signature = _signature

@@ -32,6 +32,7 @@ import msgspec
 
 from session_server.core import commands as c
 from session_server.core import commands_preparation as cp
+from session_server.core import commands_registration as rc
 from session_server.core.errors import InvalidInput, Unprocessable
 from session_server.core.model import LOCAL_TZ, Actor, Limits
 
@@ -53,7 +54,7 @@ SERVER_ONLY: frozenset[type[c.Command]] = frozenset({c.SaveRecording})
 
 CLIENT_COMMANDS: tuple[type[c.Command], ...] = tuple(
     cls
-    for module in (c, cp)
+    for module in (c, rc, cp)
     for cls in (getattr(module, name) for name in module.__all__)
     if isinstance(cls, type)
     and issubclass(cls, c.Command)

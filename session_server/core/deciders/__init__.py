@@ -1,4 +1,4 @@
-"""The day's rules in four slices, each a small decider that owns its
+"""The day's rules in five slices, each a small decider that owns its
 commands (who may issue each, the rule that decides it) and its events (how
 each folds into the state):
 
@@ -11,6 +11,8 @@ each folds into the state):
   picture rule;
 - ``record``: answer summaries and commitments, the conclusion draft,
   written answers, recordings;
+- ``attendance``: units and their quota rule, delegates and guests,
+  check-ins and walk-ins;
 - ``preparation``: before the day: the timeline, the plan's publication,
   suggested answers.
 
@@ -22,6 +24,7 @@ checks). ``core/decide.py`` and ``core/apply.py`` combine the slices in
 
 from __future__ import annotations
 
+from session_server.core.deciders.attendance import ATTENDANCE
 from session_server.core.deciders.floor import FLOOR
 from session_server.core.deciders.preparation import PREPARATION
 from session_server.core.deciders.questions import QUESTIONS
@@ -31,4 +34,4 @@ from session_server.core.deciders.setup import SETUP
 
 __all__ = ["SLICES"]
 
-SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD, PREPARATION)
+SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD, ATTENDANCE, PREPARATION)

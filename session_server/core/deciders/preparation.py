@@ -169,7 +169,7 @@ def _suggest(state: State, cmd: cp.DraftSuggestedAnswer, now: datetime) -> list[
 def drafter_link(state: State, cmd: c.IssueLink, now: datetime) -> e.LinkIssued:
     """A drafter's link: the unit or agency drafting suggested answers, its
     name fixed here, for every pre-collected question or one topic's."""
-    if cmd.bridge_id is not None or cmd.speaker_id is not None or cmd.question_id is not None:
+    if any(v is not None for v in (cmd.bridge_id, cmd.speaker_id, cmd.question_id, cmd.unit_id)):
         raise InvalidInput("input.bad_value", field="question_id")
     name = clean_label(state, cmd.agency, "agency", required=False)
     if not name:
