@@ -1,8 +1,9 @@
 """The MC's script (kịch bản dẫn chương trình) as a DOCX file, made from the
 state whenever it is asked for: the programme (``core/programme.py``'s
 items) with each item's planned time counted from the dialogue's start, the
-MC's lines for each kind of item, the delegates introduced in precedence
-order, the pre-collected questions in their planned order topic by topic
+MC's lines for each kind of item, the guests introduced in precedence
+order (those checked in, once check-in has begun) and the units' delegates
+counted, the pre-collected questions in their planned order topic by topic
 with their askers (named only with their consent), and the closing.
 
 It uses the administrative layout of the conclusion notice
@@ -33,6 +34,7 @@ from session_server.core.model import (
     QuestionStatus,
     State,
 )
+from session_server.core.roster import guests_in_precedence
 from session_server.export.conclusion import (
     BODY_PT,
     HEADER_PT,
@@ -121,10 +123,45 @@ def _speaker_line(state: State, speaker_id: str) -> str:
     return f"{speaker.name}, {role}" if role else speaker.name
 
 
-def introductions(state: State) -> list[str]:
-    """The delegates the MC introduces, in precedence order: the speakers
-    (heads of the agencies answering), in the order they were added."""
-    return [f"Đồng chí {_speaker_line(state, s)}" for s in state.speakers]
+def introductions(state: State) -> tuple[list[str], bool]:
+    """The people the MC introduces, in precedence order, and whether the
+    list was read off the check-ins: the invited guests by category and
+    precedence (``core/roster.py``), only those checked in once check-in
+    has begun; then the speakers (the heads of the agencies answering) not
+    already named. Never a phone number."""
+    checked = state.roster.check_ins
+    guests = [
+        guest
+        for guest in guests_in_precedence(state)
+        if not checked or guest.delegate_id in checked
+    ]
+    lines = [_person(g.name, g.position, g.organisation) for g in guests]
+    named = {g.name for g in guests}
+    lines += [
+        f"Đồng chí {_speaker_line(state, s.speaker_id)}"
+        for s in state.speakers.values()
+        if s.name not in named
+    ]
+    return lines, bool(checked)
+
+
+def _person(name: str, position: str, organisation: str) -> str:
+    role = " ".join(part for part in (position, organisation) if part)
+    return f"Đồng chí {name}, {role}" if role else f"Đồng chí {name}"
+
+
+def _delegates_line(state: State) -> str:
+    """The units' delegates, counted (checked in, once check-in has begun)."""
+    checked = state.roster.check_ins
+    delegates = [
+        d
+        for d in state.roster.delegates.values()
+        if d.category is None and (not checked or d.delegate_id in checked)
+    ]
+    units = {d.unit_id for d in delegates}
+    if not delegates:
+        return ""
+    return f"{len(delegates)} đại biểu của {len(units)} đơn vị"
 
 
 def asker_line(asker: Asker, bridge: str) -> str:
@@ -197,15 +234,18 @@ def _opening(document: Document, state: State) -> None:
     if remote:
         reason += f", trực tiếp tại điểm cầu chính và trực tuyến với {len(remote)} điểm cầu"
     _mc(document, reason + ".")
-    people = introductions(state)
+    people, checked = introductions(state)
     if people:
         _mc(document, "Đến dự buổi đối thoại hôm nay, trân trọng giới thiệu:")
+        if checked:
+            body(document, "(Theo danh sách đã điểm danh khi tải kịch bản.)", italic=True)
         for line in people:
             body(document, f"– {line};")
+    delegates = _delegates_line(state)
+    also = f"{delegates} cùng các" if delegates else "các vị đại biểu, khách mời và các"
     _mc(
         document,
-        "Cùng dự có các vị đại biểu, khách mời và các bạn đoàn viên, thanh niên tại các "
-        "điểm cầu. Xin trân trọng kính chào!",
+        f"Cùng dự có {also} bạn đoàn viên, thanh niên tại các điểm cầu. Xin trân trọng kính chào!",
     )
 
 
