@@ -330,3 +330,11 @@ def test_the_mc_script_is_made_again_at_each_download(client: TestClient) -> Non
     text = "\n".join(p.text for p in open_document(io.BytesIO(again.content)).paragraphs)
     assert "1. Văn nghệ chào mừng" in text and "2. Khai mạc" in text
     assert "Thảo luận" not in text
+
+
+def test_a_drafters_token_never_reaches_a_log() -> None:
+    from session_server.web.redact import fingerprint, redact
+
+    line = 'GET /g/abc.DEF-123_x HTTP/1.1" 200'
+    assert redact(line) == f'GET /g/<link {fingerprint("abc.DEF-123_x")}> HTTP/1.1" 200'
+    assert redact("/p/an-giang-2024") == "/p/an-giang-2024"  # a public page's path stays
