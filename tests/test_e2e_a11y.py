@@ -301,6 +301,7 @@ def test_the_preparation_pages(
         organiser.goto(prep)
         if size[0] == 1280:
             shot(organiser, name)
+        failed += [f"{name}: raw catalogue key {key}" for key in e2e.raw_keys(organiser)]
         try:
             check(organiser, name)
         except AssertionError as error:
@@ -314,6 +315,7 @@ def test_the_preparation_pages(
         page = open_page(browser, pages, f"{server.base_url}/p/{DIALOGUE}", **options)
         expect(page.locator(".plan-qr img")).to_be_visible()
         shot(page, name)
+        failed += [f"{name}: raw catalogue key {key}" for key in e2e.raw_keys(page)]
         try:
             check(page, name)
         except AssertionError as error:
@@ -325,6 +327,7 @@ def test_the_preparation_pages(
         card.locator("button[type=submit]").click()
     expect(drafter.locator("#suggest-saved")).to_be_visible()
     shot(drafter, "drafter")
+    failed += [f"drafter: raw catalogue key {key}" for key in e2e.raw_keys(drafter)]
     try:
         check(drafter, "drafter-1280")
     except AssertionError as error:
