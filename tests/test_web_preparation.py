@@ -338,3 +338,25 @@ def test_a_drafters_token_never_reaches_a_log() -> None:
     line = 'GET /g/abc.DEF-123_x HTTP/1.1" 200'
     assert redact(line) == f'GET /g/<link {fingerprint("abc.DEF-123_x")}> HTTP/1.1" 200'
     assert redact("/p/an-giang-2024") == "/p/an-giang-2024"  # a public page's path stays
+
+
+def test_a_drafters_link_saves_a_few_notes_a_minute() -> None:
+    with TestClient(build_app(rate_drafter="2/60"), base_url="http://testserver") as client:
+        _sign_in(client)
+        path = _issue_drafter(client, "Tỉnh đoàn")
+        drafter = TestClient(client.app, base_url="http://testserver")
+        page = drafter.get(path)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf
+        questions = [int(n) for n in re.findall(r'id="q(\d+)"', page.text)][:3]
+        answers = [
+            drafter.post(
+                path,
+                data={"csrf": csrf.group(1), "question_id": str(qid), "text": f"Gợi ý {qid}"},
+                follow_redirects=False,
+            )
+            for qid in questions
+        ]
+        assert [a.status_code for a in answers] == [303, 303, 429]
+        assert "Gợi ý " + str(questions[2]) in answers[2].text  # kept in its box
+        assert questions[2] not in _state(client).preparation.suggested_answers
