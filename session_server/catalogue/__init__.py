@@ -17,6 +17,7 @@ from session_server.catalogue.attendance import ATTENDANCE_MESSAGES, ATTENDANCE_
 from session_server.catalogue.messages import MESSAGES
 from session_server.catalogue.terms import TERMS
 from session_server.catalogue.ui import UI_SCREENS
+from session_server.catalogue.ui_attendance import UI_ATTENDANCE
 from session_server.catalogue.ui_organiser import UI_ORGANISER
 from session_server.catalogue.ui_record import UI_RECORD
 
@@ -29,8 +30,10 @@ for _extra, _base in ((ATTENDANCE_MESSAGES, MESSAGES), (ATTENDANCE_TERMS, TERMS)
         raise RuntimeError(f"catalogue keys defined twice: {_extra.keys() & _base.keys()}")
     _base.update(_extra)
 
-UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD}
-if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD):  # pragma: no cover
+UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD, **UI_ATTENDANCE}
+if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD) + len(
+    UI_ATTENDANCE
+):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
 
 
