@@ -39,9 +39,11 @@ from session_server.web.screens.organiser.followup import FollowupPage
 from session_server.web.screens.organiser.links import LinksPage, QrPage
 from session_server.web.screens.organiser.preparation import PrepPage
 from session_server.web.screens.organiser.record import ConclusionPage, ImportPage
+from session_server.web.screens.organiser.roster import RosterPage
 from session_server.web.screens.pages import FoundPage
 from session_server.web.screens.plan import PlanPage
 from session_server.web.screens.report import ReportPage
+from session_server.web.screens.unit import UnitPage
 
 ENV = Renderer().env
 
@@ -63,6 +65,10 @@ PAGES: dict[str, tuple[type[ScreenContext], type]] = {
     "plan.html": (ScreenContext, PlanPage),
     "_phone_found.html": (SCREENS[Role.ATTENDEE].context, FoundPage),
     "_mod_inbox_page.html": (SCREENS[Role.MODERATOR].context, InboxPage),
+    "unit_register.html": (ScreenContext, UnitPage),
+    "organiser_units.html": (OrganiserContext, RosterPage),
+    "organiser_guests.html": (OrganiserContext, RosterPage),
+    "organiser_attendance.html": (OrganiserContext, RosterPage),
 }
 """Each whole page: the context class of ``v`` and its page values."""
 

@@ -17,6 +17,7 @@ from session_server.catalogue.attendance import ATTENDANCE_MESSAGES, ATTENDANCE_
 from session_server.catalogue.messages import MESSAGES as BASE_MESSAGES
 from session_server.catalogue.terms import TERMS as BASE_TERMS
 from session_server.catalogue.ui import UI_SCREENS
+from session_server.catalogue.ui_attendance import UI_ATTENDANCE
 from session_server.catalogue.ui_organiser import UI_ORGANISER
 from session_server.catalogue.ui_preparation import (
     MESSAGES_PREPARATION,
@@ -29,10 +30,9 @@ __all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term"]
 
 LANGUAGES = ("vi", "en")
 
-UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD, **UI_PREPARATION}
-if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD) + len(
-    UI_PREPARATION
-):  # pragma: no cover
+_SCREEN_TEXTS = (UI_SCREENS, UI_ORGANISER, UI_RECORD, UI_ATTENDANCE, UI_PREPARATION)
+UI: dict[str, tuple[str, str]] = {key: pair for part in _SCREEN_TEXTS for key, pair in part.items()}
+if len(UI) != sum(len(part) for part in _SCREEN_TEXTS):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
 
 MESSAGES: dict[str, tuple[str, str]] = dict(BASE_MESSAGES)

@@ -1,7 +1,7 @@
 """Invitations (giấy mời) and the printable list of delegates per bridge
 point, as DOCX, in the conclusion notice's administrative layout
-(``export/conclusion.py``: its header, title rule, body paragraphs and
-signature block are reused here, not redrawn).
+(``export/layout.py``: the header, body paragraphs and signature block
+are the notice's own, not redrawn).
 
 Each invitation carries its delegate's personal check-in QR code (segno):
 the check-in page and the bridge console read it with the device's camera
@@ -26,18 +26,8 @@ from docx.shared import Cm
 from session_server.core.model import LOCAL_TZ, BridgeKind, State
 from session_server.core.registration import Delegate
 from session_server.core.roster import expected_bridge, guests_in_precedence
-from session_server.export.conclusion import (
-    BODY_PT,
-    body,
-    bottom_border,
-    cell_line,
-    header,
-    page_setup,
-    para,
-    run,
-    signature,
-    widths,
-)
+from session_server.export import layout
+from session_server.export.layout import BODY_PT
 from session_server.export.record import Record, build_record, vn_date
 
 __all__ = [
@@ -102,34 +92,36 @@ def _invitation_record(state: State, issued_on: date | None) -> Record:
 
 
 def _invitation(document: Document, state: State, record: Record, delegate: Delegate) -> None:
-    header(document, record)
-    para(document, "GIẤY MỜI", BODY_PT, bold=True, before=18)
+    layout.add_header(document, record)
+    layout.add_paragraph(document, "GIẤY MỜI", BODY_PT, bold=True, before=18)
     subject = state.dialogue.title or "Buổi đối thoại với thanh niên"
-    para(document, f"Dự {subject[0].lower()}{subject[1:]}", BODY_PT, bold=True)
-    line = para(document, "", 2)
+    layout.add_paragraph(document, f"Dự {subject[0].lower()}{subject[1:]}", BODY_PT, bold=True)
+    line = layout.add_paragraph(document, "", 2)
     line.paragraph_format.left_indent = Cm(5.5)
     line.paragraph_format.right_indent = Cm(5.5)
-    bottom_border(line)
+    layout.add_bottom_border(line)
     host = record.host_body or "Ban Tổ chức"
-    body(document, f"{host} trân trọng kính mời:")
+    layout.add_body(document, f"{host} trân trọng kính mời:")
     who = ", ".join(p for p in (delegate.position, delegate.organisation) if p)
-    addressed = para(document, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
-    run(addressed, f"Đồng chí {delegate.name}", bold=True)
+    addressed = layout.add_paragraph(document, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+    layout.add_run(addressed, f"Đồng chí {delegate.name}", bold=True)
     if who:
-        run(addressed, f" – {who}")
+        layout.add_run(addressed, f" – {who}")
     if state.dialogue.theme:
-        body(document, f"Tới dự buổi đối thoại với chủ đề “{state.dialogue.theme}”.")
-    body(document, f"Thời gian: {_when(state)}.")
-    body(document, f"Địa điểm: {_where(state, delegate)}.")
-    body(
+        layout.add_body(document, f"Tới dự buổi đối thoại với chủ đề “{state.dialogue.theme}”.")
+    layout.add_body(document, f"Thời gian: {_when(state)}.")
+    layout.add_body(document, f"Địa điểm: {_where(state, delegate)}.")
+    layout.add_body(
         document,
         "Khi đến, đề nghị đồng chí xuất trình mã QR dưới đây (trên giấy hoặc điện thoại) "
         "để điểm danh. Rất mong đồng chí đến dự đúng giờ.",
     )
-    picture = para(document, "", after=0)
+    picture = layout.add_paragraph(document, "", after=0)
     picture.add_run().add_picture(_qr_png(delegate.delegate_id), width=Cm(3.6))
-    para(document, f"Mã điểm danh: {delegate.delegate_id}", 11, italic=True, after=12)
-    signature(document, record)
+    layout.add_paragraph(
+        document, f"Mã điểm danh: {delegate.delegate_id}", 11, italic=True, after=12
+    )
+    layout.add_signature(document, record)
 
 
 def invitations_docx(
@@ -139,7 +131,7 @@ def invitations_docx(
     unit's delegates), each with its own QR code, dated ``issued_on``."""
     record = _invitation_record(state, issued_on)
     document = new_document()
-    page_setup(document)
+    layout.set_up_page(document)
     for n, delegate in enumerate(delegates):
         if n:
             document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -170,17 +162,17 @@ def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = No
     bridge = state.bridges[bridge_id]
     record = _invitation_record(state, issued_on)
     document = new_document()
-    page_setup(document)
-    header(document, record)
-    para(document, "DANH SÁCH ĐẠI BIỂU", BODY_PT, bold=True, before=18)
-    para(document, f"Điểm cầu {bridge.name}", BODY_PT, bold=True, after=12)
+    layout.set_up_page(document)
+    layout.add_header(document, record)
+    layout.add_paragraph(document, "DANH SÁCH ĐẠI BIỂU", BODY_PT, bold=True, before=18)
+    layout.add_paragraph(document, f"Điểm cầu {bridge.name}", BODY_PT, bold=True, after=12)
     headers = ("STT", "Họ và tên", "Chức vụ, đơn vị", "Điểm danh", "Ký tên")
-    columns = (Cm(1.2), Cm(4.5), Cm(6.0), Cm(2.0), Cm(2.8))
+    widths = (Cm(1.2), Cm(4.5), Cm(6.0), Cm(2.0), Cm(2.8))
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell_line(cell, text, 12, bold=True, first=True)
+        layout.add_cell_line(cell, text, 12, bold=True, first=True)
     check_ins = state.roster.check_ins
     for n, delegate in enumerate(_listed(state, bridge_id), 1):
         done = check_ins.get(delegate.delegate_id)
@@ -193,11 +185,13 @@ def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = No
         )
         for col, (cell, text) in enumerate(zip(table.add_row().cells, values, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if col in (1, 2) else WD_ALIGN_PARAGRAPH.CENTER
-            cell_line(cell, text, 12, first=True, align=align)
-    widths(table, columns)
+            layout.add_cell_line(cell, text, 12, first=True, align=align)
+    layout.set_widths(table, widths)
     walk_ins = state.roster.walk_ins.get(bridge_id, 0)
-    para(document, "", after=6)
-    body(document, f"Đoàn viên, thanh niên tự do (không có giấy mời) đã đếm: {walk_ins}.")
+    layout.add_paragraph(document, "", after=6)
+    layout.add_body(
+        document, f"Đoàn viên, thanh niên tự do (không có giấy mời) đã đếm: {walk_ins}."
+    )
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

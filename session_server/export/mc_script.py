@@ -7,7 +7,7 @@ counted, the pre-collected questions in their planned order topic by topic
 with their askers (named only with their consent), and the closing.
 
 It uses the administrative layout of the conclusion notice
-(``export/conclusion.py``: A4, Times New Roman, the two-column header). A
+(``export/layout.py``: A4, Times New Roman, the two-column header). A
 suggested answer (``core/preparation.py``) is never in it: the MC reads
 the script aloud. No clock in here: the same state gives the same text.
 """
@@ -35,22 +35,22 @@ from session_server.core.model import (
     State,
 )
 from session_server.core.roster import guests_in_precedence
-from session_server.export.conclusion import (
+from session_server.export.layout import (
     BODY_PT,
     HEADER_PT,
     LEFT_WIDTH,
     MOTTO,
     NATIONAL_TITLE,
     RIGHT_WIDTH,
-    body,
-    borderless,
-    cell_line,
+    add_body,
+    add_cell_line,
+    add_paragraph,
+    add_rule,
+    add_run,
     issuer_lines,
-    page_setup,
-    para,
-    rule,
-    run,
-    widths,
+    make_borderless,
+    set_up_page,
+    set_widths,
 )
 from session_server.export.record import vn_date
 
@@ -180,25 +180,25 @@ def _hm(moment: datetime | None) -> str:
 def _header(document: Document, state: State) -> None:
     table = document.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    borderless(table)
-    widths(table, (LEFT_WIDTH, RIGHT_WIDTH))
+    make_borderless(table)
+    set_widths(table, (LEFT_WIDTH, RIGHT_WIDTH))
     left, right = table.rows[0].cells
     first = True
     for line in issuer_lines(state.dialogue.host_body):
-        cell_line(left, line, HEADER_PT, bold=True, first=first)
+        add_cell_line(left, line, HEADER_PT, bold=True, first=first)
         first = False
-    rule(left, LEFT_WIDTH, Cm(2.0))
-    cell_line(right, NATIONAL_TITLE, HEADER_PT, bold=True, first=True)
-    cell_line(right, MOTTO, BODY_PT, bold=True)
-    rule(right, RIGHT_WIDTH, Cm(6.0))
+    add_rule(left, LEFT_WIDTH, Cm(2.0))
+    add_cell_line(right, NATIONAL_TITLE, HEADER_PT, bold=True, first=True)
+    add_cell_line(right, MOTTO, BODY_PT, bold=True)
+    add_rule(right, RIGHT_WIDTH, Cm(6.0))
 
 
 def _title(document: Document, state: State) -> None:
     dialogue = state.dialogue
-    para(document, "KỊCH BẢN", BODY_PT, bold=True, before=18)
-    para(document, f"Dẫn chương trình {dialogue.title}", BODY_PT, bold=True)
+    add_paragraph(document, "KỊCH BẢN", BODY_PT, bold=True, before=18)
+    add_paragraph(document, f"Dẫn chương trình {dialogue.title}", BODY_PT, bold=True)
     if dialogue.theme:
-        para(document, f"Chủ đề: “{dialogue.theme}”", BODY_PT, italic=True)
+        add_paragraph(document, f"Chủ đề: “{dialogue.theme}”", BODY_PT, italic=True)
     when = []
     if dialogue.starts_at:
         start = dialogue.starts_at.astimezone(LOCAL_TZ)
@@ -206,14 +206,14 @@ def _title(document: Document, state: State) -> None:
     if dialogue.place:
         when.append(f"tại {dialogue.place}")
     if when:
-        para(document, "Thời gian: " + " ".join(when), BODY_PT, italic=True, after=12)
+        add_paragraph(document, "Thời gian: " + " ".join(when), BODY_PT, italic=True, after=12)
 
 
 def _mc(document: Document, text: str) -> None:
     """A line the MC says: "MC:" in bold, then the words."""
-    paragraph = para(document, "", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, after=6)
-    run(paragraph, "MC: ", bold=True)
-    run(paragraph, text)
+    paragraph = add_paragraph(document, "", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, after=6)
+    add_run(paragraph, "MC: ", bold=True)
+    add_run(paragraph, text)
 
 
 def _opening(document: Document, state: State) -> None:
@@ -238,9 +238,9 @@ def _opening(document: Document, state: State) -> None:
     if people:
         _mc(document, "Đến dự buổi đối thoại hôm nay, trân trọng giới thiệu:")
         if checked:
-            body(document, "(Theo danh sách đã điểm danh khi tải kịch bản.)", italic=True)
+            add_body(document, "(Theo danh sách đã điểm danh khi tải kịch bản.)", italic=True)
         for line in people:
-            body(document, f"– {line};")
+            add_body(document, f"– {line};")
     delegates = _delegates_line(state)
     also = f"{delegates} cùng các" if delegates else "các vị đại biểu, khách mời và các"
     _mc(
@@ -258,19 +258,21 @@ def _discussion(document: Document, state: State) -> None:
         "và các điểm cầu có thể gửi thêm câu hỏi qua mã QR.",
     )
     if not groups:
-        body(document, "(Chưa có câu hỏi tổng hợp trước.)", italic=True)
+        add_body(document, "(Chưa có câu hỏi tổng hợp trước.)", italic=True)
     n = 0
     for number, (topic, speakers, questions) in enumerate(groups, 1):
-        body(document, f"Nhóm vấn đề {number}: {topic}", bold=True)
+        add_body(document, f"Nhóm vấn đề {number}: {topic}", bold=True)
         if speakers:
-            body(document, "Diễn giả trả lời: " + "; ".join(speakers) + ".", italic=True)
+            add_body(document, "Diễn giả trả lời: " + "; ".join(speakers) + ".", italic=True)
         for question in questions:
             n += 1
             bridge = state.bridges.get(question.bridge_id)
-            paragraph = para(document, "", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, after=6)
-            run(paragraph, f"Câu hỏi {n} – ", bold=True)
-            run(paragraph, asker_line(question.asker, bridge.name if bridge else "") + ": ")
-            run(paragraph, question.text.replace("\n", " "), italic=True)
+            paragraph = add_paragraph(
+                document, "", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, after=6
+            )
+            add_run(paragraph, f"Câu hỏi {n} – ", bold=True)
+            add_run(paragraph, asker_line(question.asker, bridge.name if bridge else "") + ": ")
+            add_run(paragraph, question.text.replace("\n", " "), italic=True)
 
 
 def _item_lines(document: Document, state: State, item: ProgrammeItem) -> None:
@@ -303,12 +305,12 @@ def _item_lines(document: Document, state: State, item: ProgrammeItem) -> None:
 
 def mc_script_document(state: State) -> Document:
     document = new_document()
-    page_setup(document)
+    set_up_page(document)
     _header(document, state)
     _title(document, state)
     items = planned_items(state)
     if not items:
-        body(document, "Chưa có chương trình.", italic=True)
+        add_body(document, "Chưa có chương trình.", italic=True)
     for number, planned in enumerate(items, 1):
         item = planned.item
         when = (
@@ -316,7 +318,7 @@ def mc_script_document(state: State) -> Document:
             if planned.starts
             else f" ({item.planned_minutes} phút)"
         )
-        body(document, f"{number}. {item.title}{when}", bold=True)
+        add_body(document, f"{number}. {item.title}{when}", bold=True)
         _item_lines(document, state, item)
     return document
 

@@ -46,6 +46,7 @@ from session_server.web.screens.pages import (
 )
 from session_server.web.screens.plan import public_plan
 from session_server.web.screens.report import public_report
+from session_server.web.screens.unit import unit_invitations, unit_page
 from session_server.web.transport import api, openapi
 from session_server.web.transport.forms import link_post, phone_post
 from session_server.web.transport.socket import live_socket
@@ -55,7 +56,10 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 IMPORT_BODY = BodyBound(
-    re.compile(r"^/o/[^/]+/import$"), 2 * (MAX_BYTES + UPLOAD_SLACK), "import.too_large", MAX_BYTES
+    re.compile(r"^/o/[^/]+/(import|units)$"),
+    2 * (MAX_BYTES + UPLOAD_SLACK),
+    "import.too_large",
+    MAX_BYTES,
 )
 """A question import's upload: twice its own bound, so a file a little too
 large is still answered on the import page (which checks its
@@ -115,6 +119,8 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/a/{token}", agency_answer, methods=["GET", "POST"]),
         Route("/g/{token}", drafter_page, methods=["GET", "POST"]),
         Route("/p/{dialogue_id}", public_plan),
+        Route("/u/{token}", unit_page, methods=["GET", "POST"]),
+        Route("/u/{token}/invitations.docx", unit_invitations),
         *organiser.routes,
         *api.routes,
         *openapi.routes,

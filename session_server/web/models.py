@@ -124,6 +124,8 @@ def _field_type(cls: type[c.Command], name: str, hint: Any, limits: Limits) -> A
             return Annotated[int, msgspec.Meta(ge=1, le=10**9)]
         if name == "seconds" or name == "question_seconds":
             return Annotated[int, msgspec.Meta(ge=0, le=limits.timer_max_seconds)]
+        if name == "count":  # walk-ins counted, or taken back (CountWalkIns)
+            return Annotated[int, msgspec.Meta(ge=-10_000, le=10_000)]
         return Annotated[int, msgspec.Meta(ge=0, le=10**9)]
     if hint in (bool, date, datetime) or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
         return hint

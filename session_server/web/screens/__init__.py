@@ -11,14 +11,22 @@ socket and the tests read it.
 from __future__ import annotations
 
 from session_server.core.model import Role
-from session_server.web.screens import bridge, display, moderator, phone, secretary, speaker
+from session_server.web.screens import (
+    bridge,
+    checkin,
+    display,
+    moderator,
+    phone,
+    secretary,
+    speaker,
+)
 from session_server.web.screens.base import Audience, Fragment, Screen, ScreenContext
 
 __all__ = ["SCREENS", "Audience", "Fragment", "Screen", "ScreenContext", "screen_of"]
 
 SCREENS: dict[Role, Screen] = {
     module.SCREEN.role: module.SCREEN
-    for module in (moderator, display, bridge, secretary, speaker, phone)
+    for module in (moderator, display, bridge, secretary, speaker, checkin, phone)
 }
 
 
