@@ -79,6 +79,8 @@ def test_the_timeline_from_the_template_and_its_overdue_tasks_on_the_dashboard(
     page = client.get(PREP)
     # the demo's day is today; its intake deadline is tomorrow (the demo's own)
     assert page.text.count('class="overdue"') == 4
+    agency = next(iter(state.speakers.values())).agency
+    assert f'<option value="{agency}">' in page.text  # an owner picked from the agencies
     for relative in ("D−15", "D−9", "D+1", "D−7", "D−6"):  # the intake: D+1
         assert relative in page.text
     dashboard = client.get(f"/o/{DEMO}")

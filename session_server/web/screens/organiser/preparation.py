@@ -101,6 +101,9 @@ class PrepPage(OrganiserPage):
     pre_collected: int = 0
     noted: int = 0
     mc_url: str = ""
+    owners: list[str] = field(default_factory=list)
+    """Names an owner unit is picked from: the participating units, the
+    speakers' agencies and the owners already named."""
 
 
 def relative_day(state: State, moment: datetime | None) -> str:
@@ -112,6 +115,13 @@ def relative_day(state: State, moment: datetime | None) -> str:
     if days >= 0:
         return f"D−{days}" if days else "D"
     return f"D+{-days}"
+
+
+def owner_names(state: State) -> list[str]:
+    names = [task.owner for task in state.preparation.tasks.values()]
+    names += [unit.name for unit in state.roster.units.values()]
+    names += [speaker.agency for speaker in state.speakers.values()]
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def task_rows(state: State, now: datetime) -> list[TaskRow]:
@@ -157,6 +167,7 @@ def prep_page(
         pre_collected=len(pre),
         noted=sum(1 for q in pre if q.question_id in state.preparation.suggested_answers),
         mc_url=f"/o/{hub.dialogue_id}/mc-script.docx",
+        owners=owner_names(state),
     )
     return render(request, "organiser_prep.html", context(request, state, hub), values, status)
 
