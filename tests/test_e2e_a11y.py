@@ -10,7 +10,8 @@ for the module. Each page is opened at the size of the device it is used on:
 - the public report on a laptop and on a phone, 360×740;
 - before the day: the organiser's preparation timeline on a laptop,
   1280×800, and a small tablet, 1024×768, the published plan on a phone
-  and a laptop, and a drafter's suggested answers page on a laptop.
+  and a laptop, a drafter's suggested answers page on a laptop, and the
+  note it drafted on its speaker's tablet.
 
 On each: no serious or critical axe-core violation (WCAG 2.0/2.1 A and AA
 and best practices), exactly one ``<h1>``, heading levels that never skip
@@ -332,6 +333,22 @@ def test_the_preparation_pages(
         check(drafter, "drafter-1280")
     except AssertionError as error:
         failed.append(str(error))
+    # the note under its question, on its speaker's tablet
+    for link in server.links_of("speaker"):
+        speaker = open_page(browser, pages, f"{server.base_url}{link.path}", **TABLET)
+        wait_online(speaker)
+        if speaker.locator("#speaker-list .suggested").count():
+            break
+    else:
+        pytest.fail("no speaker's screen shows the suggested answer")
+    expect(speaker.locator("#speaker-list .suggested").first).to_contain_text("khởi nghiệp")
+    shot(speaker, "speaker-suggested")
+    for name, size in (("speaker-1280", TABLET), ("speaker-1024", TABLET_SMALL)):
+        speaker.set_viewport_size(size["viewport"])
+        try:
+            check(speaker, name)
+        except AssertionError as error:
+            failed.append(str(error))
     assert not failed, "\n\n".join(failed)
 
 
