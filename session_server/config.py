@@ -110,6 +110,8 @@ class Settings:
     """Phone questions one dialogue takes: what its moderator can screen."""
     rate_agency: str = "3/60"
     """Written answers saved through one agency's link (``RATE_AGENCY``)."""
+    rate_drafter: str = "20/60"
+    """Suggested answers saved through one drafter's link (``RATE_DRAFTER``)."""
     limit_scale: float = 1.0
     """Multiplies the limits sized by a hall's capacity (web/limits.py)."""
     frame_ancestors: tuple[str, ...] = ()
@@ -179,6 +181,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         rate_socket=config("RATE_SOCKET", default="30/10"),
         rate_dialogue=config("RATE_DIALOGUE", default="600/60"),
         rate_agency=config("RATE_AGENCY", default="3/60"),
+        rate_drafter=config("RATE_DRAFTER", default="20/60"),
         limit_scale=config("LIMIT_SCALE", cast=float, default=1.0),
         trusted_origins=tuple(
             o.strip().rstrip("/")

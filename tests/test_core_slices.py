@@ -11,6 +11,8 @@ import pytest
 
 from session_server import core
 from session_server.core import commands as c
+from session_server.core import commands_preparation as cp
+from session_server.core import commands_registration as rc
 from session_server.core import events as e
 from session_server.core.decide import PERMISSIONS
 from session_server.core.deciders import SLICES
@@ -33,8 +35,9 @@ def test_every_command_has_exactly_one_rule_and_one_permission_in_one_slice() ->
     commands = command_classes()
     assert commands == {
         cls
-        for name in c.__all__
-        if isinstance(cls := getattr(c, name), type) and issubclass(cls, c.Command)
+        for module in (c, rc, cp)
+        for name in module.__all__
+        if isinstance(cls := getattr(module, name), type) and issubclass(cls, c.Command)
     } - {c.Command}
     for cls in commands:
         rules = [s.name for s in SLICES if cls in s.rules]

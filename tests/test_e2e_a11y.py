@@ -7,7 +7,11 @@ for the module. Each page is opened at the size of the device it is used on:
 - the camera page, the agency's answer page and every organiser page (login,
   list of dialogues, set-up, links, the QR sheet and a bridge point's
   printable sheet, import, follow-up board, conclusion) on a laptop, 1280×800;
-- the public report on a laptop and on a phone, 360×740.
+- the public report on a laptop and on a phone, 360×740;
+- before the day: the organiser's preparation timeline on a laptop,
+  1280×800, and a small tablet, 1024×768, the published plan on a phone
+  and a laptop, a drafter's suggested answers page on a laptop, and the
+  note it drafted on its speaker's tablet.
 
 On each: no serious or critical axe-core violation (WCAG 2.0/2.1 A and AA
 and best practices), exactly one ``<h1>``, heading levels that never skip
@@ -267,6 +271,85 @@ def test_the_public_report_on_a_laptop_and_a_phone(
         page = open_page(browser, pages, f"{server.base_url}/r/{DIALOGUE}", **options)
         expect(page.locator("h1")).to_have_count(1)
         check(page, name)
+
+
+def test_the_preparation_pages(
+    browser: Any, server: RunningServer, organiser: Any, pages: list[Any]
+) -> None:
+    """The timeline from the template (every task overdue: the demo's day is
+    today), a drafter's link issued and the plan published; then the public
+    plan page, signed out, and the drafter's page."""
+    prep = f"{server.base_url}/o/{DIALOGUE}/prep"
+    organiser.goto(prep)
+    if not organiser.locator("#prep-tasks").count():
+        with organiser.expect_navigation():
+            action_form(organiser.locator("#prep-timeline"), "apply_preparation_template").locator(
+                "button"
+            ).click()
+    expect(organiser.locator("#prep-tasks tr.overdue").first).to_be_visible()
+    if not organiser.locator("#prep-drafter-links").count():
+        issue = organiser.locator("#prep-drafter-issue")
+        issue.locator("input[name=agency]").fill("Văn phòng UBND tỉnh")
+        with organiser.expect_navigation():
+            issue.locator("button[type=submit]").click()
+    if organiser.locator("#prep-plan button[type=submit]").count():
+        with organiser.expect_navigation():
+            organiser.locator("#prep-plan button[type=submit]").click()
+    expect(organiser.locator("#plan-warning")).to_be_visible()  # published late
+    failed: list[str] = []
+    for name, size in (("organiser-prep", (1280, 800)), ("organiser-prep-1024", (1024, 768))):
+        organiser.set_viewport_size({"width": size[0], "height": size[1]})
+        organiser.goto(prep)
+        if size[0] == 1280:
+            shot(organiser, name)
+        failed += [f"{name}: raw catalogue key {key}" for key in e2e.raw_keys(organiser)]
+        try:
+            check(organiser, name)
+        except AssertionError as error:
+            failed.append(str(error))
+    organiser.set_viewport_size(DESKTOP["viewport"])
+    organiser.goto(f"{server.base_url}/o/{DIALOGUE}")
+    expect(organiser.locator("#org-prep-overdue")).to_be_visible()
+    organiser.goto(prep)
+    drafter_url = organiser.locator("#prep-drafter-links .url").first.inner_text()
+    for name, options in (("plan-360", PHONE), ("plan-1280", DESKTOP)):
+        page = open_page(browser, pages, f"{server.base_url}/p/{DIALOGUE}", **options)
+        expect(page.locator(".plan-qr img")).to_be_visible()
+        shot(page, name)
+        failed += [f"{name}: raw catalogue key {key}" for key in e2e.raw_keys(page)]
+        try:
+            check(page, name)
+        except AssertionError as error:
+            failed.append(str(error))
+    drafter = open_page(browser, pages, drafter_url, **DESKTOP)
+    card = drafter.locator("section.suggest-card").first
+    card.locator("textarea[name=text]").fill("Nêu chương trình hỗ trợ vốn khởi nghiệp của tỉnh.")
+    with drafter.expect_navigation():
+        card.locator("button[type=submit]").click()
+    expect(drafter.locator("#suggest-saved")).to_be_visible()
+    shot(drafter, "drafter")
+    failed += [f"drafter: raw catalogue key {key}" for key in e2e.raw_keys(drafter)]
+    try:
+        check(drafter, "drafter-1280")
+    except AssertionError as error:
+        failed.append(str(error))
+    # the note under its question, on its speaker's tablet
+    for link in server.links_of("speaker"):
+        speaker = open_page(browser, pages, f"{server.base_url}{link.path}", **TABLET)
+        wait_online(speaker)
+        if speaker.locator("#speaker-list .suggested").count():
+            break
+    else:
+        pytest.fail("no speaker's screen shows the suggested answer")
+    expect(speaker.locator("#speaker-list .suggested").first).to_contain_text("khởi nghiệp")
+    shot(speaker, "speaker-suggested")
+    for name, size in (("speaker-1280", TABLET), ("speaker-1024", TABLET_SMALL)):
+        speaker.set_viewport_size(size["viewport"])
+        try:
+            check(speaker, name)
+        except AssertionError as error:
+            failed.append(str(error))
+    assert not failed, "\n\n".join(failed)
 
 
 BROKEN = """<!doctype html><html lang="vi"><head><title>x</title></head><body>

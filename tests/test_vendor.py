@@ -10,11 +10,13 @@ VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 CHECKSUMS = VENDOR / "checksums.sha256"
 VERSIONS_MD = VENDOR / "VERSIONS.md"
 
-EXPECTED_JS = {"htmx.min.js", "ws.js", "axe.min.js", "hls.light.min.js"}
+EXPECTED_JS = {"htmx.min.js", "ws.js", "axe.min.js", "hls.light.min.js", "jsQR.js"}
 LICENCE_FILES = ("htmx.org.LICENSE", "htmx-ext-ws.LICENSE")
 """The 0BSD licences of the files the pages load."""
 HLS_LICENCE = "hls.js.LICENSE"
 """hls.js's Apache 2.0 licence."""
+JSQR_LICENCE = "jsqr.LICENSE"
+"""The QR decoder's Apache 2.0 licence."""
 SOURCE_MAPPED = {"hls.light.min.js": "hls.light.min.js.map"}
 """Shipped unmodified with its trailing ``sourceMappingURL`` comment; the map
 is not shipped (a browser asks for it only with its developer tools open)."""
@@ -74,7 +76,7 @@ def test_versions_md_lists_every_shipped_file_with_matching_sha256() -> None:
     for name, digest in _checksums().items():
         assert name in rows, f"{name} has no row in VERSIONS.md"
         assert rows[name]["sha256"] == digest, f"{name}: VERSIONS.md sha256 differs"
-    for name in (*LICENCE_FILES, *AXE_LICENCES, HLS_LICENCE):
+    for name in (*LICENCE_FILES, *AXE_LICENCES, HLS_LICENCE, JSQR_LICENCE):
         assert name in rows, f"{name} has no row in VERSIONS.md"
         assert rows[name]["sha256"] == _sha256(VENDOR / name)
 
@@ -105,7 +107,7 @@ def test_both_packages_from_same_pinned_versions_throughout() -> None:
     by_package: dict[str, set[str]] = {}
     for row in _version_rows().values():
         by_package.setdefault(row["package"], set()).add(row["version"])
-    assert set(by_package) == {"htmx.org", "htmx-ext-ws", "axe-core", "hls.js"}
+    assert set(by_package) == {"htmx.org", "htmx-ext-ws", "axe-core", "hls.js", "jsqr"}
     for package, versions in by_package.items():
         assert len(versions) == 1, f"{package}: {versions}"
 
@@ -157,3 +159,15 @@ def test_axe_core_matches_versions_md_and_is_for_tests_only() -> None:
     assert "MIT License" in (VENDOR / "axe-core.LICENSE-3RD-PARTY.txt").read_text(encoding="utf-8")
     for template in TEMPLATES.rglob("*.html"):
         assert "axe.min.js" not in template.read_text(encoding="utf-8"), template.name
+
+
+def test_jsqr_is_the_browser_build_under_its_licence_loaded_by_the_check_in_pages() -> None:
+    js = (VENDOR / "jsQR.js").read_text(encoding="utf-8")
+    assert js.startswith("(function webpackUniversalModuleDefinition(root, factory) {")
+    assert 'root["jsQR"] = factory();' in js
+    licence = (VENDOR / JSQR_LICENCE).read_text(encoding="utf-8")
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    loading = sorted(
+        t.name for t in TEMPLATES.rglob("*.html") if "/static/vendor/jsQR.js" in t.read_text()
+    )
+    assert loading == ["_checkin_scan.html"]

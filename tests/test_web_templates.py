@@ -30,15 +30,20 @@ from session_server.web.render import LIVE, TEMPLATES, Renderer
 from session_server.web.screens import ALL_SCREENS, SCREENS
 from session_server.web.screens.agency import AgencyPage
 from session_server.web.screens.base import LinkPage, ScreenContext
+from session_server.web.screens.drafter import DrafterPage
 from session_server.web.screens.moderator import InboxPage
 from session_server.web.screens.organiser.auth import LoginPage
 from session_server.web.screens.organiser.common import OrganiserContext
 from session_server.web.screens.organiser.dialogues import DialoguesPage, SetupPage
 from session_server.web.screens.organiser.followup import FollowupPage
 from session_server.web.screens.organiser.links import LinksPage, QrPage
+from session_server.web.screens.organiser.preparation import PrepPage
 from session_server.web.screens.organiser.record import ConclusionPage, ImportPage
+from session_server.web.screens.organiser.roster import RosterPage
 from session_server.web.screens.pages import FoundPage
+from session_server.web.screens.plan import PlanPage
 from session_server.web.screens.report import ReportPage
+from session_server.web.screens.unit import UnitPage
 
 ENV = Renderer().env
 
@@ -55,8 +60,15 @@ PAGES: dict[str, tuple[type[ScreenContext], type]] = {
     "organiser_followup.html": (OrganiserContext, FollowupPage),
     "agency_answer.html": (ScreenContext, AgencyPage),
     "report.html": (ScreenContext, ReportPage),
+    "organiser_prep.html": (OrganiserContext, PrepPage),
+    "drafter.html": (ScreenContext, DrafterPage),
+    "plan.html": (ScreenContext, PlanPage),
     "_phone_found.html": (SCREENS[Role.ATTENDEE].context, FoundPage),
     "_mod_inbox_page.html": (SCREENS[Role.MODERATOR].context, InboxPage),
+    "unit_register.html": (ScreenContext, UnitPage),
+    "organiser_units.html": (OrganiserContext, RosterPage),
+    "organiser_guests.html": (OrganiserContext, RosterPage),
+    "organiser_attendance.html": (OrganiserContext, RosterPage),
 }
 """Each whole page: the context class of ``v`` and its page values."""
 

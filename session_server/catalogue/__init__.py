@@ -13,22 +13,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from session_server.catalogue.messages import MESSAGES
-from session_server.catalogue.terms import TERMS
+from session_server.catalogue.attendance import ATTENDANCE_MESSAGES, ATTENDANCE_TERMS
+from session_server.catalogue.messages import MESSAGES as BASE_MESSAGES
+from session_server.catalogue.terms import TERMS as BASE_TERMS
 from session_server.catalogue.ui import UI_SCREENS
+from session_server.catalogue.ui_attendance import UI_ATTENDANCE
 from session_server.catalogue.ui_onair import UI_ONAIR
 from session_server.catalogue.ui_organiser import UI_ORGANISER
+from session_server.catalogue.ui_preparation import (
+    MESSAGES_PREPARATION,
+    TERMS_PREPARATION,
+    UI_PREPARATION,
+)
 from session_server.catalogue.ui_record import UI_RECORD
 
 __all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term"]
 
 LANGUAGES = ("vi", "en")
 
-UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD, **UI_ONAIR}
-if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD) + len(
-    UI_ONAIR
-):  # pragma: no cover
+_SCREEN_TEXTS = (UI_SCREENS, UI_ORGANISER, UI_RECORD, UI_ONAIR, UI_ATTENDANCE, UI_PREPARATION)
+UI: dict[str, tuple[str, str]] = {key: pair for part in _SCREEN_TEXTS for key, pair in part.items()}
+if len(UI) != sum(len(part) for part in _SCREEN_TEXTS):  # pragma: no cover
     raise RuntimeError("a screen text key is defined twice")
+
+MESSAGES: dict[str, tuple[str, str]] = dict(BASE_MESSAGES)
+TERMS: dict[str, tuple[str, str]] = dict(BASE_TERMS)
+for _extra, _base in (
+    (ATTENDANCE_MESSAGES, MESSAGES),
+    (ATTENDANCE_TERMS, TERMS),
+    (MESSAGES_PREPARATION, MESSAGES),
+    (TERMS_PREPARATION, TERMS),
+):
+    if _extra.keys() & _base.keys():  # pragma: no cover - a programming error
+        raise RuntimeError(f"catalogue keys defined twice: {_extra.keys() & _base.keys()}")
+    _base.update(_extra)
 
 
 _TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})

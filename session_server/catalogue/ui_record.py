@@ -135,9 +135,10 @@ UI_RECORD: dict[str, tuple[str, str]] = {
         "Check the signature block:",
     ),
     "rec.conclusion.attendance_hint": (
-        "Số người thực tế tham dự tại các điểm cầu; để trống thì thông báo không nêu số người.",
-        "The number who actually took part at every bridge point; left empty, the notice "
-        "gives no figure.",
+        "Chỉ dùng khi không ai được điểm danh: đã có điểm danh thì thông báo lấy số người "
+        "điểm danh tại các điểm cầu. Để trống thì thông báo không nêu số người.",
+        "Used only when nobody was checked in: once anyone is, the notice gives the number "
+        "checked in at the bridge points. Left empty, the notice gives no figure.",
     ),
     "rec.conclusion.opening": ("Đoạn mở đầu", "Opening paragraph"),
     "rec.conclusion.default": ("Mặc định:", "Default:"),

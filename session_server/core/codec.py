@@ -26,7 +26,7 @@ __all__ = ["LATER_FIELDS", "event_from_dict", "event_to_dict"]
 
 LATER_FIELDS: dict[str, dict[str, object]] = {
     "QuestionSubmitted": {"held": False},
-    "LinkIssued": {"question_id": None, "agency": ""},
+    "LinkIssued": {"question_id": None, "agency": "", "unit_id": None, "topic_id": None},
     "WrittenAnswerRecorded": {"pending": False},
     "QuestionRejected": {"category": "other"},
     "QuestionDeferred": {"deadline": None},

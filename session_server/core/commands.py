@@ -186,10 +186,9 @@ class SetCurrentItem(Command):
 
 @dataclass(frozen=True)
 class IssueLink(Command):
-    """A role link; ``link_id`` is made by the adapter (random). An
-    agency's link names its forwarded or deferred question and the agency
-    answering it (by default the one it was forwarded to, else its speaker's
-    agency): the agency answers under that name, whatever it types."""
+    """A role link (``link_id`` made by the adapter). An agency's link names its
+    forwarded or deferred question and the agency answering under that name (by
+    default the one forwarded to, else its speaker's), whatever it types."""
 
     link_id: str
     role: Role
@@ -198,6 +197,8 @@ class IssueLink(Command):
     label: str = ""
     question_id: int | None = None
     agency: str = ""
+    unit_id: str | None = None
+    topic_id: str | None = None  # a drafter's link for one topic only
 
 
 @dataclass(frozen=True)

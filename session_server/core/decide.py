@@ -11,8 +11,8 @@ when the state already applied that id from that actor
 ``decide`` returns no events. Otherwise its events carry the scoped id
 (``Command.scoped_id()``), which ``apply`` remembers.
 
-The rules live in four slices (``core/deciders/``: setup, questions, floor,
-record); this module combines them and runs, for every command: its role
+The rules live in five slices (``core/deciders/``: setup, questions, floor,
+record, attendance); this module combines them and runs, for every command: its role
 (:func:`authorise`), its command id, that the dialogue exists, its rule,
 then any rule on what the server knows outside the log (the floor's picture
 rule), and stamps the scoped command id on the events.
@@ -97,8 +97,10 @@ def _check_actor(actor: Actor) -> None:
         raise Forbidden("role.device_missing")
     if actor.role is Role.SPEAKER and not actor.speaker_id:
         raise Forbidden("role.speaker_missing")
-    if actor.role is Role.AGENCY and not actor.link_id:
+    if actor.role in (Role.AGENCY, Role.UNIT_REGISTRAR, Role.DRAFTER) and not actor.link_id:
         raise Forbidden("link.invalid")
+    if actor.role is Role.CHECK_IN and not actor.bridge_id:
+        raise Forbidden("role.bridge_missing")
 
 
 _missing = set(PERMISSIONS) ^ set(_RULES)

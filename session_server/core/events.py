@@ -377,6 +377,8 @@ class LinkIssued(Event):
     """An agency's link: its question (added later, see ``core/codec.py``)."""
     agency: str = ""
     """An agency's link: the name it answers under."""
+    unit_id: str | None = None  # a unit registrar's link: its unit (added later)
+    topic_id: str | None = None  # a drafter's link for one topic (added later)
 
 
 @dataclass(frozen=True)
@@ -477,3 +479,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordingSaved,
     )
 }
+
+# Registration and check-in, and the weeks before the day, keep their events
+# in modules of their own, which need ``Event`` above: imported last, and
+# part of the one set.
+from session_server.core.events_preparation import PREPARATION_EVENTS  # noqa: E402
+from session_server.core.events_registration import REGISTRATION_EVENTS  # noqa: E402
+
+EVENT_TYPES.update({cls.name: cls for cls in (*REGISTRATION_EVENTS, *PREPARATION_EVENTS)})

@@ -1,9 +1,7 @@
-"""The domain of a dialogue day, as plain dataclasses.
+"""The domain of a dialogue day, as plain dataclasses: data, no I/O, no clock.
 
-Everything here is data: no I/O, no clock. ``State`` is the whole of one
-dialogue as rebuilt from its event log; ``apply`` (``core/apply.py``, with
-the folds of the slices in ``core/deciders/``) is the only code that changes
-it.
+``State`` is one dialogue as rebuilt from its event log; ``apply`` (``core/apply.py``
+and the slices' folds in ``core/deciders/``) is the only code that changes it.
 """
 
 from __future__ import annotations
@@ -13,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from session_server.core.preparation import Preparation
+from session_server.core.registration import Roster
 from session_server.core.similar import SimilarIndex
 
 __all__ = [
+    "LINK_ROLES",
     "LOCAL_TZ",
     "MAIN_KINDS",
     "NO_CONDITIONS",
@@ -72,12 +73,16 @@ class Role(enum.StrEnum):
     ATTENDEE = "attendee"
     DISPLAY = "display"
     AGENCY = "agency"
-    """An agency answering a forwarded or deferred question in writing,
-    through a link issued for that question alone (``/a/…``), with the
-    agency's name fixed by the organiser."""
+    """An agency answering a forwarded or deferred question in writing, by a
+    link for that question alone (``/a/…``), its name fixed by the organiser."""
     RECORDER = "recorder"
-    """The server's own media recorder, saving the audio of each floor
-    segment (never a role link)."""
+    """The server's own media recorder: each floor segment's audio (never a role link)."""
+    UNIT_REGISTRAR = "unit"  # a unit registering its delegates (RoleLink.unit_id)
+    CHECK_IN = "checkin"  # check-in staff at one bridge point's door
+    DRAFTER = "drafter"  # suggested answers by a link (``/g/…``), core/preparation.py
+
+
+LINK_ROLES = frozenset({Role.AGENCY, Role.UNIT_REGISTRAR, Role.DRAFTER})  # act by their link
 
 
 class BridgeKind(enum.StrEnum):
@@ -139,21 +144,20 @@ class FloorRequestStatus(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who issues a command. Built by the adapter from a verified role link
-    or device cookie, never from what the client says about itself."""
+    """Who issues a command: from a verified link or cookie, never the client's word."""
 
     role: Role
     bridge_id: str | None = None
     speaker_id: str | None = None
     device_id: str | None = None
     link_id: str | None = None
-    """An agency's link (``RoleLink.link_id``): its question and its name."""
+    """An agency's (drafter's) link: its question (topic) and its name."""
 
     def scope(self) -> str:
         """The namespace of this actor's idempotency keys."""
         if self.role is Role.ATTENDEE:
             return f"device:{self.device_id}"
-        if self.role is Role.AGENCY and self.link_id:
+        if self.role in LINK_ROLES and self.link_id:
             return f"link:{self.link_id}"
         if self.role is Role.BRIDGE_OPERATOR:
             return f"bridge:{self.bridge_id}"
@@ -164,13 +168,11 @@ class Actor:
 
 @dataclass(frozen=True)
 class Conditions:
-    """What ``decide`` is told of the world outside the log, read under the
-    session's lock like the state itself."""
+    """What ``decide`` is told of the world outside the log (read under the lock)."""
 
     feeds: Mapping[str, str] | None = None
-    """Each bridge point's picture link (``live``, ``connecting``,
-    ``stalled``, ``failed``, ``none``) when the server relays media; None
-    when it does not (then the floor needs no picture)."""
+    """Each bridge point's picture link (``live``, ``connecting``, ``stalled``,
+    ``failed``, ``none``) when media is relayed; None: the floor needs no picture."""
 
 
 NO_CONDITIONS = Conditions()
@@ -285,9 +287,8 @@ class Forwarding:
 
 @dataclass(frozen=True)
 class ConclusionDraft:
-    """What the organiser types into the conclusion notice (Thông báo kết
-    luận); everything else in it comes from the log. Empty values fall back
-    to defaults made from the state (``export/record.py``)."""
+    """What the organiser types into the conclusion notice (the rest comes from the
+    log); empty values fall back to defaults from the state (``export/record.py``)."""
 
     number: str = ""
     """The notice's number and code, e.g. ``25/TB-UBND``."""
@@ -295,7 +296,7 @@ class ConclusionDraft:
     """The place name of the date line ("An Giang, ngày …")."""
     issued_on: date | None = None
     attendance: int | None = None
-    """Young people who took part, when the organiser knows the figure."""
+    """Typed by the organiser: counts only when nobody was checked in (``core/roster.py``)."""
     opening: str = ""
     conclusions: str = ""
     authority_lines: tuple[str, ...] = ()
@@ -313,8 +314,7 @@ class WrittenAnswer:
     agency: str
     answered_at: datetime
     revision: int = 1
-    """How many times an answer was recorded for the question: the organiser
-    accepts the revision they read (``AcceptWrittenAnswer.revision``)."""
+    """Answers recorded so far: the organiser accepts the one read (``AcceptWrittenAnswer``)."""
 
 
 @dataclass
@@ -379,8 +379,7 @@ class FloorRequest:
 
 @dataclass
 class Floor:
-    """Who holds the floor. ``holder`` is a bridge point id (the main venue
-    is a bridge point too) or ``None`` when nobody holds it."""
+    """Who holds the floor: ``holder`` is a bridge point id (the main venue too) or None."""
 
     holder: str | None = None
     question_id: int | None = None
@@ -429,6 +428,8 @@ class RoleLink:
     revoked_at: datetime | None = None
     question_id: int | None = None
     agency: str = ""
+    unit_id: str | None = None  # a unit registrar's link: its unit
+    topic_id: str | None = None  # a drafter's link for one topic only
 
     @property
     def active(self) -> bool:
@@ -440,7 +441,7 @@ class RoleLink:
             bridge_id=self.bridge_id,
             speaker_id=self.speaker_id,
             device_id=device_id if self.role is Role.ATTENDEE else None,
-            link_id=self.link_id if self.role is Role.AGENCY else None,
+            link_id=self.link_id if self.role in LINK_ROLES else None,
         )
 
 
@@ -480,6 +481,8 @@ class State:
     """Question ids by who submitted them, oldest first (a phone's own list)."""
     next_request_id: int = 1
     next_commitment_id: int = 1
+    roster: Roster = field(default_factory=Roster)  # units, delegates, check-ins
+    preparation: Preparation = field(default_factory=Preparation)  # before the day
 
     def main_bridge(self) -> BridgePoint | None:
         for bridge in self.bridges.values():

@@ -40,8 +40,12 @@ __all__ = [
     "Duplicate",
     "ImportPlan",
     "RowError",
+    "fold_header",
+    "has_formula",
+    "name_table",
     "plan_import",
     "read_table",
+    "resolve_name",
 ]
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -65,7 +69,7 @@ _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _YES = frozenset({"1", "x", "co", "yes", "true", "dong y", "y"})
 
 
-def _fold_header(text: str) -> str:
+def fold_header(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", fold_text(text).replace("_", " ")).split())
 
 
@@ -235,7 +239,7 @@ def read_table(
 def _columns(header: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, title in enumerate(header):
-        folded = _fold_header(title)
+        folded = fold_header(title)
         for column, names in COLUMNS.items():
             if folded in names and column not in found:
                 found[column] = index
@@ -265,7 +269,7 @@ def place_key(text: str) -> str:
     """A name as matching reads it: accents, case and punctuation ignored,
     and a leading abbreviation spelled out: "TP. Châu Đốc", "Tp Chau Doc"
     and "Thành phố Châu Đốc" read alike."""
-    words = _fold_header(text).split()
+    words = fold_header(text).split()
     if words and words[0] in _PLACE_PREFIXES:
         words = [*_PLACE_PREFIXES[words[0]].split(), *words[1:]]
     return " ".join(words)
@@ -279,13 +283,13 @@ def _bare(key: str) -> str:
     return key
 
 
-def _resolver(options: dict[str, str]) -> dict[str, str]:
+def name_table(options: dict[str, str]) -> dict[str, str]:
     """Folded id and folded name (abbreviations spelled out, and without
     its administrative word when no other name has the same) → id."""
     table: dict[str, str] = {}
     for key, name in options.items():
         table.setdefault(fold_text(key), key)
-        table.setdefault(_fold_header(name), key)
+        table.setdefault(fold_header(name), key)
         table.setdefault(fold_text(name), key)
         table.setdefault(place_key(name), key)
     bare: dict[str, set[str]] = {}
@@ -297,12 +301,12 @@ def _resolver(options: dict[str, str]) -> dict[str, str]:
     return table
 
 
-def _resolve(table: dict[str, str], text: str) -> str | None:
+def resolve_name(table: dict[str, str], text: str) -> str | None:
     """The id ``text`` names; a name typed without its administrative word
     ("Châu Đốc") matches the one place of that name, but "Huyện Long
     Xuyên" never matches "TP. Long Xuyên"."""
     key = place_key(text)
-    found = table.get(fold_text(text)) or table.get(_fold_header(text)) or table.get(key)
+    found = table.get(fold_text(text)) or table.get(fold_header(text)) or table.get(key)
     if found is None and _bare(key) == key:
         found = table.get("~" + key)
     return found
@@ -355,7 +359,7 @@ class _Duplicates:
 # --- the plan ---------------------------------------------------------------------------
 
 
-def _has_formula(cell: str) -> bool:
+def has_formula(cell: str) -> bool:
     return cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and cell[1:2] not in (" ", ""))
 
 
@@ -371,8 +375,8 @@ def plan_import(
     columns = _columns(header)
     if "bridge" not in columns:
         plan.warnings.append(_pair("import.no_bridge_column"))
-    bridges = _resolver({b.bridge_id: b.name for b in state.bridges.values()})
-    topics = _resolver({t.topic_id: t.name for t in state.topics.values()})
+    bridges = name_table({b.bridge_id: b.name for b in state.bridges.values()})
+    topics = name_table({t.topic_id: t.name for t in state.topics.values()})
     main = state.main_bridge()
     scratch = copy.deepcopy(state)
     duplicates = _Duplicates()
@@ -388,7 +392,7 @@ def plan_import(
         if not any(value.strip() for value in row):
             continue
         plan.rows += 1
-        if any(_has_formula(value.strip()) for value in row):
+        if any(has_formula(value.strip()) for value in row):
             plan.formula_rows.append(number)
         try:
             if any(len(value) > MAX_CELL for value in row):
@@ -397,7 +401,7 @@ def plan_import(
                 raise InvalidInput("import.extra_cells", columns=len(header))
             bridge_text = cell(row, "bridge")
             if bridge_text:
-                bridge_id = _resolve(bridges, bridge_text)
+                bridge_id = resolve_name(bridges, bridge_text)
                 if bridge_id is None:
                     raise InvalidInput("import.unknown_bridge", bridge=bridge_text[:80])
             elif main is not None:
@@ -407,7 +411,7 @@ def plan_import(
             topic_text = cell(row, "topic")
             topic_id = None
             if topic_text:
-                topic_id = _resolve(topics, topic_text)
+                topic_id = resolve_name(topics, topic_text)
                 if topic_id is None:
                     raise InvalidInput("import.unknown_topic", topic=topic_text[:80])
             command = SubmitQuestion(

@@ -20,6 +20,7 @@ from session_server.core.model import (
     QuestionStatus,
     State,
 )
+from session_server.core.roster import attendance, attendance_total
 from session_server.core.text import fold_text
 from session_server.core.views import answer_due
 
@@ -244,9 +245,13 @@ class Record:
     bridges: tuple[str, ...]
     main_bridge: str
     attendance: int | None
-    """Young people who took part, as the organiser entered it (never the
-    halls' capacity)."""
+    """Who took part: everyone checked in or counted in at the bridge points
+    (``core/roster.py``); when nobody was, the figure the organiser typed
+    (never the halls' capacity)."""
     attendance_entered: bool
+    """The figure is the organiser's, typed (nobody was checked in)."""
+    attendance_by_bridge: tuple[tuple[str, int], ...]
+    """Checked in or counted in, by bridge point (empty when nobody was)."""
     legal_basis: tuple[str, ...]
     figures: Figures
     topics: tuple[TopicSection, ...]
@@ -467,6 +472,8 @@ def build_record(state: State, *, named: bool = True) -> Record:
         _entry(state, q, named)
         for q in sorted(state.questions.values(), key=lambda q: q.question_id)
     )
+    checked_in = attendance_total(state)
+    by_bridge = tuple((row.name, row.present) for row in attendance(state) if row.present)
     abbreviation = _abbreviation(dialogue.host_body)
     number = draft.number or ("        /TB-" + abbreviation if abbreviation else "        /TB")
     return Record(
@@ -481,8 +488,9 @@ def build_record(state: State, *, named: bool = True) -> Record:
         audience_place=audience_place,
         bridges=tuple(b.name for b in state.bridges.values()),
         main_bridge=main.name if main else "",
-        attendance=draft.attendance,
-        attendance_entered=draft.attendance is not None,
+        attendance=checked_in or draft.attendance,
+        attendance_entered=not checked_in and draft.attendance is not None,
+        attendance_by_bridge=by_bridge if checked_in else (),
         legal_basis=dialogue.legal_basis,
         figures=_figures(state),
         topics=tuple(sections),

@@ -35,6 +35,7 @@ from session_server.web.registry import Registry
 from session_server.web.render import ROOT
 from session_server.web.screens import moderator, organiser
 from session_server.web.screens.agency import agency_answer
+from session_server.web.screens.drafter import drafter_page
 from session_server.web.screens.onair import chapters_file, live_file, video_file
 from session_server.web.screens.organiser import auth
 from session_server.web.screens.organiser.common import organiser_cookie
@@ -47,7 +48,9 @@ from session_server.web.screens.pages import (
     phone_questions,
     recording_file,
 )
+from session_server.web.screens.plan import public_plan
 from session_server.web.screens.report import public_report
+from session_server.web.screens.unit import unit_invitations, unit_page
 from session_server.web.transport import api, openapi
 from session_server.web.transport.forms import link_post, phone_post
 from session_server.web.transport.socket import LiveSocket
@@ -57,7 +60,10 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 IMPORT_BODY = BodyBound(
-    re.compile(r"^/o/[^/]+/import$"), 2 * (MAX_BYTES + UPLOAD_SLACK), "import.too_large", MAX_BYTES
+    re.compile(r"^/o/[^/]+/(import|units)$"),
+    2 * (MAX_BYTES + UPLOAD_SLACK),
+    "import.too_large",
+    MAX_BYTES,
 )
 """A question import's upload: twice its own bound, so a file a little too
 large is still answered on the import page (which checks its
@@ -136,6 +142,10 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/r/{dialogue_id}/video.mp4", video_file),
         Route("/r/{dialogue_id}/chapters.vtt", chapters_file),
         Route("/a/{token}", agency_answer, methods=["GET", "POST"]),
+        Route("/g/{token}", drafter_page, methods=["GET", "POST"]),
+        Route("/p/{dialogue_id}", public_plan),
+        Route("/u/{token}", unit_page, methods=["GET", "POST"]),
+        Route("/u/{token}/invitations.docx", unit_invitations),
         *organiser.routes,
         *api.routes,
         *openapi.routes,
@@ -149,7 +159,9 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         lifespan=lifespan,
         middleware=[
             Middleware(KeepRawSend),
-            Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
+            Middleware(
+                SecurityHeaders, frame_ancestors=settings.frame_ancestors, public=("/r/", "/p/")
+            ),
             Middleware(Language),
             Middleware(OriginCheck, allowed=allowed),
             Middleware(BodyLimit, limit=settings.body_max_bytes, larger=[IMPORT_BODY]),

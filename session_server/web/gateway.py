@@ -119,17 +119,24 @@ class Gateway:
         phone: bool | None = None,
         page_device: bool = True,
         agency: bool = False,
+        drafter: bool = False,
+        unit: bool = False,
     ) -> LinkCaller:
         """The caller of a role link's token, refused when the link is not
         (or no longer) valid. ``phone``: True when the transport is a phone's
         (the link must be an attendee's and the device known), False when it
         is a role screen's, None when either may come. ``agency``: the
-        agency's page, the only way in for an agency's link."""
+        agency's page, the only way in for an agency's link; ``drafter``:
+        the suggested answers' page, the only way in for a drafter's link;
+        ``unit``: the unit's registration page, the only way in for a unit's
+        link."""
         registry = self.registry
         claim = registry.access.read_link(token)
         hub = await registry.get(claim.dialogue_id)
         link = registry.access.active_link(hub.session.state, claim)
-        if (link.role is Role.AGENCY) is not agency:
+        if (link.role is Role.AGENCY) is not agency or (link.role is Role.DRAFTER) is not drafter:
+            raise Forbidden("link.invalid")
+        if (link.role is Role.UNIT_REGISTRAR) is not unit:
             raise Forbidden("link.invalid")
         attendee = link.role is Role.ATTENDEE
         if phone is not None and attendee is not phone:

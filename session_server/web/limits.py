@@ -15,7 +15,8 @@ submission or a vote passes every layer, checked before any is charged:
 - **per dialogue** (``RATE_DIALOGUE``): what the moderator's inbox can take;
 - a bridge console's own rate (``RATE_BRIDGE``);
 - an agency's written answers, per link (``RATE_AGENCY``): a few saves a
-  minute, so a leaked link cannot be used to churn the record.
+  minute, so a leaked link cannot be used to churn the record; likewise a
+  drafter's suggested answers (``RATE_DRAFTER``).
 
 Device cookies are issued at a bounded rate per address and bridge point
 (sized by its capacity as well), so making a new cookie per request runs
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 
 from session_server.config import Settings
 from session_server.core.commands import Command, RecordWrittenAnswer, SubmitQuestion, Vote
+from session_server.core.commands_preparation import DraftSuggestedAnswer
 from session_server.core.errors import Forbidden, RateLimited
 from session_server.core.model import Role, State
 from session_server.core.views import submitted_question_id
@@ -112,6 +114,7 @@ class Limits:
         self.device = RateLimiter(Rate.parse(settings.rate_device))
         self.bridge = RateLimiter(Rate.parse(settings.rate_bridge))
         self.agency = RateLimiter(Rate.parse(settings.rate_agency))
+        self.drafter = RateLimiter(Rate.parse(settings.rate_drafter))
         self.dialogue_rate = Rate.parse(settings.rate_dialogue)
         self.dialogue = RateLimiter(self.dialogue_rate)
         self.address = RateLimiter(Rate(60, 60))
@@ -188,6 +191,8 @@ class Limits:
             layers = [(self.bridge, actor.bridge_id or "", None)]
         elif isinstance(command, RecordWrittenAnswer) and actor.role is Role.AGENCY:
             layers = [(self.agency, f"{dialogue_id}:{actor.link_id}", None)]
+        elif isinstance(command, DraftSuggestedAnswer) and actor.role is Role.DRAFTER:
+            layers = [(self.drafter, f"{dialogue_id}:{actor.link_id}", None)]
         wait = max((limiter.wait(key, now, rate) for limiter, key, rate in layers), default=0)
         if wait:
             raise RateLimited("rate.limited", seconds=wait)

@@ -31,6 +31,8 @@ from typing import Annotated, Any, Union
 import msgspec
 
 from session_server.core import commands as c
+from session_server.core import commands_preparation as cp
+from session_server.core import commands_registration as rc
 from session_server.core.errors import InvalidInput, Unprocessable
 from session_server.core.model import LOCAL_TZ, Actor, Limits
 
@@ -52,7 +54,8 @@ SERVER_ONLY: frozenset[type[c.Command]] = frozenset({c.SaveRecording})
 
 CLIENT_COMMANDS: tuple[type[c.Command], ...] = tuple(
     cls
-    for cls in (getattr(c, name) for name in c.__all__)
+    for module in (c, rc, cp)
+    for cls in (getattr(module, name) for name in module.__all__)
     if isinstance(cls, type)
     and issubclass(cls, c.Command)
     and cls is not c.Command
@@ -121,6 +124,8 @@ def _field_type(cls: type[c.Command], name: str, hint: Any, limits: Limits) -> A
             return Annotated[int, msgspec.Meta(ge=1, le=10**9)]
         if name == "seconds" or name == "question_seconds":
             return Annotated[int, msgspec.Meta(ge=0, le=limits.timer_max_seconds)]
+        if name == "count":  # walk-ins counted, or taken back (CountWalkIns)
+            return Annotated[int, msgspec.Meta(ge=-10_000, le=10_000)]
         return Annotated[int, msgspec.Meta(ge=0, le=10**9)]
     if hint in (bool, date, datetime) or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
         return hint

@@ -1,7 +1,9 @@
 """Keep the links' tokens out of the logs.
 
 A role link (``/s/<token>``), a phone's link (``/j/<token>``), its socket
-(``/ws/<token>``) and an agency's link (``/a/<token>``) are credentials:
+(``/ws/<token>``), an agency's link (``/a/<token>``), a suggested
+answers' drafter's (``/g/<token>``) and a unit registrar's (``/u/<token>``)
+are credentials:
 whoever reads one in a log could open that screen. Every path logged by the
 server (uvicorn's access lines and its WebSocket lines, the app's own) goes
 through :func:`redact`, which keeps the route and replaces the token by a
@@ -18,7 +20,7 @@ import re
 
 __all__ = ["LOGGERS", "TokenRedaction", "fingerprint", "install", "redact"]
 
-_TOKEN_PATH = re.compile(r"(/(?:s|j|ws|a)/)([^/?#\s\"'<>]+)")
+_TOKEN_PATH = re.compile(r"(/(?:s|j|ws|a|g|u)/)([^/?#\s\"'<>]+)")
 """The routes whose path segment after the prefix is a token (``web/app.py``)."""
 
 LOGGERS = ("uvicorn.access", "uvicorn.error", "session_server")

@@ -21,3 +21,4 @@ editor.start();
 lists.start();
 countdown.start();
 if (document.body.classList.contains("screen-moderator")) { import("./moderator.js").then(function (m) { m.start(); }); }
+if (document.querySelector("[data-checkin-camera]")) { import("./checkin.js").then(function (m) { m.start(); }); }

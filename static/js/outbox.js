@@ -39,14 +39,15 @@ function items() { return memory || load(); }
 function render(list) {
   const box = document.getElementById("outbox");
   if (!box) { return; }
-  const questions = list.filter(function (item) { return item.body.action === "submit_question"; });
-  box.hidden = questions.length === 0;
+  // questions, and what was given a label (a check-in: who, or the code read)
+  const shown = list.filter(function (item) { return item.body.action === "submit_question" || item.label; });
+  box.hidden = shown.length === 0;
   const ul = box.querySelector("ul");
   if (!ul) { return; }
   ul.textContent = "";
-  questions.forEach(function (item) {
+  shown.forEach(function (item) {
     const li = document.createElement("li");
-    li.textContent = item.body.text;
+    li.textContent = item.label || item.body.text;
     ul.appendChild(li);
   });
 }
@@ -55,13 +56,13 @@ function render(list) {
 export function on(kind, fn) { listeners[kind].push(fn); }
 
 /** Keep `body` (under `slot`, replacing that slot's older message) and send it
- * when the link allows. Returns the kept item. */
-export function put(body, slot, formId) {
+ * when the link allows; `label` shows it in the waiting list. Returns the kept item. */
+export function put(body, slot, formId, label) {
   const key = body.command_id || randomKey();
   body.command_id = key;
   if (body.action === "submit_question") { body.idempotency_key = key; }
   const kept = items().filter(function (item) { return !slot || item.slot !== slot; });
-  const item = { key: key, slot: slot || null, form: formId || null, body: body, sentOn: 0, attempts: 0, due: 0 };
+  const item = { key: key, slot: slot || null, form: formId || null, body: body, sentOn: 0, attempts: 0, due: 0, label: label || "" };
   kept.push(item);
   save(kept);
   flush();
@@ -136,6 +137,20 @@ function giveBack(item) {
   });
 }
 
+// A form marked data-outbox-label shows in the waiting list as that text
+// followed by its chosen option (a check-in by name: who) or its number.
+function label(form) {
+  const prefix = form.getAttribute("data-outbox-label");
+  if (prefix === null) { return ""; }
+  const select = form.querySelector("select");
+  if (select) {
+    const option = select.selectedIndex >= 0 ? select.options[select.selectedIndex] : null;
+    return prefix + (option ? option.textContent : "");
+  }
+  const number = form.querySelector("input[type=number]");
+  return prefix + (number ? number.value : "");
+}
+
 function resetForm(form) {
   form.reset();   // every field back to its default: consent boxes off
   form.querySelectorAll("input[name=idempotency_key], input[name=command_id]").forEach(function (el) {
@@ -175,7 +190,7 @@ export function start() {
     evt.preventDefault();   // the outbox sends it (now, or when the link returns)
     body.command_id = body.idempotency_key || randomKey();
     if (!form.id) { form.id = "form-" + randomKey().slice(0, 8); }
-    put(body, form.getAttribute("data-outbox-slot"), form.id);
+    put(body, form.getAttribute("data-outbox-slot"), form.id, label(form));
     if (!form.hasAttribute("data-outbox-slot")) { resetForm(form); }
   });
 

@@ -1,4 +1,4 @@
-"""The day's rules in four slices, each a small decider that owns its
+"""The day's rules in five slices, each a small decider that owns its
 commands (who may issue each, the rule that decides it) and its events (how
 each folds into the state):
 
@@ -10,7 +10,11 @@ each folds into the state):
   answered / forwarded / deferred, bridge points' floor requests, the
   picture rule;
 - ``record``: answer summaries and commitments, the conclusion draft,
-  written answers, recordings.
+  written answers, recordings;
+- ``attendance``: units and their quota rule, delegates and guests,
+  check-ins and walk-ins;
+- ``preparation``: before the day: the timeline, the plan's publication,
+  suggested answers.
 
 Shared by the slices: ``registry`` (:class:`Decider` and :func:`merged`),
 ``lifecycle`` (a question's legal status changes), ``common`` (lookups and
@@ -20,7 +24,9 @@ checks). ``core/decide.py`` and ``core/apply.py`` combine the slices in
 
 from __future__ import annotations
 
+from session_server.core.deciders.attendance import ATTENDANCE
 from session_server.core.deciders.floor import FLOOR
+from session_server.core.deciders.preparation import PREPARATION
 from session_server.core.deciders.questions import QUESTIONS
 from session_server.core.deciders.record import RECORD
 from session_server.core.deciders.registry import Decider
@@ -28,4 +34,4 @@ from session_server.core.deciders.setup import SETUP
 
 __all__ = ["SLICES"]
 
-SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD)
+SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD, ATTENDANCE, PREPARATION)

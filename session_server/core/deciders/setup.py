@@ -10,6 +10,7 @@ from datetime import datetime
 
 from session_server.core import commands as c
 from session_server.core import events as e
+from session_server.core.deciders.attendance import unit_link
 from session_server.core.deciders.common import (
     check_bridge,
     check_date,
@@ -20,6 +21,7 @@ from session_server.core.deciders.common import (
     get_question,
 )
 from session_server.core.deciders.lifecycle import floor_taken_back
+from session_server.core.deciders.preparation import drafter_link
 from session_server.core.deciders.registry import MOD, ORG, Decider
 from session_server.core.errors import IllegalTransition, InvalidInput, NotFound
 from session_server.core.model import (
@@ -35,6 +37,7 @@ from session_server.core.model import (
     State,
     Topic,
 )
+from session_server.core.roster import in_attendance
 from session_server.core.text import clean_line, clean_text, require_identifier, slug_id
 
 __all__ = ["NEXT_PHASE", "SETUP"]
@@ -182,7 +185,7 @@ def _remove_bridge(state: State, cmd: c.RemoveBridgePoint, now: datetime) -> lis
     check_not_closed(state)
     check_bridge(state, cmd.bridge_id)
     in_use = any(q.bridge_id == cmd.bridge_id for q in state.questions.values())
-    if in_use or state.floor.holder == cmd.bridge_id:
+    if in_use or state.floor.holder == cmd.bridge_id or in_attendance(state, cmd.bridge_id):
         raise IllegalTransition("bridge.in_use", bridge=cmd.bridge_id)
     return [e.BridgePointRemoved(at=now, bridge_id=cmd.bridge_id)]
 
@@ -267,10 +270,16 @@ def _issue_link(state: State, cmd: c.IssueLink, now: datetime) -> list[e.Event]:
         raise InvalidInput("link.bad_role", role=cmd.role.value)
     if cmd.role is Role.AGENCY:
         return [_agency_link(state, cmd, now)]
-    if cmd.question_id is not None or cmd.agency:
+    if cmd.role is Role.DRAFTER:
+        return [drafter_link(state, cmd, now)]
+    if cmd.question_id is not None or cmd.agency or cmd.topic_id is not None:
         raise InvalidInput("input.bad_value", field="question_id")
+    if cmd.role is Role.UNIT_REGISTRAR:
+        return [unit_link(state, cmd, now)]
+    if cmd.unit_id is not None:
+        raise InvalidInput("input.bad_value", field="unit_id")
     bridge_id = speaker_id = None
-    if cmd.role in (Role.BRIDGE_OPERATOR, Role.ATTENDEE, Role.DISPLAY):
+    if cmd.role in (Role.BRIDGE_OPERATOR, Role.ATTENDEE, Role.DISPLAY, Role.CHECK_IN):
         if cmd.bridge_id is None:
             raise InvalidInput("link.needs_bridge", role=cmd.role.value)
         check_bridge(state, cmd.bridge_id)
@@ -431,6 +440,8 @@ def _link_issued(state: State, ev: e.LinkIssued) -> None:
         issued_at=ev.at,
         question_id=ev.question_id,
         agency=ev.agency,
+        unit_id=ev.unit_id,
+        topic_id=ev.topic_id,
     )
 
 

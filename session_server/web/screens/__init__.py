@@ -14,6 +14,7 @@ from __future__ import annotations
 from session_server.core.model import Role
 from session_server.web.screens import (
     bridge,
+    checkin,
     display,
     moderator,
     overlay,
@@ -37,7 +38,7 @@ __all__ = [
 
 SCREENS: dict[Role, Screen] = {
     module.SCREEN.role: module.SCREEN
-    for module in (moderator, display, bridge, secretary, speaker, phone)
+    for module in (moderator, display, bridge, secretary, speaker, checkin, phone)
 }
 
 VIEWS: dict[tuple[Role, str], Screen] = {

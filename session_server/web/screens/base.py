@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from session_server.catalogue import UI, message, term
 from session_server.core import events as e
+from session_server.core import events_registration as rev
 from session_server.core.model import (
     LOCAL_TZ,
     Actor,
@@ -36,6 +37,7 @@ from session_server.core.model import (
 
 __all__ = [
     "ASKED",
+    "CHECKED",
     "FREQUENT",
     "NOTHING_FREQUENT",
     "VOTED",
@@ -71,8 +73,11 @@ class Audience:
         return Actor(self.role, self.bridge_id, self.speaker_id, device_id)
 
 
-FREQUENT: frozenset[type[e.Event]] = frozenset({e.QuestionSubmitted, e.VoteCast})
-"""The events that come by the hundred a minute (phones asking and voting).
+FREQUENT: frozenset[type[e.Event]] = frozenset(
+    {e.QuestionSubmitted, e.VoteCast, rev.CheckedIn, rev.WalkInsCounted}
+)
+"""The events that come by the hundred a minute (phones asking and voting,
+people arriving at the doors).
 Each fragment says which of them can change it (``Fragment.changed_by``): a
 burst of them renders only those fragments; any other event renders all."""
 
@@ -98,6 +103,7 @@ class Fragment:
 NOTHING_FREQUENT: frozenset[type[e.Event]] = frozenset()
 ASKED = frozenset({e.QuestionSubmitted})
 VOTED = frozenset({e.VoteCast})
+CHECKED: frozenset[type[e.Event]] = frozenset({rev.CheckedIn, rev.WalkInsCounted})
 
 
 class ScreenContext:

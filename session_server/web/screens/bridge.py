@@ -1,16 +1,18 @@
 """A bridge point's console (district laptop): questions from the room, its
-own queue, the floor and its request, its camera; and the camera-only page
+own queue, the floor and its request, its camera, check-in at its door
+(``screens/checkin.py``); and the camera-only page
 of the same link (``/s/…/camera``) for a device by the room's camera."""
 
 from __future__ import annotations
 
 from session_server.core.model import FloorRequest, Question, Role
-from session_server.web.screens.base import ASKED, NOTHING_FREQUENT, Fragment, Screen, ScreenContext
+from session_server.web.screens.base import ASKED, CHECKED, NOTHING_FREQUENT, Fragment, Screen
+from session_server.web.screens.checkin import CheckinContext
 
 __all__ = ["SCREEN", "BridgeContext"]
 
 
-class BridgeContext(ScreenContext):
+class BridgeContext(CheckinContext):
     def bridge_questions(self) -> list[Question]:
         """This bridge point's questions, the newest first."""
         bridge = self.aud.bridge_id
@@ -31,6 +33,8 @@ SCREEN = Screen(
         Fragment("_floor_card.html", changed_by=NOTHING_FREQUENT),
         Fragment("_bridge_request.html", changed_by=NOTHING_FREQUENT),
         Fragment("_bridge_queue.html", changed_by=ASKED),
+        Fragment("_checkin_count.html", changed_by=CHECKED),
+        Fragment("_checkin_people.html", changed_by=CHECKED),
     ),
     BridgeContext,
     rank=2,

@@ -22,12 +22,13 @@ from session_server.core.views import (
 from session_server.web.limits import Alert
 from session_server.web.screens.base import (
     ASKED,
+    CHECKED,
     NOTHING_FREQUENT,
     VOTED,
     Fragment,
     Screen,
-    ScreenContext,
 )
+from session_server.web.screens.checkin import CheckinContext
 
 if TYPE_CHECKING:
     from session_server.web.gateway import Gateway
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["SCREEN", "InboxPage", "ModeratorContext", "inbox_page"]
 
 
-class ModeratorContext(ScreenContext):
+class ModeratorContext(CheckinContext):
     INBOX_SHOWN = 100
 
     HELD_SHOWN = 20
@@ -179,6 +180,7 @@ SCREEN = Screen(
         Fragment("_mod_queue_head.html", changed_by=NOTHING_FREQUENT),
         Fragment("_mod_queue.html", changed_by=VOTED),
         Fragment("_fairness.html", changed_by=ASKED),
+        Fragment("_mod_attendance.html", changed_by=CHECKED),
         Fragment("_media_health.html", volatile=True, media=True, changed_by=NOTHING_FREQUENT),
     ),
     ModeratorContext,

@@ -194,7 +194,12 @@ def base_url(request: Request) -> str:
 
 def link_url(request: Request, dialogue_id: str, link: RoleLink) -> str:
     token = registry_of(request).access.link_token(dialogue_id, link.link_id)
-    prefix = {Role.ATTENDEE: "/j/", Role.AGENCY: "/a/"}.get(link.role, "/s/")
+    prefix = {
+        Role.ATTENDEE: "/j/",
+        Role.AGENCY: "/a/",
+        Role.UNIT_REGISTRAR: "/u/",
+        Role.DRAFTER: "/g/",
+    }.get(link.role, "/s/")
     return f"{base_url(request)}{prefix}{token}"
 
 

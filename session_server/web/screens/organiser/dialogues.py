@@ -24,6 +24,12 @@ from session_server.core.deciders.setup import NEXT_PHASE
 from session_server.core.errors import IllegalTransition, InvalidInput, SessionError
 from session_server.core.links import standard_links
 from session_server.core.model import LOCAL_TZ, BridgeKind, Phase, ProgrammeKind, State
+from session_server.core.preparation import (
+    PUBLICATION_NOTICE_DAYS,
+    PreparationTask,
+    overdue_tasks,
+    publication_warning,
+)
 from session_server.core.programme import CITY_PLAN_PROGRAMME
 from session_server.core.text import fold_text
 from session_server.store.base import check_dialogue_id
@@ -81,6 +87,11 @@ class SetupPage(OrganiserPage):
     programme_text: str = ""
     programme_kinds: list[ProgrammeKind] = field(default_factory=list)
     bridge_kinds: list[BridgeKind] = field(default_factory=list)
+    overdue: list[PreparationTask] = field(default_factory=list)
+    """Preparation tasks not done past their deadline (``/o/{id}/prep``)."""
+    plan_warning: str | None = None
+    """The plan's publication warning, a message code, or None."""
+    notice_days: int = PUBLICATION_NOTICE_DAYS
 
 
 def local_input(moment: datetime | None) -> str:
@@ -280,6 +291,8 @@ def setup_page(
         programme_text=programme,
         programme_kinds=list(ProgrammeKind),
         bridge_kinds=list(BridgeKind),
+        overdue=overdue_tasks(state, registry_of(request).now()),
+        plan_warning=publication_warning(state, registry_of(request).now()),
     )
     return render(request, "organiser.html", context(request, state, hub), values, status)
 
