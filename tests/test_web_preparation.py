@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from docx import Document as open_document
@@ -31,8 +32,9 @@ NOTE = "GỢI-Ý-BÍ-MẬT: nêu số liệu quỹ hỗ trợ khởi nghiệp 20
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(build_app(), base_url="http://testserver") as client:
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = build_app(recordings_dir=str(tmp_path / "recordings"))
+    with TestClient(app, base_url="http://testserver") as client:
         yield client
 
 
@@ -208,7 +210,13 @@ def test_the_public_plan_page_needs_no_sign_in_and_shows_no_personal_data(
     for link in state.links.values():
         assert (token(app, link.link_id) in text) is (link.link_id == attendee)
     assert "/s/" not in text and "/a/" not in text and "/g/" not in text
-    assert 'id="live-player"' not in text  # the player's place is empty
+    assert 'id="live-player"' not in text  # no programme on air yet: no player
+    # once the programme is on air (the demo dialogue is live), its player
+    live = Path(app.state.registry.settings.recordings_dir) / DEMO / "live"
+    live.mkdir(parents=True, exist_ok=True)
+    (live / "index.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n")
+    text = bare.get(f"/p/{DEMO}").text
+    assert f'data-hls="/r/{DEMO}/live/index.m3u8"' in text and 'id="live-video"' in text
 
 
 def _issue_drafter(client: TestClient, name: str, topic: str = "") -> str:

@@ -8,9 +8,9 @@ venue's attendee link (the one token a public page may show: it is printed
 on the hall's poster anyway). Nothing else: no operator, no asker, no
 phone number, no other link.
 
-The page's body is ``_plan_body.html``; ``plan.html`` around it leaves the
-block ``live_player`` empty, for a live video player while the dialogue is
-live."""
+The page's body is ``_plan_body.html``; ``plan.html`` puts the programme's
+player above it (``_live_player.html``: the live stream while the dialogue
+is live, the day's video once it is closed)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from session_server.core.model import BridgePoint, Phase, Role, State
 from session_server.export.mc_script import PlannedItem, planned_items
 from session_server.web.registry import Registry
 from session_server.web.screens.base import Audience, ScreenContext
+from session_server.web.screens.onair import OnAir, on_air
 from session_server.web.screens.organiser.links import qr_svg_bytes
 
 __all__ = ["PlanPage", "main_attendee_url", "public_plan"]
@@ -42,6 +43,8 @@ class PlanPage:
     """Its QR code, an SVG as a ``data:`` URI ("" without a link)."""
     questions_open: bool
     """Whether questions are still taken (the dialogue is not closed)."""
+    on_air: OnAir | None = None
+    """The programme's live stream or the day's video (``_live_player.html``)."""
 
 
 def main_attendee_url(registry: Registry, dialogue_id: str, state: State, base: str) -> str:
@@ -74,6 +77,7 @@ async def public_plan(request: Request) -> Response:
         attendee_url=url,
         qr_data_uri=f"data:image/svg+xml;base64,{qr}" if qr else "",
         questions_open=state.dialogue.phase is not Phase.CLOSED,
+        on_air=on_air(registry, hub),
     )
     view = ScreenContext(state, Audience(Role.DISPLAY, lang=request.state.lang))
     html = registry.renderer.page("plan.html", view, values)
