@@ -22,6 +22,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+from websockets.protocol import State
 
 __all__ = ["RAW_SEND", "DirectWriter", "KeepRawSend", "direct_writer", "text_frame"]
 
@@ -53,8 +54,6 @@ class DirectWriter:
         self._transport = transport
 
     def open(self) -> bool:
-        from websockets.protocol import State
-
         protocol = self._protocol
         return (
             not protocol.close_sent
