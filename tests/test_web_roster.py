@@ -42,10 +42,10 @@ async def _seed(log: MemoryEventLog) -> None:
     await session.execute_all(commands, now)
 
 
-def roster_app() -> Starlette:
+def roster_app(**changes: object) -> Starlette:
     log = MemoryEventLog()
     asyncio.run(_seed(log))
-    return create_app(settings(), log, SECRET)
+    return create_app(settings(**changes), log, SECRET)
 
 
 @pytest.fixture
@@ -159,6 +159,18 @@ def test_a_unit_withdraws_until_the_deadline_then_not(client: TestClient) -> Non
     assert "Đã hết hạn đăng ký" in page.text and 'id="reg-form"' not in page.text
     late = client.post(f"/u/{token}", data={**form, "name": "Đến Muộn"})
     assert late.status_code == 409 and "Đã hết hạn đăng ký đại biểu" in late.text
+
+
+def test_a_script_on_a_units_link_is_slowed_down() -> None:
+    with TestClient(roster_app(rate_socket="3/60")) as client:
+        token = _token(client, "unit-link-02")
+        form = _unit_form(client, token)
+        codes = [
+            client.post(f"/u/{token}", data={**form, "name": f"Người {n}"}).status_code
+            for n in range(5)
+        ]
+        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+        assert "Bạn gửi quá nhanh" in client.post(f"/u/{token}", data=form).text
 
 
 def test_the_unit_downloads_its_invitations(client: TestClient) -> None:
@@ -346,3 +358,10 @@ def test_attendance_reaches_the_moderator_the_organiser_and_the_record(client: T
     )
     conclusion = client.get(f"/o/{DEMO}/conclusion")
     assert "Số người tham dự: 5" in conclusion.text
+    report = client.get(f"/r/{DEMO}")
+    assert "Số người tham dự: 5" in report.text
+    # the units' and doors' links are listed with the others, at their own addresses
+    listed = client.get(f"/o/{DEMO}/links")
+    assert listed.status_code == 200
+    assert f"/u/{_token(client, 'unit-link-01')}" in listed.text
+    assert f"/s/{token}" in listed.text
