@@ -263,6 +263,32 @@ def test_units_and_delegates_are_imported_row_by_row(client: TestClient) -> None
     assert {"Võ Minh Trí", "Lý Thị Lan"} <= names and "Trần Văn Dư" not in names
 
 
+def test_a_delegate_list_is_imported_from_xlsx(client: TestClient) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Họ và tên", "Chức vụ", "Đơn vị", "SĐT"])
+    sheet.append(["Đặng Thu Trang", "Phó Bí thư", "Đoàn Trường Đại học An Giang", "0901234567"])
+    sheet.append(["=HYPERLINK(1)", "", "Đoàn Trường Đại học An Giang", ""])
+    sheet.append(["Phí Văn Tú", "", "Đoàn cơ sở Sở Nội vụ", "12ab"])
+    data = io.BytesIO()
+    book.save(data)
+    _sign_in(client)
+    form = _hidden(client.get(f"/o/{DEMO}/units").text, "import")
+    response = client.post(
+        f"/o/{DEMO}/units",
+        data={**form, "kind": "delegates"},
+        files={"file": ("dai-bieu.xlsx", data.getvalue(), "application/octet-stream")},
+    )
+    assert "Đã nhập 2 trên 3 dòng" in response.text
+    assert "Các dòng 3 có ô bắt đầu như công thức" in response.text
+    assert "Số điện thoại không hợp lệ" in response.text
+    names = {d.name for d in _state(client).roster.delegates.values()}
+    assert {"Đặng Thu Trang", "=HYPERLINK(1)"} <= names and "Phí Văn Tú" not in names
+
+
 def test_guests_are_listed_in_precedence_order_with_invitations(client: TestClient) -> None:
     _sign_in(client)
     page = client.get(f"/o/{DEMO}/guests")
