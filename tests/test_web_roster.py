@@ -10,12 +10,15 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from docx import Document as open_document
 from starlette.applications import Starlette
+from starlette.datastructures import Secret
 from starlette.testclient import TestClient
 
+from session_server import cli
 from session_server.core import commands as c
 from session_server.core.model import Actor, Role, State
 from session_server.demo import DEMO_DIALOGUE_ID
@@ -37,7 +40,7 @@ async def _seed(log: MemoryEventLog) -> None:
     now = datetime.now(UTC)
     commands = [
         *roster_commands(),
-        c.IssueLink(ORGANISER, DOOR_LINK, Role.CHECK_IN, "tinh"),
+        c.IssueLink(ORGANISER, DOOR_LINK, Role.CHECK_IN, "tinh", label="Hội trường tỉnh"),
     ]
     await session.execute_all(commands, now)
 
@@ -378,10 +381,11 @@ def test_attendance_reaches_the_moderator_the_organiser_and_the_record(client: T
         follow_redirects=False,
     )
     assert issue.status_code == 303
-    assert any(
-        link.role is Role.CHECK_IN and link.bridge_id == "chau-doc"
+    assert [
+        link.label
         for link in _state(client).links.values()
-    )
+        if link.role is Role.CHECK_IN and link.bridge_id == "chau-doc"
+    ] == ["TP. Châu Đốc"]
     conclusion = client.get(f"/o/{DEMO}/conclusion")
     assert "Số người tham dự: 5" in conclusion.text
     report = client.get(f"/r/{DEMO}")
@@ -391,3 +395,18 @@ def test_attendance_reaches_the_moderator_the_organiser_and_the_record(client: T
     assert listed.status_code == 200
     assert f"/u/{_token(client, 'unit-link-01')}" in listed.text
     assert f"/s/{token}" in listed.text
+
+
+def test_serve_lists_the_units_and_doors_links_too(tmp_path: Path) -> None:
+    """``serve`` prints every active link at its own address, the units',
+    doors' and agencies' after the screens' (a store holding them restarts)."""
+    log = MemoryEventLog()
+    asyncio.run(_seed(log))
+    store = f"sqlite:///{tmp_path / 'x.db'}"
+    screens = asyncio.run(cli._screens(settings(secret_key=Secret(SECRET)), log, store))
+    labels = [label for label, _path in screens]
+    paths = dict(screens)
+    unit = next(label for label in labels if label.startswith("unit registrar · "))
+    door = next(label for label in labels if label.startswith("check-in · "))
+    assert paths[unit].startswith("/u/") and paths[door].startswith("/s/")
+    assert labels.index(door) > labels.index(next(lb for lb in labels if "moderator" in lb))
