@@ -6,10 +6,7 @@ for the module. Each page is opened at the size of the device it is used on:
 - the moderator's console on a podium tablet, 1280×800 and 1024×768;
 - the camera page, the agency's answer page and every organiser page (login,
   list of dialogues, set-up, links, the QR sheet and a bridge point's
-  printable sheet, import, follow-up board, conclusion, units, guests,
-  attendance) on a laptop, 1280×800 (the unit's registration page and the
-  door's check-in page, which need a unit and a link made first, are checked
-  with the same checks in ``tests/test_e2e_checkin.py``);
+  printable sheet, import, follow-up board, conclusion) on a laptop, 1280×800;
 - the public report on a laptop and on a phone, 360×740.
 
 On each: no serious or critical axe-core violation (WCAG 2.0/2.1 A and AA
@@ -197,6 +194,8 @@ ORGANISER_PAGES = {
     "organiser-bridge-sheet": f"/o/{DIALOGUE}/qr?bridge={REMOTE}",
     "organiser-import": f"/o/{DIALOGUE}/import",
     "organiser-conclusion": f"/o/{DIALOGUE}/conclusion",
+    # registration and check-in, empty here (with units, guests and check-ins,
+    # and the unit's and the door's own pages: tests/test_e2e_checkin.py)
     "organiser-units": f"/o/{DIALOGUE}/units",
     "organiser-guests": f"/o/{DIALOGUE}/guests",
     "organiser-attendance": f"/o/{DIALOGUE}/attendance",
