@@ -186,6 +186,10 @@ async def _prepare(settings: Settings, store_url: str, demo: bool) -> list[tuple
         await log.close()
 
 
+_PREFIXES = {Role.ATTENDEE: "/j/", Role.AGENCY: "/a/", Role.UNIT_REGISTRAR: "/u/"}
+"""The path of each role's links that is not a screen's ``/s/``."""
+
+
 async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tuple[str, str]]:
     access = Access(_secret(settings, store_url))
     screens: list[tuple[str, str]] = []
@@ -201,14 +205,21 @@ async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tu
             Role.BRIDGE_OPERATOR,
             Role.ATTENDEE,
             Role.SPEAKER,
+            Role.CHECK_IN,
+            Role.UNIT_REGISTRAR,
+            Role.AGENCY,
         ]
         links = sorted(
             (link for link in state.links.values() if link.active),
-            key=lambda link: (order.index(link.role), link.bridge_id or "", link.speaker_id or ""),
+            key=lambda link: (
+                order.index(link.role) if link.role in order else len(order),
+                link.bridge_id or "",
+                link.speaker_id or "",
+            ),
         )
         for link in links:
             token = access.link_token(dialogue_id, link.link_id)
-            prefix = "/j/" if link.role is Role.ATTENDEE else "/s/"
+            prefix = _PREFIXES.get(link.role, "/s/")
             label = term(link.role.value, "en")
             if link.label:
                 label = f"{label} · {link.label}"

@@ -256,6 +256,10 @@ def test_guests_in_order_of_precedence() -> None:
         "guest-press1",
     ]
     assert expected_bridge(state, state.roster.delegates["guest-press1"]) == MAIN
+    run(state, rc.CheckInDelegate(_door(), "guest-press1", MAIN))
+    run(state, rc.CheckInDelegate(_door(), "guest-lead01", MAIN))
+    present = guests_in_precedence(state, present=True)
+    assert [g.delegate_id for g in present] == ["guest-lead01", "guest-press1"]
     _register(state, "delegate01", "Nguyễn Văn An")
     with pytest.raises(InvalidInput):  # a unit's delegate is not made a guest
         decide(state, rc.SetGuest(ORGANISER, "delegate01", "X"), NOW)

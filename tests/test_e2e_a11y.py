@@ -198,6 +198,11 @@ ORGANISER_PAGES = {
     "organiser-bridge-sheet": f"/o/{DIALOGUE}/qr?bridge={REMOTE}",
     "organiser-import": f"/o/{DIALOGUE}/import",
     "organiser-conclusion": f"/o/{DIALOGUE}/conclusion",
+    # registration and check-in, empty here (with units, guests and check-ins,
+    # and the unit's and the door's own pages: tests/test_e2e_checkin.py)
+    "organiser-units": f"/o/{DIALOGUE}/units",
+    "organiser-guests": f"/o/{DIALOGUE}/guests",
+    "organiser-attendance": f"/o/{DIALOGUE}/attendance",
 }
 
 

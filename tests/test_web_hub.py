@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from starlette.websockets import WebSocketState
 
 from session_server.core import commands as c
+from session_server.core import commands_registration as rc
 from session_server.core import events as e
+from session_server.core import events_registration as rev
 from session_server.core.errors import SessionError
 from session_server.core.model import Actor, Phase, Role
 from session_server.demo import DEMO_DIALOGUE_ID, demo_commands
@@ -35,6 +37,7 @@ from session_server.web.render import Renderer
 from session_server.web.screens import SCREENS, VIEWS, Audience, screen_for
 from session_server.web.screens.base import FREQUENT
 from tests import oob
+from tests.rosterdemo import roster_commands
 
 MODERATOR = Actor(Role.MODERATOR)
 
@@ -504,7 +507,7 @@ async def test_no_fragment_changes_on_a_frequent_event_it_does_not_name() -> Non
     session = DialogueSession(log, DEMO_DIALOGUE_ID)
     await session.load()
     now = datetime.now(UTC)
-    await session.execute_all(demo_commands(now), now)
+    await session.execute_all([*demo_commands(now), *roster_commands()], now)
     hub = Hub(session, Renderer())  # never started: rendered by hand
     state = session.state
     audiences = [
@@ -523,6 +526,12 @@ async def test_no_fragment_changes_on_a_frequent_event_it_does_not_name() -> Non
             Role.ATTENDEE, bridge_id=rng.choice(bridges), device_id=f"phone-{rng.randrange(40)}"
         )
         waiting = [q.question_id for q in state.questions.values() if q.status.value == "submitted"]
+        if rng.random() < 0.15:  # people arriving at a door
+            door = Actor(Role.CHECK_IN, bridge_id=rng.choice(bridges))
+            absent = [d for d in state.roster.delegates if d not in state.roster.check_ins]
+            if absent and rng.random() < 0.5:
+                return rc.CheckInDelegate(door, rng.choice(absent), door.bridge_id or "")
+            return rc.CountWalkIns(door, door.bridge_id or "", rng.randrange(1, 4))
         pick = rng.random()
         if pick < 0.3 or not waiting:
             return c.SubmitQuestion(
@@ -565,3 +574,4 @@ async def test_no_fragment_changes_on_a_frequent_event_it_does_not_name() -> Non
         for kind in kinds:
             checked[kind] = checked.get(kind, 0) + 1
     assert checked.get(e.QuestionSubmitted, 0) > 20 and checked.get(e.VoteCast, 0) > 20, checked
+    assert checked.get(rev.CheckedIn, 0) > 2 and checked.get(rev.WalkInsCounted, 0) > 5, checked

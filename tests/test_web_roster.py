@@ -10,12 +10,15 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from docx import Document as open_document
 from starlette.applications import Starlette
+from starlette.datastructures import Secret
 from starlette.testclient import TestClient
 
+from session_server import cli
 from session_server.core import commands as c
 from session_server.core.model import Actor, Role, State
 from session_server.demo import DEMO_DIALOGUE_ID
@@ -37,15 +40,15 @@ async def _seed(log: MemoryEventLog) -> None:
     now = datetime.now(UTC)
     commands = [
         *roster_commands(),
-        c.IssueLink(ORGANISER, DOOR_LINK, Role.CHECK_IN, "tinh"),
+        c.IssueLink(ORGANISER, DOOR_LINK, Role.CHECK_IN, "tinh", label="Hội trường tỉnh"),
     ]
     await session.execute_all(commands, now)
 
 
-def roster_app() -> Starlette:
+def roster_app(**changes: object) -> Starlette:
     log = MemoryEventLog()
     asyncio.run(_seed(log))
-    return create_app(settings(), log, SECRET)
+    return create_app(settings(**changes), log, SECRET)
 
 
 @pytest.fixture
@@ -161,6 +164,18 @@ def test_a_unit_withdraws_until_the_deadline_then_not(client: TestClient) -> Non
     assert late.status_code == 409 and "Đã hết hạn đăng ký đại biểu" in late.text
 
 
+def test_a_script_on_a_units_link_is_slowed_down() -> None:
+    with TestClient(roster_app(rate_socket="3/60")) as client:
+        token = _token(client, "unit-link-02")
+        form = _unit_form(client, token)
+        codes = [
+            client.post(f"/u/{token}", data={**form, "name": f"Người {n}"}).status_code
+            for n in range(5)
+        ]
+        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+        assert "Bạn gửi quá nhanh" in client.post(f"/u/{token}", data=form).text
+
+
 def test_the_unit_downloads_its_invitations(client: TestClient) -> None:
     response = client.get(f"/u/{_token(client, 'unit-link-04')}/invitations.docx")
     assert response.status_code == 200
@@ -249,6 +264,32 @@ def test_units_and_delegates_are_imported_row_by_row(client: TestClient) -> None
     assert "Không có đơn vị Đơn vị Lạ" in response.text
     names = {d.name for d in _state(client).roster.delegates.values()}
     assert {"Võ Minh Trí", "Lý Thị Lan"} <= names and "Trần Văn Dư" not in names
+
+
+def test_a_delegate_list_is_imported_from_xlsx(client: TestClient) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Họ và tên", "Chức vụ", "Đơn vị", "SĐT"])
+    sheet.append(["Đặng Thu Trang", "Phó Bí thư", "Đoàn Trường Đại học An Giang", "0901234567"])
+    sheet.append(["=HYPERLINK(1)", "", "Đoàn Trường Đại học An Giang", ""])
+    sheet.append(["Phí Văn Tú", "", "Đoàn cơ sở Sở Nội vụ", "12ab"])
+    data = io.BytesIO()
+    book.save(data)
+    _sign_in(client)
+    form = _hidden(client.get(f"/o/{DEMO}/units").text, "import")
+    response = client.post(
+        f"/o/{DEMO}/units",
+        data={**form, "kind": "delegates"},
+        files={"file": ("dai-bieu.xlsx", data.getvalue(), "application/octet-stream")},
+    )
+    assert "Đã nhập 2 trên 3 dòng" in response.text
+    assert "Các dòng 3 có ô bắt đầu như công thức" in response.text
+    assert "Số điện thoại không hợp lệ" in response.text
+    names = {d.name for d in _state(client).roster.delegates.values()}
+    assert {"Đặng Thu Trang", "=HYPERLINK(1)"} <= names and "Phí Văn Tú" not in names
 
 
 def test_guests_are_listed_in_precedence_order_with_invitations(client: TestClient) -> None:
@@ -340,9 +381,32 @@ def test_attendance_reaches_the_moderator_the_organiser_and_the_record(client: T
         follow_redirects=False,
     )
     assert issue.status_code == 303
-    assert any(
-        link.role is Role.CHECK_IN and link.bridge_id == "chau-doc"
+    assert [
+        link.label
         for link in _state(client).links.values()
-    )
+        if link.role is Role.CHECK_IN and link.bridge_id == "chau-doc"
+    ] == ["TP. Châu Đốc"]
     conclusion = client.get(f"/o/{DEMO}/conclusion")
     assert "Số người tham dự: 5" in conclusion.text
+    report = client.get(f"/r/{DEMO}")
+    assert "Số người tham dự: 5" in report.text
+    # the units' and doors' links are listed with the others, at their own addresses
+    listed = client.get(f"/o/{DEMO}/links")
+    assert listed.status_code == 200
+    assert f"/u/{_token(client, 'unit-link-01')}" in listed.text
+    assert f"/s/{token}" in listed.text
+
+
+def test_serve_lists_the_units_and_doors_links_too(tmp_path: Path) -> None:
+    """``serve`` prints every active link at its own address, the units',
+    doors' and agencies' after the screens' (a store holding them restarts)."""
+    log = MemoryEventLog()
+    asyncio.run(_seed(log))
+    store = f"sqlite:///{tmp_path / 'x.db'}"
+    screens = asyncio.run(cli._screens(settings(secret_key=Secret(SECRET)), log, store))
+    labels = [label for label, _path in screens]
+    paths = dict(screens)
+    unit = next(label for label in labels if label.startswith("unit registrar · "))
+    door = next(label for label in labels if label.startswith("check-in · "))
+    assert paths[unit].startswith("/u/") and paths[door].startswith("/s/")
+    assert labels.index(door) > labels.index(next(lb for lb in labels if "moderator" in lb))

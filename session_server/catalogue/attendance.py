@@ -47,8 +47,8 @@ ATTENDANCE_MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 ATTENDANCE_TERMS: dict[str, tuple[str, str]] = {
-    "unit": ("Đơn vị đăng ký", "Unit registrar"),
-    "checkin": ("Điểm danh", "Check-in"),
+    "unit": ("đơn vị đăng ký đại biểu", "unit registrar"),
+    "checkin": ("điểm danh", "check-in"),
     "unit_id": ("Mã đơn vị", "Unit id"),
     "units": ("Đơn vị", "Units"),
     "members": ("Số đoàn viên", "Members"),

@@ -15,11 +15,11 @@ UI_ATTENDANCE: dict[str, tuple[str, str]] = {
     "ci.attendance": ("Tham dự", "Attendance"),
     "ci.scan": ("Quét mã QR", "Scan a QR code"),
     "ci.camera": ("Hình camera để quét mã", "Camera picture for scanning"),
-    "ci.camera_on": ("Bật camera", "Turn the camera on"),
-    "ci.camera_off": ("Tắt camera", "Turn the camera off"),
+    "ci.camera_on": ("Quét bằng camera", "Scan with the camera"),
+    "ci.camera_off": ("Dừng quét", "Stop scanning"),
     "ci.scan_hint": (
-        "Bật camera rồi đưa mã QR trên giấy mời vào khung hình.",
-        "Turn the camera on and hold the invitation's QR code in view.",
+        "Bấm “Quét bằng camera” rồi đưa mã QR trên giấy mời vào khung hình.",
+        "Press “Scan with the camera” and hold the invitation's QR code in view.",
     ),
     "ci.read": ("Đã đọc mã; đang điểm danh…", "Code read; checking in…"),
     "ci.not_ours": (
@@ -37,6 +37,10 @@ UI_ATTENDANCE: dict[str, tuple[str, str]] = {
     "ci.nobody_waiting": (
         "Mọi người được mời đến điểm cầu này đã điểm danh.",
         "Everyone invited to this bridge point has checked in.",
+    ),
+    "ci.nobody_invited": (
+        "Chưa có ai được mời đến điểm cầu này.",
+        "Nobody is invited to this bridge point yet.",
     ),
     "ci.walk_in_count": ("Số người (không có giấy mời)", "People (without an invitation)"),
     "ci.walk_in_add": ("Cộng vào", "Add"),

@@ -71,11 +71,16 @@ def expected_bridge(state: State, delegate: Delegate) -> str | None:
     return main.bridge_id if main is not None else None
 
 
-def guests_in_precedence(state: State) -> list[Delegate]:
+def guests_in_precedence(state: State, *, present: bool = False) -> list[Delegate]:
     """Invited guests in the order they are introduced: by category (the
-    provincial plan's order), then precedence, then when they were added."""
+    provincial plan's order), then precedence, then when they were added;
+    ``present``: only those checked in (whom the MC introduces)."""
     order = {category: n for n, category in enumerate(GuestCategory)}
-    guests = [d for d in state.roster.delegates.values() if d.category is not None]
+    guests = [
+        d
+        for d in state.roster.delegates.values()
+        if d.category is not None and (not present or d.delegate_id in state.roster.check_ins)
+    ]
     position = {d.delegate_id: n for n, d in enumerate(guests)}
     return sorted(
         guests,

@@ -7,7 +7,8 @@ unit (the units page, ``organiser/roster.py``): the unit never comes from
 the form. Each change is a command through the gateway
 (``RegisterDelegate``, ``WithdrawDelegate``) by the link's actor; a refusal
 (quota full, deadline passed, a name twice) is shown in place, in Vietnamese
-and English, with what was typed. The page also gives the unit its
+and English, with what was typed. Posts through one link are bounded like a
+socket's messages (``RATE_SOCKET``). The page also gives the unit its
 delegates' invitations (DOCX, each with its QR code)."""
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ async def unit_page(request: Request) -> Response:
     form = await request.form()
     raw = {k: v for k, v in form.items() if isinstance(v, str)}
     registry.access.check_csrf(request.path_params["token"], raw.get("csrf", ""))
+    assert caller.link is not None
+    # a unit posts a few times; a script on its link is slowed down (RATE_SOCKET)
+    registry.socket_limit.hit(f"unit:{caller.link.link_id}", registry.clock())
     action = raw.get("action", "")
     if action == "withdraw":
         message = {"action": "withdraw_delegate", "delegate_id": raw.get("delegate_id", "")}

@@ -188,6 +188,9 @@ async def _handle(request: Request, which: str) -> Response:
         message["link_id"] = new_link_id()
         if message.get("role") not in (Role.UNIT_REGISTRAR.value, Role.CHECK_IN.value):
             return _page(request, hub, cookie, which, refusal=InvalidInput("link.bad_role"))
+        bridge = hub.session.state.bridges.get(message.get("bridge_id", ""))
+        if bridge is not None:
+            message.setdefault("label", bridge.name)  # the door's link says where
     if action == "set_unit" and not message.get("quota_override"):
         message.pop("quota_override", None)  # the rule's quota
     gateway, organiser = caller(request, hub)
