@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from session_server.catalogue.messages import MESSAGES
 from session_server.catalogue.terms import TERMS
 from session_server.catalogue.ui import UI_SCREENS
+from session_server.catalogue.ui_onair import MESSAGES_ONAIR, UI_ONAIR
 from session_server.catalogue.ui_organiser import UI_ORGANISER
 from session_server.catalogue.ui_record import UI_RECORD
 
@@ -23,9 +24,12 @@ __all__ = ["LANGUAGES", "MESSAGES", "TERMS", "UI", "message", "term"]
 
 LANGUAGES = ("vi", "en")
 
-UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD}
-if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD):  # pragma: no cover
-    raise RuntimeError("a screen text key is defined twice")
+UI: dict[str, tuple[str, str]] = {**UI_SCREENS, **UI_ORGANISER, **UI_RECORD, **UI_ONAIR}
+if len(UI) != len(UI_SCREENS) + len(UI_ORGANISER) + len(UI_RECORD) + len(UI_ONAIR):
+    raise RuntimeError("a screen text key is defined twice")  # pragma: no cover
+if MESSAGES_ONAIR.keys() & MESSAGES.keys():  # pragma: no cover
+    raise RuntimeError("an error code is defined twice")
+MESSAGES.update(MESSAGES_ONAIR)
 
 
 _TRANSLATED_PARAMS = frozenset({"field", "status", "to", "phase", "role", "kind"})

@@ -480,6 +480,9 @@ class State:
     """Question ids by who submitted them, oldest first (a phone's own list)."""
     next_request_id: int = 1
     next_commitment_id: int = 1
+    programme_started_at: datetime | None = None
+    """Timestamp zero of the day's video (the newest recording's start)."""
+    programme_file: str = ""
 
     def main_bridge(self) -> BridgePoint | None:
         for bridge in self.bridges.values():

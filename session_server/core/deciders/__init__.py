@@ -10,7 +10,8 @@ each folds into the state):
   answered / forwarded / deferred, bridge points' floor requests, the
   picture rule;
 - ``record``: answer summaries and commitments, the conclusion draft,
-  written answers, recordings.
+  written answers, recordings;
+- ``onair``: when the day's video started.
 
 Shared by the slices: ``registry`` (:class:`Decider` and :func:`merged`),
 ``lifecycle`` (a question's legal status changes), ``common`` (lookups and
@@ -21,6 +22,7 @@ checks). ``core/decide.py`` and ``core/apply.py`` combine the slices in
 from __future__ import annotations
 
 from session_server.core.deciders.floor import FLOOR
+from session_server.core.deciders.onair import ONAIR
 from session_server.core.deciders.questions import QUESTIONS
 from session_server.core.deciders.record import RECORD
 from session_server.core.deciders.registry import Decider
@@ -28,4 +30,4 @@ from session_server.core.deciders.setup import SETUP
 
 __all__ = ["SLICES"]
 
-SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD)
+SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD, ONAIR)
