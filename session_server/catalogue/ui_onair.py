@@ -5,6 +5,7 @@ from __future__ import annotations
 
 UI_ONAIR: dict[str, tuple[str, str]] = {
     "onair.chapter.question": ("Câu {number}", "Question {number}"),
+    "onair.chapter.opening": ("Khai mạc", "Opening"),
     "onair.replay": ("xem lại câu trả lời", "watch the answer again"),
 }
 

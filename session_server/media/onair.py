@@ -35,6 +35,8 @@ import logging
 import os
 import queue
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -47,6 +49,7 @@ import av
 from av.audio.resampler import AudioResampler
 from av.video.frame import PictureType, VideoFrame
 
+from session_server.catalogue import UI
 from session_server.core.chapters import PROGRAMME_CHAPTERS, PROGRAMME_VIDEO, Chapter, webvtt
 
 __all__ = [
@@ -85,6 +88,7 @@ OUTPUT_QUEUE = 300
 """Packets an output may have waiting (about 8 s at 15 fps with sound)."""
 MAX_FAILURES = 12
 BACKOFF_CAP = 30.0
+STALL_SECONDS = 20.0
 STABLE_AFTER = 30.0
 """A destination live this long starts its backoff again from 1 s."""
 
@@ -283,9 +287,78 @@ class _Destination(_Output):
         super().__init__(encoders)
 
     def _open(self) -> Any:
-        return av.open(
-            self._url, "w", format="flv", container_options={"flvflags": "no_duration_filesize"}
+        """Start the destination's relay (``media/relay.py``) and mux FLV into it."""
+        child = subprocess.Popen(
+            [sys.executable, "-m", "session_server.media.relay"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
         )
+        self._child = child
+        self._child_said = ""
+        self._progress = time.monotonic()
+        assert child.stdin is not None
+        child.stdin.write(self._url.encode("ascii", "replace") + b"\n")
+        child.stdin.flush()
+        threading.Thread(target=self._listen, args=(child,), daemon=True).start()
+        return av.open(
+            child.stdin,
+            "w",
+            format="flv",
+            container_options={"flvflags": "no_duration_filesize", "flush_packets": "1"},
+        )
+
+    _child: subprocess.Popen[bytes] | None = None
+    _child_said = ""
+    _progress = 0.0
+
+    def _listen(self, child: subprocess.Popen[bytes]) -> None:
+        """The relay's word: ``live`` once connected, or why it failed."""
+        assert child.stdout is not None
+        for raw in child.stdout:
+            line = raw.decode("utf-8", "replace").strip()
+            if line == "live" and self._child is child and not self._stop.is_set():
+                self.status.state = "live"
+                self.status.reason = ""
+                self._live_since = time.monotonic()
+            elif line.startswith("error "):
+                self._child_said = line[6:126]
+        child.stdout.close()
+
+    def _count(self, size: int) -> None:
+        now = time.monotonic()
+        self._progress = now
+        self._bytes.append((now, size))
+        if self._bytes[0][0] < now - 3.0:
+            self._bytes = [(t, s) for t, s in self._bytes if t >= now - 2.0]
+
+    def watch(self) -> None:
+        """Kill a relay that took no packet for :data:`STALL_SECONDS` (a
+        destination that stopped reading): the next write fails, and it is
+        retried."""
+        child = self._child
+        if (
+            child is not None
+            and child.poll() is None
+            and time.monotonic() - self._progress > STALL_SECONDS
+        ):
+            child.kill()
+
+    def _close(self, container: Any) -> None:
+        child, self._child = self._child, None
+        with contextlib.suppress(Exception):
+            container.close()
+        if child is None:
+            return
+        with contextlib.suppress(Exception):
+            assert child.stdin is not None
+            child.stdin.close()
+        try:
+            child.wait(5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(5)
 
     def _run(self) -> None:
         failures = 0
@@ -301,7 +374,7 @@ class _Destination(_Output):
                 if self._live_since and time.monotonic() - self._live_since >= STABLE_AFTER:
                     failures = 0
                 failures += 1
-                self.status.reason = reason_of(error)
+                self.status.reason = self._child_said or reason_of(error)
                 if failures >= MAX_FAILURES:
                     self.status.state = "failed"
                     logger.warning("destination %s failed: %s", self.dest_id, self.status.reason)
@@ -406,10 +479,12 @@ class OnAir:
         self._samples = 0
         self._last_video = -1.0
         self._last_pts = -1
-        self._last_key = -KEYFRAME_SECONDS
+        self._next_key = 0.0
+        self._first_video: float | None = None
         self._keyframe = True
         self.frames = 0
         self.dropped = 0
+        self._watched = 0.0
         for output in (self.hls, self.recording):
             if output is not None:
                 self._add(output)
@@ -490,6 +565,10 @@ class OnAir:
             except Exception:
                 logger.exception("on-air encoding failed")
                 continue
+            if time.monotonic() - self._watched >= 1.0:
+                self._watched = time.monotonic()
+                for destination in list(self.destinations.values()):
+                    destination.watch()
             if packets:
                 with self._lock:
                     outputs = list(self._outputs)
@@ -509,10 +588,15 @@ class OnAir:
             frame = VideoFrame.from_ndarray(frame.to_ndarray(), format="yuv420p")
         pts = max(int(at * VIDEO_TIME_BASE.denominator), self._last_pts + 1)
         self._last_pts = pts
-        keyframe = self._keyframe or at - self._last_key >= KEYFRAME_SECONDS
-        if keyframe:
-            self._keyframe = False
-            self._last_key = at
+        # keyframes on a fixed 2 s grid (HLS segments and MP4 fragments of 2 s),
+        # and one more at each switch of the floor
+        if self._first_video is None:
+            self._first_video = self._next_key = at  # the grid starts with the picture
+        keyframe = self._keyframe or at >= self._next_key
+        self._keyframe = False
+        if at >= self._next_key:
+            steps = int((at - self._first_video) / KEYFRAME_SECONDS) + 1
+            self._next_key = self._first_video + steps * KEYFRAME_SECONDS
         frame.pts = pts
         frame.time_base = VIDEO_TIME_BASE
         frame.pict_type = PictureType.I if keyframe else PictureType.NONE
@@ -579,10 +663,16 @@ def write_chapters(folder: Path, chapters: Sequence[Chapter]) -> None:
 def finish_recording(folder: Path, chapters: Sequence[Chapter]) -> bool:
     """Rewrite the day's video once with its chapters (the packets copied,
     nothing re-encoded), still fragmented; atomically. False if there is
-    nothing to finish."""
+    nothing to finish. The WebVTT chapters are the floor segments only; the
+    MP4's start with the opening when the first segment starts later."""
     path = folder / PROGRAMME_VIDEO
     if not path.is_file() or path.stat().st_size == 0:
         return False
+    if chapters and chapters[0].start > 0.5:
+        # MP4 (QuickTime) chapters run from zero without a gap: what comes
+        # before the first floor segment is a chapter of its own
+        opening = Chapter(0.0, chapters[0].start, UI["onair.chapter.opening"][0])
+        chapters = [opening, *chapters]
     temporary = path.with_name(f".{path.name}.tmp")
     try:
         with (
