@@ -72,7 +72,7 @@ class Receiver:
 
     def _run(self) -> None:
         try:
-            options = {"listen": "1", "timeout": "30"}
+            options = {"listen": "1", "timeout": "30", "analyzeduration": "0", "fpsprobesize": "0"}
             with av.open(self.url, format="flv", options=options, timeout=30) as container:
                 for packet in container.demux():
                     if packet.dts is None or packet.pts is None or packet.time_base is None:

@@ -40,7 +40,15 @@ def _read_url(fd: int) -> str:
 def main() -> int:
     url = _read_url(0)
     try:
-        with os.fdopen(0, "rb", buffering=0) as pipe, av.open(pipe, "r", format="flv") as source:
+        with (
+            os.fdopen(0, "rb", buffering=0) as pipe,
+            av.open(
+                pipe,
+                "r",
+                format="flv",
+                options={"analyzeduration": "0", "probesize": "32", "fpsprobesize": "0"},
+            ) as source,
+        ):
             wanted = [s for s in source.streams if s.type in ("video", "audio")]
             with av.open(
                 url, "w", format="flv", container_options={"flvflags": "no_duration_filesize"}

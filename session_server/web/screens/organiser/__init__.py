@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from session_server.web.screens.organiser import auth, dialogues, followup, links, media, record
+from session_server.web.screens.organiser import (
+    auth,
+    dialogues,
+    followup,
+    links,
+    media,
+    onair,
+    record,
+)
 from session_server.web.screens.organiser.common import SignInNeeded
 
 __all__ = ["SignInNeeded", "routes"]
@@ -29,4 +37,6 @@ routes: list[BaseRoute] = [
     Route("/o/{dialogue_id}/import", record.import_questions, methods=["GET", "POST"]),
     Route("/o/{dialogue_id}/export/{name}", record.export),
     Route("/o/{dialogue_id}/followup", followup.board, methods=["GET", "POST"]),
+    Route("/o/{dialogue_id}/onair", onair.onair, methods=["GET", "POST"]),
+    Route("/o/{dialogue_id}/onair/status", onair.onair_status),
 ]
