@@ -138,8 +138,7 @@ def _stamp(seconds: float) -> str:
 
 def _cue_text(text: str) -> str:
     text = " ".join(text.split())  # one line: a blank line would end the cue
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("-->", "→")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # no "-->"
 
 
 def webvtt(items: Iterable[Chapter]) -> str:
