@@ -55,7 +55,7 @@ def test_stream_keys_are_kept_private_and_shown_masked(tmp_path: Path) -> None:
     )
     assert (tmp_path / "keys").stat().st_mode & 0o777 == 0o700
     assert store.path.stat().st_mode & 0o777 == 0o600
-    assert [d.dest_id for d in store.load()][0] == added.dest_id
+    assert store.load()[0].dest_id == added.dest_id
     assert store.get(added.dest_id) == added and store.get("00000000") is None
     assert store.remove(added.dest_id) and not store.remove(added.dest_id)
     assert len(store.load()) == 1
