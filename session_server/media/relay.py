@@ -46,10 +46,13 @@ def main() -> int:
                 pipe,
                 "r",
                 format="flv",
-                options={"analyzeduration": "0", "probesize": "32", "fpsprobesize": "0"},
+                options={"analyzeduration": "500000", "probesize": "8192", "fpsprobesize": "0"},
             ) as source,
         ):
             wanted = [s for s in source.streams if s.type in ("video", "audio")]
+            if sorted(s.type for s in wanted) != ["audio", "video"]:
+                print("error picture or sound missing from the programme", flush=True)
+                return 1
             with av.open(
                 url, "w", format="flv", container_options={"flvflags": "no_duration_filesize"}
             ) as target:
