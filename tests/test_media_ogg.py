@@ -235,3 +235,51 @@ def test_crash_keeps_flushed_pages(tmp_path: Path) -> None:
     assert all(p.crc_ok for p in pages)
     assert not any(p.flags & 0x04 for p in pages)
     writer.abort()
+
+
+CHILD = """
+import sys, time
+from session_server.media.ogg import OggOpusWriter
+from tests.test_media_ogg import sine_packets
+packets = sine_packets(4.0)
+writer = OggOpusWriter(sys.argv[1])
+print("recording", flush=True)
+start = time.monotonic()
+for n, (packet, samples) in enumerate(packets):
+    writer.write(packet, samples)
+    time.sleep(max(0.0, start + (n + 1) * 0.02 - time.monotonic()))
+"""
+
+
+def test_a_kill_9_leaves_a_part_that_plays(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "killed.opus"
+    root = Path(__file__).resolve().parents[1]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(target)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == b"recording"
+        time.sleep(3.0)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
+    part = Path(str(target) + ".part")
+    assert not target.exists() and part.exists()
+    decoded = 0
+    with av.open(str(part), format="ogg") as container:
+        for frame in container.decode(audio=0):
+            decoded += frame.samples
+    # about a second at risk: the rest of the 3 s plays
+    assert decoded / 48000 >= 1.5, decoded / 48000
