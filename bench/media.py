@@ -921,8 +921,7 @@ def run_onair(
                 f"  on air {mode:5} run {i + 1}: relay {result['relay_cpu_pct']:5.1f} % "
                 f"(relay processes {result['relay_children_cpu_pct']:.1f} %), displays "
                 f"{result['video_fps_min']:.1f} fps, destinations {result['onair_states']} "
-                f"got {result['rtmp_pictures']} pictures, other {result['other_cpu_pct']:.0f} %"
-                f"{' ' + str([s.errors for s in sinks]) if any(s.errors for s in sinks) else ''}",
+                f"got {result['rtmp_pictures']} pictures, other {result['other_cpu_pct']:.0f} %",
                 flush=True,
             )
             if mode == "onair" and (

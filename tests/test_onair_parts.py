@@ -217,3 +217,35 @@ def test_the_public_report_links_each_answered_question_to_its_moment() -> None:
     for seconds in moments.values():
         assert f'href="/r/{DEMO_DIALOGUE_ID}/video.mp4#t={seconds}">xem lại câu trả lời</a>' in text
     assert text.count("xem lại câu trả lời") == len(moments)
+
+
+def test_without_media_the_livestream_page_says_so_and_refuses() -> None:
+    import re
+
+    settings = dataclasses.replace(
+        load_settings(None), organiser_password=Secret("pw-123456"), media=False
+    )
+    with TestClient(create_app(settings, record_log(), "s" * 32)) as client:
+        assert client.get(f"/o/{DEMO_DIALOGUE_ID}/onair/status").status_code == 401
+        signed = client.post("/o/login", data={"password": "pw-123456"}, follow_redirects=False)
+        assert signed.status_code == 303
+        page = client.get(f"/o/{DEMO_DIALOGUE_ID}/onair")
+        assert page.status_code == 200 and "ONAIR=off" in page.text
+        assert "/r/an-giang-2024/live/index.m3u8" in page.text
+        links = client.get(f"/o/{DEMO_DIALOGUE_ID}/links").text  # a form's token
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', links)
+        assert csrf is not None
+        refused = client.post(
+            f"/o/{DEMO_DIALOGUE_ID}/onair",
+            data={
+                "csrf": csrf.group(1),
+                "action": "add",
+                "label": "x",
+                "url": "rtmp://h/a",
+                "key": "SECRETKEY",
+            },
+        )
+        assert refused.status_code == 400 and "MEDIA=0" in refused.text
+        assert "SECRETKEY" not in refused.text
+        status = client.get(f"/o/{DEMO_DIALOGUE_ID}/onair/status")
+        assert status.status_code == 200 and 'id="onair-table"' in status.text
