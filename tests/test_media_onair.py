@@ -350,3 +350,35 @@ def test_a_kill_9_while_recording_leaves_a_video_that_plays_to_its_last_fragment
     print(f"decoded {decoded} frames, the last at {last:.2f} s, of 6.5 s recorded")
     assert decoded >= 15 * (6.5 - 2.0 - 1.0), decoded
     assert last >= 6.5 - 2.0 - 1.0
+
+
+def test_a_destination_that_stops_reading_is_cut_and_retried_without_stalling_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from session_server.media import onair as onair_module
+
+    monkeypatch.setattr(onair_module, "CONNECT_SECONDS", 2.0)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers the handshake
+    port = silent.getsockname()[1]
+    onair = onair_module.OnAir(tmp_path, size="640x360", hls=False, record=False)
+    try:
+        onair.start_destination("d1", f"rtmp://127.0.0.1:{port}/live/SILENT-KEY")
+        frame = av.VideoFrame(640, 360, "yuv420p")
+        ticks: list[float] = []
+        start = time.monotonic()
+        states: list[str] = []
+        while time.monotonic() - start < 8 and "retrying" not in states:
+            onair.frame(frame)
+            for _ in range(3):
+                onair.sound(None)
+            ticks.append(time.monotonic())
+            states.append(onair.status("d1").state)
+            time.sleep(1 / 15)
+        # this thread never waited on the destination: the handshake is in its own process
+        assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.5
+        assert "connecting" in states and "retrying" in states
+        reason = onair.status("d1").reason
+        assert reason == "no answer from the server" and "SILENT-KEY" not in reason
+    finally:
+        onair.stop()
+        silent.close()

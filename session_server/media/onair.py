@@ -89,6 +89,7 @@ OUTPUT_QUEUE = 300
 MAX_FAILURES = 12
 BACKOFF_CAP = 30.0
 STALL_SECONDS = 20.0
+CONNECT_SECONDS = 15.0
 STABLE_AFTER = 30.0
 """A destination live this long starts its backoff again from 1 s."""
 
@@ -297,7 +298,7 @@ class _Destination(_Output):
         )
         self._child = child
         self._child_said = ""
-        self._progress = time.monotonic()
+        self._progress = self._opened = time.monotonic()
         assert child.stdin is not None
         child.stdin.write(self._url.encode("ascii", "replace") + b"\n")
         child.stdin.flush()
@@ -312,6 +313,7 @@ class _Destination(_Output):
     _child: subprocess.Popen[bytes] | None = None
     _child_said = ""
     _progress = 0.0
+    _opened = 0.0
 
     def _listen(self, child: subprocess.Popen[bytes]) -> None:
         """The relay's word: ``live`` once connected, or why it failed."""
@@ -334,16 +336,33 @@ class _Destination(_Output):
             self._bytes = [(t, s) for t, s in self._bytes if t >= now - 2.0]
 
     def watch(self) -> None:
-        """Kill a relay that took no packet for :data:`STALL_SECONDS` (a
-        destination that stopped reading): the next write fails, and it is
-        retried."""
+        """Kill a relay not connected within :data:`CONNECT_SECONDS`, or that
+        took no packet for :data:`STALL_SECONDS` (a destination that stopped
+        reading): the next write fails, and it is retried."""
         child = self._child
-        if (
-            child is not None
-            and child.poll() is None
-            and time.monotonic() - self._progress > STALL_SECONDS
+        if child is None or child.poll() is not None:
+            return
+        now = time.monotonic()
+        connecting = self.status.state == "connecting"
+        if (connecting and now - self._opened > CONNECT_SECONDS) or (
+            now - self._progress > STALL_SECONDS
         ):
+            self._child_said = self._child_said or (
+                "no answer from the server" if connecting else "the server stopped reading"
+            )
             child.kill()
+
+    def stop(self, wait: float = 10.0) -> None:
+        """Stop; a relay that does not take what is left is killed."""
+        self._stop.set()
+        with contextlib.suppress(queue.Full):
+            self.queue.put_nowait(None)
+        if self._thread.is_alive():
+            self._thread.join(wait / 2)
+        child = self._child
+        if self._thread.is_alive() and child is not None:
+            child.kill()  # the thread was stuck writing to it: the write fails now
+            self._thread.join(wait / 2)
 
     def _close(self, container: Any) -> None:
         child, self._child = self._child, None
