@@ -6,8 +6,11 @@ each answered question's moment."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -249,3 +252,69 @@ def test_without_media_the_livestream_page_says_so_and_refuses() -> None:
         assert "SECRETKEY" not in refused.text
         status = client.get(f"/o/{DEMO_DIALOGUE_ID}/onair/status")
         assert status.status_code == 200 and 'id="onair-table"' in status.text
+
+
+# --- a destination's relay process, its main run in this process ------------------------
+
+
+def _flv(path: Path, url: str, *, audio: bool = True) -> int:
+    """A file holding what the server sends a relay: the URL line, then FLV."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="flv") as out:
+        video = out.add_stream("libx264", rate=15)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        sound = out.add_stream("aac", rate=48000) if audio else None
+        for i in range(30):
+            frame = av.VideoFrame.from_ndarray(np.full((180, 320, 3), i * 8, np.uint8), "rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame.reformat(format="yuv420p")))
+            if sound is not None:
+                chunk = av.AudioFrame(format="fltp", layout="stereo", samples=1024)
+                for plane in chunk.planes:
+                    plane.update(bytes(plane.buffer_size))
+                chunk.sample_rate, chunk.pts = 48000, i * 1024
+                out.mux(sound.encode(chunk))
+        out.mux(video.encode(None))
+    path.write_bytes(url.encode() + b"\n" + buffer.getvalue())
+    return os.open(path, os.O_RDONLY)
+
+
+def test_the_relay_copies_the_programme_to_its_destination(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import threading
+
+    from session_server.media.relay import main
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    got: list[str] = []
+
+    def receive() -> None:
+        url = f"rtmp://127.0.0.1:{port}/live/RELAY-KEY"
+        with (
+            contextlib.suppress(av.FFmpegError),
+            av.open(url, format="flv", options={"listen": "1"}) as c,
+        ):
+            got.extend(p.stream.type for p in c.demux() if p.size)
+
+    receiver = threading.Thread(target=receive, daemon=True)
+    receiver.start()
+    time.sleep(0.3)
+    assert main(_flv(tmp_path / "in.flv", f"rtmp://127.0.0.1:{port}/live/RELAY-KEY")) == 0
+    receiver.join(10)
+    assert capsys.readouterr().out == "live\n"
+    assert got.count("video") >= 25 and "audio" in got
+
+    # a programme without its sound is refused; a server that is not there, said so
+    assert main(_flv(tmp_path / "mute.flv", "rtmp://127.0.0.1:1/live/K", audio=False)) == 1
+    assert capsys.readouterr().out == "error picture or sound missing from the programme\n"
+    assert main(_flv(tmp_path / "gone.flv", f"rtmp://127.0.0.1:{port}/live/GONE-KEY")) == 1
+    said = capsys.readouterr().out
+    assert said.startswith("error ") and "GONE-KEY" not in said and "rtmp" not in said

@@ -37,11 +37,12 @@ def _read_url(fd: int) -> str:
     return data.decode("ascii", "replace")
 
 
-def main() -> int:
-    url = _read_url(0)
+def main(fd: int = 0) -> int:
+    """Relay what comes on ``fd`` (standard input); 0 once it ended, 1 on a failure."""
+    url = _read_url(fd)
     try:
         with (
-            os.fdopen(0, "rb", buffering=0) as pipe,
+            os.fdopen(fd, "rb", buffering=0) as pipe,
             av.open(
                 pipe,
                 "r",
