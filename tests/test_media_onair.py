@@ -382,3 +382,36 @@ def test_a_destination_that_stops_reading_is_cut_and_retried_without_stalling_th
     finally:
         onair.stop()
         silent.close()
+
+
+async def test_a_restart_on_a_live_day_keeps_the_earlier_video_and_starts_a_new_one(
+    tmp_path: Path,
+) -> None:
+    session = DialogueSession(MemoryEventLog(), DEMO_DIALOGUE_ID)
+    await session.load()
+    now = datetime.now(UTC)
+    await session.execute_all(demo_commands(now), now)
+    folder = tmp_path / DEMO_DIALOGUE_ID
+    folder.mkdir()
+    (folder / "programme.mp4").write_bytes(b"earlier run")
+    (folder / "programme.vtt").write_text("WEBVTT\n")
+
+    async def execute(command: c.Command) -> None:
+        await session.execute(command, datetime.now(UTC))
+
+    settings = OnAirSettings(keys_dir=str(tmp_path / "keys"))
+    manager = MediaManager(
+        DEMO_DIALOGUE_ID, recordings_dir=tmp_path, execute=execute, onair=settings
+    )
+    manager.start(session.state)
+    try:
+        await wait_for(
+            lambda: session.state.programme_started_at is not None, 5, "the start logged"
+        )
+        kept = sorted(p.name for p in folder.glob("programme-*"))
+        assert [name.rsplit(".", 1)[1] for name in kept] == ["mp4", "vtt"]
+        assert (folder / kept[0]).read_bytes() == b"earlier run"
+        await wait_for(lambda: (folder / "programme.mp4").exists(), 5, "a new video")
+    finally:
+        await manager.stop()
+    assert (folder / "programme.vtt").read_text().startswith("WEBVTT")

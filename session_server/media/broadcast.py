@@ -7,7 +7,8 @@ kept from the floor's events; the organiser's livestream destinations
 When the outputs start, the recorder logs the video's timestamp zero
 (``StartProgrammeRecording``): the chapters and the public report's links
 are computed from the log against it (``core/chapters.py``). A video left by
-an earlier run of the same day is kept beside, as ``programme-<time>.mp4``.
+an earlier run of the same day is kept beside, as ``programme-<time>.mp4``
+(and its chapters as ``programme-<time>.vtt``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from session_server.core import commands as c
 from session_server.core import events as e
 from session_server.core.chapters import (
+    PROGRAMME_CHAPTERS,
     PROGRAMME_VIDEO,
     chapters,
     floor_segments,
@@ -99,9 +101,12 @@ class Broadcast:
         video = self.folder / PROGRAMME_VIDEO
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if video.exists():  # an earlier run's: kept, beside
-                stamp = datetime.fromtimestamp(video.stat().st_mtime, UTC)
-                video.rename(video.with_name(f"programme-{stamp:%Y%m%dT%H%M%S}.mp4"))
+            if video.exists():  # an earlier run's: kept, beside, with its chapters
+                stamp = f"{datetime.fromtimestamp(video.stat().st_mtime, UTC):%Y%m%dT%H%M%S}"
+                video.rename(video.with_name(f"programme-{stamp}.mp4"))
+                marks = self.folder / PROGRAMME_CHAPTERS
+                if marks.exists():
+                    marks.rename(marks.with_name(f"programme-{stamp}.vtt"))
             onair = OnAir(
                 self.folder,
                 size=self.settings.size,
