@@ -51,6 +51,14 @@ receivers fails the target.
 Prints one table and the verdict against the target: at 12 receivers,
 ``ours`` under 25 % of one core and at least 3× cheaper than ``stock``.
 
+Then the **on-air row** (``--onair``, default 12; 0 leaves it out): the
+``ours`` relay with that many displays, and the same with the programme on
+air (``media/onair.py``: one H.264 and one AAC encode at 640×360, muxed to
+two RTMP destinations, local receivers in this parent process, to HLS and to
+the day's fragmented MP4), ``--runs`` times each, alternately; the relay's
+CPU counts its destinations' relay processes. Target: the outputs add under
+15 % of one core (medians).
+
 Then the **national row** (``--publishers``, default 63; 0 leaves it out):
 every bridge point of a dialogue of that many publishes the feed and one
 display per bridge point views the programme, a district holding the floor
@@ -123,6 +131,9 @@ BEFORE = "dec63b0"
 """The last commit before decoding only the feeds the programme may need next."""
 HOLDER, REQUESTER = "long-xuyen", "chau-doc"
 TARGET_PCT = 25.0
+ONAIR_SIZE = "640x360"
+ONAIR_TARGET_PCT = 15.0
+"""The on-air row: what the outputs add, at most (% of one core)."""
 TARGET_RATIO = 3.0
 STEP_TIMEOUT = 60.0
 TICK = os.sysconf("SC_CLK_TCK")
@@ -269,15 +280,26 @@ class StockRelay:
 class OurRelay:
     """The project's MediaManager, set up as ``web/registry.py`` does."""
 
-    def __init__(self, recordings: str, bridges: list[str], floor_on_publish: bool) -> None:
+    def __init__(
+        self, recordings: str, bridges: list[str], floor_on_publish: bool, onair: bool = False
+    ) -> None:
         from session_server.demo import DEMO_DIALOGUE_ID
         from session_server.media.manager import MediaManager
         from session_server.runtime.session import DialogueSession
         from session_server.store.memory import MemoryEventLog
 
         self.session = DialogueSession(MemoryEventLog(), DEMO_DIALOGUE_ID)
+        settings = None
+        if onair:  # the on-air row: H.264/AAC to RTMP destinations, HLS, the day's video
+            from session_server.media.broadcast import OnAirSettings
+
+            settings = OnAirSettings(size=ONAIR_SIZE, keys_dir=str(Path(recordings) / "keys"))
         self.manager = MediaManager(
-            DEMO_DIALOGUE_ID, recordings_dir=recordings, execute=self._execute, changed=lambda: None
+            DEMO_DIALOGUE_ID,
+            recordings_dir=recordings,
+            execute=self._execute,
+            changed=lambda: None,
+            onair=settings,
         )
         self.bridges = bridges
         """Bridge points the dialogue needs beyond the demo's (the national row)."""
@@ -365,6 +387,28 @@ class OurRelay:
         )
         return str(reply["sdp"])
 
+    def destinations(self, ports: list[int]) -> None:
+        """Stream to local RTMP receivers on ``ports`` (the on-air row)."""
+        broadcast = self.manager.broadcast
+        assert broadcast is not None and broadcast.onair is not None
+        for port in ports:
+            added = broadcast.store.add(f"bench {port}", f"rtmp://127.0.0.1:{port}/live", "bench")
+            broadcast.start_destination(added.dest_id)
+
+    def children_cpu(self) -> float:
+        """CPU seconds of the destinations' relay processes (``media/relay.py``)."""
+        broadcast = self.manager.broadcast
+        onair = broadcast.onair if broadcast is not None else None
+        total = 0.0
+        for destination in list(onair.destinations.values()) if onair is not None else []:
+            child = destination._child
+            if child is None:
+                continue
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / TICK
+        return total
+
     def stats(self) -> dict[str, Any]:
         program = self.manager.program
         if program is None:
@@ -382,6 +426,14 @@ class OurRelay:
             "recording": self.manager.segment is not None,
             "sources": len(program.sources),
             "decoding": len(decoding),
+            "children_cpu": self.children_cpu(),
+            "onair_states": [
+                onair.status(d).state
+                + (f" ({onair.status(d).reason})" if onair.status(d).reason else "")
+                for onair in [self.manager.broadcast.onair if self.manager.broadcast else None]
+                if onair is not None
+                for d in onair.destinations
+            ],
         }
 
     async def stop(self) -> None:
@@ -406,7 +458,9 @@ async def _relay(
         if mode == "stock":
             relay = StockRelay()
         else:
-            relay = OurRelay(recordings, bridges, floor_on_publish=mode == "ours")
+            relay = OurRelay(
+                recordings, bridges, floor_on_publish=mode != "national", onair=mode == "onair"
+            )
             await relay.start()
         tasks: set[asyncio.Task[None]] = set()
 
@@ -439,6 +493,9 @@ async def _relay(
                 if command[0] == "floor" and isinstance(relay, OurRelay):
                     await relay.floor(command[1], command[2])
                     ctl.send(("floor", {}))
+                if command[0] == "destinations" and isinstance(relay, OurRelay):
+                    relay.destinations(command[1])
+                    ctl.send(("destinations", {}))
                 if command[0] == "switch" and isinstance(relay, OurRelay):
                     ctl.send(("switched", {"seconds": await relay.switch(command[1])}))
                 if command[0] == "snap":
@@ -509,6 +566,7 @@ def run_point(
     code: str | None = None,
     floor: tuple[str, str] | None = None,
     switches: list[str] | None = None,
+    rtmp_ports: list[int] | None = None,
 ) -> dict[str, Any]:
     """One point: the relay's CPU over the window, what the receivers got.
     The national row passes every bridge point as ``publishers``, ``code``
@@ -556,6 +614,9 @@ def run_point(
         client_ctl_child.close()
         sig_client.close()
         _expect(client_ctl, "ready", "client", STEP_TIMEOUT + 2 * len(publishers) + receivers)
+        if rtmp_ports:
+            relay_ctl.send(("destinations", rtmp_ports))
+            _expect(relay_ctl, "destinations", "relay")
         time.sleep(args.warmup)
         m0 = _machine_busy()
         relay_ctl.send(("snap", "start"))
@@ -609,11 +670,14 @@ def run_point(
         name: 100 * (r1["threads"].get(name, 0.0) - r0["threads"].get(name, 0.0)) / wall
         for name in r1["threads"]
     }
+    children = r1.get("children_cpu", 0.0) - r0.get("children_cpu", 0.0)
     result = {
         "mode": mode,
         "receivers": receivers,
         "window_s": round(wall, 3),
-        "relay_cpu_pct": 100 * (r1["cpu"] - r0["cpu"]) / wall,
+        "relay_cpu_pct": 100 * (r1["cpu"] - r0["cpu"] + children) / wall,
+        "relay_children_cpu_pct": 100 * children / wall,
+        "onair_states": r1.get("onair_states", []),
         "relay_cpu_by_thread_pct": {
             k: round(v, 2) for k, v in sorted(threads.items(), key=lambda kv: -kv[1])
         },
@@ -788,6 +852,101 @@ def run_national(
     return results
 
 
+class RtmpSink:
+    """A local RTMP server (PyAV listening, in this parent, not measured)
+    that reads what a destination sends and counts the pictures."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.video = 0
+        self.errors = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import av
+
+        url = f"rtmp://127.0.0.1:{self.port}/live/bench"
+        options = {"listen": "1", "timeout": "60", "analyzeduration": "0", "fpsprobesize": "0"}
+        while not self.closed:  # a destination that drops comes back
+            try:
+                with av.open(url, format="flv", options=options) as source:
+                    for packet in source.demux():
+                        if packet.stream.type == "video" and packet.size:
+                            self.video += 1
+            except Exception as error:
+                self.errors.append(str(error)[:80])
+                time.sleep(0.1)
+
+    closed = False
+    errors: list[str]
+
+    def join(self) -> None:
+        self.closed = True
+        self._thread.join(5)
+
+
+def run_onair(
+    args: argparse.Namespace,
+    feed: tuple[list[bytes], list[bytes]],
+    viewers: list[str],
+    failures: list[str],
+) -> list[dict[str, Any]]:
+    """The on-air row: the programme with ``--onair`` displays, without and
+    with its outputs (two RTMP destinations, HLS, the day's video), ``--runs``
+    times each, alternately, in one run."""
+    results: list[dict[str, Any]] = []
+    for i in range(args.runs):
+        for mode in ("ours", "onair"):
+            sinks = [RtmpSink(), RtmpSink()] if mode == "onair" else []
+            try:
+                result = run_point(
+                    mode, args.onair, args, feed, viewers, rtmp_ports=[s.port for s in sinks]
+                )
+            except PointFailed as error:
+                failures.append(f"on air, {mode}, run {i + 1}: {error}")
+                print(f"  on air {mode:5} run {i + 1}: FAILED: {error}", flush=True)
+                continue
+            finally:
+                for sink in sinks:
+                    sink.join()
+            result["rtmp_pictures"] = [sink.video for sink in sinks]
+            results.append(result)
+            print(
+                f"  on air {mode:5} run {i + 1}: relay {result['relay_cpu_pct']:5.1f} % "
+                f"(relay processes {result['relay_children_cpu_pct']:.1f} %), displays "
+                f"{result['video_fps_min']:.1f} fps, destinations {result['onair_states']} "
+                f"got {result['rtmp_pictures']} pictures, other {result['other_cpu_pct']:.0f} %",
+                flush=True,
+            )
+            if mode == "onair" and (
+                result["onair_states"] != ["live", "live"] or min(result["rtmp_pictures"]) < 30
+            ):
+                failures.append(f"on air, run {i + 1}: a destination was not live")
+    return results
+
+
+def onair_report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    without = [r["relay_cpu_pct"] for r in results if r["mode"] == "ours"]
+    with_outputs = [r["relay_cpu_pct"] for r in results if r["mode"] == "onair"]
+    if not without or not with_outputs:
+        return "on air: no figures"
+    a, b = statistics.median(without), statistics.median(with_outputs)
+    added = b - a
+    verdict = "PASS" if added < ONAIR_TARGET_PCT else "FAIL"
+    return (
+        f"on air ({ONAIR_SIZE} H.264 + AAC, 2 RTMP destinations, HLS, the day's video), "
+        f"{args.onair} displays, median of {len(without)}/{len(with_outputs)} runs:\n"
+        f"  programme alone {a:5.1f} % of one core, with the outputs {b:5.1f} %: "
+        f"the outputs add {added:.1f} % (target under {ONAIR_TARGET_PCT:g} %): {verdict}"
+    )
+
+
 def national_report(results: list[dict[str, Any]], args: argparse.Namespace, count: int) -> str:
     sides = {
         side: [r for r in results if r["side"] == side and "failed" not in r]
@@ -919,6 +1078,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=3, help="national row: runs per side")
     parser.add_argument(
+        "--onair",
+        type=int,
+        default=12,
+        help="on-air row: displays of the programme, with and without its outputs (0: no row)",
+    )
+    parser.add_argument(
         "--switches", type=int, default=5, help="national row: floor switches timed per run"
     )
     parser.add_argument("--before", default=BEFORE, help="national row: the commit to compare with")
@@ -993,12 +1158,15 @@ def main(argv: list[str] | None = None) -> int:
     national: dict[int, list[dict[str, Any]]] = {}
     for count in args.publishers:
         national[count] = run_national(args, feed, failures, count)
+    onair = run_onair(args, feed, viewers, failures) if args.onair else []
     print()
     table, verdict = report(results, args) if results else ("", None)
     if table:
         print(table)
     for count, rows in national.items():
         print(national_report(rows, args, count))
+    if onair:
+        print(onair_report(onair, args))
     largest = max(args.receivers, default=0)
     shown = results if args.verbose else [r for r in results if r["receivers"] == largest]
     for rows in national.values():
@@ -1027,6 +1195,7 @@ def main(argv: list[str] | None = None) -> int:
                     },
                     "results": results,
                     "national": {str(k): v for k, v in national.items()},
+                    "onair": onair,
                     "failures": failures,
                 },
                 indent=2,

@@ -151,6 +151,21 @@ class Settings:
     """Where the made password is kept (set by the CLI when
     ``ORGANISER_PASSWORD`` is not given): re-read at each sign-in, so a
     rotation takes effect in a running server."""
+    onair: str = ""
+    """The size of the programme on air (``ONAIR``: ``640x360``, the default,
+    or ``1280x720``; ``0`` or ``off``: no livestream, HLS or day's video)."""
+    onair_bitrate: int = 1_000_000
+    """Bits per second of the H.264 picture on air (``ONAIR_BITRATE``)."""
+    stream_keys_dir: str = "data/stream-keys"
+    """Where the livestream destinations and their stream keys are kept
+    (0700, files 0600; ``STREAM_KEYS_DIR``): beside the database by default."""
+
+
+def _beside_store(store_url: str, name: str) -> str:
+    if store_url.startswith("sqlite:///"):
+        database = Path(store_url.removeprefix("sqlite:///").split("?", 1)[0])
+        return str(database.parent / name)
+    return str(Path("data") / name)
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -167,8 +182,14 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         agency_grace_days=config("AGENCY_GRACE_DAYS", cast=int, default=14),
         answers_need_acceptance=config("AGENCY_ANSWERS_NEED_ACCEPTANCE", cast=bool, default=True),
     )
+    store_url = config("SESSION_STORE", default="sqlite:///data/session.db")
+    onair = config("ONAIR", default="640x360").strip().lower()
+    if onair in ("0", "off", "false", "no"):
+        onair = ""
+    elif onair not in ("640x360", "1280x720"):
+        raise ValueError("ONAIR: 640x360, 1280x720 or off")
     return Settings(
-        store_url=config("SESSION_STORE", default="sqlite:///data/session.db"),
+        store_url=store_url,
         secret_key=Secret(config("SECRET_KEY", default="")),
         organiser_password=Secret(config("ORGANISER_PASSWORD", default="")),
         host=config("HOST", default="127.0.0.1"),
@@ -213,4 +234,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         trusted_proxies=tuple(
             a.strip() for a in config("TRUSTED_PROXIES", default="").split(",") if a.strip()
         ),
+        onair=onair,
+        onair_bitrate=config("ONAIR_BITRATE", cast=int, default=1_000_000),
+        stream_keys_dir=config("STREAM_KEYS_DIR", default=_beside_store(store_url, "stream-keys")),
     )

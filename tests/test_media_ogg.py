@@ -134,8 +134,9 @@ def test_real_opus_round_trip(tmp_path: Path) -> None:
 
 def test_page_structure_and_crc(tmp_path: Path) -> None:
     target = tmp_path / "a.opus"
-    writer = OggOpusWriter(target, packets_per_page=7)
-    for packet, duration in sine_packets(1.0):
+    writer = OggOpusWriter(target, page_seconds=0.2)
+    packets = sine_packets(1.0)
+    for packet, duration in packets:
         writer.write(packet, samples=duration)
     writer.close()
     pages = parse_pages(target.read_bytes())
@@ -145,60 +146,26 @@ def test_page_structure_and_crc(tmp_path: Path) -> None:
     assert len({p.serial for p in pages}) == 1
     assert [bool(p.flags & 0x02) for p in pages] == [True] + [False] * (len(pages) - 1)
     assert [bool(p.flags & 0x04) for p in pages] == [False] * (len(pages) - 1) + [True]
-    assert not any(p.flags & 0x01 for p in pages)
     granules = [p.granule for p in pages]
     assert granules == sorted(granules)
     assert granules[:2] == [0, 0]
-    assert all(len(p.packets) <= 7 for p in pages[2:])
+    assert all(len(p.packets) <= 11 for p in pages[2:])  # about 0.2 s a page
+    assert [pk for p in pages[2:] for pk in p.packets] == [pk for pk, _ in packets]
 
     head, tags = pages[0], pages[1]
     assert len(head.packets) == 1 and len(head.packets[0]) == 19
-    magic, version, channels, pre_skip, rate, gain, family = struct.unpack(
+    magic, version, channels, pre_skip, rate, _gain, family = struct.unpack(
         "<8sBBHIhB", head.packets[0]
     )
-    fields = (magic, version, channels, pre_skip, rate, gain, family)
-    assert fields == (b"OpusHead", 1, 2, 312, 48000, 0, 0)
-    assert len(tags.packets) == 1
-    body = tags.packets[0]
-    assert body[:8] == b"OpusTags"
-    (vlen,) = struct.unpack_from("<I", body, 8)
-    assert body[12 : 12 + vlen] == b"session-server"
-    assert struct.unpack_from("<I", body, 12 + vlen) == (0,)
-    assert len(body) == 16 + vlen
-
-
-def test_large_packets_lacing(tmp_path: Path) -> None:
-    target = tmp_path / "big.opus"
-    big = os.urandom(600)
-    exact = os.urandom(510)
-    small = b"\xfc\x01\x02"
-    writer = OggOpusWriter(target, packets_per_page=3)
-    for packet in (big, exact, small, exact, big):
-        writer.write(packet)
-    assert writer.duration == pytest.approx((5 * 960 - 312) / 48000)
-    writer.close()
-    pages = parse_pages(target.read_bytes())
-    assert all(p.crc_ok for p in pages)
-    audio = pages[2:]
-    assert audio[0].lacing == [255, 255, 90, 255, 255, 0, 3]
-    assert audio[1].lacing == [255, 255, 0, 255, 255, 90]
-    assert [p.granule for p in audio] == [3 * 960, 5 * 960]
-    assert [pk for p in audio for pk in p.packets] == [big, exact, small, exact, big]
-
-
-def test_page_splits_when_lacing_is_full(tmp_path: Path) -> None:
-    target = tmp_path / "full.opus"
-    packets = [os.urandom(5000) for _ in range(6)]  # 20 lacing values each
-    writer = OggOpusWriter(target, packets_per_page=50)
-    for packet in packets:
-        writer.write(packet)
-    writer.write(os.urandom(255 * 255 - 1))  # the largest packet one page can hold
-    writer.close()
-    pages = parse_pages(target.read_bytes())
-    assert all(p.crc_ok for p in pages)
-    assert all(len(p.lacing) <= 255 for p in pages)
-    assert [len(p.packets) for p in pages[2:]] == [6, 1]
-    assert [pk for p in pages[2:] for pk in p.packets][:6] == packets
+    assert (magic, version, channels, pre_skip, rate, family) == (
+        b"OpusHead",
+        1,
+        2,
+        312,
+        48000,
+        0,
+    )
+    assert len(tags.packets) == 1 and tags.packets[0][:8] == b"OpusTags"
 
 
 def test_abort_and_errors(tmp_path: Path) -> None:
@@ -227,14 +194,18 @@ def test_abort_and_errors(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError):
         OggOpusWriter(tmp_path / "y.opus", channels=3)
+    with pytest.raises(ValueError):
+        OggOpusWriter(tmp_path / "y.opus", page_seconds=0)
     assert not (tmp_path / "y.opus.part").exists()
+    with pytest.raises(ValueError):
+        writer.write(b"\xfc\x00", samples=0)
 
 
 def test_mono_header(tmp_path: Path) -> None:
     target = tmp_path / "mono.opus"
-    writer = OggOpusWriter(target, channels=1, pre_skip=0)
+    writer = OggOpusWriter(target, channels=1)
     writer.write(b"\xfc\x00")
-    assert writer.close() == pytest.approx(0.02)
+    assert writer.close() == pytest.approx((960 - 312) / 48000)
     head = parse_pages(target.read_bytes())[0].packets[0]
     assert head[9] == 1
 
@@ -243,7 +214,8 @@ def test_no_packets_gives_valid_empty_stream(tmp_path: Path) -> None:
     target = tmp_path / "empty.opus"
     assert OggOpusWriter(target).close() == 0.0
     pages = parse_pages(target.read_bytes())
-    assert len(pages) == 3 and pages[-1].flags & 0x04 and all(p.crc_ok for p in pages)
+    assert len(pages) >= 2 and all(p.crc_ok for p in pages)
+    assert pages[0].packets[0][:8] == b"OpusHead" and pages[1].packets[0][:8] == b"OpusTags"
 
 
 def test_crash_keeps_flushed_pages(tmp_path: Path) -> None:
@@ -254,10 +226,60 @@ def test_crash_keeps_flushed_pages(tmp_path: Path) -> None:
         writer.write(packet)
     # No close(): read what another process would see on disk right now.
     part = Path(str(target) + ".part")
+    assert part.stat().st_mode & 0o777 == 0o600
     pages = parse_pages(part.read_bytes())
     on_disk = [pk for p in pages[2:] for pk in p.packets]
-    assert len(on_disk) >= 100
+    # 2.4 s written in pages of 0.5 s: all but the last page or two are on disk
+    assert len(on_disk) >= 60
     assert on_disk == payload[: len(on_disk)]
     assert all(p.crc_ok for p in pages)
     assert not any(p.flags & 0x04 for p in pages)
     writer.abort()
+
+
+CHILD = """
+import sys, time
+from session_server.media.ogg import OggOpusWriter
+from tests.test_media_ogg import sine_packets
+packets = sine_packets(4.0)
+writer = OggOpusWriter(sys.argv[1])
+print("recording", flush=True)
+start = time.monotonic()
+for n, (packet, samples) in enumerate(packets):
+    writer.write(packet, samples)
+    time.sleep(max(0.0, start + (n + 1) * 0.02 - time.monotonic()))
+"""
+
+
+def test_a_kill_9_leaves_a_part_that_plays(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "killed.opus"
+    root = Path(__file__).resolve().parents[1]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(target)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == b"recording"
+        time.sleep(3.0)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
+    part = Path(str(target) + ".part")
+    assert not target.exists() and part.exists()
+    decoded = 0
+    with av.open(str(part), format="ogg") as container:
+        for frame in container.decode(audio=0):
+            decoded += frame.samples
+    # about a second at risk: the rest of the 3 s plays
+    assert decoded / 48000 >= 1.5, decoded / 48000

@@ -37,6 +37,7 @@ from session_server.web.screens.organiser.common import OrganiserContext
 from session_server.web.screens.organiser.dialogues import DialoguesPage, SetupPage
 from session_server.web.screens.organiser.followup import FollowupPage
 from session_server.web.screens.organiser.links import LinksPage, QrPage
+from session_server.web.screens.organiser.onair import OnAirPage
 from session_server.web.screens.organiser.preparation import PrepPage
 from session_server.web.screens.organiser.record import ConclusionPage, ImportPage
 from session_server.web.screens.organiser.roster import RosterPage
@@ -58,6 +59,8 @@ PAGES: dict[str, tuple[type[ScreenContext], type]] = {
     "organiser_conclusion.html": (OrganiserContext, ConclusionPage),
     "organiser_import.html": (OrganiserContext, ImportPage),
     "organiser_followup.html": (OrganiserContext, FollowupPage),
+    "organiser_onair.html": (OrganiserContext, OnAirPage),
+    "_onair_destinations.html": (OrganiserContext, OnAirPage),
     "agency_answer.html": (ScreenContext, AgencyPage),
     "report.html": (ScreenContext, ReportPage),
     "organiser_prep.html": (OrganiserContext, PrepPage),

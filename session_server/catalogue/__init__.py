@@ -18,7 +18,7 @@ from session_server.catalogue.messages import MESSAGES as BASE_MESSAGES
 from session_server.catalogue.terms import TERMS as BASE_TERMS
 from session_server.catalogue.ui import UI_SCREENS
 from session_server.catalogue.ui_attendance import UI_ATTENDANCE
-from session_server.catalogue.ui_onair import UI_ONAIR
+from session_server.catalogue.ui_onair import MESSAGES_ONAIR, UI_ONAIR
 from session_server.catalogue.ui_organiser import UI_ORGANISER
 from session_server.catalogue.ui_preparation import (
     MESSAGES_PREPARATION,
@@ -43,6 +43,7 @@ for _extra, _base in (
     (ATTENDANCE_TERMS, TERMS),
     (MESSAGES_PREPARATION, MESSAGES),
     (TERMS_PREPARATION, TERMS),
+    (MESSAGES_ONAIR, MESSAGES),
 ):
     if _extra.keys() & _base.keys():  # pragma: no cover - a programming error
         raise RuntimeError(f"catalogue keys defined twice: {_extra.keys() & _base.keys()}")

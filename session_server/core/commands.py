@@ -73,6 +73,7 @@ __all__ = [
     "SetQuestionTopic",
     "SetSpeaker",
     "SetTopic",
+    "StartProgrammeRecording",
     "StartTimer",
     "StopTimer",
     "SubmitQuestion",
@@ -134,9 +135,8 @@ class ChangePhase(Command):
 
 @dataclass(frozen=True)
 class SetBridgePoint(Command):
-    """Add a bridge point or change one (same ``bridge_id``). Added with
-    an empty ``bridge_id``, its id is made from its name (the same for
-    topics, speakers and programme items)."""
+    """Add a bridge point or change one (same ``bridge_id``). Added with an empty ``bridge_id``,
+    its id is made from its name (the same for topics, speakers and programme items)."""
 
     bridge_id: str = ""
     name: str = ""
@@ -213,9 +213,8 @@ class RevokeLink(Command):
 class SubmitQuestion(Command):
     """A question from a phone, a bridge operator, or the organiser's import.
 
-    ``idempotency_key`` is made by the client; a retry with the same key from
-    the same actor is accepted once (``decide`` returns no events and the
-    original id stays in ``state.idempotency``)."""
+    ``idempotency_key`` is made by the client; a retry with the same key from the same actor
+    is accepted once (``decide`` returns no events, the id stays in ``state.idempotency``)."""
 
     text: str
     idempotency_key: str
@@ -308,9 +307,8 @@ class Vote(Command):
 
 @dataclass(frozen=True)
 class HoldSubmissions(Command):
-    """Hold (or stop holding) the phone questions of one bridge point for
-    review: they are recorded, but kept apart from the moderator's inbox
-    (a link that one prankster floods)."""
+    """Hold (or stop holding) the phone questions of one bridge point for review: they are
+    recorded, but kept apart from the moderator's inbox (a link that one prankster floods)."""
 
     bridge_id: str
     hold: bool = True
@@ -498,3 +496,6 @@ class SaveRecording(Command):
     ended_at: datetime
     duration_ms: int
     size: int
+
+
+from session_server.core.onair_commands import StartProgrammeRecording  # noqa: E402

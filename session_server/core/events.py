@@ -50,6 +50,7 @@ __all__ = [
     "LinkRevoked",
     "PhaseChanged",
     "ProgrammeItemData",
+    "ProgrammeRecordingStarted",
     "ProgrammeSet",
     "PublicListSet",
     "QuestionAnswered",
@@ -433,6 +434,13 @@ class RecordingSaved(Event):
     size: int
 
 
+@dataclass(frozen=True)
+class ProgrammeRecordingStarted(Event):
+    name: ClassVar[str] = "ProgrammeRecordingStarted"
+    started_at: datetime
+    file: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -477,6 +485,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WrittenAnswerRecorded,
         WrittenAnswerAccepted,
         RecordingSaved,
+        ProgrammeRecordingStarted,
     )
 }
 

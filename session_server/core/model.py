@@ -483,6 +483,9 @@ class State:
     next_commitment_id: int = 1
     roster: Roster = field(default_factory=Roster)  # units, delegates, check-ins
     preparation: Preparation = field(default_factory=Preparation)  # before the day
+    programme_started_at: datetime | None = None
+    """Timestamp zero of the day's video (the newest recording's start)."""
+    programme_file: str = ""
 
     def main_bridge(self) -> BridgePoint | None:
         for bridge in self.bridges.values():

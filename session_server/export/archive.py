@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from session_server.core.chapters import PROGRAMME_CHAPTERS
 from session_server.core.codec import event_to_dict
 from session_server.core.model import LOCAL_TZ, Origin, Question, QuestionStatus, State
 from session_server.export.record import (
@@ -211,7 +212,8 @@ def archive_zip(
 ) -> None:
     """Everything of one dialogue in one ZIP written to ``out``: the questions
     (CSV, XLSX, JSON), the event log (JSON), and every floor segment's
-    recording (Ogg/Opus, stored as is) with an index of what each holds."""
+    recording (Ogg/Opus, stored as is) with an index of what each holds, and
+    the day's video (``programme.mp4``) with its chapters (``programme.vtt``)."""
     stem = f"{dialogue_id}/"
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(stem + "questions.csv", questions_csv(state))
@@ -239,3 +241,8 @@ def archive_zip(
         archive.writestr(
             stem + "recordings.json", json.dumps(index, ensure_ascii=False, indent=1).encode()
         )
+        if state.programme_file:  # the day's video and its chapters, as kept
+            for name in (state.programme_file, PROGRAMME_CHAPTERS):
+                path = recordings / name
+                if path.is_file():
+                    archive.write(path, stem + name, compress_type=zipfile.ZIP_STORED)

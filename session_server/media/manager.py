@@ -37,6 +37,7 @@ from session_server.config import IceServer
 from session_server.core import commands as c
 from session_server.core.errors import Forbidden, InvalidInput
 from session_server.core.model import Actor, BridgeKind, Role, State
+from session_server.media.broadcast import Broadcast, OnAirSettings
 from session_server.media.decoding import feeds_to_decode
 from session_server.media.gate import DecodeGate
 from session_server.media.ice import configuration
@@ -114,6 +115,7 @@ class MediaManager:
         video_bitrate: int = 600_000,
         execute: Callable[[c.Command], Any] | None = None,
         changed: Callable[[], None] | None = None,
+        onair: OnAirSettings | None = None,
     ) -> None:
         self.dialogue_id = dialogue_id
         self.ice_servers = ice_servers
@@ -136,6 +138,11 @@ class MediaManager:
         self._stopping = False
         """Recordings of ended segments being closed and saved (awaited on stop)."""
         self._health_task: asyncio.Task[None] | None = None
+        self.broadcast = (
+            Broadcast(dialogue_id, self.folder, onair, execute) if onair is not None else None
+        )
+        """The programme on air while the day is live (``media/broadcast.py``)."""
+        self._state: State | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -152,6 +159,8 @@ class MediaManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._health_task
         await self._end_segment()
+        if self.broadcast is not None:
+            await self.broadcast.stop(self._state)
         # segments ended just before: their recordings are closed and saved, not dropped
         await asyncio.gather(*self._finishing, return_exceptions=True)
         pcs = [p.pc for p in self.publishers.values()] + list(self.viewers)
@@ -172,6 +181,8 @@ class MediaManager:
     # --- the floor drives the programme and the recorder ---------------------
 
     def on_records(self, records: list[Record], rebuilt: bool, state: State) -> None:
+        if self.broadcast is not None:
+            self.broadcast.on_records(records, state)
         self.follow(state)
 
     def follow(self, state: State) -> None:
@@ -181,6 +192,9 @@ class MediaManager:
         main = state.main_bridge()
         self._main = main.bridge_id if main else None
         program = self.program
+        self._state = state
+        if self.broadcast is not None and not self._stopping:
+            self.broadcast.follow(state, program)
         if program is None:
             return
         program.set_main(self._main)

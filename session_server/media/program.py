@@ -229,6 +229,10 @@ class Program:
         self.on_audio = on_audio
         """Called with every packet of the full mix (the recorder), when set."""
         self.recording = False
+        self.on_frame: Callable[[VideoFrame], None] | None = None
+        """Called with every picture of the programme (the on-air encoder), when set."""
+        self.on_sound: Callable[[bytes | None], None] | None = None
+        """Called every 20 ms with the full mix (None: silence), when set."""
         """Whether ``on_audio`` wants the mix now (a floor segment is open)."""
         self.floor: str | None = None
         self.main: str | None = None
@@ -389,6 +393,8 @@ class Program:
         return pts
 
     async def _encode_video(self, frame: VideoFrame, shown: str | None) -> None:
+        if self.on_frame is not None:
+            self.on_frame(frame)
         if not self.video_tracks:
             self._shown = None  # nobody watches: the next viewer starts on a keyframe
             return
@@ -443,6 +449,8 @@ class Program:
             if len(source.pcm) >= CHUNK_BYTES:
                 chunks[bridge_id] = bytes(source.pcm[:CHUNK_BYTES])
                 del source.pcm[:CHUNK_BYTES]
+        if self.on_sound is not None:
+            self.on_sound(_mix(list(chunks.values())) if chunks else None)
         if not chunks:
             return
         # listener groups: who is excluded from what they hear

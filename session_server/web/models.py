@@ -49,7 +49,7 @@ def action_name(cls: type[c.Command]) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
-SERVER_ONLY: frozenset[type[c.Command]] = frozenset({c.SaveRecording})
+SERVER_ONLY: frozenset[type[c.Command]] = frozenset({c.SaveRecording, c.StartProgrammeRecording})
 """Commands only the server itself issues (the media recorder)."""
 
 CLIENT_COMMANDS: tuple[type[c.Command], ...] = tuple(

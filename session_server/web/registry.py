@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from session_server.config import Settings
 from session_server.core.errors import NotFound
+from session_server.media.broadcast import OnAirSettings
 from session_server.media.ice import restrict_host_addresses
 from session_server.media.manager import MediaManager
 from session_server.runtime.health import LogHealth
@@ -120,6 +121,13 @@ class Registry:
             video_bitrate=self.settings.video_bitrate,
             execute=hub.execute,
             changed=lambda: hub.refresh(*MEDIA),
+            onair=OnAirSettings(
+                size=self.settings.onair,
+                video_bitrate=self.settings.onair_bitrate,
+                keys_dir=self.settings.stream_keys_dir,
+            )
+            if self.settings.onair
+            else None,
         )
         session.listeners.append(
             lambda records, rebuilt: media.on_records(records, rebuilt, session.state)

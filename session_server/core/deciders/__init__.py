@@ -14,7 +14,8 @@ each folds into the state):
 - ``attendance``: units and their quota rule, delegates and guests,
   check-ins and walk-ins;
 - ``preparation``: before the day: the timeline, the plan's publication,
-  suggested answers.
+  suggested answers;
+- ``onair``: when the day's video started.
 
 Shared by the slices: ``registry`` (:class:`Decider` and :func:`merged`),
 ``lifecycle`` (a question's legal status changes), ``common`` (lookups and
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from session_server.core.deciders.attendance import ATTENDANCE
 from session_server.core.deciders.floor import FLOOR
+from session_server.core.deciders.onair import ONAIR
 from session_server.core.deciders.preparation import PREPARATION
 from session_server.core.deciders.questions import QUESTIONS
 from session_server.core.deciders.record import RECORD
@@ -34,4 +36,4 @@ from session_server.core.deciders.setup import SETUP
 
 __all__ = ["SLICES"]
 
-SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD, ATTENDANCE, PREPARATION)
+SLICES: tuple[Decider, ...] = (SETUP, QUESTIONS, FLOOR, RECORD, ATTENDANCE, PREPARATION, ONAIR)

@@ -4,12 +4,13 @@ personal data, printable; live and closed dialogues only."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from session_server.core.chapters import answer_moments
 from session_server.core.errors import NotFound
 from session_server.core.model import Origin, Role
 from session_server.export.conclusion import default_opening, figures_paragraphs, summary_line
@@ -45,6 +46,8 @@ class ReportPage:
     topic, a duplicate); spam, offensive or personal texts are withheld."""
     on_air: OnAir | None = None
     """The programme's player: live, or the day's video (``screens/onair.py``)."""
+    moments: dict[int, int] = field(default_factory=dict)
+    """Each answered question's moment in the day's video (seconds)."""
 
 
 async def public_report(request: Request) -> Response:
@@ -68,6 +71,7 @@ async def public_report(request: Request) -> Response:
             REJECTION_CATEGORIES[key] for key in ("off_topic", "duplicate")
         ),
         on_air=on_air(registry, hub),
+        moments=answer_moments(state),
     )
     view = ScreenContext(state, Audience(Role.DISPLAY, lang=request.state.lang))
     html = registry.renderer.page("report.html", view, values)

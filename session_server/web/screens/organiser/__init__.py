@@ -17,6 +17,7 @@ from session_server.web.screens.organiser import (
     followup,
     links,
     media,
+    onair,
     preparation,
     record,
     roster,
@@ -48,4 +49,6 @@ routes: list[BaseRoute] = [
     Route("/o/{dialogue_id}/delegates/{bridge_id}.docx", roster.delegate_list),
     Route("/o/{dialogue_id}/prep", preparation.prep, methods=["GET", "POST"]),
     Route("/o/{dialogue_id}/mc-script.docx", preparation.mc_script),
+    Route("/o/{dialogue_id}/onair", onair.onair, methods=["GET", "POST"]),
+    Route("/o/{dialogue_id}/onair/status", onair.onair_status),
 ]
