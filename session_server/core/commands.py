@@ -135,8 +135,9 @@ class ChangePhase(Command):
 
 @dataclass(frozen=True)
 class SetBridgePoint(Command):
-    """Add a bridge point or change one (same ``bridge_id``). Added with an empty ``bridge_id``,
-    its id is made from its name (the same for topics, speakers and programme items)."""
+    """Add a bridge point or change one (same ``bridge_id``). Added with
+    an empty ``bridge_id``, its id is made from its name (the same for
+    topics, speakers and programme items)."""
 
     bridge_id: str = ""
     name: str = ""
@@ -213,8 +214,9 @@ class RevokeLink(Command):
 class SubmitQuestion(Command):
     """A question from a phone, a bridge operator, or the organiser's import.
 
-    ``idempotency_key`` is made by the client; a retry with the same key from the same actor
-    is accepted once (``decide`` returns no events, the id stays in ``state.idempotency``)."""
+    ``idempotency_key`` is made by the client; a retry with the same key from
+    the same actor is accepted once (``decide`` returns no events and the
+    original id stays in ``state.idempotency``)."""
 
     text: str
     idempotency_key: str
@@ -307,8 +309,9 @@ class Vote(Command):
 
 @dataclass(frozen=True)
 class HoldSubmissions(Command):
-    """Hold (or stop holding) the phone questions of one bridge point for review: they are
-    recorded, but kept apart from the moderator's inbox (a link that one prankster floods)."""
+    """Hold (or stop holding) the phone questions of one bridge point for
+    review: they are recorded, but kept apart from the moderator's inbox
+    (a link that one prankster floods)."""
 
     bridge_id: str
     hold: bool = True
@@ -412,90 +415,13 @@ class DeclineFloorRequest(Command):
     reason: str = ""
 
 
-# --- the record (secretary) --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordAnswerSummary(Command):
-    """The whole summary, as the secretary's box holds it.
-
-    ``base_revision`` is the summary's revision (``AnswerRecord.revision``)
-    that the text was based on. ``None`` (a client that does not say): the
-    last save wins. When another save came first, the text is accepted only
-    if it keeps what is stored now (it extends it, so nothing is lost);
-    otherwise the save is refused (``summary.stale``) and the secretary
-    reviews and saves again."""
-
-    question_id: int
-    summary: str
-    base_revision: int | None = None
-
-
-@dataclass(frozen=True)
-class AddCommitment(Command):
-    question_id: int
-    what: str
-    who: str
-    by_when: date | None = None
-
-
-@dataclass(frozen=True)
-class RemoveCommitment(Command):
-    question_id: int
-    commitment_id: int
-
-
-@dataclass(frozen=True)
-class SetConclusionDraft(Command):
-    """The organiser's free text of the conclusion notice (all of it at once)."""
-
-    number: str = ""
-    locality: str = ""
-    issued_on: date | None = None
-    attendance: int | None = None
-    opening: str = ""
-    conclusions: str = ""
-    authority_lines: tuple[str, ...] = ()
-    signer_position: str = ""
-    signer_name: str = ""
-    recipients: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RecordWrittenAnswer(Command):
-    """A written answer to a forwarded or deferred question (again to
-    correct it). An agency answers through its link, under the name the link
-    fixes (``agency`` may only repeat it), and its answer awaits the
-    organiser's acceptance when ``Limits.answers_need_acceptance``; the
-    organiser may record one received otherwise (``agency`` defaults to the
-    one it was forwarded to)."""
-
-    question_id: int
-    text: str
-    agency: str = ""
-
-
-@dataclass(frozen=True)
-class AcceptWrittenAnswer(Command):
-    """The organiser accepts the written answer they read (its
-    ``revision``): from then on the public report and the notice show it."""
-
-    question_id: int
-    revision: int
-
-
-@dataclass(frozen=True)
-class SaveRecording(Command):
-    """The recorder saved the audio of one floor segment."""
-
-    recording_id: str
-    file: str
-    bridge_id: str
-    question_id: int | None
-    started_at: datetime
-    ended_at: datetime
-    duration_ms: int
-    size: int
-
-
-from session_server.core.onair_commands import StartProgrammeRecording  # noqa: E402
+from session_server.core.commands_record import (  # noqa: E402  (they subclass Command)
+    AcceptWrittenAnswer,
+    AddCommitment,
+    RecordAnswerSummary,
+    RecordWrittenAnswer,
+    RemoveCommitment,
+    SaveRecording,
+    SetConclusionDraft,
+    StartProgrammeRecording,
+)

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from session_server.core.preparation import Preparation
+from session_server.core.record import (
+    AnswerRecord,
+    Commitment,
+    ConclusionDraft,
+    Forwarding,
+    Recording,
+    WrittenAnswer,
+)
 from session_server.core.registration import Roster
 from session_server.core.similar import SimilarIndex
 
@@ -77,12 +85,18 @@ class Role(enum.StrEnum):
     link for that question alone (``/a/…``), its name fixed by the organiser."""
     RECORDER = "recorder"
     """The server's own media recorder: each floor segment's audio (never a role link)."""
-    UNIT_REGISTRAR = "unit"  # a unit registering its delegates (RoleLink.unit_id)
-    CHECK_IN = "checkin"  # check-in staff at one bridge point's door
-    DRAFTER = "drafter"  # suggested answers by a link (``/g/…``), core/preparation.py
+    UNIT_REGISTRAR = "unit"
+    """A participating unit registering its delegates, by its own link
+    (``/u/…``, ``RoleLink.unit_id``)."""
+    CHECK_IN = "checkin"
+    """The check-in staff at one bridge point's door (or its console)."""
+    DRAFTER = "drafter"
+    """The unit or agency drafting suggested answers to pre-collected
+    questions, by its own link (``/g/…``, ``core/preparation.py``)."""
 
 
-LINK_ROLES = frozenset({Role.AGENCY, Role.UNIT_REGISTRAR, Role.DRAFTER})  # act by their link
+LINK_ROLES = frozenset({Role.AGENCY, Role.UNIT_REGISTRAR, Role.DRAFTER})
+"""Roles that act by their link alone: each link is its own actor."""
 
 
 class BridgeKind(enum.StrEnum):
@@ -257,66 +271,6 @@ class Asker:
     public: bool = False
 
 
-@dataclass(frozen=True)
-class Commitment:
-    commitment_id: int
-    what: str
-    who: str
-    by_when: date | None = None
-
-
-@dataclass
-class AnswerRecord:
-    question_id: int
-    speaker_id: str | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    summary: str = ""
-    revision: int = 0
-    """How many times the summary was recorded: a save names the revision its
-    text was based on (``RecordAnswerSummary.base_revision``)."""
-    commitments: list[Commitment] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Forwarding:
-    agency: str
-    deadline: date | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ConclusionDraft:
-    """What the organiser types into the conclusion notice (the rest comes from the
-    log); empty values fall back to defaults from the state (``export/record.py``)."""
-
-    number: str = ""
-    """The notice's number and code, e.g. ``25/TB-UBND``."""
-    locality: str = ""
-    """The place name of the date line ("An Giang, ngày …")."""
-    issued_on: date | None = None
-    attendance: int | None = None
-    """Typed by the organiser: counts only when nobody was checked in (``core/roster.py``)."""
-    opening: str = ""
-    conclusions: str = ""
-    authority_lines: tuple[str, ...] = ()
-    """The signature's authority, e.g. ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH")."""
-    signer_position: str = ""
-    signer_name: str = ""
-    recipients: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class WrittenAnswer:
-    """An agency's written answer to a forwarded or deferred question."""
-
-    text: str
-    agency: str
-    answered_at: datetime
-    revision: int = 1
-    """Answers recorded so far: the organiser accepts the one read (``AcceptWrittenAnswer``)."""
-
-
 @dataclass
 class Question:
     question_id: int
@@ -392,20 +346,6 @@ class Floor:
         if kind is TimerKind.QUESTION:
             return self.question_ends_at
         return self.answer_ends_at
-
-
-@dataclass
-class Recording:
-    """The audio of one floor segment (Ogg/Opus), kept beside the log."""
-
-    recording_id: str
-    file: str
-    bridge_id: str
-    question_id: int | None
-    started_at: datetime
-    ended_at: datetime
-    duration_ms: int
-    size: int
 
 
 @dataclass
