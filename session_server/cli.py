@@ -21,8 +21,14 @@ from starlette.datastructures import Secret
 from session_server.catalogue import term
 from session_server.config import Settings, load_settings
 from session_server.core.links import standard_links
-from session_server.core.model import Actor, Role
-from session_server.demo import CAMERA_LABEL, DEMO_DIALOGUE_ID, demo_commands, main_camera_link
+from session_server.core.model import MAIN_KINDS, Actor, Role
+from session_server.demo import (
+    CAMERA_LABEL,
+    DEMO_DIALOGUE_ID,
+    before_the_day,
+    demo_commands,
+    main_camera_link,
+)
 from session_server.runtime.session import DialogueSession
 from session_server.store import EventLog, open_log
 from session_server.web.access import Access, new_link_id
@@ -181,12 +187,20 @@ async def _prepare(settings: Settings, store_url: str, demo: bool) -> list[tuple
             await session.execute_all(
                 main_camera_link(session.state, Actor(Role.ORGANISER), new_link_id), now
             )
+            await session.execute_all(
+                before_the_day(session.state, Actor(Role.ORGANISER), new_link_id), now
+            )
         return await _screens(settings, log, store_url)
     finally:
         await log.close()
 
 
-_PREFIXES = {Role.ATTENDEE: "/j/", Role.AGENCY: "/a/", Role.UNIT_REGISTRAR: "/u/"}
+_PREFIXES = {
+    Role.ATTENDEE: "/j/",
+    Role.AGENCY: "/a/",
+    Role.UNIT_REGISTRAR: "/u/",
+    Role.DRAFTER: "/g/",
+}
 """The path of each role's links that is not a screen's ``/s/``."""
 
 
@@ -198,6 +212,9 @@ async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tu
         await session.load()
         state = session.state
         screens.append((f"organiser · {dialogue_id}", f"/o/{dialogue_id}"))
+        if state.preparation.plan_published_at is not None:
+            screens.append((f"published plan · {dialogue_id}", f"/p/{dialogue_id}"))
+        screens.append((f"public report · {dialogue_id}", f"/r/{dialogue_id}"))
         order = [
             Role.MODERATOR,
             Role.SECRETARY,
@@ -207,6 +224,7 @@ async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tu
             Role.SPEAKER,
             Role.CHECK_IN,
             Role.UNIT_REGISTRAR,
+            Role.DRAFTER,
             Role.AGENCY,
         ]
         links = sorted(
@@ -233,6 +251,9 @@ async def _screens(settings: Settings, log: EventLog, store_url: str) -> list[tu
                 screens.append((f"camera · {bridge.name}", f"/s/{token}/camera"))
                 continue
             screens.append((label, prefix + token))
+            if link.role is Role.DISPLAY and bridge is not None and bridge.kind in MAIN_KINDS:
+                # the broadcast crew's overlay (OBS, vMix): the main venue's display link
+                screens.append((f"broadcast overlay · {bridge.name}", f"/s/{token}/overlay"))
     return screens
 
 

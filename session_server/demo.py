@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from session_server.core import commands as c
+from session_server.core import commands_preparation as cp
+from session_server.core import commands_registration as rc
 from session_server.core.model import (
     Actor,
     BridgeKind,
@@ -21,13 +23,18 @@ from session_server.core.model import (
     Role,
     State,
 )
+from session_server.core.registration import GuestCategory, UnitKind
 
 __all__ = [
     "DEMO_BRIDGES",
+    "DEMO_DELEGATES",
     "DEMO_DIALOGUE_ID",
+    "DEMO_GUESTS",
     "DEMO_QUESTIONS",
     "DEMO_SPEAKERS",
     "DEMO_TOPICS",
+    "DEMO_UNITS",
+    "before_the_day",
     "demo_commands",
 ]
 
@@ -484,4 +491,80 @@ def demo_commands(now: datetime, *, live: bool = True) -> list[c.Command]:
     for n in range(1, len(DEMO_QUESTIONS) + 1):
         if n % 3:
             commands.append(c.ApproveQuestion(MODERATOR, n))
+    return commands
+
+
+# --- before the day: units, delegates, guests, the timeline, the plan ----------------------
+
+DEMO_UNITS = (
+    # unit id, name, kind, members, bridge point
+    ("doan-so-noi-vu", "Đoàn cơ sở Sở Nội vụ", UnitKind.UNION_BASE, 42, None),
+    ("doan-dh-an-giang", "Đoàn Trường Đại học An Giang", UnitKind.UNION_BASE, 860, None),
+    ("chi-doan-bao", "Chi đoàn cơ sở Báo An Giang", UnitKind.BRANCH_BASE, 14, None),
+    ("doan-chau-doc", "Thành Đoàn Châu Đốc", UnitKind.DISTRICT, 0, "chau-doc"),
+)
+"""Participating units (their quotas by the city plan's rule)."""
+
+DEMO_DELEGATES = (
+    # unit id, name, position
+    ("doan-so-noi-vu", "Phan Thị Thu Hà", "Bí thư Đoàn cơ sở"),
+    ("doan-dh-an-giang", "Lữ Minh Khôi", "Phó Bí thư Đoàn trường"),
+    ("doan-chau-doc", "Kha Thị Mỹ Tiên", "Ủy viên Ban Chấp hành"),
+)
+"""Delegates already registered by their units (the rest still missing)."""
+
+DEMO_GUESTS = (
+    # name, position, organisation, category
+    ("Lê Hoàng Phúc", "Phó Chủ tịch", "Hội đồng nhân dân tỉnh", GuestCategory.LEADER),
+    ("Mai Anh Tuấn", "Phóng viên", "Báo An Giang", GuestCategory.PRESS),
+)
+"""Invited guests, introduced in the order of their category."""
+
+DRAFTER_AGENCY = "Ban Thường vụ Tỉnh Đoàn"
+"""Who drafts the suggested answers of the demo's pre-collected questions."""
+
+
+def before_the_day(state: State, actor: Actor, new_id: Callable[[], str]) -> list[c.Command]:
+    """What ``serve --demo`` adds for the weeks before the day, each part
+    once: the units, their delegates (each id random, as the registration
+    page makes it: it is what the invitation's QR code carries) and the
+    guests; a registration link per unit, a check-in link per bridge point
+    and a drafter's link for suggested answers; the city plan's timeline; the
+    plan published."""
+    commands: list[c.Command] = []
+    roster = state.roster
+    if not roster.units:
+        commands += [
+            rc.SetUnit(actor, unit_id, name, kind, members, bridge_id)
+            for unit_id, name, kind, members, bridge_id in DEMO_UNITS
+        ]
+        commands += [
+            rc.RegisterDelegate(actor, new_id(), unit_id, name, position)
+            for unit_id, name, position in DEMO_DELEGATES
+        ]
+        commands += [
+            rc.SetGuest(actor, new_id(), name, position, organisation, category, precedence=1)
+            for name, position, organisation, category in DEMO_GUESTS
+        ]
+    active = [link for link in state.links.values() if link.active]
+    units_linked = {link.unit_id for link in active if link.role is Role.UNIT_REGISTRAR}
+    commands += [
+        c.IssueLink(actor, new_id(), Role.UNIT_REGISTRAR, label=name, unit_id=unit_id)
+        for unit_id, name, *_rest in DEMO_UNITS
+        if unit_id not in units_linked
+    ]
+    doors = {link.bridge_id for link in active if link.role is Role.CHECK_IN}
+    commands += [
+        c.IssueLink(actor, new_id(), Role.CHECK_IN, bridge_id, label=name)
+        for bridge_id, name, *_rest in DEMO_BRIDGES
+        if bridge_id not in doors
+    ]
+    if not any(link.role is Role.DRAFTER for link in active):
+        commands.append(
+            c.IssueLink(actor, new_id(), Role.DRAFTER, label=DRAFTER_AGENCY, agency=DRAFTER_AGENCY)
+        )
+    if not state.preparation.tasks:
+        commands.append(cp.ApplyPreparationTemplate(actor))
+    if state.preparation.plan_published_at is None:
+        commands.append(cp.PublishPlan(actor))
     return commands

@@ -1,37 +1,28 @@
-"""Units, delegates and guests for the demo dialogue (invented people),
-through the core's own commands, as the provincial plan lists them."""
+"""The demo dialogue's units, delegates and guests (``session_server/demo.py``)
+through the core's own commands, under fixed ids the tests name."""
 
 from __future__ import annotations
 
 from session_server.core import commands as c
 from session_server.core import commands_registration as rc
 from session_server.core.model import Actor, Role
-from session_server.core.registration import GuestCategory, UnitKind
+from session_server.demo import DEMO_DELEGATES, DEMO_GUESTS, DEMO_UNITS
 
 ORGANISER = Actor(Role.ORGANISER)
 
-UNITS = (
-    ("doan-so-noi-vu", "Đoàn cơ sở Sở Nội vụ", UnitKind.UNION_BASE, 42, None),
-    ("doan-dh-an-giang", "Đoàn Trường Đại học An Giang", UnitKind.UNION_BASE, 860, None),
-    ("chi-doan-bao", "Chi đoàn cơ sở Báo An Giang", UnitKind.BRANCH_BASE, 14, None),
-    ("doan-chau-doc", "Thành Đoàn Châu Đốc", UnitKind.DISTRICT, 0, "chau-doc"),
-)
+UNITS = DEMO_UNITS
 
-DELEGATES = (
-    ("dlg-noivu-01", "doan-so-noi-vu", "Phan Thị Thu Hà", "Bí thư Đoàn cơ sở"),
-    ("dlg-daihoc-01", "doan-dh-an-giang", "Lữ Minh Khôi", "Phó Bí thư Đoàn trường"),
-    ("dlg-chaudoc-1", "doan-chau-doc", "Kha Thị Mỹ Tiên", "Ủy viên Ban Chấp hành"),
+DELEGATES = tuple(
+    (delegate_id, unit_id, name, position)
+    for delegate_id, (unit_id, name, position) in zip(
+        ("dlg-noivu-01", "dlg-daihoc-01", "dlg-chaudoc-1"), DEMO_DELEGATES, strict=True
+    )
 )
+"""The demo's delegates under fixed ids (``serve --demo`` makes random ones)."""
 
-GUESTS = (
-    (
-        "guest-hdnd-01",
-        "Lê Hoàng Phúc",
-        "Phó Chủ tịch",
-        "Hội đồng nhân dân tỉnh",
-        GuestCategory.LEADER,
-    ),
-    ("guest-bao-001", "Mai Anh Tuấn", "Phóng viên", "Báo An Giang", GuestCategory.PRESS),
+GUESTS = tuple(
+    (guest_id, *guest)
+    for guest_id, guest in zip(("guest-hdnd-01", "guest-bao-001"), DEMO_GUESTS, strict=True)
 )
 
 
