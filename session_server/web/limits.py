@@ -16,7 +16,11 @@ submission or a vote passes every layer, checked before any is charged:
 - a bridge console's own rate (``RATE_BRIDGE``);
 - an agency's written answers, per link (``RATE_AGENCY``): a few saves a
   minute, so a leaked link cannot be used to churn the record; likewise a
-  drafter's suggested answers (``RATE_DRAFTER``).
+  drafter's suggested answers (``RATE_DRAFTER``);
+- walk-ins counted at a bridge point's doors (and taken back), per bridge
+  point, sized by its capacity: a door's volunteers press a button per
+  group arriving, a script on a leaked door link would add an event to the
+  log per press.
 
 Device cookies are issued at a bounded rate per address and bridge point
 (sized by its capacity as well), so making a new cookie per request runs
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 from session_server.config import Settings
 from session_server.core.commands import Command, RecordWrittenAnswer, SubmitQuestion, Vote
 from session_server.core.commands_preparation import DraftSuggestedAnswer
+from session_server.core.commands_registration import CountWalkIns
 from session_server.core.errors import Forbidden, RateLimited
 from session_server.core.model import Role, State
 from session_server.core.views import submitted_question_id
@@ -52,6 +57,10 @@ ALERT_FLOOR = 20
 """Submissions a minute below which no address is suspicious."""
 ALERT_FACTOR = 5.0
 """An address this many times above the typical one is flagged."""
+
+
+_DOORS = frozenset({Role.CHECK_IN, Role.BRIDGE_OPERATOR})
+"""The links that count walk-ins at their own bridge point's door."""
 
 
 def _capacity(state: State, bridge_id: str | None) -> int:
@@ -117,6 +126,7 @@ class Limits:
         self.drafter = RateLimiter(Rate.parse(settings.rate_drafter))
         self.dialogue_rate = Rate.parse(settings.rate_dialogue)
         self.dialogue = RateLimiter(self.dialogue_rate)
+        self.walk_ins = RateLimiter(Rate(60, 60))
         self.address = RateLimiter(Rate(60, 60))
         self.link = RateLimiter(Rate(150, 60))
         self.cookies = RateLimiter(Rate(DEFAULT_CAPACITY, 1800))
@@ -137,6 +147,13 @@ class Limits:
     def link_rate(capacity: int, vote: bool) -> Rate:
         """One bridge point's QR code, from every network."""
         return Rate(max(120, capacity * 3), 60) if vote else Rate(max(60, capacity // 2), 60)
+
+    @staticmethod
+    def walk_in_rate(capacity: int) -> Rate:
+        """Walk-in counts at one bridge point, from all its doors: one a
+        second, or a fifth of a large hall a minute (a count may carry
+        many people)."""
+        return Rate(max(60, capacity // 5), 60)
 
     @staticmethod
     def cookie_rate(capacity: int) -> Rate:
@@ -193,6 +210,9 @@ class Limits:
             layers = [(self.agency, f"{dialogue_id}:{actor.link_id}", None)]
         elif isinstance(command, DraftSuggestedAnswer) and actor.role is Role.DRAFTER:
             layers = [(self.drafter, f"{dialogue_id}:{actor.link_id}", None)]
+        elif isinstance(command, CountWalkIns) and actor.role in _DOORS:
+            rate = self.sized(self.walk_in_rate(_capacity(state, command.bridge_id)))
+            layers = [(self.walk_ins, f"{dialogue_id}:{command.bridge_id}", rate)]
         wait = max((limiter.wait(key, now, rate) for limiter, key, rate in layers), default=0)
         if wait:
             raise RateLimited("rate.limited", seconds=wait)

@@ -1,0 +1,127 @@
+"""Attacks on the surfaces of the weeks before the day and of the door: a
+unit's link, a door's link, a drafter's link, the organiser's imports and
+the public plan, each tried the way a script holding the link (or a bad
+file) would. A refusal is in both languages and changes nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from session_server.core.model import State
+from session_server.demo import DEMO_DIALOGUE_ID
+from tests.test_web_roster import DOOR_LINK, roster_app
+
+DEMO = DEMO_DIALOGUE_ID
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(roster_app()) as client:
+        yield client
+
+
+def _app(client: TestClient) -> Starlette:
+    app = client.app
+    assert isinstance(app, Starlette)
+    return app
+
+
+def _state(client: TestClient) -> State:
+    state: State = _app(client).state.registry.hubs[DEMO].session.state
+    return state
+
+
+def _token(client: TestClient, link_id: str) -> str:
+    token: str = _app(client).state.registry.access.link_token(DEMO, link_id)
+    return token
+
+
+def _bearer(client: TestClient, link_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_token(client, link_id)}"}
+
+
+def _log_length(client: TestClient) -> int:
+    return len(_app(client).state.registry.hubs[DEMO].session.state.applied_commands)
+
+
+# --- a door's link ------------------------------------------------------------------
+
+
+def test_a_leaked_door_link_cannot_fill_the_log_with_walk_ins(client: TestClient) -> None:
+    """Walk-ins counted again and again (or counted and taken back), each a
+    new command: every one an event in the log. A door's counts are bounded per bridge
+    point, refused in both languages once over, and the refusal stores
+    nothing (the door's outbox sends it again later)."""
+    headers = _bearer(client, DOOR_LINK)
+    accepted = refused = 0
+    last = None
+    for number in range(400):
+        body = {
+            "action": "count_walk_ins",
+            "bridge_id": "tinh",
+            "count": 1,
+            "command_id": f"walk-{number:06d}",
+        }
+        response = client.post("/api/v1/commands", json=body, headers=headers)
+        if response.status_code == 429:
+            refused += 1
+            last = response
+        else:
+            assert response.status_code == 200, response.text
+            accepted += 1
+    assert accepted <= 120 and refused >= 280
+    assert last is not None
+    error = last.json()
+    assert error["error"] == "rate.limited"
+    assert "gửi quá nhanh" in error["message"]["vi"] and "too fast" in error["message"]["en"]
+    before = _log_length(client)
+    again = client.post(
+        "/api/v1/commands",
+        json={"action": "count_walk_ins", "bridge_id": "tinh", "count": 1, "command_id": "walk-x"},
+        headers=headers,
+    )
+    assert again.status_code == 429 and _log_length(client) == before
+    # a retry of a count the log holds is answered, not charged
+    retry = client.post(
+        "/api/v1/commands",
+        json={
+            "action": "count_walk_ins",
+            "bridge_id": "tinh",
+            "count": 1,
+            "command_id": "walk-000000",
+        },
+        headers=headers,
+    )
+    assert retry.status_code == 200 and _log_length(client) == before
+
+
+# --- a drafter's link ---------------------------------------------------------------
+
+
+def test_a_drafters_page_takes_any_digits_in_its_numbers(client: TestClient) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` fails: the page's numbers
+    (``?saved=``, a refused note's question) must not answer 500."""
+    from tests.test_web_preparation import _issue_drafter, _post, _sign_in
+
+    _sign_in(client)
+    _post(client, "publish")
+    path = _issue_drafter(client, "Văn phòng UBND tỉnh")
+    drafter = TestClient(_app(client), base_url="http://testserver")
+    for odd in ("²", "٣", "9" * 5000):
+        assert drafter.get(path, params={"saved": odd}).status_code == 200
+    page = drafter.get(path)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf
+    before = len(_state(client).preparation.suggested_answers)
+    for odd in ("²", "9" * 5000):
+        refused = drafter.post(
+            path, data={"csrf": csrf.group(1), "question_id": odd, "text": "gợi ý"}
+        )
+        assert refused.status_code == 422, refused.status_code
+        assert "gợi ý" in refused.text
+    assert len(_state(client).preparation.suggested_answers) == before
