@@ -125,3 +125,35 @@ def test_a_drafters_page_takes_any_digits_in_its_numbers(client: TestClient) -> 
         assert refused.status_code == 422, refused.status_code
         assert "gợi ý" in refused.text
     assert len(_state(client).preparation.suggested_answers) == before
+
+
+# --- the organiser's imports --------------------------------------------------------
+
+
+def test_an_imported_number_too_large_for_an_integer_is_refused_by_row(client: TestClient) -> None:
+    """``int(float("1e400"))`` raises OverflowError, not ValueError: a list
+    of units with such a count of members answered 500 and imported
+    nothing; its row is refused in both languages and the others imported."""
+    from tests.test_web_roster import _hidden, _sign_in
+
+    _sign_in(client)
+    page = client.get(f"/o/{DEMO}/units")
+    form = _hidden(page.text, "import")
+    units_csv = (
+        "Đơn vị;Loại;Số đoàn viên;Điểm cầu;Chỉ tiêu\n"
+        "Đoàn cơ sở Công an tỉnh;Đoàn cơ sở;1e400;;\n"
+        "Chi đoàn Bưu điện;Chi đoàn cơ sở;inf;;\n"
+        "Chi đoàn Điện lực;Chi đoàn cơ sở;9;;-inf\n"
+        "Đoàn cơ sở Ngân hàng;Đoàn cơ sở;30;;\n"
+    ).encode()
+    before = dict(_state(client).roster.units)
+    response = client.post(
+        f"/o/{DEMO}/units",
+        data={**form, "kind": "units"},
+        files={"file": ("don-vi.csv", units_csv, "text/csv")},
+    )
+    assert response.status_code == 200, response.status_code
+    assert "Đã nhập 1 trên 4 dòng" in response.text
+    assert "không hợp lệ" in response.text
+    added = set(_state(client).roster.units) - set(before)
+    assert [_state(client).roster.units[u].name for u in added] == ["Đoàn cơ sở Ngân hàng"]

@@ -103,7 +103,7 @@ def _number(text: str, field: str) -> int | None:
         return None
     try:
         return int(float(text.replace(",", ".")))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "inf", "1e400"
         raise InvalidInput("input.bad_value", field=field) from None
 
 
