@@ -157,3 +157,24 @@ def test_an_imported_number_too_large_for_an_integer_is_refused_by_row(client: T
     assert "không hợp lệ" in response.text
     added = set(_state(client).roster.units) - set(before)
     assert [_state(client).roster.units[u].name for u in added] == ["Đoàn cơ sở Ngân hàng"]
+
+
+# --- a unit's link ------------------------------------------------------------------
+
+
+def test_a_units_invitations_are_made_a_few_times_a_minute(client: TestClient) -> None:
+    """Each download builds a DOCX with a QR code a delegate (tens of
+    milliseconds each, on the server's one event loop): a script on one of
+    the hundreds of units' links could keep every phone's screen waiting.
+    A link gets a few a minute; then a bilingual refusal, and its page and
+    its registration go on."""
+    token = _token(client, "unit-link-04")
+    codes = [client.get(f"/u/{token}/invitations.docx").status_code for _ in range(12)]
+    assert codes.count(200) == 6 and codes[6:] == [429] * 6
+    refused = client.get(f"/u/{token}/invitations.docx")
+    assert refused.status_code == 429
+    assert "Bạn gửi quá nhanh" in refused.text and "You are sending too fast" in refused.text
+    assert client.get(f"/u/{token}").status_code == 200
+    # another unit's link is not slowed down by this one
+    other = _token(client, "unit-link-01")
+    assert client.get(f"/u/{other}/invitations.docx").status_code == 200

@@ -21,6 +21,9 @@ submission or a vote passes every layer, checked before any is charged:
   point, sized by its capacity: a door's volunteers press a button per
   group arriving, a script on a leaked door link would add an event to the
   log per press.
+- documents a link's page makes on demand (a unit's invitations, each a
+  DOCX with a QR code a delegate, built on the event loop): a few a
+  minute per link (:data:`DOWNLOAD_RATE`).
 
 Device cookies are issued at a bounded rate per address and bridge point
 (sized by its capacity as well), so making a new cookie per request runs
@@ -46,10 +49,13 @@ from session_server.core.model import Role, State
 from session_server.core.views import submitted_question_id
 from session_server.web.ratelimit import Rate, RateLimiter
 
-__all__ = ["DEFAULT_CAPACITY", "Alert", "Limits", "Traffic"]
+__all__ = ["DEFAULT_CAPACITY", "DOWNLOAD_RATE", "Alert", "Limits", "Traffic"]
 
 DEFAULT_CAPACITY = 300
 """The size of a hall whose capacity the organiser did not give."""
+
+DOWNLOAD_RATE = Rate(6, 60)
+"""Documents made for one link's page a minute."""
 
 WINDOW_SECONDS = 60.0
 """Traffic is compared over the last minute."""
@@ -127,6 +133,7 @@ class Limits:
         self.dialogue_rate = Rate.parse(settings.rate_dialogue)
         self.dialogue = RateLimiter(self.dialogue_rate)
         self.walk_ins = RateLimiter(Rate(60, 60))
+        self.downloads = RateLimiter(DOWNLOAD_RATE)
         self.address = RateLimiter(Rate(60, 60))
         self.link = RateLimiter(Rate(150, 60))
         self.cookies = RateLimiter(Rate(DEFAULT_CAPACITY, 1800))
@@ -220,6 +227,11 @@ class Limits:
             limiter.spend(key, now, rate)
         if isinstance(command, SubmitQuestion) and actor.role is Role.ATTENDEE:
             self.traffic_of(dialogue_id).note(now, actor.bridge_id or "", address)
+
+    def download(self, dialogue_id: str, link_id: str, now: float) -> None:
+        """A document made for ``link_id``'s page; ``RateLimited`` when it
+        asked for a few this minute already."""
+        self.downloads.hit(f"{dialogue_id}:{link_id}", now)
 
     def new_device(self, state: State, bridge_id: str | None, address: str, now: float) -> None:
         """A new device cookie for a phone at ``bridge_id`` from ``address``."""

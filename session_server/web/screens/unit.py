@@ -146,6 +146,9 @@ async def unit_invitations(request: Request) -> Response:
     """The unit's delegates' invitations, one a page, each with its QR code."""
     caller, unit = await _caller(request)
     registry: Registry = request.app.state.registry
+    assert caller.link is not None
+    # each is a DOCX with a QR code a delegate: a few a minute per link
+    registry.limits.download(caller.hub.dialogue_id, caller.link.link_id, registry.clock())
     state = caller.hub.session.state
     data = invitations_docx(
         state, unit_delegates(state, unit.unit_id), issued_on=today(registry.now())
