@@ -218,8 +218,8 @@ class Limits:
         elif isinstance(command, DraftSuggestedAnswer) and actor.role is Role.DRAFTER:
             layers = [(self.drafter, f"{dialogue_id}:{actor.link_id}", None)]
         elif isinstance(command, CountWalkIns) and actor.role in _DOORS:
-            rate = self.sized(self.walk_in_rate(_capacity(state, command.bridge_id)))
-            layers = [(self.walk_ins, f"{dialogue_id}:{command.bridge_id}", rate)]
+            door = self.sized(self.walk_in_rate(_capacity(state, command.bridge_id)))
+            layers = [(self.walk_ins, f"{dialogue_id}:{command.bridge_id}", door)]
         wait = max((limiter.wait(key, now, rate) for limiter, key, rate in layers), default=0)
         if wait:
             raise RateLimited("rate.limited", seconds=wait)
