@@ -6,13 +6,18 @@ file) would. A refusal is in both languages and changes nothing."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from session_server.core.model import State
+from session_server.core import commands as c
+from session_server.core import commands_registration as rc
+from session_server.core.model import Actor, Role, State
 from session_server.demo import DEMO_DIALOGUE_ID
 from tests.test_web_roster import DOOR_LINK, roster_app
 
@@ -178,3 +183,43 @@ def test_a_units_invitations_are_made_a_few_times_a_minute(client: TestClient) -
     # another unit's link is not slowed down by this one
     other = _token(client, "unit-link-01")
     assert client.get(f"/u/{other}/invitations.docx").status_code == 200
+
+
+def test_a_large_units_invitations_keep_no_screen_waiting(client: TestClient) -> None:
+    """A unit of 60 delegates: its DOCX takes about a second to make.
+    Meanwhile the server answers others at once (the document is made on
+    a worker thread from the words read off the state, not on the event
+    loop every screen shares)."""
+    organiser = Actor(Role.ORGANISER)
+    commands: list[c.Command] = [
+        rc.SetUnit(organiser, "doan-khoi-lon", "Đoàn Khối lớn", members=900, quota_override=60),
+        c.IssueLink(organiser, "unit-link-big", Role.UNIT_REGISTRAR, unit_id="doan-khoi-lon"),
+        *(
+            rc.RegisterDelegate(organiser, f"big-{n:06d}", "doan-khoi-lon", f"Người số {n}")
+            for n in range(60)
+        ),
+    ]
+    hub = _app(client).state.registry.hubs[DEMO]
+    now = datetime.now(UTC)
+    assert client.portal is not None
+    for command in commands:
+        client.portal.call(hub.execute, command, now)
+    path = f"/u/{_token(client, 'unit-link-big')}/invitations.docx"
+    took: list[float] = []
+
+    def download() -> None:
+        started = time.perf_counter()
+        assert client.get(path).status_code == 200
+        took.append(time.perf_counter() - started)
+
+    worker = threading.Thread(target=download)
+    worker.start()
+    waits = []
+    while worker.is_alive():
+        started = time.perf_counter()
+        assert client.get("/healthz").status_code in (200, 503)
+        waits.append(time.perf_counter() - started)
+    worker.join()
+    (whole,) = took
+    assert len(waits) >= 3, (whole, waits)
+    assert max(waits) < whole / 2, (whole, waits)
