@@ -223,3 +223,55 @@ def test_a_large_units_invitations_keep_no_screen_waiting(client: TestClient) ->
     (whole,) = took
     assert len(waits) >= 3, (whole, waits)
     assert max(waits) < whole / 2, (whole, waits)
+
+
+def test_a_revoked_door_link_stops_at_once_even_over_its_open_socket(client: TestClient) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from tests.test_web_screens import hello
+
+    hub = _app(client).state.registry.hubs[DEMO]
+    with client.websocket_connect(f"/ws/{_token(client, DOOR_LINK)}") as ws:
+        hello(ws)
+        assert client.portal is not None
+        client.portal.call(hub.execute, c.RevokeLink(Actor(Role.ORGANISER), DOOR_LINK))
+        ws.send_json(
+            {
+                "action": "check_in_delegate",
+                "delegate_id": "dlg-noivu-01",
+                "bridge_id": "tinh",
+                "command_id": "door-after-revoke",
+            }
+        )
+        with pytest.raises(WebSocketDisconnect) as info:
+            while True:
+                ws.receive_text()
+        assert info.value.code == 1008
+    assert "dlg-noivu-01" not in _state(client).roster.check_ins
+    page = client.get(f"/s/{_token(client, DOOR_LINK)}")
+    assert page.status_code == 403
+
+
+def test_a_delegate_expected_elsewhere_is_checked_in_where_they_came(client: TestClient) -> None:
+    """A delegate of Châu Đốc's unit who came to the province's hall is let
+    in there: the check-in is recorded at the door that saw them (the
+    province's), not at the bridge point the unit was given; the door
+    cannot name another bridge point."""
+    headers = _bearer(client, DOOR_LINK)
+    elsewhere = client.post(
+        "/api/v1/commands",
+        json={
+            "action": "check_in_delegate",
+            "delegate_id": "dlg-chaudoc-1",
+            "bridge_id": "chau-doc",
+        },
+        headers=headers,
+    )
+    assert elsewhere.status_code == 403 and "dlg-chaudoc-1" not in _state(client).roster.check_ins
+    here = client.post(
+        "/api/v1/commands",
+        json={"action": "check_in_delegate", "delegate_id": "dlg-chaudoc-1", "bridge_id": "tinh"},
+        headers=headers,
+    )
+    assert here.status_code == 200
+    assert _state(client).roster.check_ins["dlg-chaudoc-1"].bridge_id == "tinh"
