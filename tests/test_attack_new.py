@@ -5,6 +5,7 @@ file) would. A refusal is in both languages and changes nothing."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -275,3 +276,39 @@ def test_a_delegate_expected_elsewhere_is_checked_in_where_they_came(client: Tes
     )
     assert here.status_code == 200
     assert _state(client).roster.check_ins["dlg-chaudoc-1"].bridge_id == "tinh"
+
+
+# --- the broadcast feed -------------------------------------------------------------
+
+
+def test_a_feed_socket_commands_nothing_and_hears_its_refusals_as_json() -> None:
+    """A broadcast station's feed is JSON (docs/media.md): a command sent on
+    it is refused and changes nothing, and the refusal comes as JSON too
+    (an HTML flash in the feed broke a station's parser); a flood is cut
+    off."""
+    from starlette.websockets import WebSocketDisconnect
+
+    from tests.webapp import build_app, token
+
+    app = build_app()
+    with TestClient(app) as client:
+        hub = app.state.registry.hubs[DEMO]
+        before = hub.session.seq
+        with client.websocket_connect(f"/ws/{token(app, 'display0001')}?view=feed") as feed:
+            feed.send_json({"type": "hello", "epoch": "", "seq": -1})
+            assert json.loads(feed.receive_text())["type"] == "overlay"
+            feed.send_json({"action": "give_floor", "bridge_id": "tinh", "command_id": "feed-01"})
+            refused = json.loads(feed.receive_text())
+            assert refused["type"] == "refused" and refused["code"] == "role.forbidden"
+            assert refused["key"] == "feed-01" and refused["vi"] and refused["en"]
+            feed.send_json({"type": "hello"})  # again: refused, as JSON
+            again = json.loads(feed.receive_text())
+            assert again["code"] == "socket.hello_again" and again["key"] is None
+            assert hub.session.seq == before
+            with pytest.raises(WebSocketDisconnect) as info:
+                for n in range(200):
+                    feed.send_json({"type": "ping", "n": n})
+                while True:
+                    json.loads(feed.receive_text())
+            assert info.value.code == 1008
+        assert hub.session.seq == before
