@@ -33,6 +33,7 @@ from session_server.export.record import Record, build_record, vn_date
 
 __all__ = [
     "QR_PREFIX",
+    "DelegateList",
     "Invitation",
     "Invitations",
     "delegate_list_docx",
@@ -40,7 +41,9 @@ __all__ = [
     "invitations_docx",
     "parse_qr",
     "qr_payload",
+    "render_delegate_list",
     "render_invitations",
+    "sign_in_list",
 ]
 
 QR_PREFIX = "dtn-checkin:"
@@ -208,16 +211,47 @@ def _listed(state: State, bridge_id: str) -> list[Delegate]:
     return [*guests, *delegates]
 
 
-def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = None) -> bytes:
+@dataclass(frozen=True)
+class DelegateList:
+    """What a bridge point's sign-in list says, read from the state on the
+    event loop (:func:`render_delegate_list` needs nothing else)."""
+
+    record: Record
+    bridge: str
+    rows: tuple[tuple[str, str, str, str], ...]
+    """Number, name, position and unit, checked-in time (or "")."""
+    walk_ins: int
+
+
+def sign_in_list(state: State, bridge_id: str, issued_on: date | None = None) -> DelegateList:
+    check_ins = state.roster.check_ins
+    rows = []
+    for n, delegate in enumerate(_listed(state, bridge_id), 1):
+        done = check_ins.get(delegate.delegate_id)
+        rows.append(
+            (
+                str(n),
+                delegate.name,
+                ", ".join(p for p in (delegate.position, delegate.organisation) if p),
+                done.at.astimezone(LOCAL_TZ).strftime("%H:%M") if done else "",
+            )
+        )
+    return DelegateList(
+        record=_invitation_record(state, issued_on),
+        bridge=state.bridges[bridge_id].name,
+        rows=tuple(rows),
+        walk_ins=state.roster.walk_ins.get(bridge_id, 0),
+    )
+
+
+def render_delegate_list(listing: DelegateList) -> bytes:
     """The sign-in list of one bridge point: who is expected, with a column
-    for a signature and whether they were checked in already."""
-    bridge = state.bridges[bridge_id]
-    record = _invitation_record(state, issued_on)
+    for a signature and whether they were checked in already (no state read)."""
     document = new_document()
     layout.set_up_page(document)
-    layout.add_header(document, record)
+    layout.add_header(document, listing.record)
     layout.add_paragraph(document, "DANH SÁCH ĐẠI BIỂU", BODY_PT, bold=True, before=18)
-    layout.add_paragraph(document, f"Điểm cầu {bridge.name}", BODY_PT, bold=True, after=12)
+    layout.add_paragraph(document, f"Điểm cầu {listing.bridge}", BODY_PT, bold=True, after=12)
     headers = ("STT", "Họ và tên", "Chức vụ, đơn vị", "Điểm danh", "Ký tên")
     widths = (Cm(1.2), Cm(4.5), Cm(6.0), Cm(2.0), Cm(2.8))
     table = document.add_table(rows=1, cols=len(headers))
@@ -225,25 +259,22 @@ def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = No
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         layout.add_cell_line(cell, text, 12, bold=True, first=True)
-    check_ins = state.roster.check_ins
-    for n, delegate in enumerate(_listed(state, bridge_id), 1):
-        done = check_ins.get(delegate.delegate_id)
-        values = (
-            str(n),
-            delegate.name,
-            ", ".join(p for p in (delegate.position, delegate.organisation) if p),
-            done.at.astimezone(LOCAL_TZ).strftime("%H:%M") if done else "",
-            "",
-        )
+    for row in listing.rows:
+        values = (*row, "")
         for col, (cell, text) in enumerate(zip(table.add_row().cells, values, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if col in (1, 2) else WD_ALIGN_PARAGRAPH.CENTER
             layout.add_cell_line(cell, text, 12, first=True, align=align)
     layout.set_widths(table, widths)
-    walk_ins = state.roster.walk_ins.get(bridge_id, 0)
     layout.add_paragraph(document, "", after=6)
     layout.add_body(
-        document, f"Đoàn viên, thanh niên tự do (không có giấy mời) đã đếm: {walk_ins}."
+        document,
+        f"Đoàn viên, thanh niên tự do (không có giấy mời) đã đếm: {listing.walk_ins}.",
     )
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = None) -> bytes:
+    """The sign-in list of one bridge point (:func:`sign_in_list`, rendered)."""
+    return render_delegate_list(sign_in_list(state, bridge_id, issued_on))

@@ -41,9 +41,10 @@ from session_server.core.roster import (
 )
 from session_server.export.intake import MAX_BYTES
 from session_server.export.invitation import (
-    delegate_list_docx,
     invitations,
+    render_delegate_list,
     render_invitations,
+    sign_in_list,
 )
 from session_server.export.roster_import import RosterPlan, plan_roster_import
 from session_server.web.access import new_link_id
@@ -267,9 +268,10 @@ async def delegate_list(request: Request) -> Response:
     bridge_id = request.path_params["bridge_id"]
     if bridge_id not in hub.session.state.bridges:
         raise NotFound("bridge.not_found", bridge=bridge_id)
-    data = delegate_list_docx(
+    listing = sign_in_list(
         hub.session.state, bridge_id, issued_on=today(registry_of(request).now())
     )
+    data = await asyncio.to_thread(render_delegate_list, listing)  # off the screens' event loop
     return Response(
         data,
         media_type=DOCX,
