@@ -368,3 +368,48 @@ def test_a_long_delegate_list_against_many_units_is_planned_in_moments() -> None
     plan = plan_roster_import(state, "\n".join(units).encode(), "u.csv", "units", organiser, now)
     ids = [command.unit_id for _row, command in plan.commands]  # type: ignore[attr-defined]
     assert ids == ["", "u0007", "doan-xi-nghiep-moi"] and plan.errors == []
+
+
+# --- public surfaces ----------------------------------------------------------------
+
+
+def test_no_delegate_or_guest_reaches_a_public_surface(client: TestClient) -> None:
+    """Delegates (names, phone numbers) and guests registered, some checked
+    in: the public report, the published plan, the public API, a phone's
+    page and the hall display show the figures at most, never a person."""
+    from tests.test_web_preparation import _post
+    from tests.test_web_roster import _sign_in
+
+    registered = rc.RegisterDelegate(
+        Actor(Role.ORGANISER),
+        "dlg-phone-0001",
+        "doan-so-noi-vu",
+        "Đỗ Thị Ngọc Ánh",
+        "",
+        "0987 654 321",
+    )
+    assert client.portal is not None
+    client.portal.call(_app(client).state.registry.hubs[DEMO].execute, registered)
+    headers = _bearer(client, DOOR_LINK)
+    for delegate_id in ("dlg-noivu-01", "dlg-phone-0001"):
+        body = {"action": "check_in_delegate", "delegate_id": delegate_id, "bridge_id": "tinh"}
+        assert client.post("/api/v1/commands", json=body, headers=headers).status_code == 200
+    _sign_in(client)
+    assert _post(client, "publish").status_code == 303  # type: ignore[attr-defined]
+    roster = _state(client).roster
+    people = [d.name for d in roster.delegates.values()]
+    phones = [d.phone for d in roster.delegates.values() if d.phone]
+    assert people and phones
+    anonymous = TestClient(_app(client), base_url="http://testserver")
+    phone_token = _token(client, "phchaudoc01")
+    pages = {
+        "report": anonymous.get(f"/r/{DEMO}"),
+        "plan": anonymous.get(f"/p/{DEMO}"),
+        "api": anonymous.get(f"/api/v1/dialogues/{DEMO}/public"),
+        "phone": anonymous.get(f"/j/{phone_token}"),
+        "display": anonymous.get(f"/s/{_token(client, 'display0001')}"),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        for secret in (*people, *phones, *roster.delegates):
+            assert secret not in response.text, (where, secret)
