@@ -413,3 +413,52 @@ def test_no_delegate_or_guest_reaches_a_public_surface(client: TestClient) -> No
         assert response.status_code == 200, where
         for secret in (*people, *phones, *roster.delegates):
             assert secret not in response.text, (where, secret)
+
+
+# --- a unit's link, again -----------------------------------------------------------
+
+
+def test_the_same_registration_sent_again_adds_nothing_to_the_log(client: TestClient) -> None:
+    """A reload of the unit's form (or a script) posts the same delegate
+    with the same details again and again: each was a new event."""
+    from tests.test_web_roster import _unit_form
+
+    token = _token(client, "unit-link-02")
+    form = {**_unit_form(client, token), "name": "Trần Thị Bích", "position": "Đoàn viên"}
+    first = client.post(f"/u/{token}", data=form, follow_redirects=False)
+    assert first.status_code == 303
+    hub = _app(client).state.registry.hubs[DEMO]
+    seq = hub.session.seq
+    for _ in range(5):
+        assert client.post(f"/u/{token}", data=form, follow_redirects=False).status_code == 303
+    assert hub.session.seq == seq
+    changed = client.post(
+        f"/u/{token}", data={**form, "position": "Bí thư"}, follow_redirects=False
+    )
+    assert changed.status_code == 303 and hub.session.seq == seq + 1
+
+
+def test_a_units_link_changes_its_list_a_few_times_a_minute(client: TestClient) -> None:
+    """Registering and withdrawing the same person, again and again: every
+    post an event in the log. A unit's link changes its list at most
+    UNIT_RATE times a minute (a person typing does a few); the refusal is
+    bilingual and changes nothing."""
+    from session_server.web.limits import UNIT_RATE
+    from tests.test_web_roster import _unit_form
+
+    token = _token(client, "unit-link-02")
+    form = _unit_form(client, token)
+    hub = _app(client).state.registry.hubs[DEMO]
+    codes = []
+    for n in range(UNIT_RATE.count + 5):
+        if n % 2 == 0:
+            data = {**form, "name": "Người thử"}
+        else:
+            data = {"csrf": form["csrf"], "action": "withdraw", "delegate_id": form["delegate_id"]}
+        codes.append(client.post(f"/u/{token}", data=data, follow_redirects=False).status_code)
+    assert codes[: UNIT_RATE.count] == [303] * UNIT_RATE.count
+    assert codes[UNIT_RATE.count :] == [429] * 5
+    seq = hub.session.seq
+    refused = client.post(f"/u/{token}", data={**form, "name": "Người khác"})
+    assert refused.status_code == 429 and hub.session.seq == seq
+    assert "Bạn gửi quá nhanh" in refused.text and "You are sending too fast" in refused.text

@@ -21,6 +21,9 @@ submission or a vote passes every layer, checked before any is charged:
   point, sized by its capacity: a door's volunteers press a button per
   group arriving, a script on a leaked door link would add an event to the
   log per press.
+- a unit's changes to its list of delegates, per link (:data:`UNIT_RATE`):
+  a person typing registers a few a minute; a script registering and
+  withdrawing the same person would add two events a post;
 - documents a link's page makes on demand (a unit's invitations, each a
   DOCX with a QR code a delegate, built on the event loop): a few a
   minute per link (:data:`DOWNLOAD_RATE`).
@@ -43,17 +46,23 @@ from dataclasses import dataclass
 from session_server.config import Settings
 from session_server.core.commands import Command, RecordWrittenAnswer, SubmitQuestion, Vote
 from session_server.core.commands_preparation import DraftSuggestedAnswer
-from session_server.core.commands_registration import CountWalkIns
+from session_server.core.commands_registration import (
+    CountWalkIns,
+    RegisterDelegate,
+    WithdrawDelegate,
+)
 from session_server.core.errors import Forbidden, RateLimited
 from session_server.core.model import Role, State
 from session_server.core.views import submitted_question_id
 from session_server.web.ratelimit import Rate, RateLimiter
 
-__all__ = ["DEFAULT_CAPACITY", "DOWNLOAD_RATE", "Alert", "Limits", "Traffic"]
+__all__ = ["DEFAULT_CAPACITY", "DOWNLOAD_RATE", "UNIT_RATE", "Alert", "Limits", "Traffic"]
 
 DEFAULT_CAPACITY = 300
 """The size of a hall whose capacity the organiser did not give."""
 
+UNIT_RATE = Rate(20, 60)
+"""Registrations and withdrawals through one unit's link a minute."""
 DOWNLOAD_RATE = Rate(6, 60)
 """Documents made for one link's page a minute."""
 
@@ -65,6 +74,7 @@ ALERT_FACTOR = 5.0
 """An address this many times above the typical one is flagged."""
 
 
+_UNIT_CHANGES = (RegisterDelegate, WithdrawDelegate)
 _DOORS = frozenset({Role.CHECK_IN, Role.BRIDGE_OPERATOR})
 """The links that count walk-ins at their own bridge point's door."""
 
@@ -134,6 +144,7 @@ class Limits:
         self.dialogue = RateLimiter(self.dialogue_rate)
         self.walk_ins = RateLimiter(Rate(60, 60))
         self.downloads = RateLimiter(DOWNLOAD_RATE)
+        self.unit = RateLimiter(UNIT_RATE)
         self.address = RateLimiter(Rate(60, 60))
         self.link = RateLimiter(Rate(150, 60))
         self.cookies = RateLimiter(Rate(DEFAULT_CAPACITY, 1800))
@@ -217,6 +228,8 @@ class Limits:
             layers = [(self.agency, f"{dialogue_id}:{actor.link_id}", None)]
         elif isinstance(command, DraftSuggestedAnswer) and actor.role is Role.DRAFTER:
             layers = [(self.drafter, f"{dialogue_id}:{actor.link_id}", None)]
+        elif isinstance(command, _UNIT_CHANGES) and actor.role is Role.UNIT_REGISTRAR:
+            layers = [(self.unit, f"{dialogue_id}:{actor.link_id}", None)]
         elif isinstance(command, CountWalkIns) and actor.role in _DOORS:
             door = self.sized(self.walk_in_rate(_capacity(state, command.bridge_id)))
             layers = [(self.walk_ins, f"{dialogue_id}:{command.bridge_id}", door)]
