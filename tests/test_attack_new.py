@@ -462,3 +462,27 @@ def test_a_units_link_changes_its_list_a_few_times_a_minute(client: TestClient) 
     refused = client.post(f"/u/{token}", data={**form, "name": "Người khác"})
     assert refused.status_code == 429 and hub.session.seq == seq
     assert "Bạn gửi quá nhanh" in refused.text and "You are sending too fast" in refused.text
+
+
+def test_a_revoked_units_link_stops_at_once(client: TestClient) -> None:
+    """The page open, the form filled: the organiser revokes the link; the
+    post, the page and the invitations are refused in both languages and
+    nothing is registered."""
+    from tests.test_web_roster import _unit_form
+
+    token = _token(client, "unit-link-02")
+    form = {**_unit_form(client, token), "name": "Người đến muộn"}
+    hub = _app(client).state.registry.hubs[DEMO]
+    assert client.portal is not None
+    client.portal.call(hub.execute, c.RevokeLink(Actor(Role.ORGANISER), "unit-link-02"))
+    seq = hub.session.seq
+    for response in (
+        client.post(f"/u/{token}", data=form),
+        client.get(f"/u/{token}"),
+        client.get(f"/u/{token}/invitations.docx"),
+    ):
+        assert response.status_code == 403
+        assert "text/html" in response.headers["content-type"]
+        assert 'lang="vi"' in response.text and 'lang="en"' in response.text
+    assert hub.session.seq == seq
+    assert all(d.name != "Người đến muộn" for d in _state(client).roster.delegates.values())
