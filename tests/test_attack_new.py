@@ -486,3 +486,56 @@ def test_a_revoked_units_link_stops_at_once(client: TestClient) -> None:
         assert 'lang="vi"' in response.text and 'lang="en"' in response.text
     assert hub.session.seq == seq
     assert all(d.name != "Người đến muộn" for d in _state(client).roster.delegates.values())
+
+
+# --- documents with hostile text ----------------------------------------------------
+
+
+def test_hostile_names_reach_the_documents_as_plain_text(client: TestClient) -> None:
+    """A unit types control characters, XML and a bidi override into a
+    delegate's name; the organiser names a guest the same way. The core
+    drops what XML cannot hold; the invitations, the sign-in list and the
+    MC's script open, with the markup as text."""
+    import io
+
+    from docx import Document as open_document
+
+    from session_server.core.registration import GuestCategory
+    from session_server.export.invitation import delegate_list_docx, invitations_docx
+    from session_server.export.mc_script import mc_script_docx
+    from tests.test_web_roster import _unit_form
+
+    typed = "Lê\x00\x07\x1b Văn <w:p>&amp;</w:p>\u202eA\ufffe\uffff ]]>"
+    hostile = typed.replace("A", "A\ud800")  # a lone surrogate: not even UTF-8
+    token = _token(client, "unit-link-02")
+    posted = client.post(
+        f"/u/{token}",
+        data={**_unit_form(client, token), "name": typed, "position": "<b>x</b>" * 20},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    guest = rc.SetGuest(
+        Actor(Role.ORGANISER),
+        "guest-hostile-01",
+        hostile,
+        position="Đại biểu",
+        category=GuestCategory.LEADER,
+        precedence=1,
+        bridge_id="tinh",
+    )
+    assert client.portal is not None
+    client.portal.call(_app(client).state.registry.hubs[DEMO].execute, guest)
+    state = _state(client)
+    names = [d.name for d in state.roster.delegates.values() if "<w:p>" in d.name]
+    assert names == ["Lê Văn <w:p>&amp;</w:p>A ]]>"] * 2
+    people = [d for d in state.roster.delegates.values() if "<w:p>" in d.name]
+    for data in (
+        invitations_docx(state, people),
+        delegate_list_docx(state, "tinh"),
+        client.get(f"/u/{token}/invitations.docx").content,
+        mc_script_docx(state),
+    ):
+        document = open_document(io.BytesIO(data))
+        text = "\n".join(p.text for p in document.paragraphs)
+        text += "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+        assert "<w:p>&amp;</w:p>A ]]>" in text
