@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 import segno
@@ -32,10 +33,17 @@ from session_server.export.record import Record, build_record, vn_date
 
 __all__ = [
     "QR_PREFIX",
+    "DelegateList",
+    "Invitation",
+    "Invitations",
     "delegate_list_docx",
+    "invitations",
     "invitations_docx",
     "parse_qr",
     "qr_payload",
+    "render_delegate_list",
+    "render_invitations",
+    "sign_in_list",
 ]
 
 QR_PREFIX = "dtn-checkin:"
@@ -91,10 +99,56 @@ def _invitation_record(state: State, issued_on: date | None) -> Record:
     )
 
 
-def _invitation(document: Document, state: State, record: Record, delegate: Delegate) -> None:
+@dataclass(frozen=True)
+class Invitation:
+    """One invitation's words, read from the state."""
+
+    delegate_id: str
+    name: str
+    who: str
+    """Position and organisation, or ""."""
+    where: str
+
+
+@dataclass(frozen=True)
+class Invitations:
+    """What a batch of invitations says, read from the state on the event
+    loop: :func:`render_invitations` needs nothing else, so it may run on a
+    worker thread while the state goes on changing."""
+
+    record: Record
+    subject: str
+    theme: str
+    when: str
+    cards: tuple[Invitation, ...]
+
+
+def invitations(
+    state: State, delegates: Iterable[Delegate], issued_on: date | None = None
+) -> Invitations:
+    """The words of an invitation for each of ``delegates``, dated ``issued_on``."""
+    return Invitations(
+        record=_invitation_record(state, issued_on),
+        subject=state.dialogue.title or "Buổi đối thoại với thanh niên",
+        theme=state.dialogue.theme,
+        when=_when(state),
+        cards=tuple(
+            Invitation(
+                delegate_id=d.delegate_id,
+                name=d.name,
+                who=", ".join(p for p in (d.position, d.organisation) if p),
+                where=_where(state, d),
+            )
+            for d in delegates
+        ),
+    )
+
+
+def _invitation(document: Document, batch: Invitations, card: Invitation) -> None:
+    record = batch.record
     layout.add_header(document, record)
     layout.add_paragraph(document, "GIẤY MỜI", BODY_PT, bold=True, before=18)
-    subject = state.dialogue.title or "Buổi đối thoại với thanh niên"
+    subject = batch.subject
     layout.add_paragraph(document, f"Dự {subject[0].lower()}{subject[1:]}", BODY_PT, bold=True)
     line = layout.add_paragraph(document, "", 2)
     line.paragraph_format.left_indent = Cm(5.5)
@@ -102,26 +156,36 @@ def _invitation(document: Document, state: State, record: Record, delegate: Dele
     layout.add_bottom_border(line)
     host = record.host_body or "Ban Tổ chức"
     layout.add_body(document, f"{host} trân trọng kính mời:")
-    who = ", ".join(p for p in (delegate.position, delegate.organisation) if p)
     addressed = layout.add_paragraph(document, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
-    layout.add_run(addressed, f"Đồng chí {delegate.name}", bold=True)
-    if who:
-        layout.add_run(addressed, f" – {who}")
-    if state.dialogue.theme:
-        layout.add_body(document, f"Tới dự buổi đối thoại với chủ đề “{state.dialogue.theme}”.")
-    layout.add_body(document, f"Thời gian: {_when(state)}.")
-    layout.add_body(document, f"Địa điểm: {_where(state, delegate)}.")
+    layout.add_run(addressed, f"Đồng chí {card.name}", bold=True)
+    if card.who:
+        layout.add_run(addressed, f" – {card.who}")
+    if batch.theme:
+        layout.add_body(document, f"Tới dự buổi đối thoại với chủ đề “{batch.theme}”.")
+    layout.add_body(document, f"Thời gian: {batch.when}.")
+    layout.add_body(document, f"Địa điểm: {card.where}.")
     layout.add_body(
         document,
         "Khi đến, đề nghị đồng chí xuất trình mã QR dưới đây (trên giấy hoặc điện thoại) "
         "để điểm danh. Rất mong đồng chí đến dự đúng giờ.",
     )
     picture = layout.add_paragraph(document, "", after=0)
-    picture.add_run().add_picture(_qr_png(delegate.delegate_id), width=Cm(3.6))
-    layout.add_paragraph(
-        document, f"Mã điểm danh: {delegate.delegate_id}", 11, italic=True, after=12
-    )
+    picture.add_run().add_picture(_qr_png(card.delegate_id), width=Cm(3.6))
+    layout.add_paragraph(document, f"Mã điểm danh: {card.delegate_id}", 11, italic=True, after=12)
     layout.add_signature(document, record)
+
+
+def render_invitations(batch: Invitations) -> bytes:
+    """One invitation a page, each with its own QR code (no state read)."""
+    document = new_document()
+    layout.set_up_page(document)
+    for n, card in enumerate(batch.cards):
+        if n:
+            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        _invitation(document, batch, card)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
 def invitations_docx(
@@ -129,16 +193,7 @@ def invitations_docx(
 ) -> bytes:
     """One invitation a page, for each of ``delegates`` (a guest, or a
     unit's delegates), each with its own QR code, dated ``issued_on``."""
-    record = _invitation_record(state, issued_on)
-    document = new_document()
-    layout.set_up_page(document)
-    for n, delegate in enumerate(delegates):
-        if n:
-            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _invitation(document, state, record, delegate)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return render_invitations(invitations(state, delegates, issued_on))
 
 
 def _listed(state: State, bridge_id: str) -> list[Delegate]:
@@ -156,16 +211,47 @@ def _listed(state: State, bridge_id: str) -> list[Delegate]:
     return [*guests, *delegates]
 
 
-def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = None) -> bytes:
+@dataclass(frozen=True)
+class DelegateList:
+    """What a bridge point's sign-in list says, read from the state on the
+    event loop (:func:`render_delegate_list` needs nothing else)."""
+
+    record: Record
+    bridge: str
+    rows: tuple[tuple[str, str, str, str], ...]
+    """Number, name, position and unit, checked-in time (or "")."""
+    walk_ins: int
+
+
+def sign_in_list(state: State, bridge_id: str, issued_on: date | None = None) -> DelegateList:
+    check_ins = state.roster.check_ins
+    rows = []
+    for n, delegate in enumerate(_listed(state, bridge_id), 1):
+        done = check_ins.get(delegate.delegate_id)
+        rows.append(
+            (
+                str(n),
+                delegate.name,
+                ", ".join(p for p in (delegate.position, delegate.organisation) if p),
+                done.at.astimezone(LOCAL_TZ).strftime("%H:%M") if done else "",
+            )
+        )
+    return DelegateList(
+        record=_invitation_record(state, issued_on),
+        bridge=state.bridges[bridge_id].name,
+        rows=tuple(rows),
+        walk_ins=state.roster.walk_ins.get(bridge_id, 0),
+    )
+
+
+def render_delegate_list(listing: DelegateList) -> bytes:
     """The sign-in list of one bridge point: who is expected, with a column
-    for a signature and whether they were checked in already."""
-    bridge = state.bridges[bridge_id]
-    record = _invitation_record(state, issued_on)
+    for a signature and whether they were checked in already (no state read)."""
     document = new_document()
     layout.set_up_page(document)
-    layout.add_header(document, record)
+    layout.add_header(document, listing.record)
     layout.add_paragraph(document, "DANH SÁCH ĐẠI BIỂU", BODY_PT, bold=True, before=18)
-    layout.add_paragraph(document, f"Điểm cầu {bridge.name}", BODY_PT, bold=True, after=12)
+    layout.add_paragraph(document, f"Điểm cầu {listing.bridge}", BODY_PT, bold=True, after=12)
     headers = ("STT", "Họ và tên", "Chức vụ, đơn vị", "Điểm danh", "Ký tên")
     widths = (Cm(1.2), Cm(4.5), Cm(6.0), Cm(2.0), Cm(2.8))
     table = document.add_table(rows=1, cols=len(headers))
@@ -173,25 +259,22 @@ def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = No
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         layout.add_cell_line(cell, text, 12, bold=True, first=True)
-    check_ins = state.roster.check_ins
-    for n, delegate in enumerate(_listed(state, bridge_id), 1):
-        done = check_ins.get(delegate.delegate_id)
-        values = (
-            str(n),
-            delegate.name,
-            ", ".join(p for p in (delegate.position, delegate.organisation) if p),
-            done.at.astimezone(LOCAL_TZ).strftime("%H:%M") if done else "",
-            "",
-        )
+    for row in listing.rows:
+        values = (*row, "")
         for col, (cell, text) in enumerate(zip(table.add_row().cells, values, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if col in (1, 2) else WD_ALIGN_PARAGRAPH.CENTER
             layout.add_cell_line(cell, text, 12, first=True, align=align)
     layout.set_widths(table, widths)
-    walk_ins = state.roster.walk_ins.get(bridge_id, 0)
     layout.add_paragraph(document, "", after=6)
     layout.add_body(
-        document, f"Đoàn viên, thanh niên tự do (không có giấy mời) đã đếm: {walk_ins}."
+        document,
+        f"Đoàn viên, thanh niên tự do (không có giấy mời) đã đếm: {listing.walk_ins}.",
     )
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def delegate_list_docx(state: State, bridge_id: str, issued_on: date | None = None) -> bytes:
+    """The sign-in list of one bridge point (:func:`sign_in_list`, rendered)."""
+    return render_delegate_list(sign_in_list(state, bridge_id, issued_on))

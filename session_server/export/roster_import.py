@@ -21,6 +21,8 @@ from session_server.core import apply, decide
 from session_server.core.commands import Command
 from session_server.core.commands_registration import RegisterDelegate, SetUnit
 from session_server.core.errors import InvalidInput, SessionError
+from session_server.core.events import Event
+from session_server.core.events_registration import UnitSet
 from session_server.core.model import Actor, State
 from session_server.core.registration import UnitKind
 from session_server.core.text import fold_text
@@ -82,6 +84,36 @@ class RosterPlan:
     formula_rows: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _Names:
+    """The names a list's rows are matched against, folded once per import
+    (not once per row: thousands of rows against thousands of units took
+    minutes of the event loop every screen shares)."""
+
+    bridges: dict[str, str]
+    units: dict[str, str]
+    """The units' name table (a delegate's unit); a delegate list adds none."""
+    units_by_name: dict[str, str]
+    """Folded name → unit id, the first of that name (a unit list's row
+    changes the unit of its name), kept up as the rows add units."""
+
+    @classmethod
+    def of(cls, state: State, kind: str) -> _Names:
+        units = state.roster.units.values()
+        by_name: dict[str, str] = {}
+        for unit in units:
+            by_name.setdefault(fold_text(unit.name), unit.unit_id)
+        return cls(
+            bridges=name_table({b.bridge_id: b.name for b in state.bridges.values()}),
+            units=name_table({u.unit_id: u.name for u in units}) if kind != "units" else {},
+            units_by_name=by_name,
+        )
+
+    def note(self, event: Event) -> None:
+        if isinstance(event, UnitSet):
+            self.units_by_name.setdefault(fold_text(event.unit_name), event.unit_id)
+
+
 def _columns(header: list[str], names: dict[str, tuple[str, ...]]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, title in enumerate(header):
@@ -103,26 +135,24 @@ def _number(text: str, field: str) -> int | None:
         return None
     try:
         return int(float(text.replace(",", ".")))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "inf", "1e400"
         raise InvalidInput("input.bad_value", field=field) from None
 
 
-def _unit_command(state: State, actor: Actor, cell: dict[str, str]) -> SetUnit:
+def _unit_command(actor: Actor, cell: dict[str, str], names: _Names) -> SetUnit:
     kind_text = fold_header(cell["kind"])
     kind = KIND_NAMES.get(kind_text) if kind_text else UnitKind.UNION_BASE
     if kind is None:
         raise InvalidInput("input.bad_value", field="kind")
     bridge_id = None
     if cell["bridge"]:
-        bridges = name_table({b.bridge_id: b.name for b in state.bridges.values()})
-        bridge_id = resolve_name(bridges, cell["bridge"])
+        bridge_id = resolve_name(names.bridges, cell["bridge"])
         if bridge_id is None:
             raise InvalidInput("import.unknown_bridge", bridge=cell["bridge"][:80])
-    folded = fold_text(cell["name"])
-    same = next((u for u in state.roster.units.values() if fold_text(u.name) == folded), None)
+    same = names.units_by_name.get(fold_text(cell["name"]))
     return SetUnit(
         actor,
-        unit_id=same.unit_id if same else "",
+        unit_id=same or "",
         name=cell["name"],
         kind=kind,
         members=_number(cell["members"], "members") or 0,
@@ -132,10 +162,9 @@ def _unit_command(state: State, actor: Actor, cell: dict[str, str]) -> SetUnit:
 
 
 def _delegate_command(
-    state: State, actor: Actor, cell: dict[str, str], delegate_id: str
+    actor: Actor, cell: dict[str, str], delegate_id: str, names: _Names
 ) -> RegisterDelegate:
-    units = name_table({u.unit_id: u.name for u in state.roster.units.values()})
-    unit_id = resolve_name(units, cell["unit"]) if cell["unit"] else None
+    unit_id = resolve_name(names.units, cell["unit"]) if cell["unit"] else None
     if unit_id is None:
         raise InvalidInput("unit.not_found", unit=cell["unit"][:80])
     return RegisterDelegate(
@@ -161,6 +190,7 @@ def plan_roster_import(
     plan.warnings.extend(warnings)
     columns = _columns(header, names)
     scratch = copy.deepcopy(state)
+    lookup = _Names.of(scratch, kind)
     for offset, row in enumerate(rows):
         number = offset + 2
         if not any(value.strip() for value in row):
@@ -176,14 +206,15 @@ def plan_roster_import(
                 raise InvalidInput("import.extra_cells", columns=len(header))
             command: Command
             if kind == "units":
-                command = _unit_command(scratch, actor, cell)
+                command = _unit_command(actor, cell, lookup)
             else:
-                command = _delegate_command(scratch, actor, cell, f"i{digest[:16]}{number:05d}")
+                command = _delegate_command(actor, cell, f"i{digest[:16]}{number:05d}", lookup)
             events = decide(scratch, command, now)
         except SessionError as error:
             plan.errors.append(RowError(number, error.message("vi"), error.message("en")))
             continue
         for event in events:
             apply(scratch, event)
+            lookup.note(event)
         plan.commands.append((number, command))
     return plan

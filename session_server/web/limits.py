@@ -16,7 +16,17 @@ submission or a vote passes every layer, checked before any is charged:
 - a bridge console's own rate (``RATE_BRIDGE``);
 - an agency's written answers, per link (``RATE_AGENCY``): a few saves a
   minute, so a leaked link cannot be used to churn the record; likewise a
-  drafter's suggested answers (``RATE_DRAFTER``).
+  drafter's suggested answers (``RATE_DRAFTER``);
+- walk-ins counted at a bridge point's doors (and taken back), per bridge
+  point, sized by its capacity: a door's volunteers press a button per
+  group arriving, a script on a leaked door link would add an event to the
+  log per press.
+- a unit's changes to its list of delegates, per link (:data:`UNIT_RATE`):
+  a person typing registers a few a minute; a script registering and
+  withdrawing the same person would add two events a post;
+- documents a link's page makes on demand (a unit's invitations, each a
+  DOCX with a QR code a delegate, built on the event loop): a few a
+  minute per link (:data:`DOWNLOAD_RATE`).
 
 Device cookies are issued at a bounded rate per address and bridge point
 (sized by its capacity as well), so making a new cookie per request runs
@@ -36,15 +46,25 @@ from dataclasses import dataclass
 from session_server.config import Settings
 from session_server.core.commands import Command, RecordWrittenAnswer, SubmitQuestion, Vote
 from session_server.core.commands_preparation import DraftSuggestedAnswer
+from session_server.core.commands_registration import (
+    CountWalkIns,
+    RegisterDelegate,
+    WithdrawDelegate,
+)
 from session_server.core.errors import Forbidden, RateLimited
 from session_server.core.model import Role, State
 from session_server.core.views import submitted_question_id
 from session_server.web.ratelimit import Rate, RateLimiter
 
-__all__ = ["DEFAULT_CAPACITY", "Alert", "Limits", "Traffic"]
+__all__ = ["DEFAULT_CAPACITY", "DOWNLOAD_RATE", "UNIT_RATE", "Alert", "Limits", "Traffic"]
 
 DEFAULT_CAPACITY = 300
 """The size of a hall whose capacity the organiser did not give."""
+
+UNIT_RATE = Rate(20, 60)
+"""Registrations and withdrawals through one unit's link a minute."""
+DOWNLOAD_RATE = Rate(6, 60)
+"""Documents made for one link's page a minute."""
 
 WINDOW_SECONDS = 60.0
 """Traffic is compared over the last minute."""
@@ -52,6 +72,11 @@ ALERT_FLOOR = 20
 """Submissions a minute below which no address is suspicious."""
 ALERT_FACTOR = 5.0
 """An address this many times above the typical one is flagged."""
+
+
+_UNIT_CHANGES = (RegisterDelegate, WithdrawDelegate)
+_DOORS = frozenset({Role.CHECK_IN, Role.BRIDGE_OPERATOR})
+"""The links that count walk-ins at their own bridge point's door."""
 
 
 def _capacity(state: State, bridge_id: str | None) -> int:
@@ -117,6 +142,9 @@ class Limits:
         self.drafter = RateLimiter(Rate.parse(settings.rate_drafter))
         self.dialogue_rate = Rate.parse(settings.rate_dialogue)
         self.dialogue = RateLimiter(self.dialogue_rate)
+        self.walk_ins = RateLimiter(Rate(60, 60))
+        self.downloads = RateLimiter(DOWNLOAD_RATE)
+        self.unit = RateLimiter(UNIT_RATE)
         self.address = RateLimiter(Rate(60, 60))
         self.link = RateLimiter(Rate(150, 60))
         self.cookies = RateLimiter(Rate(DEFAULT_CAPACITY, 1800))
@@ -137,6 +165,13 @@ class Limits:
     def link_rate(capacity: int, vote: bool) -> Rate:
         """One bridge point's QR code, from every network."""
         return Rate(max(120, capacity * 3), 60) if vote else Rate(max(60, capacity // 2), 60)
+
+    @staticmethod
+    def walk_in_rate(capacity: int) -> Rate:
+        """Walk-in counts at one bridge point, from all its doors: one a
+        second, or a fifth of a large hall a minute (a count may carry
+        many people)."""
+        return Rate(max(60, capacity // 5), 60)
 
     @staticmethod
     def cookie_rate(capacity: int) -> Rate:
@@ -193,6 +228,11 @@ class Limits:
             layers = [(self.agency, f"{dialogue_id}:{actor.link_id}", None)]
         elif isinstance(command, DraftSuggestedAnswer) and actor.role is Role.DRAFTER:
             layers = [(self.drafter, f"{dialogue_id}:{actor.link_id}", None)]
+        elif isinstance(command, _UNIT_CHANGES) and actor.role is Role.UNIT_REGISTRAR:
+            layers = [(self.unit, f"{dialogue_id}:{actor.link_id}", None)]
+        elif isinstance(command, CountWalkIns) and actor.role in _DOORS:
+            door = self.sized(self.walk_in_rate(_capacity(state, command.bridge_id)))
+            layers = [(self.walk_ins, f"{dialogue_id}:{command.bridge_id}", door)]
         wait = max((limiter.wait(key, now, rate) for limiter, key, rate in layers), default=0)
         if wait:
             raise RateLimited("rate.limited", seconds=wait)
@@ -200,6 +240,11 @@ class Limits:
             limiter.spend(key, now, rate)
         if isinstance(command, SubmitQuestion) and actor.role is Role.ATTENDEE:
             self.traffic_of(dialogue_id).note(now, actor.bridge_id or "", address)
+
+    def download(self, dialogue_id: str, link_id: str, now: float) -> None:
+        """A document made for ``link_id``'s page; ``RateLimited`` when it
+        asked for a few this minute already."""
+        self.downloads.hit(f"{dialogue_id}:{link_id}", now)
 
     def new_device(self, state: State, bridge_id: str | None, address: str, now: float) -> None:
         """A new device cookie for a phone at ``bridge_id`` from ``address``."""

@@ -186,14 +186,22 @@ def _register(state: State, cmd: rc.RegisterDelegate, now: datetime) -> list[e.E
             raise IllegalTransition("unit.quota_full", unit=unit.name, quota=quota)
         if len(state.roster.delegates) >= MAX_DELEGATES:
             raise InvalidInput("input.too_many", field="delegates", limit=MAX_DELEGATES)
+    position = clean_label(state, cmd.position, "position", required=False)
+    phone = _phone(cmd.phone)
+    if existing is not None and (existing.name, existing.position, existing.phone) == (
+        name,
+        position,
+        phone,
+    ):
+        return []  # the same form again (a reload, a script): nothing changed, nothing stored
     return [
         rev.DelegateRegistered(
             at=now,
             delegate_id=cmd.delegate_id,
             unit_id=unit.unit_id,
             delegate_name=name,
-            position=clean_label(state, cmd.position, "position", required=False),
-            phone=_phone(cmd.phone),
+            position=position,
+            phone=phone,
         )
     ]
 

@@ -112,7 +112,7 @@ async def drafter_page(request: Request) -> Response:
     assert link is not None
     if request.method == "GET":
         saved = request.query_params.get("saved", "")
-        return _page(request, caller, link, saved=int(saved) if saved.isdigit() else None)
+        return _page(request, caller, link, saved=_number(saved))
     registry: Registry = request.app.state.registry
     form = await request.form()
     csrf, text, question = form.get("csrf"), form.get("text"), form.get("question_id")
@@ -127,7 +127,7 @@ async def drafter_page(request: Request) -> Response:
     if isinstance(result, Refusal):
         if isinstance(result.error, Forbidden) and result.error.code == "link.invalid":
             raise result.error  # revoked meanwhile: the page says so
-        refused = int(question) if question.isdigit() else None
+        refused = _number(question)
         return _page(request, caller, link, error=result.error, refused=refused, typed=text)
     logger.info(
         "dialogue %s: suggested answer to question %s by link %s",
@@ -136,3 +136,9 @@ async def drafter_page(request: Request) -> Response:
         link.link_id,
     )
     return RedirectResponse(f"{request.url.path}?saved={question}#q{question}", status_code=303)
+
+
+def _number(text: str) -> int | None:
+    """A question's number from the query or the form, or None (``"²"`` is
+    a digit to ``str.isdigit`` but no number to ``int``)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None

@@ -13,6 +13,7 @@ delegates' invitations (DOCX, each with its QR code)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,7 @@ from session_server.core.errors import Forbidden, NotFound, SessionError
 from session_server.core.model import Role
 from session_server.core.registration import Delegate, Unit
 from session_server.core.roster import unit_delegates, unit_quota
-from session_server.export.invitation import invitations_docx
+from session_server.export.invitation import invitations, render_invitations
 from session_server.web.access import new_link_id
 from session_server.web.gateway import Gateway, LinkCaller, Refusal
 from session_server.web.registry import Registry
@@ -146,10 +147,13 @@ async def unit_invitations(request: Request) -> Response:
     """The unit's delegates' invitations, one a page, each with its QR code."""
     caller, unit = await _caller(request)
     registry: Registry = request.app.state.registry
+    assert caller.link is not None
+    # each is a DOCX with a QR code a delegate: a few a minute per link
+    registry.limits.download(caller.hub.dialogue_id, caller.link.link_id, registry.clock())
     state = caller.hub.session.state
-    data = invitations_docx(
-        state, unit_delegates(state, unit.unit_id), issued_on=today(registry.now())
-    )
+    words = invitations(state, unit_delegates(state, unit.unit_id), issued_on=today(registry.now()))
+    # tens of milliseconds a delegate: made off the event loop every screen shares
+    data = await asyncio.to_thread(render_invitations, words)
     return Response(
         data,
         media_type=DOCX,

@@ -45,7 +45,7 @@ from session_server.web.connections import Gate
 from session_server.web.gateway import Done, Gateway, LinkCaller, Refusal
 from session_server.web.live.hub import CLOSE_LAGGING, Connection, Hub
 from session_server.web.registry import Registry
-from session_server.web.screens import SCREENS, VIEWS, Screen
+from session_server.web.screens import SCREENS, VIEWS, Screen, screen_for
 
 __all__ = ["MAX_MESSAGE", "LiveSocket", "live_socket"]
 
@@ -242,8 +242,10 @@ def _refused(
     outbox keeps, whether to send it again (with, for a summary saved over
     someone else's, the text stored now so the secretary can choose)."""
     error = refusal.error
-    hub.reply(conn, registry.renderer.refusal(error.messages()))
-    if key is None:
+    feed = screen_for(conn.audience).feed  # a station's JSON feed: no HTML in it
+    if not feed:
+        hub.reply(conn, registry.renderer.refusal(error.messages()))
+    if key is None and not feed:
         return
     body: dict[str, Any] = {
         "type": "refused",

@@ -17,6 +17,7 @@ form; a refusal is shown on the page, in Vietnamese and English.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +40,12 @@ from session_server.core.roster import (
     unit_fill,
 )
 from session_server.export.intake import MAX_BYTES
-from session_server.export.invitation import delegate_list_docx, invitations_docx
+from session_server.export.invitation import (
+    invitations,
+    render_delegate_list,
+    render_invitations,
+    sign_in_list,
+)
 from session_server.export.roster_import import RosterPlan, plan_roster_import
 from session_server.web.access import new_link_id
 from session_server.web.gateway import Refusal
@@ -246,7 +252,8 @@ async def invitation(request: Request) -> Response:
         people = [state.roster.delegates[who]]
     else:
         raise NotFound("delegate.not_found")
-    data = invitations_docx(state, people, issued_on=today(registry_of(request).now()))
+    words = invitations(state, people, issued_on=today(registry_of(request).now()))
+    data = await asyncio.to_thread(render_invitations, words)  # off the screens' event loop
     return Response(
         data,
         media_type=DOCX,
@@ -261,9 +268,10 @@ async def delegate_list(request: Request) -> Response:
     bridge_id = request.path_params["bridge_id"]
     if bridge_id not in hub.session.state.bridges:
         raise NotFound("bridge.not_found", bridge=bridge_id)
-    data = delegate_list_docx(
+    listing = sign_in_list(
         hub.session.state, bridge_id, issued_on=today(registry_of(request).now())
     )
+    data = await asyncio.to_thread(render_delegate_list, listing)  # off the screens' event loop
     return Response(
         data,
         media_type=DOCX,
