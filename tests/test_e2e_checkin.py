@@ -235,20 +235,21 @@ def test_the_door_and_the_organisers_pages_at_their_sizes(
     sign_in(organiser, server)
     # a guest, and a door's check-in link for the main venue
     organiser.goto(f"{base}/o/{DIALOGUE}/guests")
+    guests = organiser.locator("#ros-guests tbody tr").count()  # the demo's, if any
     form = organiser.locator("#ros-add-guest form")
-    form.locator("input[name=name]").fill("Lê Hoàng Phúc")
+    form.locator("input[name=name]").fill("Trịnh Thu Vân")
     form.locator("input[name=position]").fill("Phó Chủ tịch")
-    form.locator("input[name=organisation]").fill("Hội đồng nhân dân tỉnh")
+    form.locator("input[name=organisation]").fill("Ủy ban Mặt trận Tổ quốc tỉnh")
     form.locator("select[name=category]").select_option("leader")
     with organiser.expect_navigation():
         form.locator("button[type=submit]").click()
-    expect(organiser.locator("#ros-guests tbody tr")).to_have_count(1)
+    expect(organiser.locator("#ros-guests tbody tr")).to_have_count(guests + 1)
     shot(organiser, "organiser-guests")
     check(organiser, "organiser-guests")
     organiser.goto(f"{base}/o/{DIALOGUE}/attendance")
-    row = organiser.locator("#att-tinh")
-    with organiser.expect_navigation():
-        row.locator("form button").click()
+    if not organiser.locator("#att-tinh .url").count():  # the demo issues one per door
+        with organiser.expect_navigation():
+            organiser.locator("#att-tinh form button").click()
     door_url = organiser.locator("#att-tinh .url").inner_text().strip()
     shot(organiser, "organiser-attendance")
     check(organiser, "organiser-attendance")
@@ -256,9 +257,9 @@ def test_the_door_and_the_organisers_pages_at_their_sizes(
     door = open_page(browser, pages, door_url, **PHONE)
     wait_online(door)
     # a guest checked in by name
-    door.locator("[data-checkin-search]").fill("hoang phuc")
+    door.locator("[data-checkin-search]").fill("thu van")
     door.locator("#checkin-name-form button[type=submit]").click()
-    expect(door.locator("#checkin-count .checkin-recent")).to_contain_text("Lê Hoàng Phúc")
+    expect(door.locator("#checkin-count .checkin-recent")).to_contain_text("Trịnh Thu Vân")
     # walk-ins counted
     door.locator("#walk-in-form input[name=count]").fill("3")
     door.locator("#walk-in-form button[type=submit]").click()
@@ -280,8 +281,8 @@ def test_a_door_that_loses_its_link_checks_in_once_it_returns(
     sign_in(organiser, server)
     organiser.goto(f"{base}/o/{DIALOGUE}/guests")
     form = organiser.locator("#ros-add-guest form")
-    form.locator("input[name=name]").fill("Mai Anh Tuấn")
-    form.locator("input[name=organisation]").fill("Báo An Giang")
+    form.locator("input[name=name]").fill("Quan Bảo Ngọc")
+    form.locator("input[name=organisation]").fill("Đài Phát thanh và Truyền hình An Giang")
     form.locator("select[name=category]").select_option("press")
     with organiser.expect_navigation():
         form.locator("button[type=submit]").click()
@@ -298,16 +299,18 @@ def test_a_door_that_loses_its_link_checks_in_once_it_returns(
     drop_link(door.context, proxy)
     proxy.block_sockets()
     wait_not_online(door)
-    door.locator("[data-checkin-search]").fill("mai anh tuan")
+    door.locator("[data-checkin-search]").fill("bao ngoc")
     door.locator("#checkin-name-form button[type=submit]").click()
-    expect(door.locator("#outbox li")).to_have_text(["Điểm danh: Mai Anh Tuấn – Báo An Giang"])
+    expect(door.locator("#outbox li")).to_have_text(
+        ["Điểm danh: Quan Bảo Ngọc – Đài Phát thanh và Truyền hình An Giang"]
+    )
     assert count.get_attribute("data-checked-in") == str(before)
     door.context.set_offline(False)
     proxy.unblock_sockets()
     wait_online(door, timeout=RECONNECT_MS)
     expect(door.locator("#outbox")).to_be_hidden()
     expect(count).to_have_attribute("data-checked-in", str(before + 1))
-    expect(door.locator("#checkin-count .checkin-recent")).to_contain_text("Mai Anh Tuấn")
+    expect(door.locator("#checkin-count .checkin-recent")).to_contain_text("Quan Bảo Ngọc")
     door.wait_for_timeout(1000)  # any second send would have landed by now
     assert count.get_attribute("data-checked-in") == str(before + 1)
     assert door.locator("#flash.flash-error").count() == 0
