@@ -51,6 +51,7 @@ from tests.test_e2e_screens import open_page, shot
 pytestmark = pytest.mark.slow
 
 browser = e2e.browser
+proxy = e2e.proxy  # a relay the test can cut, in front of the server
 pages = screens.pages
 
 DIALOGUE = "an-giang-2024"
@@ -73,15 +74,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture
-def proxy(server: RunningServer) -> Iterator[LinkProxy]:
-    relay = LinkProxy(server.port, port=server.proxy_port)
-    try:
-        yield relay
-    finally:
-        relay.close()
 
 
 def sign_in(page: Any, server: RunningServer) -> None:

@@ -37,6 +37,7 @@ import pytest
 from session_server.store import open_log
 from session_server.store.memory import MemoryEventLog
 from tests import test_e2e_browser as e2e
+from tests import test_e2e_screens as screens
 from tests._server import RunningServer, start_server
 from tests.hls_source import LiveHls, write_programme
 from tests.recorddemo import record_log
@@ -59,6 +60,7 @@ from tests.test_e2e_screens import (
 pytestmark = pytest.mark.slow
 
 browser = e2e.browser
+pages = screens.pages  # contexts opened by one test, closed after it
 
 DIALOGUE = "an-giang-2024"
 HD = {"width": 1280, "height": 720}
@@ -83,14 +85,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture
-def pages(browser: Any) -> Iterator[list[Any]]:
-    contexts: list[Any] = []
-    yield contexts
-    for context in contexts:
-        context.close()
 
 
 def recordings(server: RunningServer) -> Path:

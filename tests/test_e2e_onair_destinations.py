@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests import test_e2e_browser as e2e
+from tests import test_e2e_screens as screens
 from tests._server import RunningServer, start_server
 from tests.test_e2e_browser import DESKTOP, horizontal_overflow
 from tests.test_e2e_screens import axe, one_h1, open_page, shot
@@ -23,6 +24,7 @@ from tests.test_media_onair import Receiver, free_port
 pytestmark = pytest.mark.slow
 
 browser = e2e.browser
+pages = screens.pages  # contexts opened by one test, closed after it
 DIALOGUE = "an-giang-2024"
 KEY = "FB-1234567890-secret?s_bl=1&s_ps=1&a=Abc"
 
@@ -44,14 +46,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture
-def pages(browser: Any) -> Iterator[list[Any]]:
-    contexts: list[Any] = []
-    yield contexts
-    for context in contexts:
-        context.close()
 
 
 def sign_in(browser: Any, pages: list[Any], server: RunningServer) -> Any:
