@@ -363,6 +363,8 @@ def test_a_door_finds_a_person_by_typing_part_of_the_name_and_checks_them_in(
     expect(door.locator("#checkin-count .checkin-recent li").first).to_contain_text(
         "Trần Thị Ngọc Hân"
     )
+    expect(search).to_have_value("")  # the form is ready for the next person
+    expect(found).to_have_count(0)
     # searched again: shown as checked in, and the other one is the choice
     search.fill("ngoc han")
     expect(found).to_have_count(1)
@@ -373,3 +375,14 @@ def test_a_door_finds_a_person_by_typing_part_of_the_name_and_checks_them_in(
     expect(door.locator("#checkin-found")).to_have_value(found.nth(1).get_attribute("value") or "")
     assert door.locator("#flash.flash-error").count() == 0
     check(door, "checkin-search-done-360")
+    # a second phone at the same door, its search typed: when the first one
+    # checks that person in, the second one's answer shows it
+    other = open_page(browser, pages, door_url, **PHONE)
+    wait_online(other)
+    other.locator("[data-checkin-search]").fill("tran van ngoc")
+    theirs = other.locator("#checkin-found option")
+    expect(theirs).to_have_count(1)
+    expect(theirs.first).to_be_enabled()
+    door.locator("#checkin-name-form button[type=submit]").click()
+    expect(theirs.first).to_be_disabled()
+    expect(theirs.first).to_contain_text("đã điểm danh lúc")

@@ -77,8 +77,9 @@ const TYPED_MS = 250;
 // A door's name search: typed letters ask the server after a short pause;
 // its answer replaces the options of the list (the first one not checked in
 // chosen). A tap on "check in" while an answer is on its way waits for it.
-// After each check-in here (the figures change) the answer is asked again,
-// so whoever came in shows as checked in.
+// When the figures change (a check-in at this bridge point) a search still
+// typed is asked again, so whoever came in shows as checked in; a search
+// this door has just checked someone in from was emptied with its form.
 function search(input) {
   const form = input.form;
   const select = form.querySelector("select[name=delegate_id]");
@@ -143,7 +144,13 @@ function search(input) {
   }, true);
   document.addEventListener("htmx:oobAfterSwap", function (evt) {
     const target = evt.detail && evt.detail.target;
-    if (target && target.id === "checkin-count" && asked && !timer && !asking) { ask(); }
+    if (!target || target.id !== "checkin-count" || !asked || timer || asking) { return; }
+    if (input.value.trim()) { ask(); return; }
+    // checked in from here: the form was emptied, and so is the answer
+    asked = "";
+    select.textContent = "";
+    const note = document.getElementById("checkin-found-note");
+    if (note) { note.textContent = input.getAttribute("data-type-name") || ""; }
   });
 }
 
