@@ -265,9 +265,9 @@ def test_the_door_and_the_organisers_pages_at_their_sizes(
 def test_a_door_that_loses_its_link_checks_in_once_it_returns(
     browser: Any, server: RunningServer, pages: list[Any], proxy: LinkProxy
 ) -> None:
-    """The door's check-in (here by name) is kept while the link is down,
-    shown as waiting, and sent when it returns: the person is checked in
-    once, and the count goes up by one."""
+    """The door's check-in (here by name, found before the link went down)
+    is kept while the link is down, shown as waiting, and sent when it
+    returns: the person is checked in once, and the count goes up by one."""
     base = server.base_url
     organiser = open_page(browser, pages, f"{base}/o/login", **DESKTOP)
     sign_in(organiser, server)
@@ -288,10 +288,14 @@ def test_a_door_that_loses_its_link_checks_in_once_it_returns(
     wait_online(door)
     count = door.locator("#checkin-count [data-checked-in]")
     before = int(count.get_attribute("data-checked-in") or "0")
+    # found while the link was up (a search asks the server), then it drops
+    door.locator("[data-checkin-search]").fill("bao ngoc")
+    expect(door.locator("#checkin-found option").first).to_have_text(
+        "Quan Bảo Ngọc – Đài Phát thanh và Truyền hình An Giang"
+    )
     drop_link(door.context, proxy)
     proxy.block_sockets()
     wait_not_online(door)
-    door.locator("[data-checkin-search]").fill("bao ngoc")
     door.locator("#checkin-name-form button[type=submit]").click()
     expect(door.locator("#outbox li")).to_have_text(
         ["Điểm danh: Quan Bảo Ngọc – Đài Phát thanh và Truyền hình An Giang"]
@@ -306,3 +310,74 @@ def test_a_door_that_loses_its_link_checks_in_once_it_returns(
     door.wait_for_timeout(1000)  # any second send would have landed by now
     assert count.get_attribute("data-checked-in") == str(before + 1)
     assert door.locator("#flash.flash-error").count() == 0
+
+
+def test_a_door_finds_a_person_by_typing_part_of_the_name_and_checks_them_in(
+    browser: Any, server: RunningServer, pages: list[Any]
+) -> None:
+    """On a phone (360×740): a few letters without accents ask the server
+    (the page holds no list), the person found is checked in with one tap,
+    and a search again shows them as checked in, not to be chosen."""
+    base = server.base_url
+    organiser = open_page(browser, pages, f"{base}/o/login", **DESKTOP)
+    sign_in(organiser, server)
+    for name in ("Trần Thị Ngọc Hân", "Trần Văn Ngọc"):
+        organiser.goto(f"{base}/o/{DIALOGUE}/guests")
+        form = organiser.locator("#ros-add-guest form")
+        form.locator("input[name=name]").fill(name)
+        form.locator("input[name=organisation]").fill("Ủy ban nhân dân xã Mỹ Hòa Hưng")
+        form.locator("select[name=category]").select_option("leader")
+        with organiser.expect_navigation():
+            form.locator("button[type=submit]").click()
+    organiser.goto(f"{base}/o/{DIALOGUE}/attendance")
+    if not organiser.locator("#att-tinh .url").count():
+        with organiser.expect_navigation():
+            organiser.locator("#att-tinh form button").click()
+    door_url = organiser.locator("#att-tinh .url").inner_text().strip()
+
+    door = open_page(browser, pages, door_url, **PHONE)
+    wait_online(door)
+    assert "Ngọc Hân" not in door.content()  # nobody is listed until searched
+    count = door.locator("#checkin-count [data-checked-in]")
+    before = int(count.get_attribute("data-checked-in") or "0")
+    search = door.locator("[data-checkin-search]")
+    search.press_sequentially("tran ngoc", delay=40)
+    found = door.locator("#checkin-found option")
+    expect(found).to_have_text(
+        [
+            "Trần Thị Ngọc Hân – Ủy ban nhân dân xã Mỹ Hòa Hưng",
+            "Trần Văn Ngọc – Ủy ban nhân dân xã Mỹ Hòa Hưng",
+        ]
+    )
+    expect(door.locator("#checkin-found-note")).to_have_text("Tìm thấy 2 người.")
+    assert door.locator("#checkin-found").input_value() == found.first.get_attribute("value")
+    shot(door, "checkin-search-phone")
+    check(door, "checkin-search-360")
+    door.locator("#checkin-name-form button[type=submit]").click()
+    expect(count).to_have_attribute("data-checked-in", str(before + 1))
+    expect(door.locator("#checkin-count .checkin-recent li").first).to_contain_text(
+        "Trần Thị Ngọc Hân"
+    )
+    expect(search).to_have_value("")  # the form is ready for the next person
+    expect(found).to_have_count(0)
+    # searched again: shown as checked in, and the other one is the choice
+    search.fill("ngoc han")
+    expect(found).to_have_count(1)
+    expect(found.first).to_contain_text("đã điểm danh lúc")
+    expect(found.first).to_be_disabled()
+    search.fill("TRẦN ngọc")
+    expect(found.nth(1)).to_be_enabled()
+    expect(door.locator("#checkin-found")).to_have_value(found.nth(1).get_attribute("value") or "")
+    assert door.locator("#flash.flash-error").count() == 0
+    check(door, "checkin-search-done-360")
+    # a second phone at the same door, its search typed: when the first one
+    # checks that person in, the second one's answer shows it
+    other = open_page(browser, pages, door_url, **PHONE)
+    wait_online(other)
+    other.locator("[data-checkin-search]").fill("tran van ngoc")
+    theirs = other.locator("#checkin-found option")
+    expect(theirs).to_have_count(1)
+    expect(theirs.first).to_be_enabled()
+    door.locator("#checkin-name-form button[type=submit]").click()
+    expect(theirs.first).to_be_disabled()
+    expect(theirs.first).to_contain_text("đã điểm danh lúc")

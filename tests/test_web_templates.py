@@ -30,6 +30,7 @@ from session_server.web.render import LIVE, TEMPLATES, Renderer
 from session_server.web.screens import ALL_SCREENS, SCREENS
 from session_server.web.screens.agency import AgencyPage
 from session_server.web.screens.base import LinkPage, ScreenContext
+from session_server.web.screens.checkin import PeopleFound
 from session_server.web.screens.drafter import DrafterPage
 from session_server.web.screens.moderator import InboxPage
 from session_server.web.screens.organiser.auth import LoginPage
@@ -68,6 +69,7 @@ PAGES: dict[str, tuple[type[ScreenContext], type]] = {
     "plan.html": (ScreenContext, PlanPage),
     "_phone_found.html": (SCREENS[Role.ATTENDEE].context, FoundPage),
     "_mod_inbox_page.html": (SCREENS[Role.MODERATOR].context, InboxPage),
+    "_checkin_found.html": (SCREENS[Role.CHECK_IN].context, PeopleFound),
     "unit_register.html": (ScreenContext, UnitPage),
     "organiser_units.html": (OrganiserContext, RosterPage),
     "organiser_guests.html": (OrganiserContext, RosterPage),

@@ -34,10 +34,6 @@ UI_ATTENDANCE: dict[str, tuple[str, str]] = {
     "ci.search": ("Họ tên hoặc đơn vị", "Name or unit"),
     "ci.person": ("Người được mời", "Invited person"),
     "ci.check_in": ("Điểm danh", "Check in"),
-    "ci.nobody_waiting": (
-        "Mọi người được mời đến điểm cầu này đã điểm danh.",
-        "Everyone invited to this bridge point has checked in.",
-    ),
     "ci.nobody_invited": (
         "Chưa có ai được mời đến điểm cầu này.",
         "Nobody is invited to this bridge point yet.",
@@ -166,4 +162,15 @@ UI_ATTENDANCE: dict[str, tuple[str, str]] = {
     "ros.done.withdraw_delegate": ("Đã xóa khỏi danh sách.", "Removed from the list."),
     "ros.done.issue_link": ("Đã tạo đường dẫn.", "Link issued."),
     "ros.done.import": ("Đã nhập danh sách.", "List imported."),
+    "ci.type_name": (
+        "Gõ vài chữ của họ tên hoặc đơn vị (không cần dấu).",
+        "Type a few letters of the name or unit (accents optional).",
+    ),
+    "ci.none_found": ("Không tìm thấy ai với “{query}”.", "Nobody found for “{query}”."),
+    "ci.found": ("Tìm thấy {count} người.", "{count} found."),
+    "ci.found_more": (
+        "Hiện {shown} trên {total} người: gõ thêm để thu hẹp.",
+        "Showing {shown} of {total}: type more to narrow it.",
+    ),
+    "ci.already": ("đã điểm danh lúc {time}", "checked in at {time}"),
 }

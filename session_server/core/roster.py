@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from session_server.core.model import State
-from session_server.core.registration import Delegate, GuestCategory, Unit
+from session_server.core.registration import CheckIn, Delegate, GuestCategory, Unit
+from session_server.core.text import fold_text
 
 __all__ = [
     "BridgeAttendance",
@@ -16,6 +17,7 @@ __all__ = [
     "attendance",
     "attendance_total",
     "expected_bridge",
+    "find_expected",
     "guests_in_precedence",
     "in_attendance",
     "unit_delegates",
@@ -140,3 +142,32 @@ def in_attendance(state: State, bridge_id: str) -> bool:
         or any(ci.bridge_id == bridge_id for ci in state.roster.check_ins.values())
         or state.roster.walk_ins.get(bridge_id, 0) > 0
     )
+
+
+SEARCH_MAX_CHARS = 60
+"""The longest name search a door sends (a name and a unit, typed by hand)."""
+
+
+def find_expected(
+    state: State, bridge_id: str, query: str, limit: int
+) -> tuple[list[tuple[Delegate, CheckIn | None]], int]:
+    """Who is expected at ``bridge_id`` and matches ``query``: each word of
+    it (accents and case aside, at most SEARCH_MAX_CHARS of it) begins a word
+    of the person's name or unit. At most ``limit`` of them, by name, each with
+    their check-in if they have one; and how many match in all. An empty query
+    finds nobody: a door searches, it is not sent the whole list."""
+    words = fold_text(query[:SEARCH_MAX_CHARS]).split()
+    if not words or limit <= 0:
+        return [], 0
+    found: list[tuple[str, Delegate]] = []
+    for delegate in state.roster.delegates.values():
+        if expected_bridge(state, delegate) != bridge_id:
+            continue
+        name = fold_text(delegate.name)
+        own = (name + " " + fold_text(delegate.organisation)).split()
+        if all(any(w.startswith(word) for w in own) for word in words):
+            found.append((name, delegate))
+    found.sort(key=lambda pair: (pair[0], pair[1].delegate_id))
+    check_ins = state.roster.check_ins
+    shown = [(d, check_ins.get(d.delegate_id)) for _, d in found[:limit]]
+    return shown, len(found)

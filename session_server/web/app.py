@@ -33,7 +33,7 @@ from session_server.web.middleware import (
 )
 from session_server.web.registry import Registry
 from session_server.web.render import ROOT
-from session_server.web.screens import moderator, organiser
+from session_server.web.screens import checkin, moderator, organiser
 from session_server.web.screens.agency import agency_answer
 from session_server.web.screens.drafter import drafter_page
 from session_server.web.screens.onair import chapters_file, live_file, video_file
@@ -132,6 +132,7 @@ def create_app(settings: Settings, log: EventLog, secret: str) -> Starlette:
         Route("/s/{token}/camera", camera_page),
         Route("/s/{token}/overlay", overlay_page),
         Route("/s/{token}/inbox", moderator.inbox_page),
+        Route("/s/{token}/people", checkin.people_page),
         Route("/s/{token}/recordings/{file}", recording_file),
         Route("/j/{token}", phone_page),
         Route("/j/{token}/act", phone_post, methods=["POST"]),

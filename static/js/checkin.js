@@ -1,6 +1,8 @@
 // A door's check-in: the device's camera reads delegates' QR codes (with
 // the vendored jsQR: Chromium on Linux and many phones have no
-// BarcodeDetector), and a name search narrows the list of who is expected.
+// BarcodeDetector), and a name is searched on the server as it is typed
+// (a GET of the page's /people?q=…, a small bounded answer): the page is
+// never sent the whole list of who is expected.
 // A code read is sent as a check_in_delegate message through the outbox:
 // kept while the link is down, sent once it returns (the server knows a
 // repeat by its command id). The same code is not sent again for a few
@@ -11,11 +13,6 @@ const PREFIX = "dtn-checkin:";
 const EVERY_MS = 150;
 const SAME_CODE_MS = 4000;
 const MAX_WIDTH = 640;
-
-function fold(text) {
-  return text.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD")
-    .replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
-}
 
 function camera(box) {
   const video = box.querySelector("video");
@@ -75,31 +72,89 @@ function camera(box) {
   });
 }
 
-function search() {
-  // the list is a live fragment: filter again after each update
-  function apply() {
-    const input = document.querySelector("[data-checkin-search]");
-    const select = document.querySelector("#checkin-name-form select");
-    if (!input || !select) { return; }
-    const wanted = fold(input.value);
-    let first = null;
-    Array.prototype.forEach.call(select.options, function (option) {
-      const shown = !wanted || option.dataset.name.indexOf(wanted) !== -1;
-      option.hidden = !shown;
-      if (shown && !first) { first = option; }
-    });
-    if (wanted && first && (select.selectedIndex < 0 || select.options[select.selectedIndex].hidden)) {
-      first.selected = true;
+const TYPED_MS = 250;
+
+// A door's name search: typed letters ask the server after a short pause;
+// its answer replaces the options of the list (the first one not checked in
+// chosen). A tap on "check in" while an answer is on its way waits for it.
+// When the figures change (a check-in at this bridge point) a search still
+// typed is asked again, so whoever came in shows as checked in; a search
+// this door has just checked someone in from was emptied with its form.
+function search(input) {
+  const form = input.form;
+  const select = form.querySelector("select[name=delegate_id]");
+  const url = input.getAttribute("data-people-url");
+  let timer = null;
+  let asking = null;     // the request on its way, if any
+  let asked = "";        // the query of the answer shown
+  let waitingSubmit = null;
+
+  function show(html) {
+    const box = document.createElement("div");
+    box.innerHTML = html;
+    const found = box.querySelector("select");
+    const note = box.querySelector("#checkin-found-note");
+    const chosen = select.value;
+    select.textContent = "";
+    if (found) {
+      Array.prototype.slice.call(found.options).forEach(function (option) { select.appendChild(option); });
     }
+    const keep = Array.prototype.find.call(select.options, function (o) { return o.value === chosen && !o.disabled; });
+    const first = keep || Array.prototype.find.call(select.options, function (o) { return !o.disabled; });
+    select.selectedIndex = first ? first.index : -1;
+    const own = document.getElementById("checkin-found-note");
+    if (note && own) { own.textContent = note.textContent; }
   }
-  document.addEventListener("input", function (evt) {
-    if (evt.target.matches && evt.target.matches("[data-checkin-search]")) { apply(); }
+
+  function ask() {
+    clearTimeout(timer);
+    timer = null;
+    const query = input.value.trim();
+    const sent = fetch(url + "?q=" + encodeURIComponent(query), {
+      credentials: "same-origin", headers: { Accept: "text/html" },
+    }).then(function (response) {
+      return response.ok ? response.text() : Promise.reject(response.status);
+    }).then(function (html) {
+      if (asking !== sent) { return; }   // a newer question is on its way
+      asked = query;
+      show(html);
+    }).catch(function () { /* offline or refused: the list shown stays */ })
+      .then(function () {
+        if (asking !== sent) { return; }
+        asking = null;
+        if (waitingSubmit) { const button = waitingSubmit; waitingSubmit = null; button.click(); }
+      });
+    asking = sent;
+  }
+
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(ask, TYPED_MS);
   });
-  document.addEventListener("htmx:oobAfterSwap", apply);
-  document.addEventListener("htmx:wsAfterMessage", apply);
+  input.addEventListener("keydown", function (evt) {
+    if (evt.key === "Enter") { evt.preventDefault(); ask(); }
+  });
+  // a tap before the answer came: check in whom it finds, once it is here
+  form.addEventListener("click", function (evt) {
+    const button = evt.target.closest ? evt.target.closest("button[type=submit]") : null;
+    if (!button || !(timer || asking)) { return; }
+    evt.preventDefault();
+    waitingSubmit = button;
+    if (timer) { ask(); }
+  }, true);
+  document.addEventListener("htmx:oobAfterSwap", function (evt) {
+    const target = evt.detail && evt.detail.target;
+    if (!target || target.id !== "checkin-count" || !asked || timer || asking) { return; }
+    if (input.value.trim()) { ask(); return; }
+    // checked in from here: the form was emptied, and so is the answer
+    asked = "";
+    select.textContent = "";
+    const note = document.getElementById("checkin-found-note");
+    if (note) { note.textContent = input.getAttribute("data-type-name") || ""; }
+  });
 }
 
 export function start() {
   document.querySelectorAll("[data-checkin-camera]").forEach(camera);
-  search();
+  document.querySelectorAll("[data-checkin-search]").forEach(search);
 }

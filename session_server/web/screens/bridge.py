@@ -34,7 +34,6 @@ SCREEN = Screen(
         Fragment("_bridge_request.html", changed_by=NOTHING_FREQUENT),
         Fragment("_bridge_queue.html", changed_by=ASKED),
         Fragment("_checkin_count.html", changed_by=CHECKED),
-        Fragment("_checkin_people.html", changed_by=CHECKED),
     ),
     BridgeContext,
     rank=2,
