@@ -36,6 +36,7 @@ from session_server.web.live.hub import (
 from session_server.web.render import Renderer
 from session_server.web.screens import SCREENS, VIEWS, Audience, screen_for
 from session_server.web.screens.base import FREQUENT
+from session_server.web.screens.moderator import ModeratorContext
 from tests import oob
 from tests.rosterdemo import roster_commands
 
@@ -575,3 +576,57 @@ async def test_no_fragment_changes_on_a_frequent_event_it_does_not_name() -> Non
             checked[kind] = checked.get(kind, 0) + 1
     assert checked.get(e.QuestionSubmitted, 0) > 20 and checked.get(e.VoteCast, 0) > 20, checked
     assert checked.get(rev.CheckedIn, 0) > 2 and checked.get(rev.WalkInsCounted, 0) > 5, checked
+
+
+async def test_a_full_inbox_is_not_rendered_for_questions_asked_after_it() -> None:
+    """At 200 questions a second the moderator's inbox, full of the oldest
+    waiting questions, re-rendered its hundred cards for every burst of new
+    ones it does not show (``Fragment.kept_when_asked``). Now such a burst
+    renders only the inbox's head; a held question, or one that still fits,
+    renders the inbox; and the moderator's screen, kept up to date by the
+    pushes, is at every step what a fresh render of the log shows."""
+    log = MemoryEventLog()
+    session = DialogueSession(log, DEMO_DIALOGUE_ID)
+    await session.load()
+    now = datetime.now(UTC)
+    await session.execute_all(demo_commands(now), now)
+    renderer = CountingRenderer()
+    hub = Hub(session, renderer)  # never started: broadcast by hand
+    moderator = Tab(hub, Audience(Role.MODERATOR), None)
+    moderator.connect()
+    moderator.hello()
+    state = session.state
+    shown = ModeratorContext.INBOX_SHOWN
+    asked = 0
+
+    async def ask(count: int, bridge: str = "chau-doc") -> set[str]:
+        nonlocal asked
+        for _ in range(count):
+            asked += 1
+            phone = Actor(Role.ATTENDEE, bridge_id=bridge, device_id=f"phone-{asked}")
+            await session.execute(
+                c.SubmitQuestion(phone, f"Câu hỏi số {asked}?", f"k-{asked:06d}", bridge), now
+            )
+        renderer.calls.clear()
+        hub.broadcast()
+        rendered = {name for name, _ in renderer.calls}
+        moderator.read()
+        for fragment in moderator.render():  # what a fresh page of the log shows
+            assert moderator.screen.shows(fragment), fragment.name
+        return rendered
+
+    waiting = sum(1 for q in state.questions.values() if q.status.value == "submitted")
+    assert "_mod_inbox.html" in await ask(shown - waiting - 1)  # one card short of full
+    assert "_mod_inbox.html" in await ask(3)  # the first of them fills it
+    rendered = await ask(25)  # all after the last card
+    assert "_mod_inbox.html" not in rendered and "_mod_inbox_head.html" in rendered
+    await session.execute(c.HoldSubmissions(MODERATOR, "an-phu"), now)
+    hub.broadcast()
+    moderator.read()
+    assert "_mod_inbox.html" in await ask(1, "an-phu")  # held: listed below the cards
+    assert "_mod_inbox.html" not in await ask(5)
+    first = next(q for q in state.questions.values() if q.status.value == "submitted")
+    await session.execute(c.ApproveQuestion(MODERATOR, first.question_id), now)
+    hub.broadcast()  # a card leaves: the next waiting one joins the window
+    moderator.read()
+    assert "_mod_inbox.html" not in await ask(2)

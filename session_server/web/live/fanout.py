@@ -256,6 +256,12 @@ class FanoutPlan(Generic[A, S]):
         self._devices: dict[str, dict[S, None]] = {}
         self._socket_device: dict[S, str] = {}
 
+    def last(self, audience: A, name: str) -> Rendered | None:
+        """Fragment ``name`` as last sent to ``audience`` (None: never)."""
+        group = self._audiences.get(audience)
+        record = group.record if group is not None else None
+        return record.fragments.get(name) if record is not None else None
+
     # --- sockets --------------------------------------------------------------------
 
     def open(self, socket: S, audience: A, device: str | None = None) -> None:

@@ -32,7 +32,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocketState
 
 from session_server.core import events as e
 from session_server.core.commands import Command
@@ -42,18 +42,16 @@ from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
 from session_server.web.limits import Traffic
 from session_server.web.live.collector import collector
+from session_server.web.live.connection import SEND_QUEUE, Connection
 from session_server.web.live.fanout import FanoutPlan, Rendered, Send, Whole, to_html
-from session_server.web.live.frames import DirectWriter, direct_writer, text_frame
+from session_server.web.live.frames import text_frame
 from session_server.web.render import Renderer
 from session_server.web.screens import ALL_SCREENS, Audience, ScreenContext, screen_for
 from session_server.web.screens.base import FREQUENT
 
-__all__ = ["Connection", "Hub"]
+__all__ = ["SEND_QUEUE", "Connection", "Hub"]
 
 logger = logging.getLogger(__name__)
-
-SEND_QUEUE = 8
-"""Messages a socket may have waiting before it counts as fallen behind."""
 
 COALESCE_SECONDS = 0.01
 """How long the render loop waits for more events during a burst."""
@@ -109,69 +107,6 @@ def feed_message(send: Send[Connection]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-class Connection:
-    __slots__ = (
-        "audience",
-        "device_id",
-        "direct",
-        "greeted",
-        "heard",
-        "link_id",
-        "queue",
-        "strikes",
-        "websocket",
-        "writer",
-    )
-
-    def __init__(
-        self,
-        websocket: WebSocket,
-        audience: Audience,
-        device_id: str | None,
-        link_id: str | None = None,
-    ) -> None:
-        self.websocket = websocket
-        self.audience = audience
-        self.device_id = device_id
-        self.link_id = link_id
-        """The role link the socket was opened with: revoking it closes the socket."""
-        self.direct: DirectWriter | None = direct_writer(websocket.scope)
-        # a queue and a writer only where the server's transport cannot be
-        # reached (a test client): thousands of phones need neither
-        self.queue: asyncio.Queue[str | None] | None = (
-            asyncio.Queue(SEND_QUEUE) if self.direct is None else None
-        )
-        self.writer: asyncio.Task[None] | None = None
-        self.heard = time.monotonic()
-        """When the screen last sent anything (its heartbeat every 10 s)."""
-        self.greeted = False
-        """Whether the screen said where it is (once per socket: its page
-        sends one hello each time the socket opens)."""
-        self.strikes = 0
-        """Messages in a row refused by the socket's rate limit."""
-
-    def offer(self, message: str, frame: bytes | None = None) -> bool:
-        """Send ``message`` (already framed as ``frame``, when given);
-        ``False`` when the socket is closed or has fallen behind."""
-        if self.direct is not None:
-            return self.direct.write(frame or text_frame(message.encode()))
-        assert self.queue is not None
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            return False
-        return True
-
-    async def write_loop(self) -> None:
-        websocket, queue = self.websocket, self.queue
-        assert queue is not None
-        while True:
-            message = await queue.get()
-            if message is None:
-                return
-            await websocket.send_text(message)
-
-
 class Hub:
     """The I/O half of the fan-out: the plan (``web/fanout.py``) decides
     what each socket is sent; the hub renders through the plan's callbacks
@@ -195,6 +130,8 @@ class Hub:
         self._revoked: set[str] = set()
         self._kinds: set[type[e.Event]] = set()
         """The kinds of the events since the last render."""
+        self._asked: list[int] = []
+        """The questions asked since the last render."""
         self._refresh: set[str] = set()
         """Fragments to re-render without new events (the media links' health)."""
         self._rendered_seq = -1
@@ -376,6 +313,19 @@ class Hub:
             if only is None or name in only
         ]
 
+    def _kept(self, audience: Audience, names: Collection[str], asked: list[int]) -> set[str]:
+        """Fragments of ``names`` that the questions just ``asked`` leave as
+        they were last sent to ``audience`` (``Fragment.kept_when_asked``)."""
+        kept: set[str] = set()
+        for fragment in screen_for(audience).fragments:
+            if fragment.kept_when_asked is None or fragment.template not in names:
+                continue
+            last = self.plan.last(audience, fragment.template)
+            items = tuple(item_id for item_id, _html in last.items) if last is not None else ()
+            if last is not None and fragment.kept_when_asked(self.session.state, items, asked):
+                kept.add(fragment.template)
+        return kept
+
     def render_personal(self, audience: Audience, device_id: str) -> list[Rendered]:
         """A phone's own fragments, for one device."""
         view = self.context(audience, device_id)
@@ -391,6 +341,8 @@ class Hub:
         for record in records:
             event = record.event
             self._kinds.add(type(event))
+            if isinstance(event, e.QuestionSubmitted):
+                self._asked.append(event.question_id)
             if isinstance(event, e.LinkRevoked):
                 self._revoked.add(event.link_id)
             question_id = getattr(event, "question_id", None)
@@ -449,6 +401,7 @@ class Hub:
         devices, self._dirty_devices = self._dirty_devices, set()
         revoked, self._revoked = self._revoked, set()
         kinds, self._kinds = self._kinds, set()
+        asked, self._asked = self._asked, []
         if revoked:
             self._close_revoked(revoked)
             if self.media is not None:
@@ -460,12 +413,18 @@ class Hub:
             elif kinds <= FREQUENT:
                 # phones asking and voting: only what those events can change
                 only = frozenset(self._refresh).union(*(CHANGED_BY[kind] for kind in kinds))
-        self._refresh = set()
+        refresh, self._refresh = self._refresh, set()
         self._full = False
         self._rendered_seq = session.seq
+
+        def render(audience: Audience) -> list[Rendered]:
+            if only is None or not asked:
+                return self.render(audience, only)
+            return self.render(audience, only - self._kept(audience, only - refresh, asked))
+
         sends = self.plan.broadcast(
             (session.epoch, session.seq),
-            lambda audience: self.render(audience, only),
+            render,
             rebuilt=rebuilt,
             devices=devices,
             personal=self.render_personal,

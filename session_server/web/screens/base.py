@@ -17,6 +17,7 @@ what its declarations give it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -98,6 +99,11 @@ class Fragment:
     """Which of the :data:`FREQUENT` events can change it (every fragment
     changes with the others). ``tests/test_web_hub.py`` plays a day and
     checks that no fragment changes on a frequent event it does not name."""
+    kept_when_asked: Callable[[State, tuple[str, ...], Collection[int]], bool] | None = None
+    """For a keyed list that phones asking change: whether the questions
+    just asked (their ids) leave it as it was last pushed (its items' ids, in
+    order). Then a burst of nothing but questions asked does not render it
+    (the moderator's inbox, full, of the oldest waiting questions)."""
 
 
 NOTHING_FREQUENT: frozenset[type[e.Event]] = frozenset()

@@ -4,6 +4,7 @@ the floor, floor requests, fairness per bridge point, the pictures' links."""
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from session_server.core.errors import Forbidden
-from session_server.core.model import Question, QuestionStatus, RejectionCategory, Role
+from session_server.core.model import Question, QuestionStatus, RejectionCategory, Role, State
 from session_server.core.views import (
     BridgeFairness,
     default_agency,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from session_server.web.gateway import Gateway
     from session_server.web.registry import Registry
 
-__all__ = ["SCREEN", "InboxPage", "ModeratorContext", "inbox_page"]
+__all__ = ["SCREEN", "InboxPage", "ModeratorContext", "inbox_kept", "inbox_page"]
 
 
 class ModeratorContext(CheckinContext):
@@ -166,6 +167,23 @@ async def inbox_page(request: Request) -> Response:
     return HTMLResponse(html)
 
 
+def inbox_kept(state: State, items: tuple[str, ...], asked: Collection[int]) -> bool:
+    """Whether questions just ``asked`` leave the pushed inbox (its cards'
+    ids ``items``, ``mi-N``) as it is: it lists the oldest INBOX_SHOWN
+    waiting questions, so once it is full a new question (always numbered
+    after every card) is not among them, unless it is held for review (the
+    held ones are listed below the cards). A new question changes no other
+    card (a card's likely duplicate is one asked before it)."""
+    if len(items) < ModeratorContext.INBOX_SHOWN:
+        return False
+    last = int(items[-1].removeprefix("mi-"))
+    for question_id in asked:
+        question = state.questions.get(question_id)
+        if question is None or question.held or question_id <= last:
+            return False
+    return True
+
+
 SCREEN = Screen(
     Role.MODERATOR,
     "moderator.html",
@@ -176,7 +194,7 @@ SCREEN = Screen(
         Fragment("_mod_requests.html", changed_by=NOTHING_FREQUENT),
         Fragment("_mod_alerts.html", volatile=True, changed_by=ASKED),
         Fragment("_mod_inbox_head.html", changed_by=ASKED),
-        Fragment("_mod_inbox.html", changed_by=ASKED),
+        Fragment("_mod_inbox.html", changed_by=ASKED, kept_when_asked=inbox_kept),
         Fragment("_mod_queue_head.html", changed_by=NOTHING_FREQUENT),
         Fragment("_mod_queue.html", changed_by=VOTED),
         Fragment("_fairness.html", changed_by=ASKED),
