@@ -294,12 +294,14 @@ class OurRelay:
             from session_server.media.broadcast import OnAirSettings
 
             settings = OnAirSettings(size=ONAIR_SIZE, keys_dir=str(Path(recordings) / "keys"))
+        # only when asked: the national row's baseline (--before) predates the setting
+        extra: dict[str, Any] = {"onair": settings} if onair else {}
         self.manager = MediaManager(
             DEMO_DIALOGUE_ID,
             recordings_dir=recordings,
             execute=self._execute,
             changed=lambda: None,
-            onair=settings,
+            **extra,
         )
         self.bridges = bridges
         """Bridge points the dialogue needs beyond the demo's (the national row)."""
