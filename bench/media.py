@@ -399,7 +399,7 @@ class OurRelay:
 
     def children_cpu(self) -> float:
         """CPU seconds of the destinations' relay processes (``media/relay.py``)."""
-        broadcast = self.manager.broadcast
+        broadcast = getattr(self.manager, "broadcast", None)  # --before: none
         onair = broadcast.onair if broadcast is not None else None
         total = 0.0
         for destination in list(onair.destinations.values()) if onair is not None else []:
@@ -432,7 +432,8 @@ class OurRelay:
             "onair_states": [
                 onair.status(d).state
                 + (f" ({onair.status(d).reason})" if onair.status(d).reason else "")
-                for onair in [self.manager.broadcast.onair if self.manager.broadcast else None]
+                for broadcast in [getattr(self.manager, "broadcast", None)]
+                for onair in [broadcast.onair if broadcast is not None else None]
                 if onair is not None
                 for d in onair.destinations
             ],
