@@ -30,6 +30,7 @@ the floor keeps them continuous; a switch forces a keyframe.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import logging
 import os
@@ -173,7 +174,7 @@ class _Encoders:
             self.template.close()
 
 
-class _Output:
+class _Output(abc.ABC):
     """One place the packets go, in its own thread with its own queue."""
 
     name = "output"
@@ -208,8 +209,9 @@ class _Output:
 
     _lagging = False
 
+    @abc.abstractmethod
     def _open(self) -> Any:
-        raise NotImplementedError
+        """The output container, opened (each kind of output its own)."""
 
     def _streams(self, container: Any) -> tuple[Any, Any]:
         video = container.add_stream_from_template(self._encoders.video)
