@@ -10,7 +10,10 @@ decode N videos on the two cores it shares with the relay being measured.
 The publisher sends a feed encoded beforehand by the parent (VP8 and Opus
 packets, looped on the wall clock), so it costs no encoding here either; a
 keyframe request (RTCP PLI or FIR) from the relay restarts the loop on its
-keyframe, as a browser answers one with a keyframe at its next frame.
+keyframe, as a browser answers one with a keyframe at its next frame. Told
+``quality standby`` on its health channel, it sends the parent's standby
+loop (160×90, 5 frames a second) and no sound, as the console's browser
+does, until told ``quality full``.
 Nothing of this touches the relay's process.
 
 Also the small helpers both child processes use: the pipe as an asyncio
@@ -33,6 +36,8 @@ from typing import Any, ClassVar
 VIDEO_TIME_BASE = Fraction(1, 90_000)
 AUDIO_TIME_BASE = Fraction(1, 48_000)
 FPS = 15
+STANDBY_FPS = 5
+"""The standby picture's frame rate (``static/media.js``)."""
 READY_TIMEOUT = 60.0
 SIGNAL_TIMEOUT = 60.0
 AT_ONCE = 8
@@ -178,39 +183,73 @@ def _packet_track_class() -> type:
 
     class PacketSource(MediaStreamTrack):
         """Encoded packets, looped, paced on the wall clock; aiortc's sender
-        only packetises them (``Encoder.pack``)."""
+        only packetises them (``Encoder.pack``).
+
+        Told ``standby`` by the relay (the console's health channel), it
+        does what the console's browser does (``static/media.js``): the
+        camera sends its ``standby`` loop (a quarter of the size, 5 frames a
+        second) from that loop's keyframe, the microphone nothing; told
+        ``full``, both go back to the full feed, the camera from its keyframe.
+        Timestamps follow the wall clock across the changes."""
 
         def __init__(
-            self, kind: str, packets: list[bytes], period: float, step: int, time_base: Fraction
+            self,
+            kind: str,
+            packets: list[bytes],
+            period: float,
+            time_base: Fraction,
+            standby: tuple[list[bytes], float] | None = None,
         ) -> None:
             super().__init__()
             self.kind = kind
-            self.packets = packets
-            self.period = period
-            self.step = step
+            self.full = (packets, period)
+            self.standby = standby
+            """The standby loop and its period (none: sends nothing on standby)."""
+            self.packets, self.period = self.full
+            self.rate = 1 / time_base
             self.time_base = time_base
             self.sent = 0
             self.keyframes_asked = 0
-            self._offset = 0
-            """Loop position of frame ``sent``: a keyframe request restarts the loop."""
+            self.paused = asyncio.Event()
+            self.paused.set()
+            """Set while sending (cleared on standby without a standby loop)."""
+            self._index = 0
+            """Position in the current loop: a keyframe request restarts it."""
             self._start: float | None = None
+            self._next = 0.0
 
         def restart(self) -> None:
             """The next packet is the loop's first (its keyframe)."""
             self.keyframes_asked += 1
-            self._offset = -self.sent % len(self.packets)
+            self._index = 0
+
+        def set_quality(self, quality: str) -> None:
+            loop = self.full if quality == "full" else self.standby
+            if loop is None:
+                self.paused.clear()
+                return
+            if (self.packets, self.period) != loop:
+                self.packets, self.period = loop
+                self._index = 0
+            if not self.paused.is_set():
+                self._next = time.monotonic()
+                self.paused.set()
 
         async def recv(self) -> Any:
             if self.readyState != "live":
                 raise MediaStreamError
+            await self.paused.wait()
+            now = time.monotonic()
             if self._start is None:
-                self._start = time.monotonic()
-            wait = self._start + self.sent * self.period - time.monotonic()
+                self._start = self._next = now
+            wait = self._next - now
             if wait > 0:
                 await asyncio.sleep(wait)
-            packet = av.Packet(self.packets[(self.sent + self._offset) % len(self.packets)])
-            packet.pts = self.sent * self.step
+            packet = av.Packet(self.packets[self._index % len(self.packets)])
+            packet.pts = round((self._next - self._start) * self.rate)
             packet.time_base = self.time_base
+            self._index += 1
+            self._next += self.period
             self.sent += 1
             return packet
 
@@ -239,6 +278,7 @@ def client_main(
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
+    standby: list[bytes],
     loop_kind: str,
 ) -> None:
     """Process entry: publish the feed from each of ``publisher_bridges``,
@@ -247,7 +287,9 @@ def client_main(
     loopback_only()
     install_counting_decoders()
     run(
-        lambda: _client(ctl, sig, receivers, publisher_bridges, viewer_bridges, video, audio),
+        lambda: _client(
+            ctl, sig, receivers, publisher_bridges, viewer_bridges, video, audio, standby
+        ),
         loop_kind,
     )
 
@@ -260,6 +302,7 @@ async def _client(
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
+    standby: list[bytes],
 ) -> None:
     from aiortc import RTCSessionDescription
 
@@ -297,6 +340,8 @@ async def _client(
     pcs: list[Any] = []
     sources: list[Any] = []
     pings = 0
+    qualities: dict[str, str] = {}
+    """What each publisher was last told to send (``full``, ``standby``)."""
     limit = asyncio.Semaphore(AT_ONCE)
     try:
 
@@ -306,8 +351,10 @@ async def _client(
             async with limit:
                 publisher = new_pc()
                 pcs.append(publisher)
-                camera = PacketSource("video", video, 1 / FPS, 90_000 // FPS, VIDEO_TIME_BASE)
-                mic = PacketSource("audio", audio, 0.02, 960, AUDIO_TIME_BASE)
+                camera = PacketSource(
+                    "video", video, 1 / FPS, VIDEO_TIME_BASE, (standby, 1 / STANDBY_FPS)
+                )
+                mic = PacketSource("audio", audio, 0.02, AUDIO_TIME_BASE)
                 sources.extend((camera, mic))
                 # a keyframe request gets the loop's keyframe at the next frame
                 publisher.addTrack(camera)._send_keyframe = camera.restart
@@ -322,6 +369,10 @@ async def _client(
                     if isinstance(message, str) and message.startswith("ping "):
                         pings += 1
                         channel.send("pong " + message[5:])
+                    elif message in ("quality full", "quality standby"):
+                        qualities[bridge] = message[8:]
+                        camera.set_quality(message[8:])
+                        mic.set_quality(message[8:])
 
                 await publisher.setLocalDescription(await publisher.createOffer())
                 answer = await signal("publish", bridge, publisher.localDescription.sdp)
@@ -380,6 +431,7 @@ async def _client(
                             "sent": [sent(kind) for kind in ("video", "audio")],
                             "keyframes_asked": sum(s.keyframes_asked for s in sources),
                             "pings": pings,
+                            "standby": sum(q == "standby" for q in qualities.values()),
                         },
                     )
                 )

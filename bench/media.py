@@ -102,6 +102,7 @@ from pathlib import Path
 from typing import Any
 
 from _media_client import (
+    STANDBY_FPS,
     Channel,
     client_main,
     cpu_seconds,
@@ -137,22 +138,27 @@ ONAIR_TARGET_PCT = 15.0
 TARGET_RATIO = 3.0
 STEP_TIMEOUT = 60.0
 TICK = os.sysconf("SC_CLK_TCK")
+STANDBY_KBPS = 40
+"""The standby picture's bitrate (``static/media.js``: 160×90 at 5 fps, 40 kbit/s)."""
+Feed = tuple[list[bytes], list[bytes], list[bytes]]
+"""The published video, sound and standby video, each a loop of packets."""
 
 
 # --- the feed, encoded once -------------------------------------------------------
 
 
-def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
-    """(VP8 packets of a 10 s loop starting on a keyframe, 50 Opus packets of
-    a 440 Hz tone: one second, a whole number of periods)."""
+def _vp8_loop(width: int, height: int, fps: int, kbps: int) -> list[bytes]:
+    """10 s of moving bars over a shifting gradient with sensor-like noise
+    (drawn at 640×360, scaled to the size asked), VP8 at ``kbps``, one
+    keyframe at the start."""
     import av
     import numpy as np
 
     codec: Any = av.CodecContext.create("libvpx", "w")
-    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.bit_rate = kbps * 1000
-    codec.time_base = Fraction(1, FPS)
-    codec.framerate = Fraction(FPS, 1)
+    codec.time_base = Fraction(1, fps)
+    codec.framerate = Fraction(fps, 1)
     codec.gop_size = 100_000
     codec.options = {
         "deadline": "realtime",
@@ -168,8 +174,10 @@ def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
     y = np.arange(HEIGHT)[:, None]
     cx = np.arange(WIDTH // 2)[None, :]
     cy = np.arange(HEIGHT // 2)[:, None]
+    frames = 10 * fps
     video: list[bytes] = []
-    for i in range(LOOP_FRAMES):
+    for n in range(frames):
+        i = n * FPS // fps  # the same motion whatever the frame rate
         bars = ((x + 6 * i) // 40 % 2) * 90
         gradient = (x + 2 * y + 5 * i) % 256 * 0.4
         luma = np.clip(40 + bars + gradient + rng.normal(0, 4, (HEIGHT, WIDTH)), 16, 235)
@@ -181,13 +189,29 @@ def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
             v.astype(np.uint8).reshape(-1, WIDTH),
         ]
         frame = av.VideoFrame.from_ndarray(np.concatenate(planes), format="yuv420p")
-        frame.pts = i
-        frame.time_base = Fraction(1, FPS)
-        if i == 0:
+        if (width, height) != (WIDTH, HEIGHT):  # a browser scales the camera down
+            frame = frame.reformat(width=width, height=height)
+        frame.pts = n
+        frame.time_base = Fraction(1, fps)
+        if n == 0:
             frame.pict_type = av.video.frame.PictureType.I
         video.extend(bytes(p) for p in codec.encode(frame))
     video.extend(bytes(p) for p in codec.encode(None))
-    assert len(video) == LOOP_FRAMES, len(video)
+    assert len(video) == frames, len(video)
+    return video
+
+
+def make_feed(kbps: int) -> Feed:
+    """(VP8 packets of a 10 s loop starting on a keyframe, 50 Opus packets of
+    a 440 Hz tone: one second, a whole number of periods, and the standby
+    loop: the same picture at a quarter of the size, 5 frames a second,
+    40 kbit/s, as a console's browser sends while the programme does not
+    need its camera)."""
+    import av
+    import numpy as np
+
+    video = _vp8_loop(WIDTH, HEIGHT, FPS, kbps)
+    standby = _vp8_loop(WIDTH // 4, HEIGHT // 4, STANDBY_FPS, STANDBY_KBPS)
 
     opus: Any = av.CodecContext.create("libopus", "w")
     opus.bit_rate = 64_000
@@ -206,7 +230,7 @@ def make_feed(kbps: int) -> tuple[list[bytes], list[bytes]]:
         frame.pts = n * 960
         frame.time_base = Fraction(1, 48_000)
         audio.extend(bytes(p) for p in opus.encode(frame))
-    return video, audio[-50:]
+    return video, audio[-50:], standby
 
 
 # --- the relay process ----------------------------------------------------------------
@@ -562,7 +586,7 @@ def run_point(
     mode: str,
     receivers: int,
     args: argparse.Namespace,
-    feed: tuple[list[bytes], list[bytes]],
+    feed: Feed,
     viewers: list[str],
     *,
     publishers: list[str] | None = None,
@@ -601,6 +625,7 @@ def run_point(
             viewers,
             feed[0],
             feed[1],
+            feed[2],
             args.loop,
         ),
     )
@@ -709,6 +734,7 @@ def run_point(
     result["code"] = ready["code"]
     result["publishers"] = len(publishers)
     result["keyframes_asked"] = c1["keyframes_asked"] - c0["keyframes_asked"]
+    result["standby"] = c1["standby"]
     if switches:
         result["switch_s"] = switched
     return result
@@ -782,7 +808,7 @@ def national_bridges(count: int) -> list[str]:
 
 def run_national(
     args: argparse.Namespace,
-    feed: tuple[list[bytes], list[bytes]],
+    feed: Feed,
     failures: list[str],
     count: int,
 ) -> list[dict[str, Any]]:
@@ -835,7 +861,8 @@ def run_national(
                         f"  national {count} {side:6} run {i + 1}: relay "
                         f"{result['relay_cpu_pct']:5.1f} %, "
                         f"decoding {result.get('decoding', '?')} of {result.get('sources', '?')} "
-                        f"feeds, client {result['client_cpu_pct']:5.1f} %, other "
+                        f"feeds, {result['standby']} on standby, client "
+                        f"{result['client_cpu_pct']:5.1f} %, other "
                         f"{result['other_cpu_pct']:.0f} %, displays "
                         f"{result['video_fps_min']:.1f} fps {result['audio_pps_min']:.1f} pkt/s, "
                         f"publishers sent {result['published_fps']:.1f} fps; switches (ms): "
@@ -896,7 +923,7 @@ class RtmpSink:
 
 def run_onair(
     args: argparse.Namespace,
-    feed: tuple[list[bytes], list[bytes]],
+    feed: Feed,
     viewers: list[str],
     failures: list[str],
 ) -> list[dict[str, Any]]:

@@ -3,6 +3,10 @@
 //   data-media="publish": a bridge point's camera and microphone, sent to
 //     the server (the console starts it on request and remembers that; the
 //     camera-only page starts at once). It answers the server's health pings.
+//     While the programme does not need its picture, the server says
+//     "quality standby" on the health channel: it sends a small picture
+//     (a quarter of the size, 5 frames a second) and no sound, until
+//     "quality full" (the floor, the queue's head or the main venue).
 //   data-media="view": a hall display, showing the programme the floor picks.
 // Either reconnects by itself after a drop, with a capped backoff.
 (function () {
@@ -24,13 +28,40 @@
   var retryTimer = null;
   var answerTimer = null;
   var replaced = false;
+  var quality = "full";     // what the server asked this publisher to send
+  var tuning = Promise.resolve();
 
   function setState(key) {
     body.setAttribute("data-media-state", key);
     if (stateEl) {
-      var text = stateEl.getAttribute("data-" + key);
+      var shown = key === "live" && quality === "standby" ? "standby" : key;
+      var text = stateEl.getAttribute("data-" + shown);
       stateEl.textContent = text === null ? key : text;
     }
+  }
+
+  // The encodings of this publisher's senders for the asked quality; one
+  // change at a time (a browser refuses parameters read before the last change).
+  function tune(conn) {
+    var standby = quality === "standby";
+    body.setAttribute("data-media-quality", quality);
+    conn.getSenders().forEach(function (sender) {
+      if (!sender.track || !sender.getParameters) { return; }
+      tuning = tuning.then(function () {
+        var params = sender.getParameters();
+        if (!params.encodings || !params.encodings.length) { return null; }
+        var enc = params.encodings[0];
+        if (sender.track.kind === "video") {
+          enc.active = true;
+          enc.maxBitrate = standby ? 40000 : 800000;
+          enc.maxFramerate = standby ? 5 : 15;
+          enc.scaleResolutionDownBy = standby ? 4 : 1;
+        } else {
+          enc.active = !standby;
+        }
+        return sender.setParameters(params);
+      }).catch(function () { /* not supported: the full picture is sent */ });
+    });
   }
   function showError(text) {
     if (!errorEl) { return; }
@@ -95,22 +126,20 @@
 
   function prepare(conn) {
     if (mode === "publish") {
-      stream.getTracks().forEach(function (track) {
-        var sender = conn.addTrack(track, stream);
-        if (track.kind === "video" && sender.getParameters) {
-          var params = sender.getParameters();
-          if (params.encodings && params.encodings.length) {
-            params.encodings[0].maxBitrate = 800000;
-            params.encodings[0].maxFramerate = 15;
-            sender.setParameters(params).catch(function () { /* not supported */ });
-          }
-        }
-      });
+      stream.getTracks().forEach(function (track) { conn.addTrack(track, stream); });
+      quality = "full";     // until the server says otherwise on this connection
+      tune(conn);
       var channel = conn.createDataChannel("health");
       channel.onmessage = function (evt) {
         if (typeof evt.data !== "string") { return; }
         if (evt.data.indexOf("ping ") === 0) { channel.send("pong " + evt.data.slice(5)); }
         else if (evt.data === "replaced") { replaced = true; setState("replaced"); }
+        else if (evt.data === "quality full" || evt.data === "quality standby") {
+          if (conn !== pc) { return; }
+          quality = evt.data.slice(8);
+          tune(conn);
+          if (body.getAttribute("data-media-state") === "live") { setState("live"); }
+        }
       };
     } else {
       conn.addTransceiver("video", { direction: "recvonly" });

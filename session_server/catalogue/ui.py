@@ -16,6 +16,11 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "media.state.stalled": ("Mất hình", "No picture"),
     "media.state.failed": ("Mất kết nối", "Link lost"),
     "media.on_screen": ("Đang lên hình", "On screen"),
+    "media.standby": ("chờ", "standby"),
+    "media.standby.hint": (
+        "Điểm cầu gửi hình nhỏ, không tiếng, cho đến khi cần lên hình",
+        "The bridge point sends a small picture and no sound until it is needed on screen",
+    ),
     "media.off": (
         "Máy chủ này không truyền hình ảnh (MEDIA=0).",
         "This server does not relay pictures (MEDIA=0).",
@@ -32,6 +37,10 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "camera.state.idle": ("Chưa phát", "Not publishing"),
     "camera.state.connecting": ("Đang kết nối…", "Connecting…"),
     "camera.state.live": ("Đang phát lên hội trường", "Live to the hall"),
+    "camera.state.standby": (
+        "Đã kết nối – chờ lượt (gửi hình nhỏ, không tiếng)",
+        "Connected – standby (small picture, no sound)",
+    ),
     "camera.state.unstable": ("Đường truyền chập chờn…", "Unstable link…"),
     "camera.state.lost": ("Mất kết nối – đang thử lại", "Link lost – retrying"),
     "camera.state.error": ("Lỗi – đang thử lại", "Error – retrying"),
