@@ -824,13 +824,27 @@ def run_national(
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-media-before-") as tmp:
         before = Path(tmp) / "before"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(before), args.before],
-            check=True,
-        )
+        if args.before != "none":
+            subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    str(ROOT),
+                    "worktree",
+                    "add",
+                    "--detach",
+                    "-q",
+                    str(before),
+                    args.before,
+                ],
+                check=True,
+            )
         try:
             for i in range(args.runs):
-                for side, code in (("before", str(before)), ("now", None)):
+                sides = [("before", str(before)), ("now", None)]
+                if args.before == "none":  # exploring: no baseline, not for publishing
+                    sides = sides[1:]
+                for side, code in sides:
                     try:
                         result = run_point(
                             "national",
@@ -1116,7 +1130,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--switches", type=int, default=5, help="national row: floor switches timed per run"
     )
-    parser.add_argument("--before", default=BEFORE, help="national row: the commit to compare with")
+    parser.add_argument(
+        "--before",
+        default=BEFORE,
+        help="national row: the commit to compare with ('none': no baseline, to explore)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write every figure to PATH")
     parser.add_argument(
         "--profile", metavar="DIR", help="cProfile the relay's event-loop thread over each window"

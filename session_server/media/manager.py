@@ -418,9 +418,7 @@ class MediaManager:
                     if codec.mimeType.lower() in ("video/vp8", "video/rtx", "audio/opus")
                 ]
                 transceiver.setCodecPreferences(codecs)
-                sender = pc.addTrack(track)
-                if kind == "video":
-                    program.watch_sender(sender)
+                program.attach(pc.addTrack(track), track)
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:

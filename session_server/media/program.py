@@ -8,7 +8,8 @@ are dropped before their decoder (``media/gate.py``). The programme takes the pi
 whoever holds the floor (the main venue when the hall holds it or nobody
 does), scales it to 640×360 when it is not, encodes it once (VP8) on its own
 clock and gives the same ``av.Packet`` objects to every display's track;
-aiortc's sender only packetises and encrypts them. A switch of the floor
+each picture is packetised once and sent to every display from one loop
+(``media/outlet.py``). A switch of the floor
 forces a keyframe and keeps the timestamps steady (they are the programme's,
 not the source's). A display's keyframe request (PLI/FIR) reaches the one
 encoder; requests arriving together make one keyframe.
@@ -27,18 +28,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
+from aiortc import RTCRtpSender
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.audio.resampler import AudioResampler
 from av.packet import Packet as _AvPacket
 from av.video.frame import PictureType, VideoFrame
 
 from session_server.media.gate import DecodeGate
+from session_server.media.outlet import Outlet, send_to
 
 if TYPE_CHECKING:
     Packet = _AvPacket[Any]
@@ -72,49 +76,30 @@ SLATE_AFTER = 0.5
 """Without a picture this long, the displays get a dark frame (twice a second)."""
 KEYFRAME_EVERY = 10 * FPS
 """A keyframe at least every 10 s, for a display whose request was lost."""
-TRACK_QUEUE = 30
-"""Packets a display's track may have waiting; beyond, it has fallen behind."""
 
 
 class PacketTrack(MediaStreamTrack):
-    """One display's track: the programme's encoded packets, as they come.
-
-    A display that falls behind loses what waits and asks for a keyframe
-    (a picture cannot resume from the middle of a group)."""
+    """One display's track of one kind. Nothing reads it: the programme
+    sends its packets through the display's sender (``media/outlet.py``),
+    once :meth:`Program.attach` gave it an outlet; the track stands for the
+    subscription (stopping it, or the sender, ends it)."""
 
     def __init__(self, program: Program, kind: str, listener: str | None) -> None:
         super().__init__()
         self.kind = kind
         self.listener = listener
         """The bridge point the display is in (it never hears itself)."""
+        self.outlet: Outlet | None = None
         self._program = program
-        self._queue: asyncio.Queue[Packet | None] = asyncio.Queue(TRACK_QUEUE)
-        self.sent = 0
-
-    def push(self, packet: Packet) -> None:
-        try:
-            self._queue.put_nowait(packet)
-        except asyncio.QueueFull:
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(packet)
-            if self.kind == "video":
-                self._program.request_keyframe()
 
     async def recv(self) -> Packet:
-        if self.readyState != "live":
-            raise MediaStreamError
-        packet = await self._queue.get()
-        if packet is None:
-            raise MediaStreamError
-        self.sent += 1
-        return packet
+        raise MediaStreamError  # sent by its outlet, never read
 
     def stop(self) -> None:
         if self.readyState == "live":
             self._program.unsubscribe(self)
-            with contextlib.suppress(asyncio.QueueFull):
-                self._queue.put_nowait(None)
+            if self.outlet is not None:
+                self.outlet.close()
         super().stop()
 
 
@@ -199,6 +184,10 @@ class _AudioEncoder:
         return packets
 
 
+def _outlets(tracks: Iterable[PacketTrack]) -> list[Outlet]:
+    return [track.outlet for track in tracks if track.outlet is not None]
+
+
 def _dark_frame() -> VideoFrame:
     frame = VideoFrame(WIDTH, HEIGHT, "yuv420p")
     for plane, value in zip(frame.planes, (16, 128, 128), strict=True):
@@ -242,6 +231,8 @@ class Program:
         self.video_tracks: set[PacketTrack] = set()
         self.audio_tracks: set[PacketTrack] = set()
         self._video = _VideoEncoder(video_bitrate)
+        self._packetiser = Vp8Encoder()
+        """Cuts an encoded picture into RTP payloads (aiortc's; it encodes nothing here)."""
         self._audio: dict[str | None, _AudioEncoder] = {}
         self._video_lock = asyncio.Lock()
         self._keyframe = True
@@ -382,9 +373,16 @@ class Program:
     def request_keyframe(self) -> None:
         self._keyframe = True
 
-    def watch_sender(self, sender: Any) -> None:
-        """Route a display's keyframe requests (PLI/FIR) to the one encoder."""
-        sender._send_keyframe = self.request_keyframe
+    def attach(self, sender: RTCRtpSender, track: PacketTrack) -> None:
+        """Send ``track``'s share of the programme through a display's
+        ``sender`` (added to its connection, not yet negotiated); its
+        keyframe requests (PLI/FIR) reach the one encoder, and a display
+        that starts gets a keyframe."""
+        if track.kind == "video":
+            sender._send_keyframe = self.request_keyframe  # type: ignore[method-assign]
+            track.outlet = Outlet(sender, track.listener, self.request_keyframe)
+        else:
+            track.outlet = Outlet(sender, track.listener, lambda: None)
 
     def _pts(self) -> int:
         pts = int((time.monotonic() - self._t0) * VIDEO_TIME_BASE.denominator)
@@ -409,9 +407,9 @@ class Program:
             packets = await loop.run_in_executor(None, self._video.encode, frame, pts, keyframe)
             self._last_frame_at = time.monotonic()
             self.encoded_frames += 1
-        for packet in packets:
-            for track in list(self.video_tracks):
-                track.push(packet)
+            for packet in packets:  # in order: under the lock
+                payloads, timestamp = self._packetiser.pack(packet)
+                await send_to(_outlets(self.video_tracks), payloads, timestamp)
 
     async def _slate(self) -> None:
         while True:
@@ -438,11 +436,15 @@ class Program:
                 delay += skipped * step
             await asyncio.sleep(max(0.0, delay))
             try:
-                self._audio_tick(tick * FRAME_SAMPLES)
+                for packet, tracks in self._audio_tick(tick * FRAME_SAMPLES):
+                    await send_to(_outlets(tracks), [bytes(packet)], int(packet.pts or 0))
             except Exception:
                 logger.exception("mixing the programme's sound failed")
 
-    def _audio_tick(self, pts: int) -> None:
+    def _audio_tick(self, pts: int) -> list[tuple[Packet, list[PacketTrack]]]:
+        """Mix and encode 20 ms of sound: the packets, each with the
+        displays that hear it."""
+        out: list[tuple[Packet, list[PacketTrack]]] = []
         chunks: dict[str, bytes] = {}
         for bridge_id in self.speaking():
             source = self.sources[bridge_id]
@@ -452,7 +454,7 @@ class Program:
         if self.on_sound is not None:
             self.on_sound(_mix(list(chunks.values())) if chunks else None)
         if not chunks:
-            return
+            return out
         # listener groups: who is excluded from what they hear
         groups: dict[str | None, list[PacketTrack]] = {}
         for track in self.audio_tracks:
@@ -472,12 +474,13 @@ class Program:
             packets = encoder.encode(_mix(heard), pts)
             self.encoded_audio += 1
             for packet in packets:
-                for track in tracks:
-                    track.push(packet)
+                if tracks:
+                    out.append((packet, tracks))
                 if excluded is None and recording and self.on_audio is not None:
                     self.on_audio(bytes(packet), FRAME_SAMPLES)
         for key in [k for k, enc in self._audio.items() if time.monotonic() - enc.used > 10]:
             del self._audio[key]
+        return out
 
     # --- displays ---------------------------------------------------------------
 
