@@ -97,6 +97,10 @@ class Publisher:
         self.mic = Tone(hz)
         self.pc = RTCPeerConnection()
         self.pings = 0
+        self.told: list[str] = []
+        """The qualities the server asked for, in order ("full", "standby");
+        kept only: this synthetic camera sends its full picture whatever."""
+        self.replaced = False
 
     async def start(self, signal: Signal) -> None:
         self.pc.addTrack(self.camera)
@@ -108,6 +112,10 @@ class Publisher:
             if isinstance(message, str) and message.startswith("ping "):
                 self.pings += 1
                 channel.send("pong " + message[5:])
+            elif isinstance(message, str) and message.startswith("quality "):
+                self.told.append(message[8:])
+            elif message == "replaced":
+                self.replaced = True
 
         reply = await signal({"type": "media", "op": "publish", "sdp": await _offer(self.pc)})
         await self.pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))

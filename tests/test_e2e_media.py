@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from session_server.catalogue import LANGUAGES, UI
 from tests._server import RunningServer, start_server
 from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, DOCS_SHOTS, SHOTS
 
@@ -103,6 +104,24 @@ VARIETY = """() => {
 }"""
 
 
+# the district's row in the moderator's link panel: its bitrate cell
+LINK_ROW = """(bridge) => {
+  const row = document.querySelector(`#media-health tr[data-bridge="${bridge}"]`);
+  if (!row) { return null; }
+  const cell = row.lastElementChild;
+  const label = cell.querySelector('.muted');
+  return {state: row.dataset.state, kbps: parseFloat(cell.textContent),
+          label: label ? label.textContent.trim() : null};
+}"""
+
+
+def ui(page: Any, key: str) -> str:
+    """The catalogue's text for ``key`` in the page's language."""
+    return dict(zip(LANGUAGES, UI[key], strict=True))[
+        page.evaluate("document.documentElement.lang")
+    ]
+
+
 def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
     server: RunningServer, browser: Any
 ) -> None:
@@ -115,6 +134,10 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
         console.wait_for_selector("body[data-link=online]", timeout=10_000)
         console.click("#camera-start")
         console.wait_for_selector("body[data-media-state=live]", timeout=20_000)
+        # nobody holds the floor, nobody asks, and it is not the main venue:
+        # the console is asked for its standby picture and says so
+        console.wait_for_selector("body[data-media-quality=standby]", timeout=5_000)
+        assert console.inner_text("#media-state") == ui(console, "camera.state.standby")
 
         display = display_ctx.new_page()
         display.goto(server.base_url + server.link("hall display", ELSEWHERE).path)
@@ -135,6 +158,15 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
         moderator.wait_for_selector(
             '#media-health tr[data-bridge="long-xuyen"][data-state="live"]', timeout=10_000
         )
+        # the panel marks the district's link standby, and little arrives from it
+        standby_label = "· " + ui(moderator, "media.standby")
+        moderator.wait_for_function(
+            f"() => {{ const r = ({LINK_ROW})('long-xuyen');"
+            f" return r && r.label === {standby_label!r} && r.kbps < 150; }}",
+            timeout=8_000,
+        )
+        moderator.locator("#media-health").scroll_into_view_if_needed()
+        shot(moderator, "moderator-links-standby")
         moderator.select_option("#mod-floor select[name=bridge_id]", "long-xuyen")
         moderator.click("#mod-floor button.primary")
         moderator.wait_for_selector("#mod-floor.floor-held", timeout=10_000)
@@ -147,6 +179,14 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
         time.sleep(1.0)
         assert display.evaluate(PLAYING)["t"] > moving["t"] + 0.5
         moderator.wait_for_selector(".badge.on-screen", timeout=5_000)
+        # the floor wants the district's picture and sound: full again
+        console.wait_for_selector("body[data-media-quality=full]", timeout=5_000)
+        assert console.inner_text("#media-state") == ui(console, "camera.state.live")
+        moderator.wait_for_function(
+            f"() => {{ const r = ({LINK_ROW})('long-xuyen');"
+            " return r && r.state === 'live' && r.label === null; }",
+            timeout=5_000,
+        )
         shot(display, "display-with-picture")
         shot(moderator, "moderator-links", full=True)
         shot(console, "bridge-console-camera")

@@ -333,3 +333,67 @@ async def test_only_the_feeds_the_programme_may_need_are_decoded(day: Day) -> No
     await asyncio.sleep(1.0)
     assert decoded(day, third) == before
     assert day.media.health[third].live
+
+
+async def test_a_publisher_the_programme_does_not_need_is_told_to_stand_by(day: Day) -> None:
+    third = "tan-chau"  # asks for the floor, never publishes
+    hall = await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
+    district = await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
+    other = await day.publish(OTHER, 100, 660.0)
+    # told when each health channel opens: the main venue is wanted, the others not
+    await wait_for(
+        lambda: hall.told == ["full"] and district.told == ["standby"] == other.told,
+        3,
+        "each publisher told its quality",
+    )
+    # the moderator's link panel reads it from the next measurement
+    await wait_for(
+        lambda: day.media.health[DISTRICT].standby and day.media.health[OTHER].standby,
+        3,
+        "the districts' links marked standby",
+    )
+    assert not day.media.health[MAIN_BRIDGE].standby
+
+    # a district asks for the floor: the head of the queue is wanted next
+    await day.run(c.RequestFloor(operator(OTHER), OTHER))
+    await wait_for(lambda: other.told == ["standby", "full"], 2, "the queue's head told full")
+    # a second request: not the head, and nobody publishing is told anything
+    await day.run(c.RequestFloor(operator(third), third))
+
+    # the floor to a district on standby
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT))
+    await wait_for(lambda: district.told == ["standby", "full"], 2, "the floor told full")
+    await wait_for(
+        lambda: not day.media.health[DISTRICT].standby, 3, "the floor's link no longer standby"
+    )
+
+    # the floor comes back: standby again; the head declined: standby too
+    await day.run(c.ReleaseFloor(MODERATOR))
+    await wait_for(
+        lambda: district.told == ["standby", "full", "standby"], 2, "the released floor told"
+    )
+    request = next(r for r in day.session.state.pending_floor_requests() if r.bridge_id == OTHER)
+    await day.run(c.DeclineFloorRequest(MODERATOR, request.request_id))
+    await wait_for(
+        lambda: other.told == ["standby", "full", "standby"], 2, "the declined head told"
+    )
+    await wait_for(
+        lambda: day.media.health[DISTRICT].standby and day.media.health[OTHER].standby,
+        3,
+        "both links standby again",
+    )
+
+    # records that change nothing the programme decodes tell nobody anything
+    question = day.session.state.queue[0]
+    await day.run(c.GiveFloor(MODERATOR, MAIN_BRIDGE, question_id=question))
+    await day.run(c.ReleaseFloor(MODERATOR))
+    await asyncio.sleep(0.3)
+    assert hall.told == ["full"]
+    assert district.told == ["standby", "full", "standby"]
+    assert other.told == ["standby", "full", "standby"]
+
+    # the district's console reconnects: its new channel is told again
+    again = await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)
+    await wait_for(lambda: again.told == ["standby"], 3, "the new publication told standby")
+    assert district.replaced
+    assert district.told == ["standby", "full", "standby"]
