@@ -890,9 +890,11 @@ def run_national(
                             f"{result['audio_pps_min']:.1f} audio pkt/s"
                         )
         finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], check=False
-            )
+            if args.before != "none":
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)],
+                    check=False,
+                )
     return results
 
 

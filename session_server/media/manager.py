@@ -53,6 +53,7 @@ from session_server.media.gate import DecodeGate
 from session_server.media.ice import configuration
 from session_server.media.ogg import OggOpusWriter
 from session_server.media.program import Program
+from session_server.runtime.collector import collector
 from session_server.store.base import Record
 
 __all__ = ["LinkHealth", "MediaManager", "recording_path"]
@@ -387,6 +388,7 @@ class MediaManager:
         for track, gate in publisher.tracks:
             program.add_track(bridge_id, track, gate)
         self._update_health(bridge_id)
+        collector.connections_arrived()
         return answer
 
     def _drop_publisher(
@@ -429,12 +431,14 @@ class MediaManager:
                 await pc.close()
 
         try:
-            return await self._negotiate(pc, offer, prepare)
+            answer = await self._negotiate(pc, offer, prepare)
         except InvalidInput:
             video.stop()
             audio.stop()
             self.viewers.pop(pc, None)
             raise
+        collector.connections_arrived()
+        return answer
 
     def revoke(self, link_ids: set[str]) -> None:
         """Revoked links lose their media at once, like their sockets."""

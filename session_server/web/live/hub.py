@@ -18,7 +18,7 @@ rendered at once; during a burst (many phones submitting at once) the loop
 waits a few milliseconds to gather more events, so the burst costs one
 render per audience every few milliseconds, not one per event.
 
-Garbage collection over thousands of sockets: ``web/live/collector.py``.
+Garbage collection over thousands of sockets: ``runtime/collector.py``.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from session_server.core import events as e
 from session_server.core.commands import Command
 from session_server.core.model import NO_CONDITIONS, Conditions, Role
 from session_server.media.manager import MediaManager
+from session_server.runtime.collector import collector
 from session_server.runtime.session import DialogueSession, Outcome
 from session_server.store.base import Record
 from session_server.web.limits import Traffic
-from session_server.web.live.collector import collector
 from session_server.web.live.connection import SEND_QUEUE, Connection
 from session_server.web.live.fanout import FanoutPlan, Rendered, Send, Whole, to_html
 from session_server.web.live.frames import text_frame
