@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 from av import AudioFrame, VideoFrame
 
@@ -126,18 +126,27 @@ class Publisher:
 
 class Display:
     """A hall display: keeps each decoded picture's brightness and arrival
-    time, and the decoded sound."""
+    time, and the decoded sound. ``kinds`` is the order of its offer's
+    sections; without ``rtx`` it offers no retransmission stream."""
 
-    def __init__(self) -> None:
+    def __init__(self, kinds: tuple[str, str] = ("video", "audio"), rtx: bool = True) -> None:
         self.pc = RTCPeerConnection()
+        self.kinds = kinds
+        self.rtx = rtx
         self.frames: list[tuple[float, float, int, int]] = []
         """(arrival, mean brightness, width, pts) of every decoded picture."""
         self.audio = bytearray()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, signal: Signal) -> None:
-        self.pc.addTransceiver("video", direction="recvonly")
-        self.pc.addTransceiver("audio", direction="recvonly")
+        for kind in self.kinds:
+            transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+            if not self.rtx and kind == "video":
+                capabilities = RTCRtpReceiver.getCapabilities(kind)
+                assert capabilities is not None
+                transceiver.setCodecPreferences(
+                    [c for c in capabilities.codecs if c.mimeType.lower() != "video/rtx"]
+                )
 
         @self.pc.on("track")
         def on_track(track: Any) -> None:

@@ -5,6 +5,7 @@ switches what the hall displays get, each floor segment is recorded."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator
@@ -77,8 +78,10 @@ class Day:
         return peer
 
 
-@pytest.fixture
-async def day(tmp_path: Path) -> AsyncIterator[Day]:
+@contextlib.asynccontextmanager
+async def media_day(recordings: Path) -> AsyncIterator[Day]:
+    """The demo dialogue, live, with its media started (recordings kept in
+    ``recordings``); every peer a test adds to it is closed at the end."""
     loopback_only()
     session = DialogueSession(MemoryEventLog(), DEMO_DIALOGUE_ID)
     await session.load()
@@ -94,7 +97,7 @@ async def day(tmp_path: Path) -> AsyncIterator[Day]:
             holder["day"].changes += 1
 
     manager = MediaManager(
-        DEMO_DIALOGUE_ID, recordings_dir=tmp_path, execute=execute, changed=changed
+        DEMO_DIALOGUE_ID, recordings_dir=recordings, execute=execute, changed=changed
     )
     session.listeners.append(
         lambda records, rebuilt: manager.on_records(records, rebuilt, session.state)
@@ -107,6 +110,12 @@ async def day(tmp_path: Path) -> AsyncIterator[Day]:
         for peer in the_day.peers:
             await peer.close()
         await manager.stop()
+
+
+@pytest.fixture
+async def day(tmp_path: Path) -> AsyncIterator[Day]:
+    async with media_day(tmp_path) as the_day:
+        yield the_day
 
 
 def mostly(values: list[float], low: float, high: float) -> bool:
