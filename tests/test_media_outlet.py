@@ -416,6 +416,28 @@ async def test_a_display_that_leaves_stops_its_outlets_and_the_others_go_on(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # nothing failed
 
 
+async def test_a_display_whose_sending_fails_does_not_stop_the_others(
+    day: Day, caplog: pytest.LogCaptureFixture
+) -> None:
+    await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
+    broken = await view(day, DISTRICT)
+    staying = await view(day, OTHER)
+    # sending to it fails on every packet (its history broken)
+    outlet = broken.outlet("video")
+    history = outlet._history
+    outlet._history = None  # type: ignore[assignment]
+    try:
+        frames = len(staying.peer.frames)
+        seen = tap(staying.receiver("video"))
+        await asyncio.sleep(1.0)
+    finally:
+        outlet._history = history
+    assert len(staying.peer.frames) > frames + 5, "the other display kept getting pictures"
+    assert len(seen) > 10 and consecutive([p.seq for p in seen])
+    failures = [r for r in caplog.records if "sending the programme" in r.getMessage()]
+    assert len(failures) == 1, "logged once, not once a packet"
+
+
 async def test_a_feed_is_bandwidth_estimated_only_while_decoded(day: Day) -> None:
     await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
     await day.publish(DISTRICT, BRIGHT, DISTRICT_HZ)

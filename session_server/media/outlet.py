@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import struct
 from collections.abc import Callable, Iterable
@@ -37,6 +38,8 @@ from aiortc import RTCRtpSender, clock
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket, wrap_rtx
 
 __all__ = ["Outlet", "send_to"]
+
+logger = logging.getLogger(__name__)
 
 _SENDER = "_RTCRtpSender__"
 """The prefix of ``RTCRtpSender``'s private fields (Python's name mangling)."""
@@ -50,6 +53,7 @@ class Outlet:
 
     __slots__ = (
         "_closed",
+        "_failed",
         "_history",
         "_map",
         "_on_ready",
@@ -80,6 +84,8 @@ class Outlet:
         self._rtx_type: int | None = None
         self._on_ready = on_ready
         self._closed: asyncio.Future[None] | None = None
+        self._failed = False
+        """A send failed here (logged once)."""
         # aiortc calls these by attribute: the instance's own come first
         sender._run_rtp = self._run  # type: ignore[method-assign]
         sender._retransmit = self._retransmit  # type: ignore[method-assign]
@@ -201,6 +207,12 @@ async def send_to(outlets: Iterable[Outlet], payloads: list[bytes], timestamp: i
                 packet.extensions.abs_send_time = abs_send_time
                 packets.append(packet.serialize(outlet._map))
             serialised[outlet.key] = packets
-        await outlet.send(packets, timestamp, ntp, octets)
+        try:
+            await outlet.send(packets, timestamp, ntp, octets)
+        except Exception:  # one display's failure is its own, as with a task each
+            if not outlet._failed:
+                outlet._failed = True
+                logger.exception("sending the programme to a display failed")
+            continue
         sent += 1
     return sent

@@ -341,7 +341,10 @@ class Program:
             source.last_video = time.monotonic()
             source.frames += 1
             if self.showing() == source.bridge_id and isinstance(frame, VideoFrame):
-                await self._encode_video(frame, source.bridge_id)
+                try:
+                    await self._encode_video(frame, source.bridge_id)
+                except Exception:  # this picture is lost, not the source
+                    logger.exception("encoding the programme's picture failed")
 
     async def _pull_audio(self, source: _Source, track: MediaStreamTrack) -> None:
         while True:
