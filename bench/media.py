@@ -72,7 +72,11 @@ window the floor goes to ``--switches`` districts the new code does not
 decode, one after another: floor command to that district's first picture
 in the programme. The load generator answers a keyframe request (PLI) by
 restarting its loop on the keyframe, as a browser would send one. Target:
-under 40 % of one core, every switch under a second.
+under 40 % of one core, every switch under a second. The load generator's
+consoles also do what the browser does when the relay tells them to stand
+by (``quality standby``: a 160×90 picture at 5 fps, 40 kbit/s, no sound)
+and to come back (``quality full``); ``--before none`` leaves the baseline
+out (to explore; a published figure needs it).
 ``--json PATH`` writes every figure (CPU by thread too); ``--verbose`` prints
 the CPU by thread of every point; ``--profile DIR`` keeps a cProfile of the
 relay's event-loop thread over the window (``DIR/<mode>-<n>.prof``; the
