@@ -235,8 +235,15 @@ class MediaManager:
         decoding = feeds_to_decode(state)
         program.set_decoding(decoding)
         self._decoding = decoding
+        marked = False
         for bridge_id, publisher in self.publishers.items():
             publisher.tell_quality(bridge_id in decoding)
+            health = self.health.get(bridge_id)
+            if health is not None and health.standby != (publisher.quality == "standby"):
+                health.standby = publisher.quality == "standby"
+                marked = True
+        if marked:  # the link panel's mark follows at once, not at the next measurement
+            self._changed()
         key = (floor.holder, floor.question_id, floor.since)
         current = self.segment
         if current is not None and current.key == key:
