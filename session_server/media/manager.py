@@ -237,12 +237,8 @@ class MediaManager:
         self._decoding = decoding
         marked = False
         for bridge_id, publisher in self.publishers.items():
-            publisher.tell_quality(bridge_id in decoding)
-            health = self.health.get(bridge_id)
-            if health is not None and health.standby != (publisher.quality == "standby"):
-                health.standby = publisher.quality == "standby"
-                marked = True
-        if marked:  # the link panel's mark follows at once, not at the next measurement
+            marked = self._tell(bridge_id, publisher) or marked
+        if marked:  # the link panel's mark follows at once
             self._changed()
         key = (floor.holder, floor.question_id, floor.since)
         current = self.segment
@@ -368,7 +364,8 @@ class MediaManager:
         @pc.on("datachannel")
         def on_channel(channel: Any) -> None:
             publisher.channel = channel
-            publisher.tell_quality(bridge_id in self._decoding)
+            if self._tell(bridge_id, publisher):
+                self._changed()
 
             @channel.on("message")  # type: ignore[untyped-decorator]
             def on_message(message: Any) -> None:
@@ -397,6 +394,17 @@ class MediaManager:
         self._update_health(bridge_id)
         collector.connections_arrived()
         return answer
+
+    def _tell(self, bridge_id: str, publisher: _Publisher) -> bool:
+        """Tell the publisher what to send now (``_Publisher.tell_quality``)
+        and mark its link: whether the mark changed."""
+        publisher.tell_quality(bridge_id in self._decoding)
+        health = self.health.get(bridge_id)
+        standby = publisher.quality == "standby"
+        if health is None or health.standby == standby:
+            return False
+        health.standby = standby
+        return True
 
     def _drop_publisher(
         self, bridge_id: str, publisher: _Publisher, replaced: bool = False
@@ -519,7 +527,6 @@ class MediaManager:
                 health.loss_pct = 100.0 * missed / (got + missed) if got + missed > 0 else 0.0
             publisher.prev = (received, lost, size, now)
             health.rtt_ms = publisher.rtt_ms
-            health.standby = publisher.quality == "standby"
             changed = True
         for bridge_id in set(self.health) | set(self.publishers):
             self._update_health(bridge_id)

@@ -60,18 +60,13 @@ class Outlet:
         "_origin",
         "_rtx_type",
         "key",
-        "listener",
         "ready",
         "sender",
         "seq",
     )
 
-    def __init__(
-        self, sender: RTCRtpSender, listener: str | None, on_ready: Callable[[], None]
-    ) -> None:
+    def __init__(self, sender: RTCRtpSender, on_ready: Callable[[], None]) -> None:
         self.sender = sender
-        self.listener = listener
-        """The bridge point the display is in (it never hears itself)."""
         self.ready = False
         """Negotiated and started: packets go out."""
         self.key: tuple[Any, ...] = ()

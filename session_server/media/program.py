@@ -383,9 +383,9 @@ class Program:
         that starts gets a keyframe."""
         if track.kind == "video":
             sender._send_keyframe = self.request_keyframe  # type: ignore[method-assign]
-            track.outlet = Outlet(sender, track.listener, self.request_keyframe)
+            track.outlet = Outlet(sender, self.request_keyframe)
         else:
-            track.outlet = Outlet(sender, track.listener, lambda: None)
+            track.outlet = Outlet(sender, lambda: None)
 
     def _pts(self) -> int:
         pts = int((time.monotonic() - self._t0) * VIDEO_TIME_BASE.denominator)
