@@ -146,6 +146,9 @@ class CountingDecoder:
         self.kind = kind
         self.frames = 0
         self.bytes = 0
+        self.step = 0
+        """Sound: the smallest timestamp step seen, one packet's duration."""
+        self._last: int | None = None
         with CountingDecoder.lock:
             CountingDecoder.registry.append(self)
 
@@ -153,15 +156,27 @@ class CountingDecoder:
         with CountingDecoder.lock:
             self.frames += 1
             self.bytes += len(encoded_frame.data)
+            if self.kind == "audio":
+                if self._last is not None:
+                    step = (encoded_frame.timestamp - self._last) & 0xFFFFFFFF
+                    if 0 < step < AUDIO_TIME_BASE.denominator and (
+                        self.step == 0 or step < self.step
+                    ):
+                        self.step = step
+                self._last = encoded_frame.timestamp
         return []
 
     @classmethod
     def counts(cls) -> dict[str, list[int]]:
-        """Frames counted so far by each receiver's decoder, per kind."""
+        """Frames counted so far by each receiver's decoder, per kind; for
+        sound, the milliseconds they carry (packets of any duration)."""
         with cls.lock:
             out: dict[str, list[int]] = {"video": [], "audio": []}
             for decoder in cls.registry:
-                out.setdefault(decoder.kind, []).append(decoder.frames)
+                count = decoder.frames
+                if decoder.kind == "audio":
+                    count = count * decoder.step * 1000 // AUDIO_TIME_BASE.denominator
+                out.setdefault(decoder.kind, []).append(count)
             return out
 
 

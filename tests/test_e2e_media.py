@@ -165,7 +165,8 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
             f" return r && r.label === {standby_label!r} && r.kbps < 150; }}",
             timeout=8_000,
         )
-        moderator.locator("#media-health").scroll_into_view_if_needed()
+        # in one step: the panel is swapped at every measurement
+        moderator.evaluate("document.getElementById('media-health').scrollIntoView()")
         shot(moderator, "moderator-links-standby")
         moderator.select_option("#mod-floor select[name=bridge_id]", "long-xuyen")
         moderator.click("#mod-floor button.primary")

@@ -14,12 +14,17 @@ forces a keyframe and keeps the timestamps steady (they are the programme's,
 not the source's). A display's keyframe request (PLI/FIR) reaches the one
 encoder; requests arriving together make one keyframe.
 
-Sound is mixed every 20 ms from the floor holder and the main venue (so a
-district that asks hears the hall answer) and encoded once per distinct
-listener group: a bridge point never hears itself, so the floor holder's
-room gets the mix without its own microphone and the main venue the mix
-without the hall's. At most three Opus encodes per 20 ms, whatever the
-number of displays. The full mix also goes to the recorder.
+Sound is taken every 20 ms from the floor holder and the main venue (so a
+district that asks hears the hall answer), gathered into 60 ms windows and
+mixed and encoded once per window and distinct listener group: a bridge
+point never hears itself, so the floor holder's room gets the mix without
+its own microphone and the main venue the mix without the hall's. At most
+three Opus encodes per 60 ms, whatever the number of displays. One 60 ms
+packet instead of three of 20 ms (RFC 7587: a receiver takes any duration
+up to 120 ms) is a third of the sound's packets to every display, each one
+SRTP-protected and written to its own socket, for 40 ms more delay. The
+full mix also goes to the recorder (in the same packets) and, every 20 ms,
+to the on-air encoder.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ __all__ = [
     "FPS",
     "FRAME_SAMPLES",
     "HEIGHT",
+    "PACKET_SAMPLES",
     "WIDTH",
     "PacketTrack",
     "Program",
@@ -69,6 +75,9 @@ FRAME_SAMPLES = 960
 AUDIO_TIME_BASE = Fraction(1, AUDIO_RATE)
 CHUNK_BYTES = FRAME_SAMPLES * 2 * 2
 """20 ms of 16-bit stereo PCM."""
+TICKS_PER_PACKET = 3
+PACKET_SAMPLES = TICKS_PER_PACKET * FRAME_SAMPLES
+"""60 ms: one Opus packet to the displays and the recorder."""
 MAX_BUFFERED_CHUNKS = 4
 """A source's sound waiting to be mixed, at most (80 ms): older is dropped,
 so a source's clock running a little fast never builds up delay."""
@@ -167,12 +176,13 @@ class _AudioEncoder:
         codec.layout = "stereo"
         codec.format = "s16"
         codec.time_base = AUDIO_TIME_BASE
-        codec.options = {"application": "voip", "frame_duration": "20"}
+        codec.options = {"application": "voip", "frame_duration": "60"}
         self.codec = codec
         self.used = 0.0
 
     def encode(self, pcm: bytes, pts: int) -> list[Packet]:
-        frame = av.AudioFrame(format="s16", layout="stereo", samples=FRAME_SAMPLES)
+        """One window (``PACKET_SAMPLES``) of the mix."""
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=PACKET_SAMPLES)
         frame.planes[0].update(pcm)
         frame.sample_rate = AUDIO_RATE
         frame.pts = pts
@@ -198,7 +208,7 @@ def _dark_frame() -> VideoFrame:
 def _mix(chunks: list[bytes]) -> bytes:
     if len(chunks) == 1:
         return chunks[0]
-    total = np.zeros(FRAME_SAMPLES * 2, dtype=np.int32)
+    total = np.zeros(len(chunks[0]) // 2, dtype=np.int32)
     for chunk in chunks:
         total += np.frombuffer(chunk, dtype=np.int16)
     return bytes(np.clip(total, -32768, 32767).astype(np.int16).tobytes())
@@ -234,6 +244,10 @@ class Program:
         self._packetiser = Vp8Encoder()
         """Cuts an encoded picture into RTP payloads (aiortc's; it encodes nothing here)."""
         self._audio: dict[str | None, _AudioEncoder] = {}
+        self._window: dict[str, bytearray] = {}
+        """The sound of the 60 ms window being gathered, per source (silence
+        where a tick had none from it)."""
+        self._window_index = 0
         self._video_lock = asyncio.Lock()
         self._keyframe = True
         self._shown: str | None = None
@@ -439,15 +453,20 @@ class Program:
                 delay += skipped * step
             await asyncio.sleep(max(0.0, delay))
             try:
-                for packet, tracks in self._audio_tick(tick * FRAME_SAMPLES):
+                for packet, tracks in self._audio_tick(tick):
                     await send_to(_outlets(tracks), [bytes(packet)], int(packet.pts or 0))
             except Exception:
                 logger.exception("mixing the programme's sound failed")
 
-    def _audio_tick(self, pts: int) -> list[tuple[Packet, list[PacketTrack]]]:
-        """Mix and encode 20 ms of sound: the packets, each with the
+    def _audio_tick(self, tick: int) -> list[tuple[Packet, list[PacketTrack]]]:
+        """Take 20 ms of sound (the ``tick``-th) from whoever speaks; at the
+        end of a 60 ms window, mix and encode it: the packets, each with the
         displays that hear it."""
         out: list[tuple[Packet, list[PacketTrack]]] = []
+        window = tick // TICKS_PER_PACKET
+        if window != self._window_index:  # a stall skipped the end of the last one
+            out += self._end_window()
+            self._window_index = window
         chunks: dict[str, bytes] = {}
         for bridge_id in self.speaking():
             source = self.sources[bridge_id]
@@ -456,8 +475,25 @@ class Program:
                 del source.pcm[:CHUNK_BYTES]
         if self.on_sound is not None:
             self.on_sound(_mix(list(chunks.values())) if chunks else None)
+        at = (tick % TICKS_PER_PACKET) * CHUNK_BYTES
+        for bridge_id, chunk in chunks.items():
+            gathered = self._window.get(bridge_id)
+            if gathered is None:
+                gathered = self._window[bridge_id] = bytearray(TICKS_PER_PACKET * CHUNK_BYTES)
+            gathered[at : at + CHUNK_BYTES] = chunk
+        if tick % TICKS_PER_PACKET == TICKS_PER_PACKET - 1:
+            out += self._end_window()
+            self._window_index = window + 1
+        return out
+
+    def _end_window(self) -> list[tuple[Packet, list[PacketTrack]]]:
+        """Mix and encode the window gathered, once per listener group."""
+        out: list[tuple[Packet, list[PacketTrack]]] = []
+        chunks = {bridge_id: bytes(pcm) for bridge_id, pcm in self._window.items()}
+        self._window.clear()
         if not chunks:
             return out
+        pts = self._window_index * PACKET_SAMPLES
         # listener groups: who is excluded from what they hear
         groups: dict[str | None, list[PacketTrack]] = {}
         for track in self.audio_tracks:
@@ -480,7 +516,7 @@ class Program:
                 if tracks:
                     out.append((packet, tracks))
                 if excluded is None and recording and self.on_audio is not None:
-                    self.on_audio(bytes(packet), FRAME_SAMPLES)
+                    self.on_audio(bytes(packet), PACKET_SAMPLES)
         for key in [k for k, enc in self._audio.items() if time.monotonic() - enc.used > 10]:
             del self._audio[key]
         return out
