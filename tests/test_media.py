@@ -314,10 +314,12 @@ async def test_only_the_feeds_the_programme_may_need_are_decoded(day: Day) -> No
         assert all(g.received > 15 for g in program.sources[bridge].gates), bridge
         assert day.media.health[bridge].live, bridge
 
-    # a district asks for the floor: the head of the queue is decoded ahead
+    # a district asks for the floor: the head of the queue's picture is
+    # decoded ahead; its sound, not in the mix, is not (it needs no keyframe)
     await day.run(c.RequestFloor(operator(OTHER), OTHER))
     await wait_for(lambda: decoded(day, OTHER) > 5, 2, "the head of the queue decoded")
     assert decoded(day, DISTRICT) == 0 and decoded(day, third) == 0
+    assert decoded(day, OTHER, "audio") == 0
 
     # the floor goes to a bridge point that was not decoded: its picture is
     # on the display within a second (a keyframe asked for, not waited for:
@@ -334,6 +336,7 @@ async def test_only_the_feeds_the_programme_may_need_are_decoded(day: Day) -> No
     await asyncio.sleep(0.5)
     assert mostly(screen.brightness_since(first + 0.2), 180, 220)
     assert decoded(day, DISTRICT) == 0
+    assert decoded(day, third, "audio") > 20  # in the mix now
 
     # the floor moves on: that feed is no longer decoded
     await day.run(c.ReleaseFloor(MODERATOR))

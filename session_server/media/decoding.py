@@ -10,6 +10,8 @@ them. So only the feeds the programme may need *next* are decoded:
 - the bridge point at the **head of the floor-request queue** (the oldest
   pending request of a bridge point other than the holder): the one the
   moderator most likely grants next, so that switch needs no keyframe.
+  Its picture only: sound needs no keyframe, and the programme decodes a
+  microphone only while it is in the mix (``Program.set_decoding``).
 
 Every other feed's packets keep arriving (health, statistics, NACKs) but are
 not decoded. When the floor goes to one of them, its decoding starts and a
@@ -27,7 +29,8 @@ __all__ = ["feeds_to_decode"]
 
 
 def feeds_to_decode(state: State) -> frozenset[str]:
-    """The bridge points whose camera and microphone the programme decodes."""
+    """The bridge points whose camera the programme decodes (and microphone,
+    while in the mix)."""
     wanted: set[str] = set()
     if state.floor.holder is not None:
         wanted.add(state.floor.holder)

@@ -267,20 +267,32 @@ class Program:
 
     def set_main(self, bridge_id: str | None) -> None:
         self.main = bridge_id
+        self._set_gates()
 
     def set_floor(self, holder: str | None) -> None:
         """The floor moved: the next picture is a keyframe of the new source."""
         self.floor = holder
+        self._set_gates()
 
     def set_decoding(self, bridge_ids: frozenset[str]) -> None:
-        """Decode these bridge points' feeds, and no other. A picture that
-        starts being decoded starts on a keyframe, asked for at once."""
-        previous, self.decoding = self.decoding, bridge_ids
+        """Decode these bridge points' pictures, and no other; their sound
+        once it is in the mix (the floor, the main venue): sound needs no
+        keyframe to start. A picture that starts being decoded starts on a
+        keyframe, asked for at once."""
+        self.decoding = bridge_ids
+        self._set_gates()
+
+    def _decodes(self, bridge_id: str, kind: str) -> bool:
+        return bridge_id in self.decoding and (
+            kind == "video" or bridge_id in (self.floor, self.main)
+        )
+
+    def _set_gates(self) -> None:
         for bridge_id, source in self.sources.items():
-            if bridge_id in bridge_ids and bridge_id not in previous:
-                source.pcm.clear()  # sound from before it stopped being decoded
             for gate in source.gates:
-                if bridge_id in bridge_ids:
+                if self._decodes(bridge_id, gate.kind):
+                    if gate.kind == "audio" and not gate.decoding:
+                        source.pcm.clear()  # sound from before it stopped being decoded
                     gate.open()
                 else:
                     gate.close()
@@ -316,7 +328,7 @@ class Program:
         source = self.sources.setdefault(bridge_id, _Source(bridge_id))
         if gate is not None:
             source.gates.append(gate)
-            if bridge_id in self.decoding:
+            if self._decodes(bridge_id, gate.kind):
                 gate.open()
             else:
                 gate.close()
