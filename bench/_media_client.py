@@ -12,7 +12,7 @@ packets, looped on the wall clock), so it costs no encoding here either; a
 keyframe request (RTCP PLI or FIR) from the relay restarts the loop on its
 keyframe, as a browser answers one with a keyframe at its next frame. Told
 ``quality standby`` on its health channel, it sends the parent's standby
-loop (160×90, 5 frames a second) and no sound, as the console's browser
+loop (160×90, 2 frames a second) and no sound, as the console's browser
 does, until told ``quality full``.
 Nothing of this touches the relay's process.
 
@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 VIDEO_TIME_BASE = Fraction(1, 90_000)
 AUDIO_TIME_BASE = Fraction(1, 48_000)
 FPS = 15
-STANDBY_FPS = 5
+STANDBY_FPS = 2
 """The standby picture's frame rate (``static/media.js``)."""
 READY_TIMEOUT = 60.0
 SIGNAL_TIMEOUT = 60.0
@@ -228,6 +228,8 @@ def _packet_track_class() -> type:
             self.paused = asyncio.Event()
             self.paused.set()
             """Set while sending (cleared on standby without a standby loop)."""
+            self._changed = asyncio.Event()
+            """Set when the loop changes: a wait for the old loop's next packet ends."""
             self._index = 0
             """Position in the current loop: a keyframe request restarts it."""
             self._start: float | None = None
@@ -246,6 +248,10 @@ def _packet_track_class() -> type:
             if (self.packets, self.period) != loop:
                 self.packets, self.period = loop
                 self._index = 0
+                # a camera's next frame comes within 1/30 s: it is sent at once,
+                # not at the end of the slow loop's wait
+                self._next = min(self._next, time.monotonic())
+                self._changed.set()
             if not self.paused.is_set():
                 self._next = time.monotonic()
                 self.paused.set()
@@ -259,7 +265,9 @@ def _packet_track_class() -> type:
                 self._start = self._next = now
             wait = self._next - now
             if wait > 0:
-                await asyncio.sleep(wait)
+                self._changed.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
             packet = av.Packet(self.packets[self._index % len(self.packets)])
             packet.pts = round((self._next - self._start) * self.rate)
             packet.time_base = self.time_base

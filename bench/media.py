@@ -76,7 +76,7 @@ in the programme. The load generator answers a keyframe request (PLI) by
 restarting its loop on the keyframe, as a browser would send one. Target:
 under 40 % of one core, every switch under a second. The load generator's
 consoles also do what the browser does when the relay tells them to stand
-by (``quality standby``: a 160×90 picture at 5 fps, 40 kbit/s, no sound)
+by (``quality standby``: a 160×90 picture at 2 fps, 20 kbit/s, no sound)
 and to come back (``quality full``); ``--before none`` leaves the baseline
 out (to explore; a published figure needs it).
 ``--json PATH`` writes every figure (CPU by thread too); ``--verbose`` prints
@@ -144,8 +144,8 @@ ONAIR_TARGET_PCT = 15.0
 TARGET_RATIO = 3.0
 STEP_TIMEOUT = 60.0
 TICK = os.sysconf("SC_CLK_TCK")
-STANDBY_KBPS = 40
-"""The standby picture's bitrate (``static/media.js``: 160×90 at 5 fps, 40 kbit/s)."""
+STANDBY_KBPS = 20
+"""The standby picture's bitrate (``static/media.js``: 160×90 at 2 fps, 20 kbit/s)."""
 Feed = tuple[list[bytes], list[bytes], list[bytes]]
 """The published video, sound and standby video, each a loop of packets."""
 
@@ -210,8 +210,8 @@ def _vp8_loop(width: int, height: int, fps: int, kbps: int) -> list[bytes]:
 def make_feed(kbps: int) -> Feed:
     """(VP8 packets of a 10 s loop starting on a keyframe, 50 Opus packets of
     a 440 Hz tone: one second, a whole number of periods, and the standby
-    loop: the same picture at a quarter of the size, 5 frames a second,
-    40 kbit/s, as a console's browser sends while the programme does not
+    loop: the same picture at a quarter of the size, 2 frames a second,
+    20 kbit/s, as a console's browser sends while the programme does not
     need its camera)."""
     import av
     import numpy as np

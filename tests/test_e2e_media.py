@@ -165,6 +165,11 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
             f" return r && r.label === {standby_label!r} && r.kbps < 150; }}",
             timeout=8_000,
         )
+        # two small pictures a second keep the link live: it stays so
+        for _ in range(6):
+            time.sleep(0.5)
+            row = moderator.evaluate(f"({LINK_ROW})('long-xuyen')")
+            assert row["state"] == "live" and row["label"] == standby_label, row
         # in one step: the panel is swapped at every measurement
         moderator.evaluate("document.getElementById('media-health').scrollIntoView()")
         shot(moderator, "moderator-links-standby")
