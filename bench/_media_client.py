@@ -36,8 +36,6 @@ from typing import Any, ClassVar
 VIDEO_TIME_BASE = Fraction(1, 90_000)
 AUDIO_TIME_BASE = Fraction(1, 48_000)
 FPS = 15
-STANDBY_FPS = 2
-"""The standby picture's frame rate (``static/media.js``)."""
 READY_TIMEOUT = 60.0
 SIGNAL_TIMEOUT = 60.0
 AT_ONCE = 8
@@ -202,7 +200,7 @@ def _packet_track_class() -> type:
 
         Told ``standby`` by the relay (the console's health channel), it
         does what the console's browser does (``static/media.js``): the
-        camera sends its ``standby`` loop (a quarter of the size, 5 frames a
+        camera sends its ``standby`` loop (a quarter of the size, 2 frames a
         second) from that loop's keyframe, the microphone nothing; told
         ``full``, both go back to the full feed, the camera from its keyframe.
         Timestamps follow the wall clock across the changes."""
@@ -301,7 +299,7 @@ def client_main(
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
-    standby: list[bytes],
+    standby: tuple[list[bytes], int],
     loop_kind: str,
 ) -> None:
     """Process entry: publish the feed from each of ``publisher_bridges``,
@@ -325,8 +323,9 @@ async def _client(
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
-    standby: list[bytes],
+    standby: tuple[list[bytes], int],
 ) -> None:
+    """``standby``: the standby loop and its frames a second."""
     from aiortc import RTCSessionDescription
 
     ctl = Channel(ctl_conn)
@@ -375,7 +374,7 @@ async def _client(
                 publisher = new_pc()
                 pcs.append(publisher)
                 camera = PacketSource(
-                    "video", video, 1 / FPS, VIDEO_TIME_BASE, (standby, 1 / STANDBY_FPS)
+                    "video", video, 1 / FPS, VIDEO_TIME_BASE, (standby[0], 1 / standby[1])
                 )
                 mic = PacketSource("audio", audio, 0.02, AUDIO_TIME_BASE)
                 sources.extend((camera, mic))

@@ -96,6 +96,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -108,7 +109,6 @@ from pathlib import Path
 from typing import Any
 
 from _media_client import (
-    STANDBY_FPS,
     Channel,
     client_main,
     cpu_seconds,
@@ -144,10 +144,9 @@ ONAIR_TARGET_PCT = 15.0
 TARGET_RATIO = 3.0
 STEP_TIMEOUT = 60.0
 TICK = os.sysconf("SC_CLK_TCK")
-STANDBY_KBPS = 20
-"""The standby picture's bitrate (``static/media.js``: 160×90 at 2 fps, 20 kbit/s)."""
-Feed = tuple[list[bytes], list[bytes], list[bytes]]
-"""The published video, sound and standby video, each a loop of packets."""
+Feed = tuple[list[bytes], list[bytes], tuple[list[bytes], int]]
+"""The published video and sound, each a loop of packets, and the standby
+video's loop with its frames a second."""
 
 
 # --- the feed, encoded once -------------------------------------------------------
@@ -207,17 +206,34 @@ def _vp8_loop(width: int, height: int, fps: int, kbps: int) -> list[bytes]:
     return video
 
 
+def standby_of(code: Path) -> tuple[int, int]:
+    """What a console of the checkout at ``code`` sends on standby: (frames
+    a second, kbit/s), as its ``static/media.js`` sets them."""
+    script = (code / "static" / "media.js").read_text()
+    fps = re.search(r"maxFramerate = standby \? (\d+)", script)
+    bitrate = re.search(r"maxBitrate = standby \? (\d+)", script)
+    if fps is None or bitrate is None:
+        raise SystemExit(f"{code}/static/media.js: no standby frame rate or bitrate found")
+    return int(fps[1]), int(bitrate[1]) // 1000
+
+
+def standby_loop(code: Path) -> tuple[list[bytes], int]:
+    """The standby picture of the checkout at ``code``: the feed's picture
+    at a quarter of the size, at its console's frame rate and bitrate."""
+    fps, kbps = standby_of(code)
+    return _vp8_loop(WIDTH // 4, HEIGHT // 4, fps, kbps), fps
+
+
 def make_feed(kbps: int) -> Feed:
     """(VP8 packets of a 10 s loop starting on a keyframe, 50 Opus packets of
     a 440 Hz tone: one second, a whole number of periods, and the standby
-    loop: the same picture at a quarter of the size, 2 frames a second,
-    20 kbit/s, as a console's browser sends while the programme does not
-    need its camera)."""
+    loop this checkout's console sends while the programme does not need
+    its camera)."""
     import av
     import numpy as np
 
     video = _vp8_loop(WIDTH, HEIGHT, FPS, kbps)
-    standby = _vp8_loop(WIDTH // 4, HEIGHT // 4, STANDBY_FPS, STANDBY_KBPS)
+    standby = standby_loop(ROOT)
 
     opus: Any = av.CodecContext.create("libopus", "w")
     opus.bit_rate = 64_000
@@ -845,6 +861,10 @@ def run_national(
                 ],
                 check=True,
             )
+        # each side's consoles stand by as that checkout's browser code says
+        feeds = {"now": feed}
+        if args.before != "none":
+            feeds["before"] = (feed[0], feed[1], standby_loop(before))
         try:
             for i in range(args.runs):
                 sides = [("before", str(before)), ("now", None)]
@@ -856,7 +876,7 @@ def run_national(
                             "national",
                             count,
                             args,
-                            feed,
+                            feeds[side],
                             bridges,
                             publishers=bridges,
                             code=code,
@@ -1042,7 +1062,8 @@ def national_report(results: list[dict[str, Any]], args: argparse.Namespace, cou
         f"national row: {count} publishers ({WIDTH}x{HEIGHT} {FPS} fps VP8 + Opus "
         f"each), {count} displays; media node CPU, % of one core, median of "
         f"{args.runs} (runs in brackets)",
-        f"  before ({args.before}, decodes every feed):      {before:6.1f}  [{runs('before')}]",
+        f"  before ({args.before}{', decodes every feed' if args.before == BEFORE else ''}):"
+        f"      {before:6.1f}  [{runs('before')}]",
         f"  now (floor, main venue, head of the queue):   {now:6.1f}  [{runs('now')}]  "
         f"decoding {sides['now'][-1].get('decoding', '?')} of "
         f"{sides['now'][-1].get('sources', '?')} feeds",
@@ -1063,7 +1084,8 @@ def national_report(results: list[dict[str, Any]], args: argparse.Namespace, cou
         f"before {median('before', 'video_fps_min'):.1f} / "
         f"{median('before', 'audio_ms_min'):.0f}, now {median('now', 'video_fps_min'):.1f} / "
         f"{median('now', 'audio_ms_min'):.0f}; publishers sent "
-        f"{median('now', 'published_fps'):.1f} fps each"
+        f"{median('before', 'published_fps'):.1f} / {median('now', 'published_fps'):.1f} fps "
+        "each (before / now)"
     )
     lines.append(
         f"  load generator ({count} publishers + {count} displays, one "
