@@ -299,7 +299,7 @@ def client_main(
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
-    standby: tuple[list[bytes], int],
+    standby: tuple[list[bytes], int] | None,
     loop_kind: str,
 ) -> None:
     """Process entry: publish the feed from each of ``publisher_bridges``,
@@ -323,9 +323,10 @@ async def _client(
     viewer_bridges: list[str],
     video: list[bytes],
     audio: list[bytes],
-    standby: tuple[list[bytes], int],
+    standby: tuple[list[bytes], int] | None,
 ) -> None:
-    """``standby``: the standby loop and its frames a second."""
+    """``standby``: the standby loop and its frames a second (None: the
+    consoles send nothing on standby)."""
     from aiortc import RTCSessionDescription
 
     ctl = Channel(ctl_conn)
@@ -374,7 +375,11 @@ async def _client(
                 publisher = new_pc()
                 pcs.append(publisher)
                 camera = PacketSource(
-                    "video", video, 1 / FPS, VIDEO_TIME_BASE, (standby[0], 1 / standby[1])
+                    "video",
+                    video,
+                    1 / FPS,
+                    VIDEO_TIME_BASE,
+                    (standby[0], 1 / standby[1]) if standby else None,
                 )
                 mic = PacketSource("audio", audio, 0.02, AUDIO_TIME_BASE)
                 sources.extend((camera, mic))

@@ -144,7 +144,7 @@ ONAIR_TARGET_PCT = 15.0
 TARGET_RATIO = 3.0
 STEP_TIMEOUT = 60.0
 TICK = os.sysconf("SC_CLK_TCK")
-Feed = tuple[list[bytes], list[bytes], tuple[list[bytes], int]]
+Feed = tuple[list[bytes], list[bytes], tuple[list[bytes], int] | None]
 """The published video and sound, each a loop of packets, and the standby
 video's loop with its frames a second."""
 
@@ -206,21 +206,25 @@ def _vp8_loop(width: int, height: int, fps: int, kbps: int) -> list[bytes]:
     return video
 
 
-def standby_of(code: Path) -> tuple[int, int]:
+def standby_of(code: Path) -> tuple[int, int] | None:
     """What a console of the checkout at ``code`` sends on standby: (frames
-    a second, kbit/s), as its ``static/media.js`` sets them."""
+    a second, kbit/s), as its ``static/media.js`` sets them; None for a
+    checkout from before standby (its server never asks for it)."""
     script = (code / "static" / "media.js").read_text()
     fps = re.search(r"maxFramerate = standby \? (\d+)", script)
     bitrate = re.search(r"maxBitrate = standby \? (\d+)", script)
     if fps is None or bitrate is None:
-        raise SystemExit(f"{code}/static/media.js: no standby frame rate or bitrate found")
+        return None
     return int(fps[1]), int(bitrate[1]) // 1000
 
 
-def standby_loop(code: Path) -> tuple[list[bytes], int]:
+def standby_loop(code: Path) -> tuple[list[bytes], int] | None:
     """The standby picture of the checkout at ``code``: the feed's picture
     at a quarter of the size, at its console's frame rate and bitrate."""
-    fps, kbps = standby_of(code)
+    settings = standby_of(code)
+    if settings is None:
+        return None
+    fps, kbps = settings
     return _vp8_loop(WIDTH // 4, HEIGHT // 4, fps, kbps), fps
 
 
