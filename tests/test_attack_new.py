@@ -454,7 +454,12 @@ def test_a_units_link_changes_its_list_a_few_times_a_minute(client: TestClient) 
         if n % 2 == 0:
             data = {**form, "name": "Người thử"}
         else:
-            data = {"csrf": form["csrf"], "action": "withdraw", "delegate_id": form["delegate_id"]}
+            data = {
+                "csrf": form["csrf"],
+                "action": "withdraw",
+                "delegate_id": form["delegate_id"],
+                "confirm": "yes",
+            }
         codes.append(client.post(f"/u/{token}", data=data, follow_redirects=False).status_code)
     assert codes[: UNIT_RATE.count] == [303] * UNIT_RATE.count
     assert codes[UNIT_RATE.count :] == [429] * 5

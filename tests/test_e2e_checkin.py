@@ -155,6 +155,17 @@ def test_a_delegate_registered_by_a_unit_checks_in_by_camera(
     expect(unit.locator("#reg-list li")).to_have_count(2)
     shot(unit, "unit-register-phone")
     check(unit, "unit-register-360-filled")
+    # withdrawing asks first, naming the person; "keep" leaves the list as it was
+    with unit.expect_navigation():
+        unit.locator("#reg-list li").filter(has_text=DELEGATES[1][0]).locator("button").click()
+    expect(unit.locator("#reg-confirm h2")).to_contain_text(DELEGATES[1][0])
+    expect(unit.locator("#reg-confirm button.danger")).to_be_in_viewport()
+    shot(unit, "unit-register-confirm")
+    check(unit, "unit-register-360-confirm")
+    with unit.expect_navigation():
+        unit.locator("#reg-confirm a.button").click()
+    expect(unit.locator("#reg-confirm")).to_have_count(0)
+    expect(unit.locator("#reg-list li")).to_have_count(2)
     laptop = open_page(browser, pages, unit_url, **DESKTOP)
     check(laptop, "unit-register-1280")
 

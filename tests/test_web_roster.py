@@ -143,11 +143,18 @@ def test_a_units_link_is_for_its_page_only(client: TestClient) -> None:
 def test_a_unit_withdraws_until_the_deadline_then_not(client: TestClient) -> None:
     token = _token(client, "unit-link-01")
     form = _unit_form(client, token)
-    gone = client.post(
-        f"/u/{token}",
-        data={"csrf": form["csrf"], "action": "withdraw", "delegate_id": "dlg-noivu-01"},
-        follow_redirects=False,
-    )
+    withdraw = {"csrf": form["csrf"], "action": "withdraw", "delegate_id": "dlg-noivu-01"}
+    # the button asks first, naming the person; nothing changes yet
+    asked = client.post(f"/u/{token}", data=withdraw, follow_redirects=False)
+    assert asked.status_code == 200 and 'id="reg-confirm"' in asked.text
+    name = _state(client).roster.delegates["dlg-noivu-01"].name
+    assert f"Rút tên {name} khỏi danh sách?" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    # asked for a person not on the unit's list: no question, nothing changes
+    other = client.post(f"/u/{token}", data={**withdraw, "delegate_id": "dlg-daihoc-01"})
+    assert other.status_code == 200 and 'id="reg-confirm"' not in other.text
+    assert {"dlg-noivu-01", "dlg-daihoc-01"} <= set(_state(client).roster.delegates)
+    gone = client.post(f"/u/{token}", data={**withdraw, "confirm": "yes"}, follow_redirects=False)
     assert gone.status_code == 303 and "dlg-noivu-01" not in _state(client).roster.delegates
     _sign_in(client)
     units = client.get(f"/o/{DEMO}/units")

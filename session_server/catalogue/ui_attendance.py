@@ -64,6 +64,15 @@ UI_ATTENDANCE: dict[str, tuple[str, str]] = {
     "reg.list": ("Đại biểu đã đăng ký", "Registered delegates"),
     "reg.none": ("Chưa đăng ký đại biểu nào.", "No delegate registered yet."),
     "reg.withdraw": ("Rút tên", "Withdraw"),
+    "reg.withdraw.ask": ("Rút tên {name} khỏi danh sách?", "Withdraw {name} from the list?"),
+    "reg.withdraw.hint": (
+        "Giấy mời đã tải của người này không còn dùng để điểm danh được; muốn mời lại phải "
+        "đăng ký lại và tải giấy mời mới.",
+        "The invitation already downloaded for this person no longer checks them in; to invite "
+        "them again, register them again and download a new invitation.",
+    ),
+    "reg.withdraw.yes": ("Xác nhận rút tên", "Yes, withdraw"),
+    "reg.withdraw.keep": ("Không, giữ lại", "No, keep"),
     "reg.invitations": ("Tải giấy mời (DOCX)", "Download the invitations (DOCX)"),
     "reg.done.register": ("Đã đăng ký đại biểu.", "Delegate registered."),
     "reg.done.withdraw": ("Đã rút tên đại biểu.", "Delegate withdrawn."),

@@ -53,6 +53,8 @@ class UnitPage:
     done: str = ""
     """``register`` or ``withdraw`` after a change, for the confirmation."""
     typed: dict[str, str] = field(default_factory=dict)
+    confirming: Delegate | None = None
+    """The delegate a withdrawal was asked for: the page asks first."""
     new_id: str = field(default_factory=new_link_id)
     """The id the next delegate gets: sent again, the same form changes
     the same person rather than adding one twice."""
@@ -77,6 +79,7 @@ def _page(
     refusal: SessionError | None = None,
     typed: dict[str, str] | None = None,
     done: str = "",
+    confirm: str = "",
 ) -> Response:
     registry: Registry = request.app.state.registry
     state = caller.hub.session.state
@@ -87,12 +90,13 @@ def _page(
         csrf=registry.access.csrf_token(token),
         unit=unit,
         quota=unit_quota(state, unit),
-        delegates=unit_delegates(state, unit.unit_id),
+        delegates=(delegates := unit_delegates(state, unit.unit_id)),
         deadline=state.roster.deadline,
         open=registration_open(state, registry.now()),
         refusal=refusal.messages() if refusal else None,
         done=done,
         typed=typed or {},
+        confirming=next((d for d in delegates if d.delegate_id == confirm), None),
     )
     view = ScreenContext(state, Audience(Role.UNIT_REGISTRAR, lang=request.state.lang))
     return HTMLResponse(
@@ -116,6 +120,8 @@ async def unit_page(request: Request) -> Response:
     registry.socket_limit.hit(f"unit:{caller.link.link_id}", registry.clock())
     action = raw.get("action", "")
     if action == "withdraw":
+        if raw.get("confirm") != "yes":  # asked first: nothing changes yet
+            return _page(request, caller, unit, confirm=raw.get("delegate_id", ""))
         message = {"action": "withdraw_delegate", "delegate_id": raw.get("delegate_id", "")}
     else:
         action = "register"
