@@ -12,7 +12,7 @@ packets, looped on the wall clock), so it costs no encoding here either; a
 keyframe request (RTCP PLI or FIR) from the relay restarts the loop on its
 keyframe, as a browser answers one with a keyframe at its next frame. Told
 ``quality standby`` on its health channel, it sends the parent's standby
-loop (160×90, 2 frames a second) and no sound, as the console's browser
+loop (160×90, 5 frames a second) and no sound, as the console's browser
 does, until told ``quality full``.
 Nothing of this touches the relay's process.
 
@@ -200,7 +200,7 @@ def _packet_track_class() -> type:
 
         Told ``standby`` by the relay (the console's health channel), it
         does what the console's browser does (``static/media.js``): the
-        camera sends its ``standby`` loop (a quarter of the size, 2 frames a
+        camera sends its ``standby`` loop (a quarter of the size, 5 frames a
         second) from that loop's keyframe, the microphone nothing; told
         ``full``, both go back to the full feed, the camera from its keyframe.
         Timestamps follow the wall clock across the changes."""

@@ -76,7 +76,7 @@ in the programme. The load generator answers a keyframe request (PLI) by
 restarting its loop on the keyframe, as a browser would send one. Target:
 under 40 % of one core, every switch under a second. The load generator's
 consoles also do what the browser does when the relay tells them to stand
-by (``quality standby``: a 160×90 picture at 2 fps, 20 kbit/s, no sound)
+by (``quality standby``: a 160×90 picture at 5 fps, 40 kbit/s, no sound)
 and to come back (``quality full``); ``--before none`` leaves the baseline
 out (to explore; a published figure needs it).
 ``--json PATH`` writes every figure (CPU by thread too); ``--verbose`` prints

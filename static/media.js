@@ -5,7 +5,7 @@
 //     camera-only page starts at once). It answers the server's health pings.
 //     While the programme does not need its picture, the server says
 //     "quality standby" on the health channel: it sends a small picture
-//     (a quarter of the size, 2 frames a second) and no sound, until
+//     (a quarter of the size, 5 frames a second) and no sound, until
 //     "quality full" (the floor, the queue's head or the main venue).
 //   data-media="view": a hall display, showing the programme the floor picks.
 // Either reconnects by itself after a drop, with a capped backoff.
@@ -53,8 +53,8 @@
         var enc = params.encodings[0];
         if (sender.track.kind === "video") {
           enc.active = true;
-          enc.maxBitrate = standby ? 20000 : 800000;
-          enc.maxFramerate = standby ? 2 : 15;
+          enc.maxBitrate = standby ? 40000 : 800000;
+          enc.maxFramerate = standby ? 5 : 15;
           enc.scaleResolutionDownBy = standby ? 4 : 1;
         } else {
           enc.active = !standby;

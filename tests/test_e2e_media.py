@@ -84,6 +84,26 @@ PLAYING = """() => {
   return v ? {w: v.videoWidth, h: v.videoHeight, t: v.currentTime, paused: v.paused} : null;
 }"""
 
+# the page's peer connections, kept for their statistics
+PEERS = """(() => {
+  const Original = window.RTCPeerConnection;
+  window.__peers = [];
+  window.RTCPeerConnection = class extends Original {
+    constructor(...args) { super(...args); window.__peers.push(this); }
+  };
+})();"""
+SOUND = """async () => {
+  let out = null;
+  for (const pc of window.__peers) {
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        out = {packets: s.packetsReceived, samples: s.totalSamplesReceived,
+               concealed: s.concealedSamples, energy: s.totalAudioEnergy};
+      }
+    });
+  }
+  return out;
+}"""
 # how varied the picture is: the fake camera draws a moving pattern, the
 # programme's slate (no picture) is one flat dark colour
 VARIETY = """() => {
@@ -127,6 +147,7 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
 ) -> None:
     console_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     display_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    display_ctx.add_init_script(PEERS)
     moderator_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         console = console_ctx.new_page()
@@ -184,6 +205,23 @@ def test_a_bridge_console_publishes_and_a_hall_display_plays_it(
         moving = display.evaluate(PLAYING)
         time.sleep(1.0)
         assert display.evaluate(PLAYING)["t"] > moving["t"] + 0.5
+        # the district's sound plays (its microphone back from standby), in
+        # 60 ms packets: about 17 a second, each decoded whole (48,000
+        # samples a second, next to none concealed)
+        deadline = time.monotonic() + 5
+        while (heard := display.evaluate(SOUND)) is None or heard["packets"] <= 10:
+            assert time.monotonic() < deadline, f"no sound on the display: {heard}"
+            time.sleep(0.2)
+        time.sleep(2.0)
+        later = display.evaluate(SOUND)
+        assert heard is not None and later is not None
+        packets = later["packets"] - heard["packets"]
+        samples = later["samples"] - heard["samples"]
+        assert 25 <= packets <= 45, (heard, later)
+        assert samples > 80_000, (heard, later)
+        assert samples / packets > 2_000  # 2,880 a packet, not 960
+        assert later["concealed"] - heard["concealed"] < 0.1 * samples, (heard, later)
+        assert later["energy"] > heard["energy"]
         moderator.wait_for_selector(".badge.on-screen", timeout=5_000)
         # the floor wants the district's picture and sound: full again
         console.wait_for_selector("body[data-media-quality=full]", timeout=5_000)

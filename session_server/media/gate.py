@@ -132,7 +132,7 @@ class DecodeGate(queue.Queue[Any]):
         back as REMB) from this picture. Not while the feed is not decoded:
         the publisher then sends its standby picture, capped well below any
         estimate, and aiortc's estimator walks every millisecond between two
-        packets (500 steps a packet at 2 frames a second: the costliest part
+        packets (200 steps a packet at 5 frames a second: the costliest part
         of receiving 60 standby feeds). A feed decoded again starts a fresh
         estimate."""
         if self.kind != "video" or not hasattr(self.receiver, _ESTIMATOR):

@@ -12,11 +12,11 @@ link views. A new publication from a bridge point replaces the old one
 
 A publisher whose feed the programme does not decode (``media/decoding.py``)
 is told so over its health channel (``quality standby``): the browser then
-sends a small picture (a quarter of the size, 2 frames a second, at most
-20 kbit/s) and no sound, until it is told ``quality full`` when the floor,
+sends a small picture (a quarter of the size, 5 frames a second, at most
+40 kbit/s) and no sound, until it is told ``quality full`` when the floor,
 the head of the floor-request queue or the main venue makes it wanted. The
 standby picture keeps the link's health measured (a camera that stops is
-still seen), and the media node's event loop handles about 2 of its packets
+still seen), and the media node's event loop handles about 5 of its packets
 a second instead of 140: with 63 bridge points publishing, receiving every
 feed in full would take the node's whole core before anything is decoded.
 
