@@ -287,13 +287,18 @@ async def test_media_signaling_checks_the_role_and_the_offer(day: Day) -> None:
     assert day.media.viewers == {}
 
 
-def decoded(day: Day, bridge: str, kind: str = "video") -> int:
-    """Frames of that bridge point's feed handed to its decoder so far."""
+def gate_of(day: Day, bridge: str, kind: str = "video") -> Any:
+    """The gate before that bridge point's decoder of ``kind``."""
     program = day.media.program
     assert program is not None
     gates = [g for g in program.sources[bridge].gates if g.kind == kind]
     assert len(gates) == 1, f"no gate before {bridge}'s {kind} decoder"
-    return gates[0].decoded
+    return gates[0]
+
+
+def decoded(day: Day, bridge: str, kind: str = "video") -> int:
+    """Frames of that bridge point's feed handed to its decoder so far."""
+    return int(gate_of(day, bridge, kind).decoded)
 
 
 async def test_only_the_feeds_the_programme_may_need_are_decoded(day: Day) -> None:
@@ -345,6 +350,39 @@ async def test_only_the_feeds_the_programme_may_need_are_decoded(day: Day) -> No
     await asyncio.sleep(1.0)
     assert decoded(day, third) == before
     assert day.media.health[third].live
+
+
+async def test_a_change_that_moves_no_feed_leaves_every_gate_alone(
+    day: Day, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every change of the dialogue (a question, a vote) reaches the media
+    node; the gates are set again only when the floor, the main venue or the
+    feeds to decode move."""
+    await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
+    await day.publish(DISTRICT, 130, DISTRICT_HZ)
+    program = day.media.program
+    assert program is not None
+    gates = [g for source in program.sources.values() for g in source.gates]
+    assert len(gates) == 4
+    calls: list[str] = []
+    for gate in gates:
+        for name in ("open", "close"):
+            original = getattr(gate, name)
+
+            def counted(original: Any = original, name: str = name) -> None:
+                calls.append(name)
+                original()
+
+            monkeypatch.setattr(gate, name, counted)
+    for _ in range(3):
+        day.media.follow(day.session.state)
+    assert calls == []
+    # the floor moves: the district's gates open, and only then
+    await day.run(c.GiveFloor(MODERATOR, DISTRICT, without_feed=False))
+    assert "open" in calls and gate_of(day, DISTRICT, "audio").decoding
+    calls.clear()
+    day.media.follow(day.session.state)
+    assert calls == []
 
 
 async def test_a_publisher_the_programme_does_not_need_is_told_to_stand_by(day: Day) -> None:

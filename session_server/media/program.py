@@ -237,6 +237,9 @@ class Program:
         self.main: str | None = None
         self.decoding: frozenset[str] = frozenset()
         """The bridge points whose feeds are decoded (``set_decoding``)."""
+        self._gated: tuple[frozenset[str], str | None, str | None] | None = None
+        """What the gates were last set for: the dialogue's every change
+        calls the setters, and most change none of it."""
         self.sources: dict[str, _Source] = {}
         self.video_tracks: set[PacketTrack] = set()
         self.audio_tracks: set[PacketTrack] = set()
@@ -288,6 +291,10 @@ class Program:
         )
 
     def _set_gates(self) -> None:
+        wanted = (self.decoding, self.floor, self.main)
+        if wanted == self._gated:
+            return
+        self._gated = wanted
         for bridge_id, source in self.sources.items():
             for gate in source.gates:
                 if self._decodes(bridge_id, gate.kind):
