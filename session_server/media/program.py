@@ -144,7 +144,12 @@ class _VideoEncoder:
         codec.thread_count = 1
         codec.options = {
             "deadline": "realtime",
-            "cpu-used": "8",
+            # negative: this speed, always. A positive value would have
+            # libvpx pick its speed to fill a share of each frame's time
+            # (here half of 1/15 s), and it picks a slow one: 640×360 at
+            # "8" took 4.3 ms a picture against 2.7 at "-8", for the same
+            # picture (PSNR 41.2 against 41.1 dB at 600 kbit/s).
+            "cpu-used": "-8",
             "lag-in-frames": "0",
             "error-resilient": "1",
             "static-thresh": "0",
