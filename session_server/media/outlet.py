@@ -31,6 +31,7 @@ import contextlib
 import logging
 import secrets
 import struct
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -43,8 +44,14 @@ logger = logging.getLogger(__name__)
 
 _SENDER = "_RTCRtpSender__"
 """The prefix of ``RTCRtpSender``'s private fields (Python's name mangling)."""
+_NTP = _SENDER + "ntp_timestamp"
+_RTP_TIMESTAMP = _SENDER + "rtp_timestamp"
+_PACKETS = _SENDER + "packet_count"
+_OCTETS = _SENDER + "octet_count"
 _FIELDS = struct.Struct("!HII")
 """Sequence number, timestamp, SSRC: bytes 2 to 12 of an RTP header."""
+PATH_FOR = 1.0
+"""Seconds a display's way to its socket (``_path``) is used before it is looked up again."""
 
 
 class Outlet:
@@ -53,6 +60,8 @@ class Outlet:
 
     __slots__ = (
         "_closed",
+        "_direct",
+        "_direct_until",
         "_failed",
         "_history",
         "_map",
@@ -81,6 +90,8 @@ class Outlet:
         self._closed: asyncio.Future[None] | None = None
         self._failed = False
         """A send failed here (logged once)."""
+        self._direct: tuple[Callable[[bytes], bytes], Any, Any] | None = None
+        self._direct_until = 0.0
         # aiortc calls these by attribute: the instance's own come first
         sender._run_rtp = self._run  # type: ignore[method-assign]
         sender._retransmit = self._retransmit  # type: ignore[method-assign]
@@ -109,36 +120,68 @@ class Outlet:
                 sender.track.stop()
             getattr(sender, _SENDER + "rtp_exited").set()
 
-    async def send(self, packets: list[bytes], timestamp: int, ntp: int, octets: int) -> None:
+    def send_direct(self, packets: list[bytes], timestamp: int, ntp: int, octets: int) -> bool:
         """This display's copy of one frame's RTP packets (``packets``, as
-        serialised for its ``key`` with zeros in ``_FIELDS``)."""
+        serialised for its ``key`` with zeros in ``_FIELDS``), SRTP-protected
+        and written straight to its socket. False, and nothing sent, when
+        there is no such way now: then :meth:`send`, through aiortc."""
+        direct = self._direct_path()
+        if direct is None:
+            return False
+        protect, sock, address = direct
         sender = self.sender
         ts = (self._origin + timestamp) & 0xFFFFFFFF
         ssrc = sender._ssrc
-        transport = sender.transport
         history = self._history
         seq = self.seq
-        direct = _path(transport)
         for template in packets:
             data = template[:2] + _FIELDS.pack(seq, ts, ssrc) + template[12:]
             history[seq % RTP_HISTORY_SIZE] = (seq, ts, template)
             seq = (seq + 1) & 0xFFFF
-            if direct is not None:
-                protect, socket, address = direct
-                socket.sendto(protect(data), address)
-                continue
+            sock.sendto(protect(data), address)
+        self.seq = seq
+        self._count(len(packets), octets, ntp, ts)
+        return True
+
+    async def send(self, packets: list[bytes], timestamp: int, ntp: int, octets: int) -> None:
+        """As :meth:`send_direct`, the way aiortc sends (four coroutines a
+        packet): before the display is connected, or when these libraries
+        hold their socket differently."""
+        sender = self.sender
+        ts = (self._origin + timestamp) & 0xFFFFFFFF
+        ssrc = sender._ssrc
+        history = self._history
+        sent = 0
+        for template in packets:
+            seq = self.seq
+            data = template[:2] + _FIELDS.pack(seq, ts, ssrc) + template[12:]
+            history[seq % RTP_HISTORY_SIZE] = (seq, ts, template)
+            self.seq = (seq + 1) & 0xFFFF
+            sent += 1
             try:
-                await transport._send_rtp(data)
+                await sender.transport._send_rtp(data)
             except ConnectionError:  # the display is going away
                 break
-        self.seq = seq
-        # what aiortc's RTCP sender reports say
-        setattr(sender, _SENDER + "ntp_timestamp", ntp)
-        setattr(sender, _SENDER + "rtp_timestamp", ts)
-        count = _SENDER + "packet_count"
-        setattr(sender, count, getattr(sender, count) + len(packets))
-        octet = _SENDER + "octet_count"
-        setattr(sender, octet, getattr(sender, octet) + octets)
+        self._count(sent, octets, ntp, ts)
+
+    def _direct_path(self) -> tuple[Callable[[bytes], bytes], Any, Any] | None:
+        """``_path`` of this display's transport, looked up again every
+        ``PATH_FOR`` seconds and whenever its socket is closing: a lookup
+        (the DTLS state, the ICE pair) costs more than sending a packet."""
+        now = time.monotonic()
+        direct = self._direct
+        if now >= self._direct_until or (direct is not None and direct[1].is_closing()):
+            direct = self._direct = _path(self.sender.transport)
+            self._direct_until = now + PATH_FOR
+        return direct
+
+    def _count(self, packets: int, octets: int, ntp: int, ts: int) -> None:
+        """What aiortc's RTCP sender reports say."""
+        sender = self.sender
+        setattr(sender, _NTP, ntp)
+        setattr(sender, _RTP_TIMESTAMP, ts)
+        setattr(sender, _PACKETS, getattr(sender, _PACKETS) + packets)
+        setattr(sender, _OCTETS, getattr(sender, _OCTETS) + octets)
 
     async def _retransmit(self, sequence_number: int) -> None:
         """A packet the display reported lost, again (as RTX when negotiated)."""
@@ -203,7 +246,8 @@ async def send_to(outlets: Iterable[Outlet], payloads: list[bytes], timestamp: i
                 packets.append(packet.serialize(outlet._map))
             serialised[outlet.key] = packets
         try:
-            await outlet.send(packets, timestamp, ntp, octets)
+            if not outlet.send_direct(packets, timestamp, ntp, octets):
+                await outlet.send(packets, timestamp, ntp, octets)
         except Exception:  # one display's failure is its own, as with a task each
             if not outlet._failed:
                 outlet._failed = True
