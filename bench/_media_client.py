@@ -14,7 +14,9 @@ keyframe, as a browser answers one with a keyframe at its next frame. Told
 ``quality standby`` on its health channel, it sends the parent's standby
 loop (160×90, 5 frames a second) and no sound, as the console's browser
 does, until told ``quality full``.
-Nothing of this touches the relay's process.
+A display sends REMB only if its answer accepted it, as a browser does
+(aiortc's receiver sends it regardless). Nothing of this touches the
+relay's process.
 
 Also the small helpers both child processes use: the pipe as an asyncio
 queue, the event loop, CPU time by thread.
@@ -185,6 +187,18 @@ def install_counting_decoders() -> None:
         return CountingDecoder(codec.mimeType.split("/")[0].lower())
 
     aiortc.rtcrtpreceiver.get_decoder = get_decoder  # type: ignore[assignment]
+
+
+def remb_as_negotiated(pc: Any) -> None:
+    """A browser's receiver sends REMB only when the answer accepted it
+    (``a=rtcp-fb:<type> goog-remb``); aiortc's sends it whatever the answer
+    says. A display here follows its answer, as the browser it stands for."""
+    for transceiver in pc.getTransceivers():
+        codecs = getattr(transceiver, "_codecs", [])
+        if transceiver.kind == "video" and not any(
+            feedback.type == "goog-remb" for codec in codecs for feedback in codec.rtcpFeedback
+        ):
+            transceiver.receiver._RTCRtpReceiver__remote_bitrate_estimator = None
 
 
 # --- the publisher's feed -----------------------------------------------------------
@@ -419,6 +433,7 @@ async def _client(
                 bridge = viewer_bridges[index % len(viewer_bridges)]
                 answer = await signal("view", bridge, pc.localDescription.sdp)
                 await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+                remb_as_negotiated(pc)
 
         await asyncio.gather(*(receiver(i) for i in range(receivers)))
 

@@ -287,6 +287,23 @@ async def test_media_signaling_checks_the_role_and_the_offer(day: Day) -> None:
     assert day.media.viewers == {}
 
 
+async def test_a_display_is_not_asked_for_remb_a_console_is(day: Day) -> None:
+    """Every display gets the same encode, at the programme's bitrate: a
+    display's bandwidth estimate (REMB) would change nothing, so its offer of
+    one is not accepted, and a browser then sends none."""
+    console = await day.publish(MAIN_BRIDGE, DARK, HALL_HZ)
+    screen = await day.view(OTHER)
+    for peer in (console, screen):  # both offer it, as browsers do
+        assert "goog-remb" in peer.pc.localDescription.sdp
+    # the console's camera follows the server's estimate of its uplink
+    assert "goog-remb" in console.pc.remoteDescription.sdp
+    answer = screen.pc.remoteDescription.sdp
+    assert "goog-remb" not in answer
+    # its keyframe requests and retransmissions stay negotiated
+    assert " nack pli\r\n" in answer and " nack\r\n" in answer
+    await wait_for(lambda: len(screen.frames) > 10, 5, "the display's pictures")
+
+
 def gate_of(day: Day, bridge: str, kind: str = "video") -> Any:
     """The gate before that bridge point's decoder of ``kind``."""
     program = day.media.program

@@ -20,6 +20,12 @@ still seen), and the media node's event loop handles about 5 of its packets
 a second instead of 140: with 63 bridge points publishing, receiving every
 feed in full would take the node's whole core before anything is decoded.
 
+A hall display's offer is answered without REMB (``goog-remb``): every
+display gets the same encode at the programme's bitrate, so a display's
+bandwidth estimate would change nothing, and a browser that negotiated it
+sends one several times a second (each an SRTCP packet the node would
+decrypt, parse and drop: some 370 a second from 63 displays).
+
 Health, per publishing bridge point, once a second: the connection's state,
 round-trip time (a ping over a data channel the publisher opens, on the
 media path itself), packet loss and bitrate of what arrives. A bridge whose
@@ -133,6 +139,16 @@ class _Segment:
 def recording_path(recordings_dir: str | Path, dialogue_id: str, file: str) -> Path:
     """Where a dialogue's recording is kept."""
     return Path(recordings_dir) / dialogue_id / file
+
+
+def without_remb(offer: str) -> str:
+    """``offer`` without its offers of REMB feedback (``a=rtcp-fb:<type>
+    goog-remb``): an answer cannot accept what was not offered."""
+    return "".join(
+        line
+        for line in offer.splitlines(keepends=True)
+        if not (line.startswith("a=rtcp-fb:") and line.split()[1:2] == ["goog-remb"])
+    )
 
 
 class MediaManager:
@@ -419,6 +435,7 @@ class MediaManager:
         self._spawn(publisher.pc.close())
 
     async def _view(self, listener: str | None, link_id: str | None, offer: str) -> str:
+        offer = without_remb(offer)
         program = self.program
         assert program is not None
         pc = RTCPeerConnection(configuration(self.ice_servers))
