@@ -11,7 +11,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from session_server.core.model import LOCAL_TZ, Role, State
 from session_server.core.preparation import INTAKE_TASK_ID, TaskStatus
 from session_server.core.views import speaker_questions
 from session_server.demo import DEMO_BRIDGES, DEMO_DIALOGUE_ID
+from session_server.web.screens.organiser.preparation import relative_day
 from tests.webapp import build_app, token
 
 DEMO = DEMO_DIALOGUE_ID
@@ -79,10 +80,24 @@ def test_the_timeline_from_the_template_and_its_overdue_tasks_on_the_dashboard(
     state = _state(client)
     assert len(state.preparation.tasks) == 5
     page = client.get(PREP)
-    # the demo's day is today; its intake deadline is tomorrow (the demo's own)
+    # the demo starts in half an hour; its intake deadline is a day from now
     assert page.text.count('class="overdue"') == 4
     agency = next(iter(state.speakers.values())).agency
     assert f'<option value="{agency}">' in page.text  # an owner picked from the agencies
+    # the intake's label against the day: set a deadline the day after the
+    # dialogue's (half an hour from now can be past midnight, Vietnam time)
+    assert state.dialogue.starts_at is not None
+    day_after = state.dialogue.starts_at.astimezone(LOCAL_TZ).date() + timedelta(days=1)
+    _post(
+        client,
+        f"task-{INTAKE_TASK_ID}",
+        title="Tổng hợp câu hỏi",
+        owner="Tỉnh đoàn",
+        deadline=f"{day_after.isoformat()}T16:00",
+        status="doing",
+    )
+    page = client.get(PREP)
+    assert page.text.count('class="overdue"') == 4  # the intake is still ahead
     for relative in ("D−15", "D−9", "D+1", "D−7", "D−6"):  # the intake: D+1
         assert relative in page.text
     dashboard = client.get(f"/o/{DEMO}")
@@ -102,6 +117,22 @@ def test_the_timeline_from_the_template_and_its_overdue_tasks_on_the_dashboard(
     assert state.preparation.tasks["ban-hanh-ke-hoach"].status is TaskStatus.DONE
     assert client.get(PREP).text.count('class="overdue"') == 3
     assert "3 công việc" in client.get(f"/o/{DEMO}").text
+
+
+def test_a_deadline_is_counted_in_calendar_days_vietnam_time() -> None:
+    state = State()
+    assert relative_day(state, datetime(2026, 12, 6, tzinfo=LOCAL_TZ)) == ""  # no day yet
+    # the dialogue at 00:00 on 7 December in Vietnam: 17:00 UTC on the 6th
+    state.dialogue.starts_at = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
+    assert relative_day(state, None) == ""
+    cases = {
+        datetime(2026, 12, 6, 16, 59, tzinfo=UTC): "D−1",  # 23:59 the day before
+        datetime(2026, 12, 7, 16, 59, tzinfo=UTC): "D",  # 23:59 the same day
+        datetime(2026, 12, 7, 17, 0, tzinfo=UTC): "D+1",  # 00:00 the day after
+        datetime(2026, 11, 22, 9, 0, tzinfo=LOCAL_TZ): "D−15",
+    }
+    for moment, label in cases.items():
+        assert relative_day(state, moment) == label, moment
 
 
 def test_the_intake_task_edits_the_phones_deadline(client: TestClient) -> None:
