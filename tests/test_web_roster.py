@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from session_server import cli
 from session_server.core import commands as c
-from session_server.core.model import Actor, Role, State
+from session_server.core.model import LOCAL_TZ, Actor, Role, State
 from session_server.demo import DEMO_DIALOGUE_ID
 from session_server.runtime.session import DialogueSession
 from session_server.store.memory import MemoryEventLog
@@ -158,7 +158,7 @@ def test_a_unit_withdraws_until_the_deadline_then_not(client: TestClient) -> Non
     assert gone.status_code == 303 and "dlg-noivu-01" not in _state(client).roster.delegates
     _sign_in(client)
     units = client.get(f"/o/{DEMO}/units")
-    past = (datetime.now(UTC) - timedelta(hours=1)).astimezone().strftime("%Y-%m-%dT%H:%M")
+    past = (datetime.now(UTC) - timedelta(hours=1)).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
     saved = client.post(
         f"/o/{DEMO}/units",
         data={**_hidden(units.text, "deadline"), "deadline": past},
