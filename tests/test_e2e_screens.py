@@ -331,6 +331,45 @@ def test_the_overtime_countdown_reads_on_the_projector(
     assert axe(display) == []
 
 
+SKEWED_CLOCK = "(() => { const real = Date.now.bind(Date); Date.now = () => real() + %d; })();"
+"""A device whose clock is off by that many milliseconds."""
+
+
+def test_screens_whose_clocks_are_off_count_the_servers_seconds(
+    browser: Any, server: RunningServer, pages: list[Any]
+) -> None:
+    """A district laptop or a projector's computer that has no time server
+    may be minutes off: its countdowns still show the seconds the server
+    gives (the pongs carry the server's time, ``link.js``)."""
+    screens = (
+        ("projector, 3 min fast", main_hall_display(server).url, PROJECTOR, 180_000),
+        (
+            "district laptop, 5 min slow",
+            server.link("bridge operator", REMOTE_NAME).url,
+            DESKTOP,
+            -300_000,
+        ),
+    )
+    opened = []
+    for name, url, options, skew in screens:
+        context = browser.new_context(locale="vi-VN", **options)
+        pages.append(context)
+        context.add_init_script(SKEWED_CLOCK % skew)
+        page = context.new_page()
+        page.set_default_timeout(e2e.LIVE_MS)
+        page.goto(url)
+        wait_online(page)
+        off = page.evaluate("Date.now()") - time.time() * 1000
+        assert abs(off - skew) < 5000, (name, off)  # the device's clock is off
+        opened.append((name, page))
+    floor_with(server, ORDINARY, REMOTE, seconds=600)
+    full = re.compile(r"^(10:00|9:[45]\d)$")  # 600 s, less the moments since
+    for name, page in opened:
+        countdown = page.locator(".countdown[data-ends-at]").first
+        expect(countdown).to_have_text(full)
+        print(f"\n{name}: {countdown.inner_text()}")
+
+
 # --- the bridge console -------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from starlette.applications import Starlette
@@ -275,6 +276,30 @@ def test_display_and_speaker_sockets_have_no_commands(app: Starlette, client: Te
             hello(ws)
             reply = ws_send(ws, {"action": "approve_question", "question_id": 3})
             assert "flash-error" in reply
+    assert state(app) == before
+
+
+def test_a_pong_gives_the_servers_time_and_the_pings_number_only(
+    app: Starlette, client: TestClient
+) -> None:
+    """A screen counts its countdowns on the server's clock (``link.js``):
+    each pong says the server's time in milliseconds, and gives back the
+    ping's number when it is a plain number; anything else in a ping is
+    dropped, and a ping changes nothing."""
+    before = copy.deepcopy(state(app))
+    with client.websocket_connect(f"/ws/{token(app, 'display0001')}") as ws:
+        hello(ws)
+        for n, back in ((7, 7), (0, 0), (2**31 - 1, 2**31 - 1), (2**31, None), (-1, None)):
+            ws.send_json({"type": "ping", "n": n})
+            pong = ws.receive_json()
+            assert pong.get("n") == back and pong["type"] == "pong", (n, pong)
+            server_ms = datetime.now(UTC).timestamp() * 1000
+            assert server_ms - 2000 < pong["now"] <= server_ms + 1, pong  # rounded to the ms
+        odd: tuple[object, ...] = ("7", True, 1.5, None, {"x": 1}, "<b>1</b>")
+        for number in odd:
+            ws.send_json({"type": "ping", "n": number})
+            pong = ws.receive_json()
+            assert set(pong) == {"type", "now"}, (number, pong)
     assert state(app) == before
 
 

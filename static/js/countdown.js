@@ -1,7 +1,9 @@
 // Countdowns: every timer travels as a deadline and each screen counts down
-// by itself (data-ends-at, an ISO time).
+// by itself (data-ends-at, an ISO time), on the server's clock (link.js).
+import { serverNow } from "./link.js";
+
 function tick() {
-  const now = Date.now();
+  const now = serverNow();
   document.querySelectorAll("[data-ends-at]").forEach(function (el) {
     const end = Date.parse(el.getAttribute("data-ends-at"));
     if (isNaN(end)) { el.textContent = ""; return; }

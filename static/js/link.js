@@ -2,7 +2,9 @@
 // It says where the screen is when it opens (hello), shows the link's state,
 // notices a link that went silent (heartbeat), reopens after a drop, and
 // hands JSON messages (acknowledgements, refusals, media signaling) to
-// whoever listens; HTML messages are htmx's out-of-band swaps.
+// whoever listens; HTML messages are htmx's out-of-band swaps. Each pong
+// carries the server's time, so the screen knows how far its own clock is
+// off (serverNow).
 
 const timing = window.SESSION_LINK_TIMING || {};   // tests shorten these
 const HEARTBEAT_MS = timing.ping || 10000;         // ping this often
@@ -14,11 +16,42 @@ let lastHeard = 0;
 let policyClosed = false;   // closed by the server for good (revoked link)
 let generation = 0;         // counts the sockets opened, so a message knows its socket
 const handlers = {};        // JSON message type -> functions
+const pings = {};           // ping number -> when it left (this device's clock)
+let pingCount = 0;
+let clockSamples = [];      // {trip, offset} of the latest pongs, newest last
+const CLOCK_SAMPLES = 5;
 const openers = [];
 
 export function isOpen() { return raw !== null && raw.readyState === WebSocket.OPEN; }
 
 export function socketGeneration() { return generation; }
+
+/** The server's time now, in milliseconds since 1970. Every countdown counts
+ * to a deadline the server set, and a district laptop's clock may be minutes
+ * off: each pong gives the server's time when it answered, which is taken
+ * to be the middle of its ping's round trip; of the latest pongs, the one
+ * with the shortest trip is the best. This device's clock until a pong. */
+export function serverNow() {
+  let best = null;
+  clockSamples.forEach(function (sample) { if (!best || sample.trip < best.trip) { best = sample; } });
+  return Date.now() + (best ? best.offset : 0);
+}
+
+function ping() {
+  pingCount = (pingCount + 1) % 2147483648;
+  pings[pingCount] = Date.now();
+  Object.keys(pings).forEach(function (n) { if (pings[n] < pings[pingCount] - SILENCE_MS) { delete pings[n]; } });
+  socket.sendImmediately(JSON.stringify({ type: "ping", n: pingCount }));
+}
+
+function ponged(data) {
+  const sent = pings[data.n];
+  if (sent === undefined || typeof data.now !== "number") { return; }
+  delete pings[data.n];
+  const back = Date.now();
+  clockSamples.push({ trip: back - sent, offset: data.now - (sent + back) / 2 });
+  clockSamples = clockSamples.slice(-CLOCK_SAMPLES);
+}
 
 /** Send a JSON message now; false when the link is down. */
 export function send(obj) {
@@ -83,6 +116,7 @@ function reopen() {
 }
 
 export function start() {
+  on("pong", ponged);
   if (window.htmx) {
     // Retry soon after a drop (jittered, at most 5 s) rather than the
     // extension's default of up to a minute: a district hall's link comes
@@ -107,6 +141,7 @@ export function start() {
     lastHeard = Date.now();
     const pos = position();
     socket.sendImmediately(JSON.stringify({ type: "hello", epoch: pos.epoch, seq: pos.seq }));
+    ping();   // the server's time, before the first heartbeat
     setLinkState("online");
     openers.forEach(function (fn) { fn(); });
   });
@@ -145,6 +180,6 @@ export function start() {
   setInterval(function () {
     if (!isOpen()) { return; }
     if (Date.now() - lastHeard > SILENCE_MS) { setLinkState("offline"); abandon(); return; }
-    socket.sendImmediately(JSON.stringify({ type: "ping" }));
+    ping();
   }, HEARTBEAT_MS);
 }

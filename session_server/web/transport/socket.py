@@ -4,8 +4,12 @@ A thin transport over the gateway (``web/gateway.py``). The Origin was
 checked by the middleware; on connect the link and (for a phone) the device
 cookie make the caller, or the handshake is refused. The client's first
 message is ``{"type": "hello", "epoch": …, "seq": …}``, its position; the
-hub sends it what it lacks. ``{"type": "ping"}`` is the client's heartbeat,
-answered by ``{"type": "pong"}`` (which claims no position). Media
+hub sends it what it lacks. ``{"type": "ping", "n": …}`` is the client's
+heartbeat, answered by ``{"type": "pong", "n": …, "now": …}`` (which claims
+no position): the ping's number back and the server's time in milliseconds,
+from which the screen counts its countdowns (``static/js/link.js``: a
+district laptop's clock may be minutes off; the deadlines are the
+server's). Media
 signaling (``{"type": "media", …}``) goes to the dialogue's media manager.
 A hall display's link also opens its broadcast overlay
 (``?view=overlay``) or the overlay's JSON feed (``?view=feed``: every
@@ -27,6 +31,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -52,8 +57,18 @@ __all__ = ["MAX_MESSAGE", "LiveSocket", "live_socket"]
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE = 64 * 1024
-PONG = json.dumps({"type": "pong"})
+PING_NUMBERS = 2**31
+"""A ping's number comes back in its pong when it is an integer below this."""
 _CLOSING_CODES = frozenset({"link.revoked", "link.invalid"})
+
+
+def _pong(number: object, now: datetime) -> str:
+    """The heartbeat's answer: the ping's number (when it is one) and the
+    server's time, in milliseconds since 1970."""
+    pong: dict[str, object] = {"type": "pong", "now": round(now.timestamp() * 1000)}
+    if isinstance(number, int) and not isinstance(number, bool) and 0 <= number < PING_NUMBERS:
+        pong["n"] = number
+    return json.dumps(pong)
 
 
 class LiveSocket:
@@ -189,7 +204,7 @@ async def _message(
         )
         return True
     if kind == "ping":
-        hub.reply(conn, PONG)
+        hub.reply(conn, _pong(data.get("n"), registry.now()))
         return True
     if kind == "media":
         hub.reply(conn, json.dumps(await gateway.signal(caller, conn.link_id, data)))
