@@ -364,10 +364,24 @@ def test_screens_whose_clocks_are_off_count_the_servers_seconds(
         opened.append((name, page))
     floor_with(server, ORDINARY, REMOTE, seconds=600)
     full = re.compile(r"^(10:00|9:[45]\d)$")  # 600 s, less the moments since
+    # a page loaded while its socket cannot reach the server (no pong yet)
+    # counts on the time the server made the page at
+    context = browser.new_context(locale="vi-VN", **PROJECTOR)
+    pages.append(context)
+    context.add_init_script(SKEWED_CLOCK % 240_000)
+    held = context.new_page()
+    held.set_default_timeout(e2e.LIVE_MS)
+    intercepted: list[str] = []
+    held.route_web_socket(  # the socket never reaches the server
+        re.compile(".*"), lambda socket: socket.on_message(lambda m: intercepted.append(str(m)))
+    )
+    held.goto(main_hall_display(server).url)
+    opened.append(("projector 4 min fast, socket held back", held))
     for name, page in opened:
         countdown = page.locator(".countdown[data-ends-at]").first
         expect(countdown).to_have_text(full)
         print(f"\n{name}: {countdown.inner_text()}")
+    assert any('"hello"' in str(message) for message in intercepted), intercepted
 
 
 # --- the bridge console -------------------------------------------------------------

@@ -30,7 +30,8 @@ export function socketGeneration() { return generation; }
  * to a deadline the server set, and a district laptop's clock may be minutes
  * off: each pong gives the server's time when it answered, which is taken
  * to be the middle of its ping's round trip; of the latest pongs, the one
- * with the shortest trip is the best. This device's clock until a pong. */
+ * with the shortest trip is the best. Until a pong, the page's own time
+ * (data-server-now), which is late by as long as the page took to load. */
 export function serverNow() {
   let best = null;
   clockSamples.forEach(function (sample) { if (!best || sample.trip < best.trip) { best = sample; } });
@@ -117,6 +118,8 @@ function reopen() {
 
 export function start() {
   on("pong", ponged);
+  const made = Number(document.body.getAttribute("data-server-now"));
+  if (made > 0) { clockSamples.push({ trip: Infinity, offset: made - Date.now() }); }
   if (window.htmx) {
     // Retry soon after a drop (jittered, at most 5 s) rather than the
     // extension's default of up to a minute: a district hall's link comes

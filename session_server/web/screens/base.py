@@ -286,3 +286,6 @@ class LinkPage:
     flash: dict[str, str] | None
     ice_json: str
     """The ICE servers, as the browser's RTCPeerConnection takes them."""
+    server_ms: int
+    """The server's time as the page is made, in milliseconds since 1970:
+    the countdowns' clock until the first pong (``static/js/link.js``)."""

@@ -101,6 +101,7 @@ def render_screen(
         new_key=secrets.token_hex(12),
         flash=flash,
         ice_json=json.dumps([s.as_dict() for s in registry.settings.ice_servers]),
+        server_ms=round(registry.now().timestamp() * 1000),
     )
     html = registry.renderer.page(screen.pages.get(page or "", screen.page), context, values)
     if screen.frameable:
