@@ -331,8 +331,12 @@ def test_the_overtime_countdown_reads_on_the_projector(
     assert axe(display) == []
 
 
-SKEWED_CLOCK = "(() => { const real = Date.now.bind(Date); Date.now = () => real() + %d; })();"
-"""A device whose clock is off by that many milliseconds."""
+SKEWED_CLOCK = (
+    "(() => { const real = Date.now.bind(Date); window.clockSkew = %d;"
+    " Date.now = () => real() + window.clockSkew; })();"
+)
+"""A device whose clock is off by that many milliseconds (``clockSkew``:
+set it again, as a time server's correction would)."""
 
 
 def test_screens_whose_clocks_are_off_count_the_servers_seconds(
@@ -381,6 +385,17 @@ def test_screens_whose_clocks_are_off_count_the_servers_seconds(
         countdown = page.locator(".countdown[data-ends-at]").first
         expect(countdown).to_have_text(full)
         print(f"\n{name}: {countdown.inner_text()}")
+    # the projector's clock is set back by 2 minutes mid-question (its time
+    # server answered at last): its countdown does not move
+    name, projector = opened[0]
+    countdown = projector.locator(".countdown[data-ends-at]").first
+    projector.evaluate("window.clockSkew -= 120000")
+    time.sleep(1.0)
+    for _ in range(8):
+        shown = countdown.inner_text()
+        assert full.match(shown), f"{name}, its clock set back 2 min: {shown}"
+        time.sleep(0.25)
+    print(f"{name}, its clock set back 2 min: {shown}")
     assert any('"hello"' in str(message) for message in intercepted), intercepted
 
 

@@ -16,10 +16,12 @@ let lastHeard = 0;
 let policyClosed = false;   // closed by the server for good (revoked link)
 let generation = 0;         // counts the sockets opened, so a message knows its socket
 const handlers = {};        // JSON message type -> functions
-const pings = {};           // ping number -> when it left (this device's clock)
+const pings = {};           // ping number -> when it left (performance.now())
 let pingCount = 0;
-let clockSamples = [];      // {trip, offset} of the latest pongs, newest last
+let clockSamples = [];      // {trip, offset, drift} of the latest pongs, newest last
 const CLOCK_SAMPLES = 5;
+const CLOCK_SET_MS = 1000;  // this device's clock moved this much against its steady clock: set
+let remeasured = -Infinity;
 const openers = [];
 
 export function isOpen() { return raw !== null && raw.readyState === WebSocket.OPEN; }
@@ -31,27 +33,43 @@ export function socketGeneration() { return generation; }
  * off: each pong gives the server's time when it answered, which is taken
  * to be the middle of its ping's round trip; of the latest pongs, the one
  * with the shortest trip is the best. Until a pong, the page's own time
- * (data-server-now), which is late by as long as the page took to load. */
+ * (data-server-now), which is late by as long as the page took to load.
+ * A device whose clock is set meanwhile (a time server's correction, a
+ * person) or that slept: what was measured before no longer holds, so it
+ * is measured again at once, the newest measure standing in meanwhile. */
 export function serverNow() {
+  const now = Date.now();
+  const drift = now - performance.now();
   let best = null;
-  clockSamples.forEach(function (sample) { if (!best || sample.trip < best.trip) { best = sample; } });
-  return Date.now() + (best ? best.offset : 0);
+  clockSamples.forEach(function (sample) {
+    if (Math.abs(sample.drift - drift) > CLOCK_SET_MS) { return; }
+    if (!best || sample.trip < best.trip) { best = sample; }
+  });
+  if (!best && clockSamples.length) {
+    best = clockSamples[clockSamples.length - 1];
+    if (isOpen() && performance.now() - remeasured > 2000) { remeasured = performance.now(); ping(); }
+  }
+  return now + (best ? best.offset : 0);
 }
 
 function ping() {
   pingCount = (pingCount + 1) % 2147483648;
-  pings[pingCount] = Date.now();
+  pings[pingCount] = performance.now();
   Object.keys(pings).forEach(function (n) { if (pings[n] < pings[pingCount] - SILENCE_MS) { delete pings[n]; } });
   socket.sendImmediately(JSON.stringify({ type: "ping", n: pingCount }));
+}
+
+function measured(trip, serverTime, at) {
+  clockSamples.push({ trip: trip, offset: serverTime - at, drift: Date.now() - performance.now() });
+  clockSamples = clockSamples.slice(-CLOCK_SAMPLES);
 }
 
 function ponged(data) {
   const sent = pings[data.n];
   if (sent === undefined || typeof data.now !== "number") { return; }
   delete pings[data.n];
-  const back = Date.now();
-  clockSamples.push({ trip: back - sent, offset: data.now - (sent + back) / 2 });
-  clockSamples = clockSamples.slice(-CLOCK_SAMPLES);
+  const trip = performance.now() - sent;
+  measured(trip, data.now, Date.now() - trip / 2);
 }
 
 /** Send a JSON message now; false when the link is down. */
@@ -119,7 +137,7 @@ function reopen() {
 export function start() {
   on("pong", ponged);
   const made = Number(document.body.getAttribute("data-server-now"));
-  if (made > 0) { clockSamples.push({ trip: Infinity, offset: made - Date.now() }); }
+  if (made > 0) { measured(Infinity, made, Date.now()); }
   if (window.htmx) {
     // Retry soon after a drop (jittered, at most 5 s) rather than the
     // extension's default of up to a minute: a district hall's link comes
