@@ -53,6 +53,7 @@ export function serverNow() {
 }
 
 function ping() {
+  if (!socket) { return; }
   pingCount = (pingCount + 1) % 2147483648;
   pings[pingCount] = performance.now();
   Object.keys(pings).forEach(function (n) { if (pings[n] < pings[pingCount] - SILENCE_MS) { delete pings[n]; } });
