@@ -742,7 +742,11 @@ def test_a_remote_bridge_without_a_live_picture_gets_the_floor_only_when_confirm
     with pytest.raises(IllegalTransition) as refused_floor:
         decide(live_demo, c.GiveFloor(MODERATOR, "chau-doc"), NOW, feeds)
     assert refused_floor.value.code == "floor.no_feed"
-    assert refused_floor.value.params["state"] == "stalled"
+    assert refused_floor.value.params["status"] == "media.state.stalled"
+    assert refused_floor.value.confirm == "without_feed"  # the screen offers it confirmed
+    assert "(đường truyền: Mất hình)" in refused_floor.value.message("vi")
+    assert "(link: No picture)" in refused_floor.value.message("en")
+    assert refused_floor.value.to_dict()["confirm"] == "without_feed"
     assert decide(live_demo, c.GiveFloor(MODERATOR, "chau-doc", without_feed=True), NOW, feeds)
     assert decide(live_demo, c.GiveFloor(MODERATOR, "an-phu"), NOW, feeds)
     never_published = Conditions(feeds={})

@@ -221,3 +221,56 @@ async def test_publish_view_floor_and_recording_over_the_sockets(
     # the link fails: the moderator's screen flags it at once
     await publisher.close()
     await moderator.expect(r'data-bridge="long-xuyen" data-state="(failed|stalled)"', 5)
+
+
+def _again(html: str) -> dict[str, str]:
+    """The hidden fields of the refusal's form that sends its command again."""
+    found = re.search(r'<div class="refusal-again"><form [^>]*>(.*?)</form>', html, re.S)
+    assert found, "no form to go ahead anyway"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', found[1]))
+
+
+async def test_the_floor_refused_for_want_of_a_picture_is_given_with_one_more_tap(
+    server: RunningServer, screens: Any
+) -> None:
+    """Wherever the moderator gave the floor from (the queue's button, a
+    floor request, the floor card), a bridge point with no live picture is
+    refused with the link's state in words and one button that gives it
+    anyway: the same command, confirmed. Over the socket and without
+    JavaScript alike."""
+    moderator = await screens(token(server, "moderator"))
+    await moderator.expect("media-health")
+    await moderator.send(action="release_floor")  # whatever an earlier test left
+    await moderator.send(action="give_floor", bridge_id="chau-doc", question_seconds="90")
+    refusal = await moderator.expect("refusal-again")
+    assert "(đường truyền: Chưa phát hình)" in refusal and "(link: Not publishing)" in refusal
+    assert ">Vẫn trao quyền khi chưa có hình</button>" in refusal
+    fields = _again(refusal)
+    assert fields == {
+        "action": "give_floor",
+        "csrf": "",
+        "bridge_id": "chau-doc",
+        "question_seconds": "90",
+        "without_feed": "true",
+    }
+    await moderator.send(**fields)
+    await moderator.expect('class="card floor-card floor-held"')
+    await moderator.send(action="release_floor")
+    await moderator.expect(r'<section id="mod-floor" hx-swap-oob="true" class="card floor-card">')
+
+    # a browser without JavaScript: the page comes back with the same button
+    path = f"/s/{token(server, 'moderator')}"
+    origin = {"Origin": server.base_url}
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        page = (await client.get(f"{path}?lang=en")).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf
+        form = {"action": "give_floor", "bridge_id": "chau-doc", "csrf": csrf[1]}
+        refused = await client.post(f"{path}/act", data=form, headers=origin)
+        assert refused.status_code == 409 and "Give the floor without picture" in refused.text
+        again = _again(refused.text)
+        assert again["without_feed"] == "true" and again["command_id"]
+        given = await client.post(f"{path}/act", data=again, headers=origin)
+        assert given.status_code == 303
+        assert "floor-held" in (await client.get(path)).text
+    await moderator.send(action="release_floor")

@@ -86,6 +86,7 @@ HANDED_DOWN = {
     "_phone_public.html": {"top"},
     "_media_panel.html": {"media_mode"},
     "_media_health.html": {"showing"},
+    "_refusal.html": {"messages", "again"},
     "base.html": {"ws_url", "page_url", "flash", "epoch", "seq", "server_ms"},
     "organiser_base.html": {"page_url", "signed_in", "dialogue_id"},
     "_org_form.html": {"back", "draft", "flash"},

@@ -197,10 +197,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "floor.free": ("Chưa ai giữ quyền phát biểu.", "Nobody holds the floor."),
     "floor.no_feed": (
-        "Điểm cầu {bridge} chưa có hình trực tiếp (đường truyền: {state}). "
-        "Đánh dấu «Vẫn trao khi chưa có hình» rồi trao lại nếu vẫn muốn trao lời.",
-        "Bridge point {bridge} has no live picture (link: {state}). "
-        "Tick “Give without picture” and give the floor again to go ahead anyway.",
+        "Điểm cầu {bridge} chưa có hình trực tiếp (đường truyền: {status}). "
+        "Vẫn trao quyền phát biểu khi chưa có hình?",
+        "Bridge point {bridge} has no live picture (link: {status}). "
+        "Give the floor without a picture?",
     ),
     "recording.not_found": ("Không tìm thấy bản ghi âm.", "Recording not found."),
     "recording.exists": (

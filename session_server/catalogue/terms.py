@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 TERMS: dict[str, tuple[str, str]] = {
+    # a bridge point's picture link (the moderator's table, a refusal of the floor)
+    "media.state.none": ("Chưa phát hình", "Not publishing"),
+    "media.state.connecting": ("Đang kết nối", "Connecting"),
+    "media.state.live": ("Trực tiếp", "Live"),
+    "media.state.stalled": ("Mất hình", "No picture"),
+    "media.state.failed": ("Mất kết nối", "Link lost"),
     # fields
     "question": ("Câu hỏi", "Question"),
     "asker_name": ("Họ tên", "Name"),

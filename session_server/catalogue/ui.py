@@ -10,11 +10,6 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "media.rtt": ("Độ trễ", "Round trip"),
     "media.loss": ("Mất gói", "Loss"),
     "media.bitrate": ("Tốc độ", "Bitrate"),
-    "media.state.none": ("Chưa phát hình", "Not publishing"),
-    "media.state.connecting": ("Đang kết nối", "Connecting"),
-    "media.state.live": ("Trực tiếp", "Live"),
-    "media.state.stalled": ("Mất hình", "No picture"),
-    "media.state.failed": ("Mất kết nối", "Link lost"),
     "media.on_screen": ("Đang lên hình", "On screen"),
     "media.standby": ("chờ", "standby"),
     "media.standby.hint": (
@@ -30,6 +25,8 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
         "The bridge point holding the floor has no live picture.",
     ),
     "floor.without_feed": ("Vẫn trao khi chưa có hình", "Give without picture"),
+    # a refusal a person may go past: the same command again, confirmed
+    "confirm.without_feed": ("Vẫn trao quyền khi chưa có hình", "Give the floor without picture"),
     "floor.no_picture": ("chưa có hình", "no picture"),
     "camera.title": ("Camera của điểm cầu", "This bridge point's camera"),
     "camera.start": ("Bật camera", "Start camera"),

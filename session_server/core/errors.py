@@ -49,9 +49,15 @@ class SessionError(Exception):
 
     status: ClassVar[int] = 400
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         self.code = code
+        confirm = params.pop("confirm", "")
         self.params: Mapping[str, object] = dict(params)
+        self.confirm = confirm if isinstance(confirm, str) else ""
+        """The refused command's yes/no field by which a person goes ahead
+        anyway (the floor to a bridge point with no live picture:
+        ``without_feed``), or "": the screen offers the same command again
+        with it set (``web/gateway.py``: ``Gateway.again``)."""
         super().__init__(self.message("en"))
 
     def message(self, lang: str = "vi") -> str:
@@ -62,7 +68,10 @@ class SessionError(Exception):
         return {"vi": self.message("vi"), "en": self.message("en")}
 
     def to_dict(self) -> dict[str, object]:
-        return {"error": self.code, "message": self.messages()}
+        body: dict[str, object] = {"error": self.code, "message": self.messages()}
+        if self.confirm:
+            body["confirm"] = self.confirm
+        return body
 
 
 class InvalidInput(SessionError):

@@ -45,7 +45,7 @@ from session_server.web.live.hub import Hub
 from session_server.web.models import CommandModels
 from session_server.web.registry import Registry
 
-__all__ = ["Caller", "Done", "Gateway", "LinkCaller", "Refusal"]
+__all__ = ["Again", "Caller", "Done", "Gateway", "LinkCaller", "Refusal"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,17 @@ class Done:
             record = state.answers.get(command.question_id)
             ack["revision"] = record.revision if record is not None else 0
         return ack
+
+
+@dataclass(frozen=True)
+class Again:
+    """A refused command offered again with the person's confirmation
+    (:meth:`Gateway.again`): a form of ``action`` with ``fields``, its
+    button's words the screen text ``label``."""
+
+    action: str
+    fields: Mapping[str, str | int]
+    label: str
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,26 @@ class Gateway:
             return await media.signal(caller.actor, link_id, dict(message))
         except SessionError as error:
             return {"type": "media", "op": "error", "code": error.code, **error.messages()}
+
+    def again(self, refusal: Refusal, message: Mapping[str, Any]) -> Again | None:
+        """The refused message as a form to send again with the person's
+        confirmation, when its refusal may be gone past that way
+        (``SessionError.confirm``): the command's own fields as the message
+        gave them (not its transport's, nor its id: sent again, it is a new
+        command), the confirming field set. ``None`` for any other refusal."""
+        field = refusal.error.confirm
+        if not field:
+            return None
+        cls = self.models.command_class(message)
+        names = self.models.field_names(cls) - {"command_id", "idempotency_key", field}
+        fields: dict[str, str | int] = {}
+        for name, value in message.items():
+            if name in names and isinstance(value, str | int) and not isinstance(value, bool):
+                fields[name] = value
+            elif name in names and isinstance(value, bool):
+                fields[name] = "true" if value else "false"
+        fields[field] = "true"
+        return Again(str(message["action"]), fields, f"confirm.{field}")
 
     async def attempt_batch(self, caller: Caller, commands: Sequence[Command]) -> Outcome | Refusal:
         """``run_batch``, with a refusal returned instead of raised."""

@@ -181,6 +181,10 @@ class CommandModels:
             cls: _fields_of(cls, type(None)) for cls in CLIENT_COMMANDS
         }
 
+    def field_names(self, cls: type[c.Command]) -> frozenset[str]:
+        """The fields a message of ``cls`` may give (its model's)."""
+        return frozenset(self.models[cls].__struct_fields__)
+
     def command_class(self, data: Mapping[str, Any]) -> type[c.Command]:
         name = data.get("action")
         cls = ACTIONS.get(name) if isinstance(name, str) else None

@@ -78,13 +78,17 @@ class Renderer:
             )
         )
 
-    def refusal(self, messages: dict[str, str]) -> str:
-        """A refusal for one socket, in Vietnamese first and English second."""
+    def refusal(self, messages: dict[str, str], again: dict[str, Any] | None = None) -> str:
+        """A refusal for one socket, in Vietnamese first and English second,
+        with the form that sends its command again confirmed (``again``:
+        ``_refusal.html``)."""
+        words = self.env.get_template("_refusal.html").render(
+            messages=messages, again=again, **LIVE
+        )
         return str(
             Markup(
-                '<div id="flash" hx-swap-oob="true" class="flash flash-error" role="alert">'
-                '<span lang="vi">{}</span><br><span lang="en" class="muted">{}</span></div>'
-            ).format(messages["vi"], messages["en"])
+                '<div id="flash" hx-swap-oob="true" class="flash flash-error" role="alert">{}</div>'
+            ).format(Markup(words))  # rendered by the autoescaping environment
         )
 
     def flash(self, text: str, kind: str = "error") -> str:

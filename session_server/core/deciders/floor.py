@@ -139,7 +139,12 @@ def _feed_live(
         return
     link = conditions.feeds.get(bridge_id, "none")
     if link != "live":
-        raise IllegalTransition("floor.no_feed", bridge=bridge.name, state=link)
+        raise IllegalTransition(
+            "floor.no_feed",
+            bridge=bridge.name,
+            status=f"media.state.{link}",
+            confirm="without_feed",  # the screen offers to give it anyway
+        )
 
 
 @rule(c.GiveFloor)

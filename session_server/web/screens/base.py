@@ -17,7 +17,7 @@ what its declarations give it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -283,7 +283,7 @@ class LinkPage:
     seq: int
     new_key: str
     """A fresh idempotency key for a form posted without JavaScript."""
-    flash: dict[str, str] | None
+    flash: Mapping[str, Any] | None
     ice_json: str
     """The ICE servers, as the browser's RTCPeerConnection takes them."""
     server_ms: int

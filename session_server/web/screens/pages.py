@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -74,7 +76,7 @@ def _address(request: Request) -> str:
 def render_screen(
     request: Request,
     caller: LinkCaller,
-    flash: dict[str, str] | None = None,
+    flash: Mapping[str, Any] | None = None,
     status: int = 200,
     page: str | None = None,
     view: str = "",

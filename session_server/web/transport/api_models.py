@@ -58,6 +58,16 @@ class Error(Model):
         str, msgspec.Meta(description="A stable code (role.forbidden, input.schema.too_long, …).")
     ]
     message: Messages
+    confirm: Annotated[
+        str,
+        msgspec.Meta(
+            description=(
+                "Present when the person may go ahead anyway: the command's yes/no "
+                "field to send it again with, set true (the floor to a bridge point "
+                "with no live picture: without_feed)."
+            )
+        ),
+    ] = ""
 
 
 # --- what anybody may know --------------------------------------------------------------

@@ -47,7 +47,7 @@ from session_server.core.errors import (
 from session_server.core.model import Role
 from session_server.web.access import DEVICE_COOKIE
 from session_server.web.connections import Gate
-from session_server.web.gateway import Done, Gateway, LinkCaller, Refusal
+from session_server.web.gateway import Again, Done, Gateway, LinkCaller, Refusal
 from session_server.web.live.hub import CLOSE_LAGGING, Connection, Hub
 from session_server.web.registry import Registry
 from session_server.web.screens import SCREENS, VIEWS, Screen, screen_for
@@ -212,7 +212,7 @@ async def _message(
     key = _key(data)
     result = await gateway.attempt(caller, data, form=True)  # htmx sends form values: text
     if isinstance(result, Refusal):
-        _refused(registry, hub, conn, result, key, data)
+        _refused(registry, hub, conn, result, key, data, gateway.again(result, data))
         if isinstance(result.error, Forbidden) and result.error.code in _CLOSING_CODES:
             if conn.websocket.application_state is WebSocketState.CONNECTED:
                 await conn.websocket.close(1008, reason=result.error.code)
@@ -252,6 +252,7 @@ def _refused(
     refusal: Refusal,
     key: str | None,
     data: dict[str, Any],
+    again: Again | None = None,
 ) -> None:
     """The bilingual refusal on this screen and, for a message the client's
     outbox keeps, whether to send it again (with, for a summary saved over
@@ -259,7 +260,11 @@ def _refused(
     error = refusal.error
     feed = screen_for(conn.audience).feed  # a station's JSON feed: no HTML in it
     if not feed:
-        hub.reply(conn, registry.renderer.refusal(error.messages()))
+        confirm = None
+        if again is not None:  # the same command, with the person's confirmation
+            label = hub.context(conn.audience, conn.device_id).t(again.label)
+            confirm = {"action": again.action, "fields": again.fields, "label": label}
+        hub.reply(conn, registry.renderer.refusal(error.messages(), confirm))
     if key is None and not feed:
         return
     body: dict[str, Any] = {
