@@ -176,6 +176,86 @@ def test_the_moderator_console_on_both_tablets(
         check(page, name)
 
 
+# what in the floor card reaches past its right edge, and where "answered" is
+FLOOR_FIT = """() => {
+    const card = document.getElementById('mod-floor').getBoundingClientRect();
+    const column = document.querySelector('.mod-floor-col').getBoundingClientRect();
+    const past = [...document.querySelectorAll('#mod-floor *')]
+        .filter(el => { const box = el.getBoundingClientRect();
+                        return box.width > 0 && box.right > card.right + 1; })
+        .map(el => el.tagName.toLowerCase() + '.' + el.className + ' +' +
+                   Math.round(el.getBoundingClientRect().right - card.right));
+    const done = document.querySelector('#mod-floor .floor-finish button');
+    const box = done.getBoundingClientRect();
+    return {past: past.slice(0, 4), top: box.top, bottom: box.bottom,
+            columnTop: column.top, columnBottom: Math.min(column.bottom, innerHeight)};
+}"""
+
+FLASH_FITS = """() => { const f = document.getElementById('flash');
+    return f.scrollHeight <= f.clientHeight + 1
+        && f.getBoundingClientRect().bottom <= innerHeight; }"""
+
+
+def test_the_floor_is_given_and_ended_from_the_podium_tablets(
+    browser: Any, server: RunningServer, pages: list[Any]
+) -> None:
+    """A queued question of a district with no live picture, given the
+    floor from the queue (its card's question longer than the three lines a
+    card shows: pressing its button once grew the card under the pointer,
+    and the press was lost): the refusal fits its box in both languages,
+    says the link's state in words and offers the floor anyway in one tap. On the
+    floor, with the speaker whose name and agency are longest: nothing of
+    the floor card reaches past it, the speaker is named in full, and
+    "answered" stays in view however long the question."""
+    state = api(server, server.link("moderator"), f"/dialogues/{DIALOGUE}/state")
+    longest = max(state["speakers"], key=lambda s: len(" ".join(str(v) for v in s.values())))
+    for name, options in (("moderator-1024", TABLET_SMALL), ("moderator-1280", TABLET)):
+        if api(server, server.link("moderator"), f"/dialogues/{DIALOGUE}/state")["floor"]["holder"]:
+            command(server, "release_floor")
+        made = api(
+            server,
+            server.link("bridge operator", REMOTE_NAME),
+            "/questions",
+            {
+                "text": "Thanh niên đi làm công nhân ở các tỉnh khác muốn về quê lập nghiệp "
+                "thì được hỗ trợ gì về vốn, về đất đai, về đào tạo nghề và về thủ tục "
+                "thành lập doanh nghiệp? Xin lãnh đạo tỉnh cho biết cụ thể từng chính sách.",
+                "idempotency_key": f"floor-{name}-{time.monotonic_ns()}",
+            },
+        )
+        command(server, "approve_question", question_id=made["question_id"])
+        page = open_page(browser, pages, server.link("moderator").url, **options)
+        wait_online(page)
+        card = page.locator(f'#mq-list li[data-question="{made["question_id"]}"]')
+        card.locator("form.to-floor button").click()
+        again = page.locator("#flash .refusal-again button")
+        expect(again).to_be_visible()
+        expect(page.locator("#flash")).to_contain_text("Chưa phát hình")
+        assert page.evaluate(FLASH_FITS), f"{name}: the refusal does not fit its box"
+        check(page, f"{name}-refused")
+        again.click()
+        expect(page.locator("#mod-floor.floor-held")).to_be_visible()
+        assign = action_form(page.locator("#mod-floor"), "assign_speaker")
+        assign.locator("select[name=speaker_id]").select_option(longest["speaker_id"])
+        assign.locator("button[type=submit]").click()
+        expect(page.locator("#mod-floor .floor-answerer")).to_contain_text(longest["name"])
+        # a tap on the confirmation's words puts it away
+        page.locator("#flash").click()
+        expect(page.locator("#flash")).to_be_empty()
+        fit = page.evaluate(FLOOR_FIT)
+        assert not fit["past"], f"{name}: past the floor card: {fit['past']}"
+        assert fit["columnTop"] <= fit["top"] and fit["bottom"] <= fit["columnBottom"], (
+            f"{name}: 'answered' is out of view: {fit}"
+        )
+        check(page, f"{name}-floor")
+        if name == "moderator-1024":
+            shot(page, "moderator-floor-1024")
+        action_form(page.locator("#mod-floor"), "mark_answered").locator("button").click()
+        expect(
+            page.locator(f'#mod-floor .floor-question:has-text("#{made["question_id"]}")')
+        ).to_have_count(0)
+
+
 def test_the_camera_page(browser: Any, server: RunningServer, pages: list[Any]) -> None:
     url = server.link("bridge operator", REMOTE_NAME).url + "/camera"
     page = open_page(browser, pages, url, **DESKTOP)
