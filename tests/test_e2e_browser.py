@@ -733,6 +733,27 @@ def test_a_silent_link_is_noticed_and_reopened(
         assert not screens.errors, screens.errors
 
 
+def test_a_screen_whose_network_goes_says_so_within_seconds(
+    browser: Any, server: RunningServer, screens: Screens
+) -> None:
+    """The projector's computer loses its network (its socket still looks
+    open to the browser): the screen asks the server at once and, with no
+    answer, says the link is lost within seconds, not after the 25 s a
+    silent link takes; the network back, it is online again."""
+    with evidence(screens, server):
+        display = screens.open(
+            "display-offline", server.link("hall display", "Huyện Tri Tôn").url, **PROJECTOR
+        )
+        wait_online(display)
+        display.context.set_offline(True)
+        went = time.monotonic()
+        wait_not_online(display, timeout=8000)
+        print(f"the lost network shown after {time.monotonic() - went:.1f}s")
+        display.context.set_offline(False)
+        wait_online(display, timeout=RECONNECT_MS)
+        assert not screens.errors, screens.errors
+
+
 def test_the_secretary_keeps_the_summary_across_a_lost_link_and_a_reload(
     browser: Any, server: RunningServer, proxy: LinkProxy, screens: Screens
 ) -> None:
@@ -774,6 +795,59 @@ def test_the_secretary_keeps_the_summary_across_a_lost_link_and_a_reload(
         other = screens.open("secretary-2", server.link("secretary").url, **LAPTOP)
         wait_online(other)
         expect(other.locator(f"#summary-{question_id}")).to_have_value(summary)
+        assert not screens.errors, screens.errors
+
+
+def test_what_was_typed_and_not_yet_sent_survives_a_reload(
+    browser: Any, server: RunningServer, screens: Screens
+) -> None:
+    """The secretary reloads (or closes the tab) straight after typing,
+    before the summary's pause to save has passed: the words are kept and
+    saved. A phone reloads a question typed but not sent: the words, the
+    name and the consent come back; once sent, nothing comes back."""
+    stamp = time.strftime("%H%M%S")
+    summary = f"Tóm tắt {stamp}: Sở cam kết trả lời bằng văn bản trong 15 ngày."
+    with evidence(screens, server):
+        moderator = screens.open("moderator", server.link("moderator").url, **DESKTOP)
+        wait_online(moderator)
+        floor = moderator.locator("#mod-floor")
+        if floor.locator("form input[name=action][value=release_floor]").count():
+            action_form(floor, "release_floor").locator("button").click()
+        give = action_form(moderator.locator("#mod-floor"), "give_floor")
+        give.locator("select[name=question_id]").select_option(index=1)
+        question_id = give.locator("select[name=question_id]").input_value()
+        give.locator("button[type=submit]").click()
+        secretary = screens.open("secretary", server.link("secretary").url, **LAPTOP)
+        wait_online(secretary)
+        box = secretary.locator(f"#summary-{question_id}")
+        box.fill(summary)
+        secretary.reload()  # at once: the 800 ms pause to save has not passed
+        expect(secretary.locator(f"#summary-{question_id}")).to_have_value(summary)
+        wait_online(secretary)
+        eventually(lambda: outbox_items(secretary) == [], 10, "the summary to be saved")
+        other = screens.open("secretary-2", server.link("secretary").url, **LAPTOP)
+        wait_online(other)
+        expect(other.locator(f"#summary-{question_id}")).to_have_value(summary)
+
+        text = f"Bản nháp {stamp}: xin mở thêm điểm phát wifi miễn phí ở bến xe."
+        phone = screens.open("phone-draft", server.link("attendee").url, **PHONE)
+        wait_online(phone)
+        form = phone.locator("#ask-form")
+        form.locator("textarea[name=text]").fill(text)
+        form.locator("input[name=asker_name]").fill("Lê Thị Nháp")
+        form.locator("input[name=asker_public]").check()
+        phone.reload()
+        form = phone.locator("#ask-form")
+        expect(form.locator("textarea[name=text]")).to_have_value(text)
+        expect(form.locator("input[name=asker_name]")).to_have_value("Lê Thị Nháp")
+        expect(form.locator("input[name=asker_public]")).to_be_checked()
+        wait_online(phone)
+        form.locator("button[type=submit]").click()
+        expect(question_item(phone, "#mine", text)).to_have_count(1)
+        phone.reload()
+        expect(question_item(phone, "#mine", text)).to_have_count(1)
+        expect(phone.locator("#ask-form textarea[name=text]")).to_have_value("")
+        expect(phone.locator("#ask-form input[name=asker_public]")).not_to_be_checked()
         assert not screens.errors, screens.errors
 
 

@@ -126,6 +126,7 @@ function save(question) {
   if (!el) { return; }
   const state = editorState(question, el);
   clearTimeout(state.timer);
+  state.timer = null;
   if (state.inflight) { state.dirty = true; return; }
   state.dirty = false;
   state.sentText = el.value;
@@ -184,6 +185,22 @@ function showConflict(el, question, message) {
   };
 }
 
+// The page is being left (a reload, a closed tab, a phone putting the
+// browser away): what was typed since the last save is kept now, not after
+// the pause, in the outbox (localStorage), which a reload sends again. A
+// save still unanswered is replaced by the newer text, on the same base:
+// the core takes it over the save it replaces when it still holds that
+// text (typed on from it), and asks the secretary to choose otherwise.
+function keepAll() {
+  Object.keys(editors).forEach(function (question) {
+    const state = editors[question];
+    const el = document.getElementById("summary-" + question);
+    if (!state || !el || el.value === state.sentText) { return; }
+    state.inflight = null;
+    save(question);
+  });
+}
+
 function restoreDrafts() {
   // After a reload, what was typed and not yet acknowledged goes back into
   // its box, based on the revision it was typed from.
@@ -222,5 +239,9 @@ export function start() {
   });
   outbox.on("ack", onAck);
   outbox.on("refused", onRefused);
+  window.addEventListener("pagehide", keepAll);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { keepAll(); }
+  });
   restoreDrafts();
 }

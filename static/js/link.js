@@ -9,6 +9,7 @@
 const timing = window.SESSION_LINK_TIMING || {};   // tests shorten these
 const HEARTBEAT_MS = timing.ping || 10000;         // ping this often
 const SILENCE_MS = timing.silence || 25000;        // silent this long: the link is dead
+const PROBE_MS = 4000;   // the network gone: this long for the socket to answer
 
 let socket = null;          // the ws extension's wrapper
 let raw = null;             // the newest browser WebSocket, whoever opened it
@@ -182,9 +183,17 @@ export function start() {
   });
   document.addEventListener("htmx:wsError", function () { if (!isOpen()) { setLinkState("offline"); } });
   // The browser thinks the network went away: say so unless the socket still
-  // answers (a laptop's Wi-Fi flaps while its socket survives). Back again:
-  // reopen now rather than at the next retry.
-  window.addEventListener("offline", function () { if (!isOpen()) { setLinkState("offline"); } });
+  // answers (a laptop's Wi-Fi flaps while its socket survives), which it is
+  // asked at once: no answer within PROBE_MS, the link is lost now rather
+  // than after SILENCE_MS. Back again: reopen now rather than at the next retry.
+  window.addEventListener("offline", function () {
+    if (!isOpen()) { setLinkState("offline"); return; }
+    const asked = Date.now();
+    ping();
+    setTimeout(function () {
+      if (isOpen() && lastHeard < asked) { setLinkState("offline"); abandon(); }
+    }, PROBE_MS);
+  });
   window.addEventListener("online", function () { if (isOpen()) { setLinkState("online"); } else { reopen(); } });
 
   document.addEventListener("htmx:wsBeforeMessage", function (evt) {

@@ -10,6 +10,9 @@
 // A form with data-outbox-slot keeps only its latest message (an answer
 // summary being typed). Every form is reset to its defaults once its
 // message is kept (consent boxes off), with a fresh idempotency key.
+// What is typed into such a form before it is sent is kept too, as a draft
+// (localStorage, per page and form) that a reload puts back into the
+// fields nobody has touched since; sending the form forgets it.
 import * as link from "./link.js";
 
 const KEY = "outbox:" + location.pathname;
@@ -151,7 +154,50 @@ function label(form) {
   return prefix + (number ? number.value : "");
 }
 
+// --- drafts: a form's fields as typed, until it is sent
+
+function draftKey(form) { return "draft:" + location.pathname + "#" + form.id; }
+
+function draftFields(form) {
+  return Array.prototype.filter.call(form.elements, function (el) {
+    return el.name && el.type !== "hidden" && el.type !== "submit" && el.type !== "button" && el.type !== "file";
+  });
+}
+
+function keepDraft(form) {
+  const values = {};
+  let any = false;
+  draftFields(form).forEach(function (el) {
+    const value = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+    const given = el.type === "checkbox" || el.type === "radio" ? el.defaultChecked : el.defaultValue;
+    if (el.tagName === "SELECT" ? el.selectedIndex > 0 : value !== given) { any = true; }
+    values[el.name + (el.type === "radio" ? "=" + el.value : "")] = value;
+  });
+  try {
+    if (any) { localStorage.setItem(draftKey(form), JSON.stringify(values)); }
+    else { localStorage.removeItem(draftKey(form)); }
+  } catch (e) { /* storage full or refused: the fields still hold it */ }
+}
+
+function forgetDraft(form) {
+  try { localStorage.removeItem(draftKey(form)); } catch (e) { /* nothing kept */ }
+}
+
+function restoreDraft(form) {
+  let values = null;
+  try { values = JSON.parse(localStorage.getItem(draftKey(form)) || "null"); } catch (e) { values = null; }
+  if (!values || typeof values !== "object") { return; }
+  draftFields(form).forEach(function (el) {
+    const name = el.name + (el.type === "radio" ? "=" + el.value : "");
+    if (!(name in values)) { return; }
+    if (el.type === "checkbox" || el.type === "radio") { el.checked = values[name] === true; }
+    else if (typeof values[name] === "string" && !el.value) { el.value = values[name]; }
+    else if (el.tagName === "SELECT" && typeof values[name] === "string") { el.value = values[name]; }
+  });
+}
+
 function resetForm(form) {
+  forgetDraft(form);
   form.reset();   // every field back to its default: consent boxes off
   form.querySelectorAll("input[name=idempotency_key], input[name=command_id]").forEach(function (el) {
     el.value = randomKey();
@@ -192,6 +238,17 @@ export function start() {
     if (!form.id) { form.id = "form-" + randomKey().slice(0, 8); }
     put(body, form.getAttribute("data-outbox-slot"), form.id, label(form));
     if (!form.hasAttribute("data-outbox-slot")) { resetForm(form); }
+  });
+
+  // drafts: kept as typed, put back after a reload
+  document.querySelectorAll("form[data-outbox][id]:not([data-outbox-slot])").forEach(restoreDraft);
+  document.addEventListener("input", function (evt) {
+    const form = evt.target && evt.target.form;
+    if (form && form.id && form.hasAttribute("data-outbox") && !form.hasAttribute("data-outbox-slot")) { keepDraft(form); }
+  });
+  document.addEventListener("change", function (evt) {
+    const form = evt.target && evt.target.form;
+    if (form && form.id && form.hasAttribute("data-outbox") && !form.hasAttribute("data-outbox-slot")) { keepDraft(form); }
   });
 
   render(items());
