@@ -754,20 +754,27 @@ def test_a_screen_whose_network_goes_says_so_within_seconds(
         assert not screens.errors, screens.errors
 
 
+def floor_given(screens: Screens, server: RunningServer) -> str:
+    """The moderator's page gives the floor (freed first) with the first
+    queued question; that question's id."""
+    moderator = screens.open("moderator", server.link("moderator").url, **DESKTOP)
+    wait_online(moderator)
+    floor = moderator.locator("#mod-floor")
+    if floor.locator("form input[name=action][value=release_floor]").count():
+        action_form(floor, "release_floor").locator("button").click()
+    give = action_form(moderator.locator("#mod-floor"), "give_floor")
+    give.locator("select[name=question_id]").select_option(index=1)
+    question_id: str = give.locator("select[name=question_id]").input_value()
+    give.locator("button[type=submit]").click()
+    return question_id
+
+
 def test_the_secretary_keeps_the_summary_across_a_lost_link_and_a_reload(
     browser: Any, server: RunningServer, proxy: LinkProxy, screens: Screens
 ) -> None:
     summary = f"Tóm tắt {time.strftime('%H%M%S')}: Sở sẽ mở thêm lớp nghề tại xã."
     with evidence(screens, server):
-        moderator = screens.open("moderator", server.link("moderator").url, **DESKTOP)
-        wait_online(moderator)
-        floor = moderator.locator("#mod-floor")
-        if floor.locator("form input[name=action][value=release_floor]").count():
-            action_form(floor, "release_floor").locator("button").click()
-        give = action_form(moderator.locator("#mod-floor"), "give_floor")
-        give.locator("select[name=question_id]").select_option(index=1)
-        question_id = give.locator("select[name=question_id]").input_value()
-        give.locator("button[type=submit]").click()
+        question_id = floor_given(screens, server)
         secretary = screens.open("secretary", proxy.url(server.link("secretary").url), **LAPTOP)
         wait_online(secretary)
         box = secretary.locator(f"#summary-{question_id}")
@@ -808,15 +815,7 @@ def test_what_was_typed_and_not_yet_sent_survives_a_reload(
     stamp = time.strftime("%H%M%S")
     summary = f"Tóm tắt {stamp}: Sở cam kết trả lời bằng văn bản trong 15 ngày."
     with evidence(screens, server):
-        moderator = screens.open("moderator", server.link("moderator").url, **DESKTOP)
-        wait_online(moderator)
-        floor = moderator.locator("#mod-floor")
-        if floor.locator("form input[name=action][value=release_floor]").count():
-            action_form(floor, "release_floor").locator("button").click()
-        give = action_form(moderator.locator("#mod-floor"), "give_floor")
-        give.locator("select[name=question_id]").select_option(index=1)
-        question_id = give.locator("select[name=question_id]").input_value()
-        give.locator("button[type=submit]").click()
+        question_id = floor_given(screens, server)
         secretary = screens.open("secretary", server.link("secretary").url, **LAPTOP)
         wait_online(secretary)
         box = secretary.locator(f"#summary-{question_id}")
