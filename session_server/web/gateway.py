@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from session_server.catalogue import UI
 from session_server.core.commands import (
     Command,
     RecordAnswerSummary,
@@ -101,6 +102,11 @@ class Again:
     action: str
     fields: Mapping[str, str | int]
     label: str
+
+    def form(self, lang: str) -> dict[str, Any]:
+        """What ``_refusal.html`` renders, its button's words in ``lang``."""
+        words = UI[self.label][0 if lang == "vi" else 1]
+        return {"action": self.action, "fields": self.fields, "label": words}
 
 
 @dataclass(frozen=True)
@@ -219,10 +225,12 @@ class Gateway:
         names = self.models.field_names(cls) - {"command_id", "idempotency_key", field}
         fields: dict[str, str | int] = {}
         for name, value in message.items():
-            if name in names and isinstance(value, str | int) and not isinstance(value, bool):
-                fields[name] = value
-            elif name in names and isinstance(value, bool):
+            if name not in names:
+                continue
+            if isinstance(value, bool):  # a JSON message's; a form's are text
                 fields[name] = "true" if value else "false"
+            elif isinstance(value, str | int):
+                fields[name] = value
         fields[field] = "true"
         return Again(str(message["action"]), fields, f"confirm.{field}")
 

@@ -15,7 +15,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from session_server.catalogue import UI
 from session_server.web.access import DEVICE_COOKIE
 from session_server.web.gateway import Gateway, Refusal
 from session_server.web.registry import Registry
@@ -58,8 +57,7 @@ async def _post(request: Request, phone: bool) -> Response:
         flash: dict[str, Any] = dict(result.error.messages())
         again = gateway.again(result, fields)
         if again is not None:  # the same command, with the person's confirmation
-            label = UI[again.label][0 if request.state.lang == "vi" else 1]
-            flash["again"] = {"action": again.action, "fields": again.fields, "label": label}
+            flash["again"] = again.form(request.state.lang)
         return render_screen(request, caller, flash=flash, status=result.error.status)
     prefix = "/j/" if phone else "/s/"
     return RedirectResponse(f"{prefix}{token}", status_code=303)

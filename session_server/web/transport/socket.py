@@ -262,8 +262,7 @@ def _refused(
     if not feed:
         confirm = None
         if again is not None:  # the same command, with the person's confirmation
-            label = hub.context(conn.audience, conn.device_id).t(again.label)
-            confirm = {"action": again.action, "fields": again.fields, "label": label}
+            confirm = again.form(hub.context(conn.audience, conn.device_id).lang)
         hub.reply(conn, registry.renderer.refusal(error.messages(), confirm))
     if key is None and not feed:
         return
