@@ -843,3 +843,21 @@ def test_a_bridge_asks_for_the_floor_at_most_once_in_ten_seconds(live_demo: Stat
     assert too_soon.value.code == "floor_request.too_soon"
     assert too_soon.value.params["seconds"] == 8
     assert decide(state, c.RequestFloor(op, "chau-doc"), NOW + timedelta(seconds=10))
+
+
+def test_a_refusal_names_a_bridge_point_as_people_know_it(live_demo: State) -> None:
+    """The operator of Huyện An Phú reads "Huyện An Phú", not "an-phu"."""
+
+    def said(command: c.Command) -> str:
+        with pytest.raises(IllegalTransition) as info:
+            decide(live_demo, command, NOW)
+        return info.value.message("vi") + info.value.message("en")
+
+    run(live_demo, c.RequestFloor(operator("an-phu"), "an-phu"))
+    pending = said(c.RequestFloor(operator("an-phu"), "an-phu"))
+    run(live_demo, c.GrantFloorRequest(MODERATOR, 1))
+    holds = said(c.RequestFloor(operator("an-phu"), "an-phu"))
+    busy = said(c.GiveFloor(MODERATOR, "tri-ton"))
+    in_use = said(c.RemoveBridgePoint(Actor(Role.ORGANISER), "an-phu"))
+    for text in (pending, holds, busy, in_use):
+        assert "Huyện An Phú" in text and "an-phu" not in text, text

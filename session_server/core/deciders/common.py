@@ -12,6 +12,7 @@ from session_server.core.text import clean_line
 __all__ = [
     "EARLIEST",
     "LATEST",
+    "bridge_label",
     "check_bridge",
     "check_date",
     "check_live",
@@ -52,6 +53,13 @@ def get_question(state: State, question_id: int) -> Question:
     if found is None:
         raise NotFound("question.not_found", question=question_id)
     return found
+
+
+def bridge_label(state: State, bridge_id: str) -> str:
+    """A bridge point as a refusal names it to a person: its name (its id
+    only if it has none here)."""
+    bridge = state.bridges.get(bridge_id)
+    return bridge.name if bridge is not None else bridge_id
 
 
 def check_bridge(state: State, bridge_id: str) -> None:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from session_server.core import commands as c
 from session_server.core import events as e
 from session_server.core.deciders.common import (
+    bridge_label,
     check_bridge,
     check_date,
     check_live,
@@ -93,7 +94,7 @@ def _floor_events(
     check_bridge(state, bridge_id)
     check_speaker(state, speaker_id)
     if state.floor.holder is not None:
-        raise IllegalTransition("floor.busy", holder=state.floor.holder)
+        raise IllegalTransition("floor.busy", holder=bridge_label(state, state.floor.holder))
     ends_at = None
     if question_seconds:
         ends_at = now + timedelta(seconds=_seconds(state, question_seconds))
@@ -325,9 +326,13 @@ def _request_floor(state: State, cmd: c.RequestFloor, now: datetime) -> list[e.E
     check_live(state)
     check_bridge(state, cmd.bridge_id)
     if any(r.bridge_id == cmd.bridge_id for r in state.pending_floor_requests()):
-        raise IllegalTransition("floor_request.already_pending", bridge=cmd.bridge_id)
+        raise IllegalTransition(
+            "floor_request.already_pending", bridge=bridge_label(state, cmd.bridge_id)
+        )
     if state.floor.holder == cmd.bridge_id:
-        raise IllegalTransition("floor_request.already_holds", bridge=cmd.bridge_id)
+        raise IllegalTransition(
+            "floor_request.already_holds", bridge=bridge_label(state, cmd.bridge_id)
+        )
     last = max(
         (r.requested_at for r in state.floor_requests.values() if r.bridge_id == cmd.bridge_id),
         default=None,

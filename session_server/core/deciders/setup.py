@@ -12,6 +12,7 @@ from session_server.core import commands as c
 from session_server.core import events as e
 from session_server.core.deciders.attendance import unit_link
 from session_server.core.deciders.common import (
+    bridge_label,
     check_bridge,
     check_date,
     check_not_closed,
@@ -165,7 +166,7 @@ def _set_bridge(state: State, cmd: c.SetBridgePoint, now: datetime) -> list[e.Ev
     bridge_id = _id_of(state, cmd.bridge_id, cmd.name, state.bridges, "bridge_id")
     main = state.main_bridge()
     if cmd.kind is BridgeKind.MAIN and main is not None and main.bridge_id != bridge_id:
-        raise IllegalTransition("bridge.main_exists", bridge=main.bridge_id)
+        raise IllegalTransition("bridge.main_exists", bridge=main.name)
     if not 0 <= cmd.capacity <= 100_000:
         raise InvalidInput("input.out_of_range", field="capacity")
     return [
@@ -186,7 +187,7 @@ def _remove_bridge(state: State, cmd: c.RemoveBridgePoint, now: datetime) -> lis
     check_bridge(state, cmd.bridge_id)
     in_use = any(q.bridge_id == cmd.bridge_id for q in state.questions.values())
     if in_use or state.floor.holder == cmd.bridge_id or in_attendance(state, cmd.bridge_id):
-        raise IllegalTransition("bridge.in_use", bridge=cmd.bridge_id)
+        raise IllegalTransition("bridge.in_use", bridge=bridge_label(state, cmd.bridge_id))
     return [e.BridgePointRemoved(at=now, bridge_id=cmd.bridge_id)]
 
 
