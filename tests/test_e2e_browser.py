@@ -667,8 +667,13 @@ def test_bridge_link_drop(
             form.locator("input[name=asker_name]").fill(name)
             form.locator("button[type=submit]").click()
             expect(form.locator("textarea[name=text]")).to_have_value("")
+        # the floor asked for twice while the link is down: one request waits
+        request = action_form(bridge.locator("#bridge-request"), "request_floor")
+        asked = request.locator("button").inner_text()
+        request.locator("button").click()
+        request.locator("button").click()
         outbox = bridge.locator("#outbox")
-        expect(outbox.locator("li")).to_have_text([text for text, _ in entries])
+        expect(outbox.locator("li")).to_have_text([*(text for text, _ in entries), asked])
         shot(bridge, "bridge-console-offline-outbox")
 
         offline_at = time.monotonic()
@@ -684,6 +689,13 @@ def test_bridge_link_drop(
             expect(item).to_contain_text(name)
             expect(question_item(moderator, "#mod-inbox", text)).to_have_count(1)
         expect(outbox.locator("li")).to_have_count(0)
+        # the request was made once, and nothing was refused
+        cancel = action_form(bridge.locator("#bridge-request"), "cancel_floor_request")
+        expect(cancel).to_have_count(1)
+        expect(bridge.locator("#flash.flash-error")).to_have_count(0)
+        expect(moderator.locator("#mod-requests")).to_contain_text(bridge_name)
+        cancel.locator("button").click()
+        expect(action_form(bridge.locator("#bridge-request"), "request_floor")).to_have_count(1)
         frames = screens.submits.get("bridge", [])
         keys = {key for _, key in frames}
         print(f"bridge sent {len(frames)} submit frames for {len(keys)} questions")

@@ -45,7 +45,11 @@ def action(
     disabled: bool = False,
     stack: bool = False,
     inputs: str = "",
+    kept: str = "",
 ) -> Markup:
+    """A form of one command. ``kept``: the browser keeps its message until
+    the server acknowledges it (static/js/outbox.js), one at a time however
+    often it is pressed, listed while it waits under these words."""
     head, tail = _form_parts(
         act,
         label,
@@ -55,6 +59,7 @@ def action(
         disabled,
         context.get("post_url", ""),
         context.get("csrf", ""),
+        kept,
     )
     hidden = "".join(
         f'<input type="hidden" name="{_name(name)}" value="{_value(value)}">'
@@ -88,6 +93,7 @@ def _form_parts(
     disabled: bool,
     post_url: str,
     csrf: str,
+    kept: str = "",
 ) -> tuple[str, str]:
     """The parts of a form that do not change from one question to the next."""
     attrs = f' class="{escape(button)}"' if button else ""
@@ -98,8 +104,14 @@ def _form_parts(
         attrs += f' title="{escape(title)}" aria-label="{escape(name)}"'
     if disabled:
         attrs += " disabled"
+    outbox = (
+        f' data-outbox data-outbox-slot="{escape(act)}" data-outbox-label="{escape(kept)}"'
+        f' id="kept-{escape(act)}"'
+        if kept
+        else ""
+    )
     head = (
-        f'<form method="post" action="{escape(post_url)}" ws-send class="{escape(cls)}">'
+        f'<form method="post" action="{escape(post_url)}" ws-send class="{escape(cls)}"{outbox}>'
         f'<input type="hidden" name="action" value="{escape(act)}">'
         f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
     )
