@@ -392,3 +392,19 @@ def test_a_door_finds_a_person_by_typing_part_of_the_name_and_checks_them_in(
     door.locator("#checkin-name-form button[type=submit]").click()
     expect(theirs.first).to_be_disabled()
     expect(theirs.first).to_contain_text("đã điểm danh lúc")
+    # its chosen person gone, the second phone says so in words that wrap,
+    # and a tap on "check in" says whom to choose (not the browser's bubble)
+    note = other.locator("#checkin-found-note")
+    expect(note).to_contain_text("Vừa có người điểm danh cho: Trần Văn Ngọc")
+    other.locator("#checkin-name-form button[type=submit]").click()
+    expect(note).to_have_text("Chọn một người chưa điểm danh trong danh sách.")
+    # a search typed while the phone is offline shows no older answer as its
+    # own, says why, and runs once the link returns
+    other.context.set_offline(True)
+    other.locator("[data-checkin-search]").fill("tran thi ngoc")
+    expect(note).to_contain_text("cần kết nối mạng")
+    expect(theirs).to_have_count(0)
+    other.context.set_offline(False)
+    expect(theirs).to_have_count(1)
+    expect(theirs.first).to_contain_text("Trần Thị Ngọc Hân")
+    expect(note).to_have_text("Tìm thấy 1 người.")

@@ -182,4 +182,13 @@ UI_ATTENDANCE: dict[str, tuple[str, str]] = {
         "Showing {shown} of {total}: type more to narrow it.",
     ),
     "ci.already": ("đã điểm danh lúc {time}", "checked in at {time}"),
+    "ci.search_failed": (
+        "Chưa tìm được: cần kết nối mạng. Sẽ tìm lại khi có mạng.",
+        "Could not search: it needs the connection. It searches again when the link returns.",
+    ),
+    "ci.pick_one": (
+        "Chọn một người chưa điểm danh trong danh sách.",
+        "Choose someone not yet checked in from the list.",
+    ),
+    "ci.taken": ("Vừa có người điểm danh cho: {who}.", "Just checked in elsewhere: {who}."),
 }

@@ -102,9 +102,23 @@ function search(input) {
     const keep = Array.prototype.find.call(select.options, function (o) { return o.value === chosen && !o.disabled; });
     const first = keep || Array.prototype.find.call(select.options, function (o) { return !o.disabled; });
     select.selectedIndex = first ? first.index : -1;
-    const own = document.getElementById("checkin-found-note");
-    if (note && own) { own.textContent = note.textContent; }
+    // the person chosen here was just checked in at another phone: say so in
+    // words that wrap (the list cuts a long line off)
+    const taken = chosen && !keep && Array.prototype.find.call(select.options, function (o) { return o.value === chosen; });
+    say(note ? note.textContent : "", taken ? (input.getAttribute("data-taken") || "{who}").replace("{who}", taken.textContent) : "");
   }
+
+  function say(text, more) {
+    const own = document.getElementById("checkin-found-note");
+    if (own) { own.textContent = more ? text + " " + more : text; }
+  }
+
+  // nobody to check in is chosen (the list empty, or its one person checked
+  // in meanwhile): the note says so, not the browser's own bubble
+  select.addEventListener("invalid", function (evt) {
+    evt.preventDefault();
+    say(input.getAttribute("data-pick-one") || "", "");
+  });
 
   function ask() {
     clearTimeout(timer);
@@ -118,7 +132,14 @@ function search(input) {
       if (asking !== sent) { return; }   // a newer question is on its way
       asked = query;
       show(html);
-    }).catch(function () { /* offline or refused: the list shown stays */ })
+    }).catch(function () {
+      // offline or refused: an answer to an older search must not pass for
+      // this one; asked again when the link returns
+      if (asking !== sent) { return; }
+      asked = "";
+      select.textContent = "";
+      say(input.getAttribute("data-search-failed") || "", "");
+    })
       .then(function () {
         if (asking !== sent) { return; }
         asking = null;
@@ -133,6 +154,9 @@ function search(input) {
   });
   input.addEventListener("keydown", function (evt) {
     if (evt.key === "Enter") { evt.preventDefault(); ask(); }
+  });
+  window.addEventListener("online", function () {
+    if (input.value.trim() && !asked && !asking) { ask(); }
   });
   // a tap before the answer came: check in whom it finds, once it is here
   form.addEventListener("click", function (evt) {
