@@ -74,3 +74,24 @@ def test_errors_carry_a_code_both_messages_and_a_status() -> None:
     }
     assert errors.StaleSequence(3, 4).status == 409
     assert issubclass(errors.Unavailable, errors.SessionError)
+
+
+def test_a_refused_field_a_person_typed_is_named_in_words() -> None:
+    """The secretary's bad deadline read "by_when sai định dạng": every
+    field a person types into a command's form is a domain term."""
+    typed = {
+        "by_when",
+        "deadline",
+        "intake_deadline",
+        "starts_at",
+        "issued_on",
+        "quota_override",
+        "count",
+        "seconds",
+        "question_seconds",
+    }
+    for field in typed:
+        for lang in ("vi", "en"):
+            said = message("input.schema.format", lang, field=field)
+            assert field not in said, said
+    assert message("input.schema.format", "vi", field="by_when") == "Thời hạn sai định dạng."

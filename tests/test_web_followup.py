@@ -402,3 +402,26 @@ def test_the_agency_form_keeps_its_origin(client: TestClient) -> None:
         follow_redirects=False,
     )
     assert sent.status_code == 303
+
+
+def test_a_written_answer_keeps_its_paragraphs_on_the_board_and_the_report(
+    client: TestClient,
+) -> None:
+    """An agency answers in numbered points: the board and the public report
+    show them as written (a line break kept, shown by ``.written-answer``'s
+    pre-wrap), not run into one paragraph."""
+    _sign_in(client)
+    link = _issue(client, 13)
+    client.cookies.clear()
+    text = "Sở Y tế trả lời như sau:\n\n1. Năm 2025 bố trí nhà công vụ.\n2. Năm 2026 mở rộng."
+    assert _answer(client, link, text).status_code == 303
+    _sign_in(client)
+    board = client.get(BOARD).text
+    assert re.search(r'class="written-answer">Sở Y tế trả lời như sau:\n\n1\. Năm 2025', board)
+    _accept(client, 13)
+    row = _report_row(client, 13)
+    assert re.search(r'class="written-answer">Sở Y tế trả lời như sau:\n\n1\. Năm 2025', row)
+    assert (
+        ".written-answer { display: block; white-space: pre-wrap;"
+        in client.get("/static/app.css").text
+    )

@@ -114,8 +114,8 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
     "phone.name": ("Họ tên (không bắt buộc)", "Name (optional)"),
     "phone.unit": ("Đơn vị (không bắt buộc)", "Unit (optional)"),
     "phone.public": (
-        "Đồng ý nêu tên tôi trong báo cáo công khai",
-        "I agree to be named in the public report",
+        "Đồng ý nêu tên tôi cùng câu hỏi: trên màn hình hội trường và trong thông báo kết luận",
+        "I agree to be named with my question: on the hall screens and in the conclusion notice",
     ),
     "phone.send": ("Gửi câu hỏi", "Send question"),
     "phone.mine": ("Câu hỏi của bạn", "Your questions"),

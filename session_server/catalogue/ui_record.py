@@ -78,7 +78,7 @@ UI_RECORD: dict[str, tuple[str, str]] = {
     "fu.apply": ("Áp dụng cho các câu đã chọn", "Apply to the ticked questions"),
     "fu.done.give_fates": (
         "Đã xử lý {question} câu hỏi.",
-        "{question} questions were given an outcome.",
+        "Questions given an outcome: {question}.",
     ),
     "fu.link": ("Đường dẫn cho cơ quan", "Link for the agency"),
     "fu.none": (
