@@ -359,6 +359,12 @@ def test_a_vote_changes_one_item_of_the_public_list(
         mark = len(frames)
         second.locator(f"#{target} button[type=submit]").click()
         expect(first.locator(f"#{target} .votes")).to_have_text(f"▲ {count + 1}")
+        # the phone that voted shows it, after a reload too, and is not offered it again
+        voted = second.locator(f"#{target} button[type=submit]")
+        expect(voted).to_have_text("Đã ủng hộ")
+        expect(voted).to_be_disabled()
+        second.reload()
+        expect(second.locator(f"#{target} button[type=submit]")).to_have_text("Đã ủng hộ")
         seq = full_state(server)["seq"]
         fresh = screens.open("phone-3", server.link("attendee", "TP. Long Xuyên").url, **PHONE)
         expected = list_ids(fresh)
@@ -419,7 +425,11 @@ def test_a_vote_changes_one_item_of_the_public_list(
         picked = int(pick.get_attribute("data-question") or "0")
         had = question_by_id(server, picked)["votes"]
         pick.locator("button[type=submit]").click()
-        expect(first.locator("#flash.flash-ok")).to_be_visible()
+        # the answer shows where the phone is scrolled to, and the found
+        # item (a snapshot) takes the vote at once
+        expect(first.locator("#flash.flash-ok")).to_be_in_viewport()
+        expect(pick.locator(".votes")).to_have_text(f"▲ {had + 1}")
+        expect(pick.locator("button[type=submit]")).to_have_text("Đã ủng hộ")
         eventually(
             lambda: question_by_id(server, picked)["votes"] == had + 1,
             5,

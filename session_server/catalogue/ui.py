@@ -126,6 +126,7 @@ UI_SCREENS: dict[str, tuple[str, str]] = {
         "The list opens when the moderator allows voting.",
     ),
     "phone.vote": ("Ủng hộ", "Upvote"),
+    "phone.voted": ("Đã ủng hộ", "Upvoted"),
     "alerts.title": ("Cảnh báo", "Warnings"),
     "alerts.flood": (
         "{bridge}: {count} câu hỏi trong một phút từ cùng một mạng, gấp {factor} lần bình thường.",

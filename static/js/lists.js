@@ -75,8 +75,12 @@ document.addEventListener("htmx:configRequest", function (evt) {
   }
 });
 
-// A print button (the content security policy allows no inline handler).
+// A print button (the content security policy allows no inline handler);
+// a tap on a refusal's or a confirmation's words (not its button) puts it away.
 document.addEventListener("click", function (evt) {
-  const button = evt.target.closest ? evt.target.closest("[data-print]") : null;
+  const el = evt.target;
+  const button = el.closest ? el.closest("[data-print]") : null;
   if (button) { window.print(); }
+  const flash = el.closest ? el.closest("#flash") : null;
+  if (flash && !el.closest("form, button, a")) { flash.textContent = ""; flash.className = "flash"; }
 });

@@ -221,9 +221,6 @@ export function start() {
     else if (el.closest && el.closest("[data-inbox-first]")) { showPage(null); }
     const li = el.closest ? el.closest("li.question[data-question]") : null;
     if (li && (li.closest("#mod-inbox-panel") || li.closest("#mq-list"))) { focusCard(li); }
-    // a tap on the floating refusal's words (not its button) puts it away
-    const flash = el.closest ? el.closest("#flash") : null;
-    if (flash && !el.closest("form, button, a")) { flash.textContent = ""; flash.className = "flash"; }
   });
   document.addEventListener("htmx:wsAfterMessage", function () { syncPicks(); refreshPage(); });
   document.addEventListener("htmx:wsAfterSend", function (evt) {
