@@ -191,8 +191,7 @@ function restoreDraft(form) {
     const name = el.name + (el.type === "radio" ? "=" + el.value : "");
     if (!(name in values)) { return; }
     if (el.type === "checkbox" || el.type === "radio") { el.checked = values[name] === true; }
-    else if (typeof values[name] === "string" && !el.value) { el.value = values[name]; }
-    else if (el.tagName === "SELECT" && typeof values[name] === "string") { el.value = values[name]; }
+    else if (typeof values[name] === "string" && (!el.value || el.tagName === "SELECT")) { el.value = values[name]; }
   });
 }
 
@@ -242,14 +241,12 @@ export function start() {
 
   // drafts: kept as typed, put back after a reload
   document.querySelectorAll("form[data-outbox][id]:not([data-outbox-slot])").forEach(restoreDraft);
-  document.addEventListener("input", function (evt) {
+  function typed(evt) {
     const form = evt.target && evt.target.form;
     if (form && form.id && form.hasAttribute("data-outbox") && !form.hasAttribute("data-outbox-slot")) { keepDraft(form); }
-  });
-  document.addEventListener("change", function (evt) {
-    const form = evt.target && evt.target.form;
-    if (form && form.id && form.hasAttribute("data-outbox") && !form.hasAttribute("data-outbox-slot")) { keepDraft(form); }
-  });
+  }
+  document.addEventListener("input", typed);
+  document.addEventListener("change", typed);   // a box ticked, an option chosen
 
   render(items());
   document.querySelectorAll("input[name=idempotency_key], input[name=command_id]").forEach(function (el) {

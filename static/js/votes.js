@@ -42,6 +42,8 @@ function remember(question, counted) {
 }
 
 export function start() {
+  // after outbox.js's own listener (started first), which gave the vote its
+  // command id: the acknowledgement comes back under it
   document.addEventListener("htmx:wsConfigSend", function (evt) {
     let body = null;
     try { body = JSON.parse(evt.detail.messageBody || "null"); } catch (e) { body = null; }
